@@ -1,0 +1,222 @@
+//! The wire schema of Vagt: what a sensor says and an analyzer reads.
+//!
+//! Every record that leaves a sensor is an [`Event`]: an envelope that names
+//! the municipality, sensor and network segment it came from, wrapped around
+//! one [`EventBody`]. Municipalities share private address ranges, so an
+//! address alone never identifies a host; the envelope always travels with it.
+//!
+//! Field names of [`ConnRecord`] follow Zeek's `conn.log` so that analysts and
+//! SIEMs recognise them. `SCHEMA.md` in this crate documents every field.
+//! The schema only grows: fields are added, never renamed or re-typed, and
+//! [`SCHEMA_VERSION`] is bumped when a consumer must notice.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Version of the event schema written into every record.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Where a record was observed. Present on every event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Origin {
+    /// Danish municipality code (kommunekode, e.g. "0101") or another
+    /// operator-chosen identifier of the tenant.
+    pub municipality: String,
+    /// Identifier of the sensor within the municipality.
+    pub sensor: String,
+    /// Network segment the record belongs to (admin, care, school, ot, guest,
+    /// servers, ...), or "unassigned" when no segment rule matched.
+    pub segment: String,
+}
+
+/// One record on the wire: envelope plus body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub origin: Origin,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+impl Event {
+    pub fn new(origin: Origin, body: EventBody) -> Self {
+        Event {
+            schema_version: SCHEMA_VERSION,
+            origin,
+            body,
+        }
+    }
+}
+
+/// The kinds of events. The tag is written as `event_type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event_type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A finished (or, with `interim`, a still open) connection.
+    Conn(ConnRecord),
+    /// Sensor health and counters.
+    Stats(SensorStats),
+}
+
+/// A connection summary, field for field compatible with Zeek's conn.log
+/// where Zeek has the field, plus a few Vagt additions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnRecord {
+    /// Time of the first packet, seconds since the Unix epoch.
+    pub ts: f64,
+    /// Connection identifier, unique per sensor; "C" followed by base62.
+    pub uid: String,
+    #[serde(rename = "id.orig_h")]
+    pub orig_h: IpAddr,
+    #[serde(rename = "id.orig_p")]
+    pub orig_p: u16,
+    #[serde(rename = "id.resp_h")]
+    pub resp_h: IpAddr,
+    #[serde(rename = "id.resp_p")]
+    pub resp_p: u16,
+    /// "tcp", "udp", "icmp" or "unknown_transport".
+    pub proto: String,
+    /// Comma-separated application protocols recognised in the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Seconds between first and last packet; absent when zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    /// Payload bytes sent by the originator (TCP: from sequence numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resp_bytes: Option<u64>,
+    /// Zeek's connection state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR,
+    /// RSTOS0, RSTRH, SH, SHR or OTH.
+    pub conn_state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_orig: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_resp: Option<bool>,
+    /// Bytes acknowledged but never seen (capture loss).
+    pub missed_bytes: u64,
+    /// Zeek's state history letters; absent when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
+    pub orig_pkts: u64,
+    /// IP-level bytes (sum of IP total lengths) sent by the originator.
+    pub orig_ip_bytes: u64,
+    pub resp_pkts: u64,
+    pub resp_ip_bytes: u64,
+    /// uids of the tunnel connections that carried this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tunnel_parents: Vec<String>,
+    /// IP protocol number from the IP header.
+    pub ip_proto: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inner_vlan: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_l2_addr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resp_l2_addr: Option<String>,
+    /// Community ID v1 flow hash (seed 0), e.g. "1:LQU9qZlK+B5F3KDmev6m5PMibrg=".
+    pub community_id: String,
+    /// Vagt: link-layer bytes (whole captured frames) per direction.
+    pub orig_link_bytes: u64,
+    pub resp_link_bytes: u64,
+    /// Vagt: number of tunnel layers around this connection (0 = none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tunnel_depth: u8,
+    /// Vagt: true for a snapshot of a connection that is still open
+    /// (written when the active timeout passes); the final record follows.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub interim: bool,
+}
+
+/// Sensor counters: packets, decode problems by reason, drops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SensorStats {
+    /// Time the counters were taken (packet time during replay).
+    pub ts: f64,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Packets per decoded protocol layer (ipv4, ipv6, tcp, vlan, gre, ...).
+    pub decoded: BTreeMap<String, u64>,
+    /// Packets that could not be fully decoded, by reason.
+    pub decode_errors: BTreeMap<String, u64>,
+    /// Packets lost before decoding, by where they were lost
+    /// (kernel, queue_full, ...).
+    pub drops: BTreeMap<String, u64>,
+    pub connections: u64,
+    pub connections_evicted: u64,
+    pub connections_active: u64,
+}
+
+fn is_zero(v: &u8) -> bool {
+    *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Event {
+        Event::new(
+            Origin {
+                municipality: "0101".into(),
+                sensor: "s1".into(),
+                segment: "care".into(),
+            },
+            EventBody::Conn(ConnRecord {
+                ts: 1.5,
+                uid: "Cabc".into(),
+                orig_h: "10.0.0.1".parse().unwrap(),
+                orig_p: 1234,
+                resp_h: "10.0.0.2".parse().unwrap(),
+                resp_p: 80,
+                proto: "tcp".into(),
+                service: None,
+                duration: Some(0.25),
+                orig_bytes: Some(10),
+                resp_bytes: Some(20),
+                conn_state: "SF".into(),
+                local_orig: None,
+                local_resp: None,
+                missed_bytes: 0,
+                history: Some("ShADadFf".into()),
+                orig_pkts: 5,
+                orig_ip_bytes: 300,
+                resp_pkts: 4,
+                resp_ip_bytes: 280,
+                tunnel_parents: vec![],
+                ip_proto: 6,
+                vlan: Some(20),
+                inner_vlan: None,
+                orig_l2_addr: None,
+                resp_l2_addr: None,
+                community_id: "1:x".into(),
+                orig_link_bytes: 370,
+                resp_link_bytes: 336,
+                tunnel_depth: 0,
+                interim: false,
+            }),
+        )
+    }
+
+    #[test]
+    fn conn_event_uses_zeek_field_names_and_round_trips() {
+        let ev = sample();
+        let json = serde_json::to_string(&ev).unwrap();
+        assert!(json.contains("\"event_type\":\"conn\""), "{json}");
+        assert!(json.contains("\"id.orig_h\":\"10.0.0.1\""), "{json}");
+        assert!(json.contains("\"municipality\":\"0101\""), "{json}");
+        assert!(json.contains("\"schema_version\":1"), "{json}");
+        assert!(!json.contains("interim"), "false flags are omitted: {json}");
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, ev);
+    }
+}

@@ -1,0 +1,289 @@
+//! The commands: configuration from file and flags, sources, pipeline run,
+//! summary and exit code.
+//!
+//! Exit codes: 0 success; 1 the run failed (output could not be written);
+//! 2 bad usage, configuration or input (a file that is not a capture, a
+//! truncated capture; records of everything readable are still written).
+
+use crate::capture::file::FileSource;
+use crate::capture::live::LiveSource;
+use crate::capture::Source;
+use crate::cli::{Cli, Command, CommonArgs, ConfigArgs, DemoArgs, ReplayArgs, RunArgs};
+use crate::config::Config;
+use crate::flow::{RecordContext, Tracker};
+use crate::pipeline::{self, Mode, PipelineOptions, Summary};
+use clap::Parser;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // Errors are printed even with --quiet: they explain the exit code.
+            eprintln!("vagt-sensor: error: {e}");
+            2
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32, String> {
+    let mut cfg = match &cli.config {
+        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    match cli.command {
+        Command::Replay(args) => replay(&mut cfg, args, cli.quiet),
+        Command::Run(args) => live(&mut cfg, args, cli.quiet),
+        Command::Demo(args) => demo(&mut cfg, args, cli.quiet),
+        Command::Config(args) => config_command(args),
+    }
+}
+
+fn apply_common(cfg: &mut Config, c: &CommonArgs) -> Result<(), String> {
+    if let Some(w) = c.workers {
+        cfg.pipeline.workers = w;
+    }
+    if let Some(o) = &c.out {
+        cfg.output.path = o.clone();
+    }
+    if let Some(f) = c.format {
+        cfg.output.format = f;
+    }
+    if c.ignore_checksums {
+        cfg.decode.validate_checksums = false;
+    }
+    if let Some(m) = &c.municipality {
+        cfg.sensor.municipality = m.clone();
+    }
+    if let Some(s) = &c.sensor_id {
+        cfg.sensor.sensor_id = s.clone();
+    }
+    if c.workers == Some(0) {
+        return Err("--workers must be at least 1".into());
+    }
+    cfg.validate().map_err(|e| e.to_string())
+}
+
+fn record_context(cfg: &Config) -> Result<RecordContext, String> {
+    Ok(RecordContext {
+        municipality: cfg.sensor.municipality.clone(),
+        sensor: cfg.sensor.sensor_id.clone(),
+        site: cfg.site().map_err(|e| e.to_string())?,
+        uid_salt: cfg.uid_salt(),
+    })
+}
+
+/// Runs the pipeline over `sources` with the configuration.
+fn execute(
+    cfg: &Config,
+    sources: Vec<Box<dyn Source>>,
+    mode: Mode,
+    progress: bool,
+    stop: Arc<AtomicBool>,
+) -> Result<Summary, String> {
+    let workers = cfg.workers();
+    let sink =
+        crate::output::open(&cfg.output.path, cfg.output.format).map_err(|e| e.to_string())?;
+    let decode = cfg.decode_options();
+    let table = cfg.table_config(workers);
+    let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
+    let opts = PipelineOptions {
+        workers,
+        batch_packets: cfg.pipeline.batch_packets,
+        queue_batches: cfg.pipeline.queue_batches,
+        mode,
+        stats_interval: (mode == Mode::Live)
+            .then(|| Duration::from_secs_f64(cfg.output.stats_interval.max(1.0))),
+        progress,
+    };
+    Ok(pipeline::run(
+        sources,
+        &opts,
+        &make,
+        sink,
+        record_context(cfg)?,
+        stop,
+    ))
+}
+
+fn replay(cfg: &mut Config, args: ReplayArgs, quiet: bool) -> Result<i32, String> {
+    apply_common(cfg, &args.common)?;
+    // Open every file first: a bad file is reported before any work starts.
+    let mut sources: Vec<Box<dyn Source>> = Vec::with_capacity(args.files.len());
+    for f in &args.files {
+        sources.push(Box::new(FileSource::open(f).map_err(|e| e.to_string())?));
+    }
+    let summary = execute(
+        cfg,
+        sources,
+        Mode::Replay,
+        !args.no_progress && !quiet,
+        Arc::new(AtomicBool::new(false)),
+    )?;
+    Ok(finish(&summary, cfg.workers(), "replayed", quiet))
+}
+
+fn live(cfg: &mut Config, args: RunArgs, quiet: bool) -> Result<i32, String> {
+    apply_common(cfg, &args.common)?;
+    if let Some(i) = args.interface {
+        cfg.capture.interface = i;
+    }
+    if let Some(b) = args.bpf {
+        cfg.capture.bpf = b;
+    }
+    if let Some(s) = args.snaplen {
+        cfg.capture.snaplen = s;
+    }
+    if args.no_promisc {
+        cfg.capture.promiscuous = false;
+    }
+    if let Some(b) = args.buffer_mib {
+        cfg.capture.buffer_mib = b;
+    }
+    cfg.validate().map_err(|e| e.to_string())?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| format!("cannot install signal handler: {e}"))?;
+    }
+    let source = LiveSource::open(&cfg.capture).map_err(|e| e.to_string())?;
+    if !quiet {
+        eprintln!(
+            "vagt-sensor: capturing on {} with {} worker(s); stop with Ctrl-C",
+            cfg.capture.interface,
+            cfg.workers()
+        );
+    }
+    let summary = execute(cfg, vec![Box::new(source)], Mode::Live, false, stop)?;
+    Ok(finish(&summary, cfg.workers(), "captured", quiet))
+}
+
+fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
+    apply_common(cfg, &args.common)?;
+    if cfg.segments.is_empty() {
+        cfg.segments = crate::synth::municipal::segments();
+        cfg.validate().map_err(|e| e.to_string())?;
+    }
+    let (path, temporary) = match &args.pcap {
+        Some(p) => (p.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("vagt-demo-{}.pcap", std::process::id())),
+            true,
+        ),
+    };
+    let truth = crate::synth::municipal::write_pcap(&path, args.seed, args.packets)
+        .map_err(|e| format!("cannot write demo capture {}: {e}", path.display()))?;
+    if !quiet {
+        eprintln!(
+            "vagt-sensor: generated {} packets in {} connections ({}) from seed {}",
+            truth.packets,
+            truth.connections.len(),
+            path.display(),
+            args.seed
+        );
+    }
+    let source = FileSource::open(&path).map_err(|e| e.to_string())?;
+    let result = execute(
+        cfg,
+        vec![Box::new(source)],
+        Mode::Replay,
+        !quiet,
+        Arc::new(AtomicBool::new(false)),
+    );
+    if temporary {
+        let _ = std::fs::remove_file(&path);
+    }
+    let summary = result?;
+    Ok(finish(&summary, cfg.workers(), "replayed", quiet))
+}
+
+fn config_command(args: ConfigArgs) -> Result<i32, String> {
+    match args.check {
+        Some(path) => {
+            let cfg = Config::load(&path).map_err(|e| e.to_string())?;
+            println!(
+                "{}: valid ({} segment(s), {} worker(s))",
+                path.display(),
+                cfg.segments.len(),
+                cfg.workers()
+            );
+        }
+        None => print!("{}", Config::default_toml()),
+    }
+    Ok(0)
+}
+
+/// Prints the summary and picks the exit code.
+fn finish(s: &Summary, workers: usize, verb: &str, quiet: bool) -> i32 {
+    if !quiet {
+        eprint!("{}", render_summary(s, workers, verb));
+    }
+    for e in &s.source_errors {
+        eprintln!("vagt-sensor: error: {e}");
+    }
+    if let Some(e) = &s.output_error {
+        eprintln!("vagt-sensor: error: {e}");
+        return 1;
+    }
+    if !s.source_errors.is_empty() {
+        return 2;
+    }
+    0
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The end-of-run summary shown to the user.
+pub fn render_summary(s: &Summary, workers: usize, verb: &str) -> String {
+    let secs = s.wall.as_secs_f64().max(1e-9);
+    let pps = s.packets as f64 / secs;
+    let mbit = s.bytes as f64 * 8.0 / secs / 1e6;
+    let mut out = format!(
+        "vagt-sensor: {verb} {} packets ({:.1} MB) in {:.2} s with {workers} worker(s): {:.0} packets/s, {:.0} Mbit/s\n",
+        thousands(s.packets),
+        s.bytes as f64 / 1e6,
+        secs,
+        pps,
+        mbit
+    );
+    out += &format!(
+        "  connections: {} written, {} evicted early (table full)\n",
+        thousands(s.records),
+        thousands(s.table.evicted)
+    );
+    let errors: Vec<String> = s
+        .decode
+        .errors_by_name()
+        .map(|(name, n)| format!("{name} {}", thousands(n)))
+        .collect();
+    if errors.is_empty() {
+        out += "  decode errors: none\n";
+    } else {
+        out += &format!(
+            "  decode errors: {} ({})\n",
+            thousands(s.decode.total_errors()),
+            errors.join(", ")
+        );
+    }
+    let mut drops = vec![format!("queue full {}", thousands(s.queue_drops))];
+    if let Some(k) = s.kernel {
+        drops.push(format!("kernel {}", thousands(k.dropped)));
+        drops.push(format!("interface {}", thousands(k.if_dropped)));
+    }
+    out += &format!("  drops: {}\n", drops.join(", "));
+    out
+}

@@ -1,0 +1,77 @@
+//! Capture sources: where packets come from.
+//!
+//! A [`Source`] yields packets one at a time, borrowed from its own buffer,
+//! with the link type, the packet time and the length on the wire. Files
+//! (pcap and pcapng) and live interfaces are read through libpcap; a
+//! source never decodes anything.
+
+pub mod file;
+pub mod live;
+
+use crate::decode::LinkType;
+
+/// One captured packet, borrowed from the source until the next call.
+#[derive(Clone, Copy, Debug)]
+pub struct RawPacket<'a> {
+    /// Nanoseconds since the Unix epoch.
+    pub ts: i64,
+    pub data: &'a [u8],
+    /// Length on the wire (may exceed `data` when the snap length cut it).
+    pub wire_len: u32,
+    pub link: LinkType,
+}
+
+/// What a read produced.
+#[derive(Debug)]
+pub enum Next<'a> {
+    Packet(RawPacket<'a>),
+    /// Live capture: nothing arrived within the read timeout.
+    Timeout,
+    /// The source is exhausted.
+    End,
+}
+
+/// Counters kept by the capture layer below the sensor (the kernel).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelStats {
+    pub received: u64,
+    /// Dropped because the capture buffer was full.
+    pub dropped: u64,
+    /// Dropped by the interface or driver.
+    pub if_dropped: u64,
+}
+
+/// A capture problem, naming the source and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("{path}: {problem}")]
+    File { path: String, problem: String },
+    #[error("interface {interface}: {problem}")]
+    Live { interface: String, problem: String },
+}
+
+/// A packet source.
+pub trait Source: Send {
+    /// Reads the next packet.
+    fn next(&mut self) -> Result<Next<'_>, CaptureError>;
+    /// Human-readable name (file path or interface).
+    fn name(&self) -> &str;
+    /// Kernel counters, for live sources.
+    fn kernel_stats(&mut self) -> Option<KernelStats> {
+        None
+    }
+    /// Size of the input in bytes, when known (for progress).
+    fn size_hint(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Converts a libpcap timeval (seconds, and micro- or nanoseconds) to ns.
+pub(crate) fn timeval_ns(sec: i64, frac: i64, nanos: bool) -> i64 {
+    let frac_ns = if nanos {
+        frac
+    } else {
+        frac.saturating_mul(1000)
+    };
+    sec.saturating_mul(1_000_000_000).saturating_add(frac_ns)
+}

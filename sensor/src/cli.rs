@@ -1,0 +1,160 @@
+//! Command-line interface definitions and help text.
+
+use crate::config::OutputFormat;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Vagt sensor: watches a network from a SPAN or tap port and writes \
+one record per connection.";
+
+const LONG_ABOUT: &str = "\
+Vagt sensor: watches a network from a SPAN or tap port and writes one record
+per connection, with the same fields and connection states as Zeek's conn.log.
+
+Records are JSON Lines by default (one event per line, each naming the
+municipality, sensor and network segment it belongs to), or Zeek TSV.
+
+Start here:
+  vagt-sensor demo                       generate a sample capture and replay it
+  vagt-sensor replay capture.pcap -o conn.json
+  sudo vagt-sensor run -i eth1 -o conn.json
+  vagt-sensor config > vagt.toml         write a configuration to edit";
+
+#[derive(Parser, Debug)]
+#[command(name = "vagt-sensor", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// Configuration file (TOML). Flags given on the command line override it.
+    /// `vagt-sensor config` prints every setting with its default.
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print nothing but errors on standard error.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Read capture files (pcap or pcapng) and write connection records.
+    ///
+    /// Files are read in the order given, as one stream, using packet
+    /// timestamps (never the wall clock), so results are the same on every run
+    /// and with any number of workers. Ends with a summary on standard error.
+    Replay(ReplayArgs),
+
+    /// Capture live from a network interface until Ctrl-C or SIGTERM.
+    ///
+    /// Needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities. Open
+    /// connections are written out when the sensor stops. Packets that arrive
+    /// faster than the workers keep up are dropped and counted, never queued
+    /// without bound.
+    Run(RunArgs),
+
+    /// Generate a synthetic municipal network capture and replay it.
+    ///
+    /// The capture (admin, care, school, OT and guest segments; web, DNS,
+    /// file shares, building control and a port scan) is made from a fixed
+    /// seed, so the output is the same every time. A good first command.
+    Demo(DemoArgs),
+
+    /// Print the default configuration, or check a configuration file.
+    Config(ConfigArgs),
+}
+
+/// Settings shared by `replay`, `run` and `demo`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// Worker threads (default: one per CPU core, less one for the reader).
+    #[arg(short, long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Where to write records; "-" is standard output (the default).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<String>,
+
+    /// Record format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+
+    /// Do not verify IP, TCP, UDP and ICMP checksums (like zeek -C). Use it
+    /// when the capture host offloads checksums to the network card.
+    #[arg(long)]
+    pub ignore_checksums: bool,
+
+    /// Municipality code written into every record.
+    #[arg(long, value_name = "CODE")]
+    pub municipality: Option<String>,
+
+    /// Sensor id written into every record.
+    #[arg(long, value_name = "ID")]
+    pub sensor_id: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// Capture files to read (pcap or pcapng).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Do not draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Interface to capture from (see `ip link`).
+    #[arg(short, long, value_name = "IF")]
+    pub interface: Option<String>,
+
+    /// BPF capture filter, e.g. "not port 22".
+    #[arg(long, value_name = "EXPR")]
+    pub bpf: Option<String>,
+
+    /// Bytes captured per packet.
+    #[arg(long, value_name = "BYTES")]
+    pub snaplen: Option<i32>,
+
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+
+    /// Kernel capture buffer in MiB.
+    #[arg(long, value_name = "MIB")]
+    pub buffer_mib: Option<i32>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Keep the generated capture in this file (default: a temporary file
+    /// that is removed afterwards).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+
+    /// About how many packets to generate.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub packets: u64,
+
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 2025)]
+    pub seed: u64,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    /// Check this configuration file instead of printing the defaults.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+}

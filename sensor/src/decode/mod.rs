@@ -1,0 +1,140 @@
+//! Packet decoding: from captured bytes to a [`DecodedPacket`].
+//!
+//! The decoder is layered like the protocols, one file per protocol:
+//! `link` picks the first layer from the capture's link type, `ethernet`
+//! (with `mpls`, `pppoe`, `ppp`, `ieee80211`) walks the link layers, `ip`
+//! with `ipv4` and `ipv6` reads the network layer, `tcp`, `udp` and `icmp`
+//! the transport, and `tunnel/` opens GRE, ERSPAN, VXLAN, Geneve, AYIYA,
+//! Teredo, GTP and IP-in-IP so that the inner packet is decoded as well.
+//!
+//! This layer owns only *parsing*: it never keeps state between packets and
+//! never allocates. Connection semantics (what a bad checksum means for a
+//! connection, which layers become connections) belong to `flow`.
+//! Decoding stops at the first problem; layers decoded before it stay valid
+//! and the problem is returned as a [`DecodeError`] to be counted.
+
+pub mod checksum;
+pub mod counters;
+mod ethernet;
+mod icmp;
+mod ieee80211;
+mod ip;
+mod ipv4;
+mod ipv6;
+pub mod link;
+mod mpls;
+pub mod packet;
+mod ppp;
+mod tcp;
+pub mod tunnel;
+mod udp;
+
+pub use counters::{DecodeCounters, DecodeError, Decoded};
+pub use link::LinkType;
+pub use packet::{
+    Addr, Checksum, DecodedPacket, Encap, Fragment, IcmpMessage, IpLayer, TcpFlags, TcpSegment,
+    Transport, UdpDatagram, MAX_IP_LAYERS,
+};
+
+/// Decoder settings.
+#[derive(Clone, Debug)]
+pub struct DecodeOptions {
+    /// Verify IPv4 header, TCP, UDP and ICMP checksums (like Zeek without -C).
+    pub validate_checksums: bool,
+    /// Open tunnels and decode the packets inside them.
+    pub decapsulate: bool,
+    pub vxlan_ports: Vec<u16>,
+    pub geneve_ports: Vec<u16>,
+    pub teredo_ports: Vec<u16>,
+    pub ayiya_ports: Vec<u16>,
+    pub gtp_ports: Vec<u16>,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            validate_checksums: true,
+            decapsulate: true,
+            vxlan_ports: vec![4789],
+            geneve_ports: vec![6081],
+            teredo_ports: vec![3544],
+            ayiya_ports: vec![5072],
+            gtp_ports: vec![2152],
+        }
+    }
+}
+
+/// Decodes packets; holds only settings, so one per worker is cheap.
+#[derive(Clone, Debug, Default)]
+pub struct Decoder {
+    opts: DecodeOptions,
+}
+
+/// State threaded through the layer decoders for one packet.
+pub(crate) struct Ctx<'d, 'a> {
+    pub opts: &'d DecodeOptions,
+    pub out: &'d mut DecodedPacket<'a>,
+    pub counters: &'d mut DecodeCounters,
+    /// Bytes of the frame that were on the wire but not captured (snaplen).
+    pub missing: u32,
+    /// VLAN tags of the frame being decoded now (outer, inner).
+    pub vlan: [u16; 2],
+    /// True while decoding the outermost frame, whose MACs and VLANs describe
+    /// the packet as a whole.
+    pub outermost: bool,
+    /// How the next IP layer was carried.
+    pub encap: packet::Encap,
+}
+
+impl Decoder {
+    pub fn new(opts: DecodeOptions) -> Decoder {
+        Decoder { opts }
+    }
+
+    pub fn options(&self) -> &DecodeOptions {
+        &self.opts
+    }
+
+    /// Decodes one captured frame of `link` type into `out`.
+    ///
+    /// `wire_len` is the frame's length on the wire; when it exceeds the
+    /// captured length the packet was cut by the snap length. On error the
+    /// layers decoded so far remain in `out`.
+    pub fn decode<'a>(
+        &self,
+        link: LinkType,
+        frame: &'a [u8],
+        wire_len: u32,
+        out: &mut DecodedPacket<'a>,
+        counters: &mut DecodeCounters,
+    ) -> Result<(), DecodeError> {
+        out.clear();
+        let missing = wire_len.saturating_sub(frame.len() as u32);
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            counters,
+            missing,
+            vlan: [0, 0],
+            outermost: true,
+            encap: packet::Encap::None,
+        };
+        let result = link::decode_frame(&mut ctx, link, frame);
+        if let Err(e) = result {
+            ctx.counters.error(e);
+        }
+        result
+    }
+}
+
+/// Reads a big-endian u16 at `at`; the caller has checked the length.
+#[inline]
+pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+/// Reads a big-endian u32 at `at`; the caller has checked the length.
+#[inline]
+pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}

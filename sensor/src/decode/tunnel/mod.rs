@@ -1,0 +1,63 @@
+//! Tunnels: the decoder opens them so that the carried packet is decoded
+//! (and later tracked) as well as the carrier.
+//!
+//! IP-borne tunnels (GRE with ERSPAN, IP-in-IP) are recognised by protocol
+//! number in `ip`; UDP-borne ones (VXLAN, Geneve, Teredo, AYIYA, GTP-U) by
+//! their configured ports here. Each tunnel validates its header before it
+//! enters, so a datagram that only happens to use a tunnel port stays a
+//! plain datagram.
+
+pub(crate) mod ayiya;
+pub(crate) mod erspan;
+pub(crate) mod geneve;
+pub(crate) mod gre;
+pub(crate) mod gtp;
+pub(crate) mod teredo;
+pub(crate) mod vxlan;
+
+use super::packet::Encap;
+use super::{Ctx, DecodeError, DecodeOptions};
+
+/// Marks the start of a tunnel's inner packet: its frame is no longer the
+/// outermost one, and it brings its own VLAN tags.
+pub(crate) fn enter(ctx: &mut Ctx<'_, '_>, encap: Encap) {
+    ctx.outermost = false;
+    ctx.vlan = [0, 0];
+    ctx.encap = encap;
+}
+
+fn port_in(ports: &[u16], a: u16, b: u16) -> bool {
+    ports.contains(&a) || ports.contains(&b)
+}
+
+/// True when either port is configured for a UDP tunnel.
+pub(crate) fn is_udp_tunnel_port(opts: &DecodeOptions, src: u16, dst: u16) -> bool {
+    port_in(&opts.vxlan_ports, src, dst)
+        || port_in(&opts.geneve_ports, src, dst)
+        || port_in(&opts.teredo_ports, src, dst)
+        || port_in(&opts.ayiya_ports, src, dst)
+        || port_in(&opts.gtp_ports, src, dst)
+}
+
+/// Opens a UDP-borne tunnel chosen by port.
+pub(crate) fn udp<'a>(
+    ctx: &mut Ctx<'_, 'a>,
+    src: u16,
+    dst: u16,
+    payload: &'a [u8],
+) -> Result<(), DecodeError> {
+    let opts = ctx.opts;
+    if opts.vxlan_ports.contains(&dst) {
+        vxlan::decode(ctx, payload)
+    } else if port_in(&opts.geneve_ports, src, dst) {
+        geneve::decode(ctx, payload)
+    } else if port_in(&opts.gtp_ports, src, dst) {
+        gtp::decode(ctx, payload)
+    } else if port_in(&opts.teredo_ports, src, dst) {
+        teredo::decode(ctx, payload)
+    } else if port_in(&opts.ayiya_ports, src, dst) {
+        ayiya::decode(ctx, payload)
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! Connection keys: which packets belong to the same connection.
+//!
+//! A key is direction-free: both directions of a connection produce the
+//! same key, because the endpoints are stored in canonical order (lower
+//! address/port first). Only one-way ICMP messages, which have no reply
+//! type, keep their direction, as in Zeek.
+
+use crate::decode::Addr;
+
+/// Identifies one connection within a sensor.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct FlowKey {
+    /// The endpoint that sorts first (or the sender, for one-way ICMP).
+    pub a: Addr,
+    pub b: Addr,
+    pub a_port: u16,
+    pub b_port: u16,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Tunnel depth, when configured to tell layers apart; otherwise 0.
+    pub depth: u8,
+    /// VLAN tags, when configured to tell VLANs apart; otherwise 0.
+    pub vlan: [u16; 2],
+}
+
+/// The identity of a packet as its sender sees it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct PacketTuple {
+    pub src: Addr,
+    pub dst: Addr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub proto: u8,
+    /// ICMP messages without a reply type; their key keeps the direction.
+    pub one_way: bool,
+}
+
+impl FlowKey {
+    /// Builds the key of `t`, and says whether the sender is endpoint `a`.
+    pub fn new(t: &PacketTuple, depth: u8, vlan: [u16; 2]) -> (FlowKey, bool) {
+        let sender_first = t.one_way || (t.src, t.src_port) <= (t.dst, t.dst_port);
+        let key = if sender_first {
+            FlowKey {
+                a: t.src,
+                b: t.dst,
+                a_port: t.src_port,
+                b_port: t.dst_port,
+                proto: t.proto,
+                depth,
+                vlan,
+            }
+        } else {
+            FlowKey {
+                a: t.dst,
+                b: t.src,
+                a_port: t.dst_port,
+                b_port: t.src_port,
+                proto: t.proto,
+                depth,
+                vlan,
+            }
+        };
+        (key, sender_first)
+    }
+}
+
+/// Zeek's ICMP "ports": the type, and the reply type for request/reply
+/// pairs (or the code, for one-way messages). Returns (dst "port", one_way).
+pub fn icmp_counterpart(v6: bool, icmp_type: u8, code: u8) -> (u16, bool) {
+    let other: Option<u8> = if v6 {
+        match icmp_type {
+            128 => Some(129),
+            129 => Some(128),
+            133 => Some(134),
+            134 => Some(133),
+            135 => Some(136),
+            136 => Some(135),
+            130 => Some(131),
+            131 => Some(130),
+            139 => Some(140),
+            140 => Some(139),
+            144 => Some(145),
+            145 => Some(144),
+            _ => None,
+        }
+    } else {
+        match icmp_type {
+            8 => Some(0),
+            0 => Some(8),
+            13 => Some(14),
+            14 => Some(13),
+            15 => Some(16),
+            16 => Some(15),
+            10 => Some(9),
+            9 => Some(10),
+            17 => Some(18),
+            18 => Some(17),
+            _ => None,
+        }
+    };
+    match other {
+        Some(t) => (u16::from(t), false),
+        None => (u16::from(code), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tuple(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> PacketTuple {
+        PacketTuple {
+            src: Addr::from_v4(src),
+            dst: Addr::from_v4(dst),
+            src_port: sp,
+            dst_port: dp,
+            proto: 6,
+            one_way: false,
+        }
+    }
+
+    #[test]
+    fn both_directions_share_a_key() {
+        let fwd = tuple([10, 0, 0, 2], 40000, [10, 0, 0, 1], 80);
+        let rev = tuple([10, 0, 0, 1], 80, [10, 0, 0, 2], 40000);
+        let (k1, s1) = FlowKey::new(&fwd, 0, [0, 0]);
+        let (k2, s2) = FlowKey::new(&rev, 0, [0, 0]);
+        assert_eq!(k1, k2);
+        assert_ne!(s1, s2);
+    }
+
+    #[test]
+    fn one_way_icmp_keeps_direction() {
+        let mut t = tuple([10, 0, 0, 2], 3, [10, 0, 0, 1], 1);
+        t.proto = 1;
+        t.one_way = true;
+        let (k, sender_first) = FlowKey::new(&t, 0, [0, 0]);
+        assert!(sender_first);
+        assert_eq!(k.a, t.src);
+        assert_eq!(icmp_counterpart(false, 8, 0), (0, false));
+        assert_eq!(icmp_counterpart(false, 3, 1), (1, true));
+        assert_eq!(icmp_counterpart(true, 135, 0), (136, false));
+    }
+}

@@ -1,0 +1,25 @@
+//! Connection tracking: Zeek-compatible connection records from decoded
+//! packets.
+//!
+//! `key` says which packets belong together, `conn` is the record itself,
+//! `tcp` its TCP semantics, `history` the history letters, `detect` the
+//! application protocol, `table` the per-worker store with timers, and
+//! `tracker` ties decoding and tracking into the unit a worker runs.
+//! `record` turns a finished connection into the wire event.
+
+pub mod conn;
+pub mod detect;
+pub mod history;
+pub mod key;
+pub mod ports;
+pub mod record;
+pub mod table;
+pub mod tcp;
+pub mod tracker;
+
+pub use conn::{Conn, ConnKind, TcpState};
+pub use key::FlowKey;
+pub use ports::PortSet;
+pub use record::RecordContext;
+pub use table::{ConnTable, TableConfig, TableStats, Timeouts};
+pub use tracker::Tracker;

@@ -1,0 +1,318 @@
+//! Turns a finished [`Conn`] into the wire record: Zeek's conn_state,
+//! the uid, the Community ID and the site context.
+//!
+//! This runs in the output stage, off the packet path, so it may format
+//! strings and hash freely.
+
+use super::conn::{Conn, ConnKind, TcpState};
+use super::detect;
+use crate::site::Site;
+use sha1::{Digest, Sha1};
+use vagt_schema::{ConnRecord, Event, EventBody, Origin};
+
+/// Who the sensor is; stamped on every record.
+#[derive(Clone, Debug, Default)]
+pub struct RecordContext {
+    pub municipality: String,
+    pub sensor: String,
+    pub site: Site,
+    pub uid_salt: u64,
+}
+
+/// Zeek's connection state of a finished connection.
+pub fn conn_state(c: &Conn) -> &'static str {
+    match c.kind {
+        ConnKind::Tcp => {
+            let os = c.orig().tcp.state;
+            let rs = c.resp().tcp.state;
+            let o_inactive = matches!(os, TcpState::Inactive | TcpState::Partial);
+            let r_inactive = matches!(rs, TcpState::Inactive | TcpState::Partial);
+            if rs == TcpState::Reset {
+                let (osize, rsize) = c.sizes();
+                if matches!(os, TcpState::SynSent | TcpState::SynAckSent)
+                    || (os == TcpState::Reset && osize == 0 && rsize == 0)
+                {
+                    "REJ"
+                } else if o_inactive {
+                    "RSTRH"
+                } else {
+                    "RSTR"
+                }
+            } else if os == TcpState::Reset {
+                if r_inactive {
+                    if syn_then_reset(c.history.as_str()) {
+                        "RSTOS0"
+                    } else {
+                        "OTH"
+                    }
+                } else {
+                    "RSTO"
+                }
+            } else if rs == TcpState::Closed && os == TcpState::Closed {
+                "SF"
+            } else if os == TcpState::Closed {
+                if r_inactive {
+                    "SH"
+                } else {
+                    "S2"
+                }
+            } else if rs == TcpState::Closed {
+                if o_inactive {
+                    "SHR"
+                } else {
+                    "S3"
+                }
+            } else if os == TcpState::SynSent && rs == TcpState::Inactive {
+                "S0"
+            } else if os == TcpState::Established && rs == TcpState::Established {
+                "S1"
+            } else {
+                "OTH"
+            }
+        }
+        ConnKind::Udp => match (c.orig().active, c.resp().active) {
+            (true, true) => "SF",
+            (true, false) => "S0",
+            (false, true) => "SHR",
+            (false, false) => "OTH",
+        },
+        ConnKind::Icmp | ConnKind::Other => "OTH",
+    }
+}
+
+/// Zeek's test for RSTOS0: the history matches `^?S[^HAFGIQ]*R.*`.
+fn syn_then_reset(h: &str) -> bool {
+    let h = h.strip_prefix('^').unwrap_or(h);
+    let Some(rest) = h.strip_prefix('S') else {
+        return false;
+    };
+    for ch in rest.chars() {
+        match ch {
+            'R' => return true,
+            'H' | 'A' | 'F' | 'G' | 'I' | 'Q' => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A stable 64-bit connection id from the key and start time.
+pub fn uid_of(salt: u64, key: &super::key::FlowKey, start_ts: i64) -> u64 {
+    // FNV-1a over the identifying fields, then a SplitMix64 finaliser.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(&key.a.0);
+    eat(&key.b.0);
+    eat(&key.a_port.to_be_bytes());
+    eat(&key.b_port.to_be_bytes());
+    eat(&[key.proto, key.depth]);
+    eat(&key.vlan[0].to_be_bytes());
+    eat(&key.vlan[1].to_be_bytes());
+    eat(&start_ts.to_be_bytes());
+    let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// "C" followed by the base62 digits of `id`, like Zeek's uids.
+pub fn uid_string(id: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = vec![b'C'];
+    let mut v = id;
+    let mut digits = [0u8; 11];
+    for d in digits.iter_mut() {
+        *d = DIGITS[(v % 62) as usize];
+        v /= 62;
+    }
+    out.extend(digits.iter().rev());
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Community ID v1 with seed 0 (https://github.com/corelight/community-id-spec).
+pub fn community_id(c: &Conn) -> String {
+    let (mut sa, mut sp) = c.orig_addr();
+    let (mut da, mut dp) = c.resp_addr();
+    let has_ports = matches!(c.key.proto, 1 | 6 | 17 | 58 | 132);
+    if !c.one_way && (da.0, dp) < (sa.0, sp) {
+        std::mem::swap(&mut sa, &mut da);
+        std::mem::swap(&mut sp, &mut dp);
+    }
+    let mut h = Sha1::new();
+    h.update(0u16.to_be_bytes());
+    if sa.is_v4() {
+        h.update(sa.v4_octets());
+        h.update(da.v4_octets());
+    } else {
+        h.update(sa.0);
+        h.update(da.0);
+    }
+    h.update([c.key.proto, 0]);
+    if has_ports {
+        h.update(sp.to_be_bytes());
+        h.update(dp.to_be_bytes());
+    }
+    let digest = h.finalize();
+    format!("1:{}", base64(digest.as_slice()))
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(T[(n >> 18) as usize & 63] as char);
+        out.push(T[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+fn mac_string(m: &[u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
+fn proto_name(c: &Conn) -> &'static str {
+    match c.kind {
+        ConnKind::Tcp => "tcp",
+        ConnKind::Udp => "udp",
+        ConnKind::Icmp => "icmp",
+        ConnKind::Other => "unknown_transport",
+    }
+}
+
+fn seconds(ns: i64) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// Builds the wire event for a finished (or interim) connection.
+pub fn to_event(c: &Conn, ctx: &RecordContext) -> Event {
+    let (oa, op) = c.orig_addr();
+    let (ra, rp) = c.resp_addr();
+    let (osize, rsize) = c.sizes();
+    let duration = c.last_ts - c.start_ts;
+    let (o, r) = (c.orig(), c.resp());
+    let local = ctx.site.knows_local();
+    let segment = ctx.site.segment_of(c.vlan[0], &oa, &ra).to_string();
+    let record = ConnRecord {
+        ts: seconds(c.start_ts),
+        uid: uid_string(uid_of(ctx.uid_salt, &c.key, c.start_ts)),
+        orig_h: oa.to_ip(),
+        orig_p: op,
+        resp_h: ra.to_ip(),
+        resp_p: rp,
+        proto: proto_name(c).to_string(),
+        service: detect::names(c.services),
+        duration: (duration > 0).then(|| seconds(duration)),
+        orig_bytes: (duration > 0).then_some(osize),
+        resp_bytes: (duration > 0).then_some(rsize),
+        conn_state: conn_state(c).to_string(),
+        local_orig: local.then(|| ctx.site.is_local(&oa)),
+        local_resp: local.then(|| ctx.site.is_local(&ra)),
+        missed_bytes: c.missed_bytes,
+        history: (!c.history.is_empty()).then(|| c.history.as_str().to_string()),
+        orig_pkts: o.pkts,
+        orig_ip_bytes: o.ip_bytes,
+        resp_pkts: r.pkts,
+        resp_ip_bytes: r.ip_bytes,
+        tunnel_parents: if c.parent_uid != 0 {
+            vec![uid_string(c.parent_uid)]
+        } else {
+            vec![]
+        },
+        ip_proto: c.key.proto,
+        vlan: (c.vlan[0] != 0).then_some(c.vlan[0]),
+        inner_vlan: (c.vlan[1] != 0).then_some(c.vlan[1]),
+        orig_l2_addr: o.has_mac.then(|| mac_string(&o.mac)),
+        resp_l2_addr: r.has_mac.then(|| mac_string(&r.mac)),
+        community_id: community_id(c),
+        orig_link_bytes: o.link_bytes,
+        resp_link_bytes: r.link_bytes,
+        tunnel_depth: c.tunnel_depth,
+        interim: c.interim,
+    };
+    Event::new(
+        Origin {
+            municipality: ctx.municipality.clone(),
+            sensor: ctx.sensor.clone(),
+            segment,
+        },
+        EventBody::Conn(record),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Addr;
+    use crate::flow::key::{FlowKey, PacketTuple};
+
+    fn tcp_conn(src: &str, sp: u16, dst: &str, dp: u16) -> Conn {
+        let t = PacketTuple {
+            src: Addr::from_ip(src.parse().unwrap()),
+            dst: Addr::from_ip(dst.parse().unwrap()),
+            src_port: sp,
+            dst_port: dp,
+            proto: 6,
+            one_way: false,
+        };
+        let (key, sender_a) = FlowKey::new(&t, 0, [0, 0]);
+        let mut c = Conn::new(key, ConnKind::Tcp, 0);
+        c.orig_slot = u8::from(!sender_a);
+        c
+    }
+
+    #[test]
+    fn community_id_matches_the_specification_example() {
+        // From the Community ID spec's test vectors: TCP 128.232.110.120:34855
+        // -> 66.35.250.204:80 hashes to 1:LQU9qZlK+B5F3KDmev6m5PMibrg=.
+        let c = tcp_conn("128.232.110.120", 34855, "66.35.250.204", 80);
+        assert_eq!(community_id(&c), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+        // The same flow seen from the other side hashes the same.
+        let r = tcp_conn("66.35.250.204", 80, "128.232.110.120", 34855);
+        assert_eq!(community_id(&r), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    }
+
+    #[test]
+    fn rstos0_pattern_follows_zeek() {
+        assert!(syn_then_reset("SR"));
+        assert!(syn_then_reset("^SdR"));
+        // Responder letters are lower case and do not stop the match.
+        assert!(syn_then_reset("ShR"));
+        assert!(!syn_then_reset("SAR"));
+        assert!(!syn_then_reset("R"));
+    }
+
+    #[test]
+    fn uids_are_stable_and_distinct() {
+        let c = tcp_conn("10.0.0.1", 1, "10.0.0.2", 2);
+        let a = uid_of(7, &c.key, 5);
+        assert_eq!(a, uid_of(7, &c.key, 5));
+        assert_ne!(a, uid_of(7, &c.key, 6));
+        assert_ne!(a, uid_of(8, &c.key, 5));
+        assert!(uid_string(a).starts_with('C'));
+        assert_eq!(uid_string(a).len(), 12);
+    }
+}

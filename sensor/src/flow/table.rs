@@ -1,0 +1,573 @@
+//! The connection table of one worker: lookup, creation, expiry, eviction.
+//!
+//! Connections live in a slab whose capacity is reserved up front, found
+//! through a hash index of slab positions, and threaded on intrusive lists,
+//! one per timer class. Within a class every connection's deadline is its
+//! anchor plus the same timeout, so each list is ordered by deadline and
+//! expiry only ever looks at list heads. Nothing here allocates once the
+//! table is built; when it is full, the connection idle the longest is
+//! evicted (and written out) to make room.
+
+use super::conn::{Conn, ConnKind, TcpState};
+use super::key::{icmp_counterpart, FlowKey, PacketTuple};
+use super::ports::PortSet;
+use super::{detect, record, tcp};
+use crate::decode::{Checksum, IpLayer, Transport};
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
+const NONE: u32 = u32::MAX;
+const SECOND: i64 = 1_000_000_000;
+
+/// Timer classes; see [`ConnTable::schedule`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum Class {
+    /// No packets for a while (deadline = last packet + inactivity timeout).
+    Inactive = 0,
+    /// A SYN nobody answered (deadline = SYN + attempt timeout).
+    Attempt = 1,
+    /// Closed or reset, lingering for stray packets (close time + delay).
+    Closing = 2,
+    /// Nothing valid was ever seen (Zeek's expire timer cadence).
+    Void = 3,
+}
+const CLASSES: usize = 4;
+
+/// Timeouts in nanoseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub tcp_inactivity: i64,
+    /// Inactivity before any endpoint finished the handshake.
+    pub tcp_handshake_inactivity: i64,
+    pub tcp_attempt: i64,
+    pub tcp_close_delay: i64,
+    pub udp_inactivity: i64,
+    pub icmp_inactivity: i64,
+    pub other_inactivity: i64,
+    /// Long connections write an interim record this often (0 = never).
+    pub active: i64,
+}
+
+impl Default for Timeouts {
+    /// Zeek's defaults, so that connection boundaries match conn.log.
+    fn default() -> Self {
+        Timeouts {
+            tcp_inactivity: 300 * SECOND,
+            tcp_handshake_inactivity: 60 * SECOND,
+            tcp_attempt: 5 * SECOND,
+            tcp_close_delay: 5 * SECOND,
+            udp_inactivity: 60 * SECOND,
+            icmp_inactivity: 60 * SECOND,
+            other_inactivity: 60 * SECOND,
+            active: 3600 * SECOND,
+        }
+    }
+}
+
+/// Settings of a connection table.
+#[derive(Clone, Debug)]
+pub struct TableConfig {
+    pub max_connections: usize,
+    pub timeouts: Timeouts,
+    /// Ports that suggest a server; used to pick the originator when a
+    /// connection's start was not seen.
+    pub likely_server_ports: PortSet,
+    pub vlan_in_key: bool,
+    pub tunnel_depth_in_key: bool,
+    /// Secret mixed into connection uids.
+    pub uid_salt: u64,
+    /// Application protocol detection settings.
+    pub detect: detect::DetectConfig,
+}
+
+impl Default for TableConfig {
+    fn default() -> Self {
+        TableConfig {
+            max_connections: 1 << 20,
+            timeouts: Timeouts::default(),
+            likely_server_ports: PortSet::zeek_defaults(),
+            vlan_in_key: true,
+            tunnel_depth_in_key: false,
+            uid_salt: 0,
+            detect: detect::DetectConfig::default(),
+        }
+    }
+}
+
+/// Counters of a table.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TableStats {
+    pub created: u64,
+    pub expired: u64,
+    pub evicted: u64,
+    pub reused: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+/// One packet layer as the table needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerInput<'p, 'a> {
+    pub layer: &'p IpLayer<'a>,
+    /// Tunnel depth of this layer (0 = outermost).
+    pub depth: u8,
+    /// Packet time in nanoseconds since the epoch.
+    pub ts: i64,
+    /// Bytes of the (inner) frame this layer travelled in.
+    pub link_len: u32,
+    pub src_mac: Option<[u8; 6]>,
+    pub dst_mac: Option<[u8; 6]>,
+    /// uid of the carrying tunnel connection (0 = none).
+    pub parent_uid: u64,
+}
+
+/// A connection table.
+pub struct ConnTable {
+    cfg: TableConfig,
+    slab: Vec<Conn>,
+    free: Vec<u32>,
+    index: HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
+    lists: [List; CLASSES],
+    live: usize,
+    pub stats: TableStats,
+}
+
+impl ConnTable {
+    pub fn new(cfg: TableConfig) -> ConnTable {
+        let cap = cfg.max_connections.max(1);
+        ConnTable {
+            slab: Vec::with_capacity(cap),
+            free: Vec::with_capacity(cap),
+            index: HashTable::with_capacity(cap),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+            lists: [List {
+                head: NONE,
+                tail: NONE,
+            }; CLASSES],
+            live: 0,
+            stats: TableStats::default(),
+            cfg,
+        }
+    }
+
+    pub fn config(&self) -> &TableConfig {
+        &self.cfg
+    }
+
+    /// Connections currently tracked.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Updates the connection `input` belongs to, creating it if needed.
+    /// Finished connections (expired, reused, evicted) are appended to
+    /// `out`. Returns the uid of the connection, or 0 when the layer does
+    /// not form one.
+    pub fn process(&mut self, input: &LayerInput<'_, '_>, out: &mut Vec<Conn>) -> u64 {
+        let layer = input.layer;
+        let Some((tuple, kind)) = tuple_of(layer) else {
+            return 0;
+        };
+        let depth = if self.cfg.tunnel_depth_in_key {
+            input.depth
+        } else {
+            0
+        };
+        let vlan = if self.cfg.vlan_in_key {
+            layer.vlan
+        } else {
+            [0, 0]
+        };
+        let (key, sender_is_a) = FlowKey::new(&tuple, depth, vlan);
+        let sender_slot = usize::from(!sender_is_a);
+        let hash = self.hasher.hash_one(key);
+        let ts = input.ts;
+
+        let mut found = self.find(hash, &key);
+        if let Some(idx) = found {
+            let c = &self.slab[idx as usize];
+            let reuse = match (&layer.transport, kind) {
+                (Transport::Tcp(seg), ConnKind::Tcp) => tcp::is_reuse(c, seg),
+                _ => false,
+            };
+            if c.deadline <= ts || reuse {
+                if reuse {
+                    self.stats.reused += 1;
+                } else {
+                    self.stats.expired += 1;
+                }
+                self.finish(idx, hash, out);
+                found = None;
+            }
+        }
+        let idx = match found {
+            Some(idx) => idx,
+            None => self.create(key, hash, kind, &tuple, sender_slot, input, out),
+        };
+        let uid = self.update(idx, sender_slot, input, out);
+        self.schedule(idx);
+        uid
+    }
+
+    /// Writes out every connection whose deadline has passed at `now`.
+    pub fn expire(&mut self, now: i64, out: &mut Vec<Conn>) {
+        for class in 0..CLASSES {
+            while let Some(idx) = self.head(class) {
+                if self.slab[idx as usize].deadline > now {
+                    break;
+                }
+                self.stats.expired += 1;
+                let hash = self.hasher.hash_one(self.slab[idx as usize].key);
+                self.finish(idx, hash, out);
+            }
+        }
+    }
+
+    /// Writes out every connection (end of input or shutdown).
+    pub fn flush(&mut self, out: &mut Vec<Conn>) {
+        for class in 0..CLASSES {
+            while let Some(idx) = self.head(class) {
+                let hash = self.hasher.hash_one(self.slab[idx as usize].key);
+                self.finish(idx, hash, out);
+            }
+        }
+    }
+
+    /// Bytes of memory per tracked connection slot (slab + index).
+    pub fn bytes_per_connection() -> usize {
+        // hashbrown keeps one control byte per bucket next to the u32, at a
+        // load factor of at most 7/8.
+        std::mem::size_of::<Conn>() + (std::mem::size_of::<u32>() + 1) * 8 / 7 + 4
+    }
+
+    fn find(&self, hash: u64, key: &FlowKey) -> Option<u32> {
+        let slab = &self.slab;
+        self.index
+            .find(hash, |&i| slab[i as usize].key == *key)
+            .copied()
+    }
+
+    fn head(&self, class: usize) -> Option<u32> {
+        let h = self.lists[class].head;
+        (h != NONE).then_some(h)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &mut self,
+        key: FlowKey,
+        hash: u64,
+        kind: ConnKind,
+        tuple: &PacketTuple,
+        sender_slot: usize,
+        input: &LayerInput<'_, '_>,
+        out: &mut Vec<Conn>,
+    ) -> u32 {
+        if self.live >= self.cfg.max_connections.max(1) {
+            self.evict_one(out);
+        }
+        let mut conn = Conn::new(key, kind, input.ts);
+        conn.orig_slot = sender_slot as u8;
+        conn.one_way = tuple.one_way;
+        conn.tunnel_depth = input.depth;
+        conn.vlan = input.layer.vlan;
+        conn.parent_uid = input.parent_uid;
+        if input.depth == 0 {
+            if let Some(m) = input.src_mac {
+                conn.eps[sender_slot].mac = m;
+                conn.eps[sender_slot].has_mac = true;
+            }
+            if let Some(m) = input.dst_mac {
+                conn.eps[1 - sender_slot].mac = m;
+                conn.eps[1 - sender_slot].has_mac = true;
+            }
+        }
+        if self.should_flip(kind, tuple, &input.layer.transport) {
+            conn.flip_roles();
+        }
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = conn;
+                i
+            }
+            None => {
+                self.slab.push(conn);
+                (self.slab.len() - 1) as u32
+            }
+        };
+        let slab = &self.slab;
+        let hasher = &self.hasher;
+        self.index
+            .insert_unique(hash, idx, |&i| hasher.hash_one(slab[i as usize].key));
+        self.live += 1;
+        self.stats.created += 1;
+        self.link(idx, Class::Inactive as usize);
+        idx
+    }
+
+    /// Zeek's guess of the true originator when the start was not seen.
+    fn should_flip(&self, kind: ConnKind, t: &PacketTuple, transport: &Transport<'_>) -> bool {
+        let ports = &self.cfg.likely_server_ports;
+        match (kind, transport) {
+            (ConnKind::Tcp, Transport::Tcp(seg)) => {
+                let f = seg.flags;
+                if f.syn() && !f.ack() {
+                    return false;
+                }
+                if !ports.tcp(t.src_port) {
+                    return false;
+                }
+                if ports.tcp(t.dst_port) {
+                    // Both plausible: flip only for non-SYN packets towards
+                    // the higher port.
+                    !f.syn() && t.src_port < t.dst_port
+                } else {
+                    true
+                }
+            }
+            (ConnKind::Udp, _) => ports.udp(t.src_port) && !ports.udp(t.dst_port),
+            _ => false,
+        }
+    }
+
+    fn update(
+        &mut self,
+        idx: u32,
+        slot: usize,
+        input: &LayerInput<'_, '_>,
+        out: &mut Vec<Conn>,
+    ) -> u64 {
+        let cfg = &self.cfg;
+        let conn = &mut self.slab[idx as usize];
+        let layer = input.layer;
+        let ts = input.ts;
+        if input.parent_uid != 0 {
+            conn.parent_uid = input.parent_uid;
+        }
+        let counted = match &layer.transport {
+            Transport::Tcp(seg) => {
+                let o = tcp::process(conn, slot, seg, ts);
+                if o == tcp::Outcome::Counted {
+                    detect::inspect(&cfg.detect, conn, slot, seg.payload, ConnKind::Tcp);
+                }
+                o == tcp::Outcome::Counted
+            }
+            Transport::Udp(d) => {
+                let is_orig = conn.is_orig(slot);
+                let ep = &mut conn.eps[slot];
+                if d.checksum == Checksum::Bad {
+                    if super::history::scaled(&mut ep.checksum_errors) {
+                        conn.history.add(is_orig, b'C');
+                    }
+                } else {
+                    ep.size += u64::from(d.length.saturating_sub(8));
+                    ep.active = true;
+                    conn.last_ts = ts;
+                    let mask = super::history::bit::DATA;
+                    conn.history.check(is_orig, mask, b'D');
+                    detect::inspect(&cfg.detect, conn, slot, d.payload, ConnKind::Udp);
+                }
+                // Zeek counts UDP packets before it checks the checksum.
+                true
+            }
+            Transport::Icmp(m) => {
+                if m.checksum == Checksum::Bad {
+                    false
+                } else {
+                    let ep = &mut conn.eps[slot];
+                    ep.size += u64::from(m.payload_len);
+                    ep.active = true;
+                    conn.last_ts = ts;
+                    // Zeek only counts ICMP messages it captured whole.
+                    m.payload.len() as u32 >= m.payload_len
+                }
+            }
+            Transport::Other => {
+                conn.eps[slot].active = true;
+                conn.last_ts = ts;
+                true
+            }
+            Transport::None | Transport::LaterFragment => false,
+        };
+        if counted {
+            let ep = &mut conn.eps[slot];
+            ep.pkts += 1;
+            ep.ip_bytes += u64::from(layer.total_len);
+            ep.link_bytes += u64::from(input.link_len);
+        }
+        let active = cfg.timeouts.active;
+        if active > 0 {
+            let due = conn
+                .start_ts
+                .saturating_add(active.saturating_mul(i64::from(conn.interims) + 1));
+            if ts >= due {
+                conn.interims = conn.interims.saturating_add(1);
+                let mut snapshot = *conn;
+                snapshot.interim = true;
+                out.push(snapshot);
+            }
+        }
+        record::uid_of(cfg.uid_salt, &conn.key, conn.start_ts)
+    }
+
+    /// Recomputes the timer class and deadline of connection `idx`.
+    fn schedule(&mut self, idx: u32) {
+        let t = &self.cfg.timeouts;
+        let c = &self.slab[idx as usize];
+        let (class, deadline) = match c.kind {
+            ConnKind::Tcp => {
+                let o = c.orig().tcp.state;
+                let r = c.resp().tcp.state;
+                if c.close_complete {
+                    (
+                        Class::Closing,
+                        c.anchor_ts.saturating_add(t.tcp_close_delay),
+                    )
+                } else if matches!(o, TcpState::SynSent | TcpState::SynAckSent)
+                    && r == TcpState::Inactive
+                {
+                    (Class::Attempt, c.anchor_ts.saturating_add(t.tcp_attempt))
+                } else if o == TcpState::Inactive && r == TcpState::Inactive {
+                    // Zeek checks such connections 5 s after their start and
+                    // every 6 s after that; one is removed at the first
+                    // check more than 5 s after its last packet.
+                    let k = (c.last_ts - c.start_ts).max(0) / (6 * SECOND) + 1;
+                    (Class::Void, c.start_ts + 5 * SECOND + k * 6 * SECOND)
+                } else {
+                    let timeout = if c.tcp_flags & tcp::LEFT_HANDSHAKE != 0 {
+                        t.tcp_inactivity
+                    } else {
+                        t.tcp_handshake_inactivity
+                    };
+                    (Class::Inactive, c.last_ts.saturating_add(timeout))
+                }
+            }
+            ConnKind::Udp => (Class::Inactive, c.last_ts.saturating_add(t.udp_inactivity)),
+            ConnKind::Icmp => (Class::Inactive, c.last_ts.saturating_add(t.icmp_inactivity)),
+            ConnKind::Other => (
+                Class::Inactive,
+                c.last_ts.saturating_add(t.other_inactivity),
+            ),
+        };
+        let old_class = usize::from(c.class);
+        let old_deadline = c.deadline;
+        let class = class as usize;
+        if class == old_class && deadline == old_deadline {
+            return;
+        }
+        self.unlink(idx, old_class);
+        self.slab[idx as usize].deadline = deadline;
+        self.link(idx, class);
+    }
+
+    fn evict_one(&mut self, out: &mut Vec<Conn>) {
+        let mut victim: Option<u32> = None;
+        for class in 0..CLASSES {
+            if let Some(h) = self.head(class) {
+                let better = match victim {
+                    None => true,
+                    Some(v) => self.slab[h as usize].last_ts < self.slab[v as usize].last_ts,
+                };
+                if better {
+                    victim = Some(h);
+                }
+            }
+        }
+        if let Some(v) = victim {
+            self.stats.evicted += 1;
+            let hash = self.hasher.hash_one(self.slab[v as usize].key);
+            self.finish(v, hash, out);
+        }
+    }
+
+    fn finish(&mut self, idx: u32, hash: u64, out: &mut Vec<Conn>) {
+        let class = usize::from(self.slab[idx as usize].class);
+        self.unlink(idx, class);
+        if let Ok(entry) = self.index.find_entry(hash, |&i| i == idx) {
+            entry.remove();
+        }
+        out.push(self.slab[idx as usize]);
+        self.free.push(idx);
+        self.live -= 1;
+    }
+
+    fn link(&mut self, idx: u32, class: usize) {
+        let tail = self.lists[class].tail;
+        {
+            let c = &mut self.slab[idx as usize];
+            c.class = class as u8;
+            c.prev = tail;
+            c.next = NONE;
+        }
+        if tail == NONE {
+            self.lists[class].head = idx;
+        } else {
+            self.slab[tail as usize].next = idx;
+        }
+        self.lists[class].tail = idx;
+    }
+
+    fn unlink(&mut self, idx: u32, class: usize) {
+        let (prev, next) = {
+            let c = &self.slab[idx as usize];
+            (c.prev, c.next)
+        };
+        if prev == NONE {
+            self.lists[class].head = next;
+        } else {
+            self.slab[prev as usize].next = next;
+        }
+        if next == NONE {
+            self.lists[class].tail = prev;
+        } else {
+            self.slab[next as usize].prev = prev;
+        }
+        let c = &mut self.slab[idx as usize];
+        c.prev = NONE;
+        c.next = NONE;
+    }
+}
+
+/// The connection identity of a layer, if it forms a connection at all.
+fn tuple_of(layer: &IpLayer<'_>) -> Option<(PacketTuple, ConnKind)> {
+    let mut t = PacketTuple {
+        src: layer.src,
+        dst: layer.dst,
+        src_port: 0,
+        dst_port: 0,
+        proto: layer.proto,
+        one_way: false,
+    };
+    let kind = match &layer.transport {
+        Transport::Tcp(s) => {
+            t.src_port = s.src_port;
+            t.dst_port = s.dst_port;
+            ConnKind::Tcp
+        }
+        Transport::Udp(d) => {
+            t.src_port = d.src_port;
+            t.dst_port = d.dst_port;
+            ConnKind::Udp
+        }
+        Transport::Icmp(m) => {
+            let (other, one_way) = icmp_counterpart(m.v6, m.icmp_type, m.code);
+            t.src_port = u16::from(m.icmp_type);
+            t.dst_port = other;
+            t.one_way = one_way;
+            ConnKind::Icmp
+        }
+        Transport::Other => ConnKind::Other,
+        Transport::None | Transport::LaterFragment => return None,
+    };
+    Some((t, kind))
+}

@@ -1,0 +1,102 @@
+//! Zeek's tab-separated conn.log format, for tools that read Zeek logs
+//! (zeek-cut, RITA, SIEM parsers). Only final connection records are
+//! written; interim and stats events have no place in conn.log.
+
+use super::Sink;
+use std::io::{self, Write};
+use vagt_schema::{Event, EventBody};
+
+const FIELDS: &str = "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto\tcommunity_id";
+const TYPES: &str = "time\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tcount\tstring";
+
+pub struct ZeekSink<W: Write + Send> {
+    w: W,
+    header_written: bool,
+}
+
+impl<W: Write + Send> ZeekSink<W> {
+    pub fn new(w: W) -> Self {
+        ZeekSink {
+            w,
+            header_written: false,
+        }
+    }
+
+    fn header(&mut self) -> io::Result<()> {
+        writeln!(self.w, "#separator \\x09")?;
+        writeln!(self.w, "#set_separator\t,")?;
+        writeln!(self.w, "#empty_field\t(empty)")?;
+        writeln!(self.w, "#unset_field\t-")?;
+        writeln!(self.w, "#path\tconn")?;
+        writeln!(self.w, "#fields\t{FIELDS}")?;
+        writeln!(self.w, "#types\t{TYPES}")
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map_or_else(|| "-".to_string(), |x| x.to_string())
+}
+
+fn opt_bool(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "T",
+        Some(false) => "F",
+        None => "-",
+    }
+}
+
+impl<W: Write + Send> Sink for ZeekSink<W> {
+    fn write(&mut self, event: &Event) -> io::Result<()> {
+        let EventBody::Conn(c) = &event.body else {
+            return Ok(());
+        };
+        if c.interim {
+            return Ok(());
+        }
+        if !self.header_written {
+            self.header()?;
+            self.header_written = true;
+        }
+        let parents = if c.tunnel_parents.is_empty() {
+            "-".to_string()
+        } else {
+            c.tunnel_parents.join(",")
+        };
+        writeln!(
+            self.w,
+            "{:.6}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            c.ts,
+            c.uid,
+            c.orig_h,
+            c.orig_p,
+            c.resp_h,
+            c.resp_p,
+            c.proto,
+            opt(&c.service),
+            c.duration.map_or_else(|| "-".to_string(), |d| format!("{d:.6}")),
+            opt(&c.orig_bytes),
+            opt(&c.resp_bytes),
+            c.conn_state,
+            opt_bool(c.local_orig),
+            opt_bool(c.local_resp),
+            c.missed_bytes,
+            opt(&c.history),
+            c.orig_pkts,
+            c.orig_ip_bytes,
+            c.resp_pkts,
+            c.resp_ip_bytes,
+            parents,
+            c.ip_proto,
+            c.community_id,
+        )
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if !self.header_written {
+            self.header()?;
+        }
+        writeln!(self.w, "#close")?;
+        self.w.flush()
+    }
+}

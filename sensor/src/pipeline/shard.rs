@@ -1,0 +1,124 @@
+//! Which worker a packet goes to.
+//!
+//! The shard is a symmetric hash of the outermost IP address pair, so
+//! both directions of a connection meet in the same worker. Ports
+//! are left out on purpose: IP fragments after the first carry none, and a
+//! tunnel's inner connections must stay with the tunnel that carries them.
+
+use crate::decode::LinkType;
+
+#[inline]
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+fn fold(bytes: &[u8]) -> u64 {
+    let mut acc = 0u64;
+    for chunk in bytes.chunks(8) {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        acc = mix(acc ^ u64::from_le_bytes(w));
+    }
+    acc
+}
+
+/// A hash that is equal for both directions of a flow.
+pub fn flow_hash(link: LinkType, frame: &[u8]) -> u64 {
+    let (mut at, mut ethertype) = match link {
+        LinkType::ETHERNET if frame.len() >= 14 => (14, u16::from_be_bytes([frame[12], frame[13]])),
+        LinkType::LINUX_SLL if frame.len() >= 16 => {
+            (16, u16::from_be_bytes([frame[14], frame[15]]))
+        }
+        LinkType::LINUX_SLL2 if frame.len() >= 20 => (20, u16::from_be_bytes([frame[0], frame[1]])),
+        LinkType::NULL | LinkType::LOOP if frame.len() >= 4 => (4, 0),
+        LinkType::RAW
+        | LinkType::RAW_OPENBSD
+        | LinkType::LINKTYPE_RAW
+        | LinkType::IPV4
+        | LinkType::IPV6 => (0, 0),
+        _ => return fallback(frame),
+    };
+    // Follow VLAN tags and PPPoE to the IP header; anything else falls back.
+    for _ in 0..4 {
+        match ethertype {
+            0x8100 | 0x88a8 | 0x9100 if frame.len() >= at + 4 => {
+                ethertype = u16::from_be_bytes([frame[at + 2], frame[at + 3]]);
+                at += 4;
+            }
+            0x8864 if frame.len() >= at + 8 => {
+                at += 8;
+                ethertype = 0;
+            }
+            _ => break,
+        }
+    }
+    let ip = &frame[at.min(frame.len())..];
+    match ip.first().map(|b| b >> 4) {
+        Some(4) if ip.len() >= 20 => {
+            let a = u64::from(u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]));
+            let b = u64::from(u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]));
+            mix(a.min(b) << 32 | a.max(b))
+        }
+        Some(6) if ip.len() >= 40 => {
+            let a = fold(&ip[8..24]);
+            let b = fold(&ip[24..40]);
+            mix(a.min(b) ^ mix(a.max(b)))
+        }
+        _ => fallback(frame),
+    }
+}
+
+/// Non-IP frames: a symmetric hash of the first twelve bytes (the MAC pair
+/// on Ethernet).
+fn fallback(frame: &[u8]) -> u64 {
+    if frame.len() < 12 {
+        return 0;
+    }
+    let a = fold(&frame[0..6]);
+    let b = fold(&frame[6..12]);
+    mix(a.min(b) ^ mix(a.max(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eth_ipv4(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 20];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[14 + 12..14 + 16].copy_from_slice(&src);
+        f[14 + 16..14 + 20].copy_from_slice(&dst);
+        f
+    }
+
+    #[test]
+    fn both_directions_hash_alike() {
+        let a = eth_ipv4([10, 0, 0, 1], [192, 168, 1, 9]);
+        let b = eth_ipv4([192, 168, 1, 9], [10, 0, 0, 1]);
+        assert_eq!(
+            flow_hash(LinkType::ETHERNET, &a),
+            flow_hash(LinkType::ETHERNET, &b)
+        );
+        let c = eth_ipv4([10, 0, 0, 2], [192, 168, 1, 9]);
+        assert_ne!(
+            flow_hash(LinkType::ETHERNET, &a),
+            flow_hash(LinkType::ETHERNET, &c)
+        );
+    }
+
+    #[test]
+    fn short_or_odd_frames_do_not_panic() {
+        for n in 0..64 {
+            let f = vec![0x81u8; n];
+            let _ = flow_hash(LinkType::ETHERNET, &f);
+            let _ = flow_hash(LinkType::LINUX_SLL2, &f);
+            let _ = flow_hash(LinkType::RAW, &f);
+            let _ = flow_hash(LinkType::IEEE802_11, &f);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! A worker: takes batches from its queue, runs every packet through its
+//! own [`Tracker`], returns the batch, and passes finished connections to
+//! the writer. It shares nothing mutable with other workers.
+
+use super::batch::Batch;
+use super::ToWriter;
+use crate::decode::{DecodeCounters, DecodeError, Decoded};
+use crate::flow::{Conn, TableStats, Tracker};
+use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::Backoff;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Counters a worker publishes after each batch, for live statistics.
+pub struct WorkerShared {
+    pub decoded: [AtomicU64; Decoded::COUNT],
+    pub errors: [AtomicU64; DecodeError::COUNT],
+    pub created: AtomicU64,
+    pub evicted: AtomicU64,
+    pub active: AtomicU64,
+}
+
+impl Default for WorkerShared {
+    fn default() -> Self {
+        WorkerShared {
+            decoded: std::array::from_fn(|_| AtomicU64::new(0)),
+            errors: std::array::from_fn(|_| AtomicU64::new(0)),
+            created: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+            active: AtomicU64::new(0),
+        }
+    }
+}
+
+/// What a worker hands back when it ends.
+pub struct WorkerReport {
+    pub counters: DecodeCounters,
+    pub table: TableStats,
+}
+
+pub(super) struct Worker {
+    pub tracker: Tracker,
+    pub full: Arc<ArrayQueue<Batch>>,
+    pub free: Arc<ArrayQueue<Batch>>,
+    pub done: Arc<AtomicBool>,
+    pub alive: Arc<AtomicBool>,
+    pub out: crossbeam_channel::Sender<ToWriter>,
+    pub pool: crossbeam_channel::Receiver<Vec<Conn>>,
+    pub shared: Arc<WorkerShared>,
+}
+
+/// Clears the liveness flag however the worker ends, so a reader waiting
+/// for batches never waits on a dead worker.
+struct AliveGuard(Arc<AtomicBool>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Worker {
+    pub fn run(mut self) -> WorkerReport {
+        let _guard = AliveGuard(self.alive.clone());
+        let backoff = Backoff::new();
+        loop {
+            if let Some(batch) = self.full.pop() {
+                backoff.reset();
+                self.process(batch);
+                continue;
+            }
+            if self.done.load(Ordering::Acquire) {
+                // The reader is finished; take what it sent last.
+                if let Some(batch) = self.full.pop() {
+                    self.process(batch);
+                    continue;
+                }
+                break;
+            }
+            if backoff.is_completed() {
+                std::thread::sleep(Duration::from_micros(50));
+            } else {
+                backoff.snooze();
+            }
+        }
+        self.tracker.flush();
+        self.ship();
+        self.publish();
+        WorkerReport {
+            counters: self.tracker.counters.clone(),
+            table: self.tracker.table().stats,
+        }
+    }
+
+    fn process(&mut self, mut batch: Batch) {
+        for (p, data) in batch.iter() {
+            self.tracker.packet(p.link, p.ts, data, p.wire_len);
+        }
+        self.tracker.tick(batch.now);
+        batch.clear();
+        // The free queue has room for every batch of this shard.
+        let _ = self.free.push(batch);
+        self.ship();
+        self.publish();
+    }
+
+    /// Sends finished connections to the writer.
+    fn ship(&mut self) {
+        let finished = self.tracker.finished();
+        if finished.is_empty() {
+            return;
+        }
+        let replacement = self
+            .pool
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(finished.capacity()));
+        let full = std::mem::replace(finished, replacement);
+        // If the writer is gone the records cannot be written anywhere; the
+        // run reports the output failure.
+        let _ = self.out.send(ToWriter::Conns(full));
+    }
+
+    fn publish(&self) {
+        let c = &self.tracker.counters;
+        for d in Decoded::ALL {
+            self.shared.decoded[*d as usize].store(c.decoded[*d as usize], Ordering::Relaxed);
+        }
+        for e in DecodeError::ALL {
+            self.shared.errors[*e as usize].store(c.errors[*e as usize], Ordering::Relaxed);
+        }
+        let t = self.tracker.table();
+        self.shared
+            .created
+            .store(t.stats.created, Ordering::Relaxed);
+        self.shared
+            .evicted
+            .store(t.stats.evicted, Ordering::Relaxed);
+        self.shared.active.store(t.len() as u64, Ordering::Relaxed);
+    }
+}

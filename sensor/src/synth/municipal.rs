@@ -1,0 +1,829 @@
+//! A municipal network in miniature: segments for administration, care,
+//! schools, building control (OT), guest Wi-Fi and servers, with the
+//! traffic each has (web, DNS, file shares, remote desktop, BACnet, Modbus,
+//! NTP, ping) and one port scan from the guest network.
+//!
+//! Sessions start at random times (seeded) and their packets interleave in
+//! time order, as on a real SPAN port. Every connection's expected Zeek
+//! record (state, packets, bytes) is returned as ground truth.
+
+use super::frames::{self, flags, Host, TcpSpec};
+use super::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+use super::rng::Rng;
+use crate::config::SegmentSection;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{self, BufWriter, Write};
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+/// The expected record of one generated connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedConn {
+    pub orig: (Ipv4Addr, u16),
+    pub resp: (Ipv4Addr, u16),
+    pub proto: u8,
+    pub conn_state: &'static str,
+    pub orig_pkts: u64,
+    pub resp_pkts: u64,
+    pub orig_ip_bytes: u64,
+    pub resp_ip_bytes: u64,
+    /// Payload bytes (TCP/UDP payload; ICMP bytes after the ICMP header).
+    pub orig_bytes: u64,
+    pub resp_bytes: u64,
+    pub service: Option<&'static str>,
+    pub segment: &'static str,
+    pub vlan: u16,
+}
+
+/// What was generated.
+#[derive(Clone, Debug, Default)]
+pub struct GroundTruth {
+    pub packets: u64,
+    pub bytes: u64,
+    pub connections: Vec<ExpectedConn>,
+}
+
+/// The demo's segments, as configuration.
+pub fn segments() -> Vec<SegmentSection> {
+    SEGMENTS
+        .iter()
+        .map(|s| SegmentSection {
+            name: s.name.into(),
+            networks: vec![format!("10.{}.0.0/16", s.net)],
+            vlans: vec![s.vlan],
+        })
+        .collect()
+}
+
+struct SegmentDef {
+    name: &'static str,
+    net: u8,
+    vlan: u16,
+    hosts: u8,
+}
+
+const SEGMENTS: &[SegmentDef] = &[
+    SegmentDef {
+        name: "servers",
+        net: 0,
+        vlan: 100,
+        hosts: 0,
+    },
+    SegmentDef {
+        name: "admin",
+        net: 10,
+        vlan: 10,
+        hosts: 60,
+    },
+    SegmentDef {
+        name: "care",
+        net: 20,
+        vlan: 20,
+        hosts: 40,
+    },
+    SegmentDef {
+        name: "school",
+        net: 30,
+        vlan: 30,
+        hosts: 150,
+    },
+    SegmentDef {
+        name: "ot",
+        net: 40,
+        vlan: 40,
+        hosts: 12,
+    },
+    SegmentDef {
+        name: "guest",
+        net: 50,
+        vlan: 50,
+        hosts: 80,
+    },
+];
+
+fn host(ip: Ipv4Addr) -> Host {
+    let o = ip.octets();
+    // Internet hosts sit behind the firewall's MAC.
+    let mac = if o[0] == 10 {
+        [0x02, 0x00, o[0], o[1], o[2], o[3]]
+    } else {
+        [0x02, 0xfe, 0, 0, 0, 1]
+    };
+    Host { mac, ip }
+}
+
+const FILE_SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 10);
+const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 20);
+const INTRANET: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 30);
+const JUMP_HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 40);
+const TIME_SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 50);
+const EPJ: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 60);
+const BMS: Ipv4Addr = Ipv4Addr::new(10, 40, 0, 5);
+
+const HTTP_GET: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: intranet.kommune.dk\r\n\r\n";
+const TLS_HELLO: &[u8] = &[
+    0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+];
+const SMB_NEGOTIATE: &[u8] = &[0x00, 0x00, 0x00, 0x90, 0xfe, b'S', b'M', b'B'];
+const MODBUS_READ: &[u8] = &[0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 0x03];
+const RDP_REQUEST: &[u8] = &[0x03, 0x00, 0x00, 0x2b, 0x26, 0xe0, 0x00, 0x00, 0x00];
+
+/// One planned packet of a session.
+#[derive(Clone, Copy, Debug)]
+struct Planned {
+    from_client: bool,
+    flags: u8,
+    payload: u32,
+    /// Delay before this packet, in nanoseconds.
+    gap: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Tcp,
+    Udp,
+    Ping,
+}
+
+struct Session {
+    kind: Kind,
+    client: Host,
+    server: Host,
+    cport: u16,
+    sport: u16,
+    vlan: u16,
+    plan: Vec<Planned>,
+    next: usize,
+    client_seq: u32,
+    server_seq: u32,
+    /// UDP: payload of the client's datagrams (its first bytes matter).
+    udp_payload: &'static [u8],
+    prefix: &'static [u8],
+}
+
+struct Scenario {
+    rng: Rng,
+    next_port: u16,
+    truth: GroundTruth,
+    /// ICMP connections are keyed by address pair only, so each pinging
+    /// pair is used once to keep the ground truth one-to-one.
+    ping_pairs: std::collections::HashSet<(Ipv4Addr, Ipv4Addr)>,
+}
+
+/// A realistic DNS query (A record for www.borger.dk).
+const DNS_QUERY: &[u8] = &[
+    0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, b'w', b'w', b'w',
+    0x06, b'b', b'o', b'r', b'g', b'e', b'r', 0x02, b'd', b'k', 0x00, 0x00, 0x01, 0x00, 0x01,
+];
+const BACNET_READ: &[u8] = &[
+    0x81, 0x0a, 0x00, 0x11, 0x01, 0x04, 0x02, 0x75, 0x01, 0x0c, 0x0c, 0x00, 0x00, 0x00, 0x01, 0x19,
+    0x55,
+];
+const NTP_REQUEST: &[u8] = &[0x23; 48];
+
+impl Scenario {
+    fn port(&mut self) -> u16 {
+        self.next_port = if self.next_port >= 60999 {
+            32768
+        } else {
+            self.next_port + 1
+        };
+        self.next_port
+    }
+
+    fn client_in(&mut self, seg: usize) -> (Host, u16) {
+        let s = &SEGMENTS[seg];
+        let h = self.rng.range(1, u64::from(s.hosts) + 1) as u8;
+        let sub = self.rng.range(1, 4) as u8;
+        (host(Ipv4Addr::new(10, s.net, sub, h)), s.vlan)
+    }
+
+    fn internet(&mut self) -> Host {
+        let nets: [[u8; 2]; 5] = [[185, 107], [93, 184], [151, 101], [20, 190], [104, 16]];
+        let n = *self.rng.pick(&nets);
+        host(Ipv4Addr::new(
+            n[0],
+            n[1],
+            self.rng.range(0, 256) as u8,
+            self.rng.range(1, 255) as u8,
+        ))
+    }
+
+    /// Plans a TCP conversation of `rounds` request/response exchanges.
+    fn tcp_plan(
+        &mut self,
+        rounds: (u64, u64),
+        req: (u32, u32),
+        resp: (u32, u32),
+        rtt: i64,
+    ) -> Vec<Planned> {
+        let mss = 1460u32;
+        let rounds = self.rng.range(rounds.0, rounds.1);
+        let mut p = Vec::new();
+        let small = |r: &mut Rng| r.range(20_000, 200_000) as i64;
+        p.push(Planned {
+            from_client: true,
+            flags: flags::SYN,
+            payload: 0,
+            gap: 0,
+        });
+        p.push(Planned {
+            from_client: false,
+            flags: flags::SYN | flags::ACK,
+            payload: 0,
+            gap: rtt,
+        });
+        p.push(Planned {
+            from_client: true,
+            flags: flags::ACK,
+            payload: 0,
+            gap: small(&mut self.rng),
+        });
+        for _ in 0..rounds {
+            let mut q = self.rng.range(u64::from(req.0), u64::from(req.1) + 1) as u32;
+            while q > 0 {
+                let n = q.min(mss);
+                q -= n;
+                p.push(Planned {
+                    from_client: true,
+                    flags: flags::ACK | if q == 0 { flags::PSH } else { 0 },
+                    payload: n,
+                    gap: small(&mut self.rng),
+                });
+            }
+            let mut r = self.rng.range(u64::from(resp.0), u64::from(resp.1) + 1) as u32;
+            let mut first = true;
+            let mut unacked = 0;
+            while r > 0 {
+                let n = r.min(mss);
+                r -= n;
+                p.push(Planned {
+                    from_client: false,
+                    flags: flags::ACK | if r == 0 { flags::PSH } else { 0 },
+                    payload: n,
+                    gap: if first { rtt } else { small(&mut self.rng) },
+                });
+                first = false;
+                unacked += 1;
+                if unacked == 2 || r == 0 {
+                    p.push(Planned {
+                        from_client: true,
+                        flags: flags::ACK,
+                        payload: 0,
+                        gap: small(&mut self.rng),
+                    });
+                    unacked = 0;
+                }
+            }
+        }
+        p.push(Planned {
+            from_client: true,
+            flags: flags::FIN | flags::ACK,
+            payload: 0,
+            gap: rtt,
+        });
+        p.push(Planned {
+            from_client: false,
+            flags: flags::FIN | flags::ACK,
+            payload: 0,
+            gap: rtt / 2,
+        });
+        p.push(Planned {
+            from_client: true,
+            flags: flags::ACK,
+            payload: 0,
+            gap: small(&mut self.rng),
+        });
+        p
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tcp_session(
+        &mut self,
+        client: (Host, u16),
+        server: Host,
+        sport: u16,
+        plan: Vec<Planned>,
+        prefix: &'static [u8],
+        service: Option<&'static str>,
+        segment: &'static str,
+        state: &'static str,
+    ) -> Session {
+        let cport = self.port();
+        let mut e = ExpectedConn {
+            orig: (client.0.ip, cport),
+            resp: (server.ip, sport),
+            proto: 6,
+            conn_state: state,
+            orig_pkts: 0,
+            resp_pkts: 0,
+            orig_ip_bytes: 0,
+            resp_ip_bytes: 0,
+            orig_bytes: 0,
+            resp_bytes: 0,
+            service,
+            segment,
+            vlan: client.1,
+        };
+        for p in &plan {
+            let ip = 40 + u64::from(p.payload);
+            if p.from_client {
+                e.orig_pkts += 1;
+                e.orig_ip_bytes += ip;
+                e.orig_bytes += u64::from(p.payload);
+            } else {
+                e.resp_pkts += 1;
+                e.resp_ip_bytes += ip;
+                e.resp_bytes += u64::from(p.payload);
+            }
+        }
+        self.truth.connections.push(e);
+        Session {
+            kind: Kind::Tcp,
+            client: client.0,
+            server,
+            cport,
+            sport,
+            vlan: client.1,
+            plan,
+            next: 0,
+            client_seq: self.rng.next_u64() as u32,
+            server_seq: self.rng.next_u64() as u32,
+            udp_payload: b"",
+            prefix,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn udp_session(
+        &mut self,
+        client: (Host, u16),
+        server: Host,
+        sport: u16,
+        request: &'static [u8],
+        reply_len: u32,
+        service: Option<&'static str>,
+        segment: &'static str,
+        rtt: i64,
+    ) -> Session {
+        let cport = self.port();
+        let q = request.len() as u64;
+        self.truth.connections.push(ExpectedConn {
+            orig: (client.0.ip, cport),
+            resp: (server.ip, sport),
+            proto: 17,
+            conn_state: "SF",
+            orig_pkts: 1,
+            resp_pkts: 1,
+            orig_ip_bytes: 28 + q,
+            resp_ip_bytes: 28 + u64::from(reply_len),
+            orig_bytes: q,
+            resp_bytes: u64::from(reply_len),
+            service,
+            segment,
+            vlan: client.1,
+        });
+        Session {
+            kind: Kind::Udp,
+            client: client.0,
+            server,
+            cport,
+            sport,
+            vlan: client.1,
+            plan: vec![
+                Planned {
+                    from_client: true,
+                    flags: 0,
+                    payload: q as u32,
+                    gap: 0,
+                },
+                Planned {
+                    from_client: false,
+                    flags: 0,
+                    payload: reply_len,
+                    gap: rtt,
+                },
+            ],
+            next: 0,
+            client_seq: 0,
+            server_seq: 0,
+            udp_payload: request,
+            prefix: b"",
+        }
+    }
+
+    fn ping(&mut self, client: (Host, u16), server: Host, segment: &'static str) -> Session {
+        let ident = self.port();
+        let count = 4u64;
+        self.truth.connections.push(ExpectedConn {
+            orig: (client.0.ip, 8),
+            resp: (server.ip, 0),
+            proto: 1,
+            conn_state: "OTH",
+            orig_pkts: count,
+            resp_pkts: count,
+            orig_ip_bytes: count * 84,
+            resp_ip_bytes: count * 84,
+            orig_bytes: count * 56,
+            resp_bytes: count * 56,
+            service: None,
+            segment,
+            vlan: client.1,
+        });
+        let mut plan = Vec::new();
+        for i in 0..count {
+            let gap = if i == 0 { 0 } else { 1_000_000_000 };
+            plan.push(Planned {
+                from_client: true,
+                flags: 0,
+                payload: 56,
+                gap,
+            });
+            plan.push(Planned {
+                from_client: false,
+                flags: 0,
+                payload: 56,
+                gap: 2_000_000,
+            });
+        }
+        Session {
+            kind: Kind::Ping,
+            client: client.0,
+            server,
+            cport: ident,
+            sport: 0,
+            vlan: client.1,
+            plan,
+            next: 0,
+            client_seq: 0,
+            server_seq: 0,
+            udp_payload: b"",
+            prefix: b"",
+        }
+    }
+
+    /// A new session of a random kind.
+    fn random_session(&mut self) -> Session {
+        let r = self.rng.unit();
+        let rtt_lan = self.rng.range(150_000, 900_000) as i64;
+        let rtt_wan = self.rng.range(8_000_000, 45_000_000) as i64;
+        if r < 0.30 {
+            // Schools, guests and admin browse the web over TLS.
+            let seg = *self.rng.pick(&[1usize, 3, 3, 5]);
+            let c = self.client_in(seg);
+            let srv = self.internet();
+            let plan = self.tcp_plan((1, 4), (200, 1400), (1000, 60_000), rtt_wan);
+            self.tcp_session(
+                c,
+                srv,
+                443,
+                plan,
+                TLS_HELLO,
+                Some("ssl"),
+                SEGMENTS[seg].name,
+                "SF",
+            )
+        } else if r < 0.40 {
+            // Care staff use the patient record system (EPJ) over TLS.
+            let c = self.client_in(2);
+            let plan = self.tcp_plan((1, 6), (300, 1200), (2000, 30_000), rtt_lan);
+            let epj = host(EPJ);
+            self.tcp_session(c, epj, 443, plan, TLS_HELLO, Some("ssl"), "care", "SF")
+        } else if r < 0.62 {
+            let seg = *self.rng.pick(&[1usize, 2, 3, 5]);
+            let c = self.client_in(seg);
+            self.udp_session(
+                c,
+                host(RESOLVER),
+                53,
+                DNS_QUERY,
+                120,
+                Some("dns"),
+                SEGMENTS[seg].name,
+                rtt_lan,
+            )
+        } else if r < 0.70 {
+            let c = self.client_in(1);
+            let plan = self.tcp_plan((1, 2), (80, 400), (3000, 40_000), rtt_lan);
+            self.tcp_session(
+                c,
+                host(INTRANET),
+                80,
+                plan,
+                HTTP_GET,
+                Some("http"),
+                "admin",
+                "SF",
+            )
+        } else if r < 0.78 {
+            let seg = *self.rng.pick(&[1usize, 2]);
+            let c = self.client_in(seg);
+            let plan = self.tcp_plan((2, 6), (100, 2000), (500, 80_000), rtt_lan);
+            self.tcp_session(
+                c,
+                host(FILE_SERVER),
+                445,
+                plan,
+                SMB_NEGOTIATE,
+                Some("smb"),
+                SEGMENTS[seg].name,
+                "SF",
+            )
+        } else if r < 0.85 {
+            let ctrl = host(Ipv4Addr::new(10, 40, 1, self.rng.range(1, 13) as u8));
+            self.udp_session(
+                (host(BMS), 40),
+                ctrl,
+                47808,
+                BACNET_READ,
+                24,
+                Some("bacnet"),
+                "ot",
+                rtt_lan,
+            )
+        } else if r < 0.90 {
+            let plc = host(Ipv4Addr::new(10, 40, 2, self.rng.range(1, 5) as u8));
+            let plan = self.tcp_plan((3, 10), (12, 12), (9, 30), rtt_lan);
+            self.tcp_session(
+                (host(BMS), 40),
+                plc,
+                502,
+                plan,
+                MODBUS_READ,
+                Some("modbus"),
+                "ot",
+                "SF",
+            )
+        } else if r < 0.94 {
+            let seg = *self.rng.pick(&[1usize, 2, 3]);
+            let c = self.client_in(seg);
+            self.udp_session(
+                c,
+                host(TIME_SERVER),
+                123,
+                NTP_REQUEST,
+                48,
+                Some("ntp"),
+                SEGMENTS[seg].name,
+                rtt_lan,
+            )
+        } else if r < 0.97 {
+            let c = self.client_in(1);
+            let plan = self.tcp_plan((5, 20), (50, 300), (500, 8000), rtt_lan);
+            self.tcp_session(
+                c,
+                host(JUMP_HOST),
+                3389,
+                plan,
+                RDP_REQUEST,
+                Some("rdp"),
+                "admin",
+                "SF",
+            )
+        } else {
+            let seg = *self.rng.pick(&[1usize, 4]);
+            let c = self.client_in(seg);
+            let target = host(Ipv4Addr::new(10, 0, 0, self.rng.range(1, 80) as u8));
+            if self.ping_pairs.insert((c.0.ip, target.ip)) {
+                self.ping(c, target, SEGMENTS[seg].name)
+            } else {
+                self.udp_session(
+                    c,
+                    host(RESOLVER),
+                    53,
+                    DNS_QUERY,
+                    120,
+                    Some("dns"),
+                    SEGMENTS[seg].name,
+                    rtt_lan,
+                )
+            }
+        }
+    }
+
+    /// A SYN scan of the file server from one guest device: open ports
+    /// answer SYN-ACK and the scanner resets; closed ports reject.
+    fn scan_sessions(&mut self, start: i64) -> Vec<(i64, Session)> {
+        let scanner = (host(Ipv4Addr::new(10, 50, 9, 99)), 50u16);
+        let target = host(FILE_SERVER);
+        let open = [22u16, 80, 139, 443, 445];
+        let mut out = Vec::new();
+        for (i, port) in (1u16..=200).enumerate() {
+            let t = start + i as i64 * 3_000_000;
+            let is_open = open.contains(&port);
+            let plan = if is_open {
+                vec![
+                    Planned {
+                        from_client: true,
+                        flags: flags::SYN,
+                        payload: 0,
+                        gap: 0,
+                    },
+                    Planned {
+                        from_client: false,
+                        flags: flags::SYN | flags::ACK,
+                        payload: 0,
+                        gap: 300_000,
+                    },
+                    Planned {
+                        from_client: true,
+                        flags: flags::RST,
+                        payload: 0,
+                        gap: 50_000,
+                    },
+                ]
+            } else {
+                vec![
+                    Planned {
+                        from_client: true,
+                        flags: flags::SYN,
+                        payload: 0,
+                        gap: 0,
+                    },
+                    Planned {
+                        from_client: false,
+                        flags: flags::RST | flags::ACK,
+                        payload: 0,
+                        gap: 200_000,
+                    },
+                ]
+            };
+            let state = if is_open { "RSTO" } else { "REJ" };
+            let s = self.tcp_session(scanner, target, port, plan, b"", None, "guest", state);
+            out.push((t, s));
+        }
+        out
+    }
+}
+
+/// Writes the next packet of `s` into `buf`; returns false when done.
+fn emit(s: &mut Session, buf: &mut Vec<u8>, id: u16) -> bool {
+    let Some(p) = s.plan.get(s.next).copied() else {
+        return false;
+    };
+    s.next += 1;
+    let (src, dst) = if p.from_client {
+        (&s.client, &s.server)
+    } else {
+        (&s.server, &s.client)
+    };
+    let vlan = Some(s.vlan);
+    match s.kind {
+        Kind::Tcp => {
+            let (seq, ack) = if p.from_client {
+                (s.client_seq, s.server_seq)
+            } else {
+                (s.server_seq, s.client_seq)
+            };
+            let spec = TcpSpec {
+                sport: if p.from_client { s.cport } else { s.sport },
+                dport: if p.from_client { s.sport } else { s.cport },
+                seq,
+                ack: if p.flags & flags::ACK != 0 { ack } else { 0 },
+                flags: p.flags,
+                window: 64240,
+                payload_len: p.payload as usize,
+                prefix: if p.from_client { s.prefix } else { b"" },
+            };
+            frames::tcp(buf, src, dst, vlan, &spec, id);
+            let mut used = p.payload;
+            if p.flags & (flags::SYN | flags::FIN) != 0 {
+                used += 1;
+            }
+            if p.flags & flags::RST != 0 {
+                used = 0;
+            }
+            if p.from_client {
+                s.client_seq = s.client_seq.wrapping_add(used);
+                // Only the first request carries the protocol's opening.
+                if p.payload > 0 {
+                    s.prefix = b"";
+                }
+            } else {
+                s.server_seq = s.server_seq.wrapping_add(used);
+            }
+        }
+        Kind::Udp => {
+            let (sp, dp) = if p.from_client {
+                (s.cport, s.sport)
+            } else {
+                (s.sport, s.cport)
+            };
+            let payload = if p.from_client {
+                Some(s.udp_payload)
+            } else {
+                None
+            };
+            frames::udp(buf, src, dst, vlan, sp, dp, payload, p.payload as usize, id);
+        }
+        Kind::Ping => {
+            let seq = (s.next / 2) as u16;
+            frames::icmp_echo(buf, src, dst, vlan, !p.from_client, s.cport, seq, 56, id);
+        }
+    }
+    true
+}
+
+/// Generates about `target_packets` packets into `w`.
+pub fn generate<W: Write>(w: W, seed: u64, target_packets: u64) -> io::Result<GroundTruth> {
+    let mut out = PcapWriter::new(w, LINKTYPE_ETHERNET, 65535)?;
+    let mut sc = Scenario {
+        rng: Rng::new(seed),
+        next_port: 40000,
+        truth: GroundTruth::default(),
+        ping_pairs: Default::default(),
+    };
+    // Tuesday 4 November 2025, 08:00:00 UTC.
+    let start: i64 = 1_762_243_200 * 1_000_000_000;
+    let mut sessions: Vec<Option<Session>> = Vec::new();
+    let mut heap: BinaryHeap<Reverse<(i64, u64, usize)>> = BinaryHeap::new();
+    let mut order = 0u64;
+    let mut planned = 0u64;
+    let mut next_arrival = start;
+    let mut buf = Vec::with_capacity(1600);
+    let mut ip_id: u16 = 1;
+    let schedule = |heap: &mut BinaryHeap<Reverse<(i64, u64, usize)>>,
+                    order: &mut u64,
+                    t: i64,
+                    slot: usize| {
+        *order += 1;
+        heap.push(Reverse((t, *order, slot)));
+    };
+    let scan_at = start + 30_000_000_000;
+    let mut scan_added = false;
+
+    loop {
+        // Start new sessions until enough packets are planned.
+        while planned < target_packets
+            && heap
+                .peek()
+                .is_none_or(|Reverse((t, _, _))| next_arrival <= *t)
+        {
+            if !scan_added && next_arrival >= scan_at {
+                scan_added = true;
+                for (t, s) in sc.scan_sessions(scan_at) {
+                    planned += s.plan.len() as u64;
+                    sessions.push(Some(s));
+                    schedule(&mut heap, &mut order, t, sessions.len() - 1);
+                }
+            }
+            let s = sc.random_session();
+            planned += s.plan.len() as u64;
+            sessions.push(Some(s));
+            schedule(&mut heap, &mut order, next_arrival, sessions.len() - 1);
+            next_arrival += sc.rng.exp(4_000_000.0) as i64 + 1;
+        }
+        let Some(Reverse((t, _, slot))) = heap.pop() else {
+            break;
+        };
+        let Some(session) = sessions[slot].as_mut() else {
+            continue;
+        };
+        if emit(session, &mut buf, ip_id) {
+            ip_id = ip_id.wrapping_add(1);
+            out.write(t, &buf)?;
+            sc.truth.packets += 1;
+            sc.truth.bytes += buf.len() as u64;
+            match session.plan.get(session.next) {
+                Some(next) => schedule(&mut heap, &mut order, t + next.gap.max(1), slot),
+                None => sessions[slot] = None,
+            }
+        } else {
+            sessions[slot] = None;
+        }
+    }
+    out.into_inner().flush()?;
+    Ok(sc.truth)
+}
+
+/// Writes the scenario to a pcap file.
+pub fn write_pcap(path: &Path, seed: u64, target_packets: u64) -> io::Result<GroundTruth> {
+    let f = std::fs::File::create(path)?;
+    generate(BufWriter::new(f), seed, target_packets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_is_deterministic_and_reaches_the_target() {
+        let mut a = Vec::new();
+        let ta = generate(&mut a, 7, 5000).unwrap();
+        let mut b = Vec::new();
+        let tb = generate(&mut b, 7, 5000).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(ta.connections, tb.connections);
+        assert!(ta.packets >= 5000, "{}", ta.packets);
+        let sum: u64 = ta
+            .connections
+            .iter()
+            .map(|c| c.orig_pkts + c.resp_pkts)
+            .sum();
+        assert_eq!(sum, ta.packets, "ground truth covers every packet");
+        let mut c = Vec::new();
+        generate(&mut c, 8, 5000).unwrap();
+        assert_ne!(a, c);
+    }
+}
