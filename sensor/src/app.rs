@@ -110,6 +110,40 @@ fn execute(
     ))
 }
 
+/// Replays `files` with `cfg` and returns every event written, in memory.
+/// The entry point for tests and benchmarks that check records.
+pub fn replay_collect(
+    cfg: &Config,
+    files: &[std::path::PathBuf],
+) -> Result<(Vec<vagt_schema::Event>, Summary), String> {
+    let mut sources: Vec<Box<dyn Source>> = Vec::with_capacity(files.len());
+    for f in files {
+        sources.push(Box::new(FileSource::open(f).map_err(|e| e.to_string())?));
+    }
+    let sink = crate::output::memory::MemorySink::new();
+    let workers = cfg.workers();
+    let decode = cfg.decode_options();
+    let table = cfg.table_config(workers);
+    let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
+    let opts = PipelineOptions {
+        workers,
+        batch_packets: cfg.pipeline.batch_packets,
+        queue_batches: cfg.pipeline.queue_batches,
+        mode: Mode::Replay,
+        stats_interval: None,
+        progress: false,
+    };
+    let summary = pipeline::run(
+        sources,
+        &opts,
+        &make,
+        Box::new(sink.clone()),
+        record_context(cfg)?,
+        Arc::new(AtomicBool::new(false)),
+    );
+    Ok((sink.take(), summary))
+}
+
 fn replay(cfg: &mut Config, args: ReplayArgs, quiet: bool) -> Result<i32, String> {
     apply_common(cfg, &args.common)?;
     // Open every file first: a bad file is reported before any work starts.

@@ -103,6 +103,7 @@ pub struct DecodeSection {
     pub teredo_ports: Vec<u16>,
     pub ayiya_ports: Vec<u16>,
     pub gtp_ports: Vec<u16>,
+    pub gre_udp_ports: Vec<u16>,
 }
 
 impl Default for DecodeSection {
@@ -116,6 +117,7 @@ impl Default for DecodeSection {
             teredo_ports: d.teredo_ports,
             ayiya_ports: d.ayiya_ports,
             gtp_ports: d.gtp_ports,
+            gre_udp_ports: d.gre_udp_ports,
         }
     }
 }
@@ -393,6 +395,7 @@ impl Config {
             teredo_ports: d.teredo_ports.clone(),
             ayiya_ports: d.ayiya_ports.clone(),
             gtp_ports: d.gtp_ports.clone(),
+            gre_udp_ports: d.gre_udp_ports.clone(),
         }
     }
 

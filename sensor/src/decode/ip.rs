@@ -53,11 +53,11 @@ fn transport<'a>(ctx: &mut Ctx<'_, 'a>, idx: usize) -> Result<(), DecodeError> {
         PROTO_UDP => udp::decode(ctx, idx),
         PROTO_ICMP | PROTO_ICMPV6 => icmp::decode(ctx, idx),
         PROTO_GRE if ctx.opts.decapsulate && !layer.frag.more => {
-            ctx.out.layer_mut(idx).transport = Transport::Other;
+            ctx.out.layer_mut(idx).transport = Transport::Tunnel;
             tunnel::gre::decode(ctx, layer.payload)
         }
         PROTO_IPIP | PROTO_IPV6 if ctx.opts.decapsulate && !layer.frag.more => {
-            ctx.out.layer_mut(idx).transport = Transport::Other;
+            ctx.out.layer_mut(idx).transport = Transport::Tunnel;
             ctx.counters.count(Decoded::IpInIp);
             tunnel::enter(ctx, Encap::IpInIp);
             decode(ctx, layer.payload)

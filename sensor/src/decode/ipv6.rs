@@ -23,12 +23,9 @@ const MAX_EXTENSIONS: usize = 16;
 pub(crate) fn decode<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<(), DecodeError> {
     let hdr = Ipv6HeaderSlice::from_slice(data).map_err(|_| DecodeError::TruncatedIp)?;
     ctx.counters.count(Decoded::Ipv6);
-    let payload_len = u32::from(hdr.payload_length());
-    let total_len = if payload_len == 0 {
-        data.len() as u32
-    } else {
-        40 + payload_len
-    };
+    // A zero payload length (jumbogram or offload) is taken literally, as
+    // Zeek does; only IPv4's zero total length means "use what was captured".
+    let total_len = 40 + u32::from(hdr.payload_length());
     if total_len > data.len() as u32 + ctx.missing {
         return Err(DecodeError::TruncatedIp);
     }

@@ -48,6 +48,8 @@ pub struct DecodeOptions {
     pub teredo_ports: Vec<u16>,
     pub ayiya_ports: Vec<u16>,
     pub gtp_ports: Vec<u16>,
+    /// GRE in UDP (RFC 8086).
+    pub gre_udp_ports: Vec<u16>,
 }
 
 impl Default for DecodeOptions {
@@ -60,6 +62,7 @@ impl Default for DecodeOptions {
             teredo_ports: vec![3544],
             ayiya_ports: vec![5072],
             gtp_ports: vec![2152],
+            gre_udp_ports: vec![4754],
         }
     }
 }
@@ -120,6 +123,35 @@ impl Decoder {
             encap: packet::Encap::None,
         };
         let result = link::decode_frame(&mut ctx, link, frame);
+        if let Err(e) = result {
+            ctx.counters.error(e);
+        }
+        result
+    }
+}
+
+impl Decoder {
+    /// Decodes an IP packet that did not arrive in a frame of its own (a
+    /// reassembled datagram), as a layer carried with `encap` on `vlan`.
+    pub fn decode_ip<'a>(
+        &self,
+        data: &'a [u8],
+        vlan: [u16; 2],
+        encap: packet::Encap,
+        out: &mut DecodedPacket<'a>,
+        counters: &mut DecodeCounters,
+    ) -> Result<(), DecodeError> {
+        out.clear();
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            counters,
+            missing: 0,
+            vlan,
+            outermost: false,
+            encap,
+        };
+        let result = ip::decode(&mut ctx, data);
         if let Err(e) = result {
             ctx.counters.error(e);
         }

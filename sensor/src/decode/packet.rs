@@ -39,6 +39,19 @@ impl Addr {
         [self.0[12], self.0[13], self.0[14], self.0[15]]
     }
 
+    pub fn is_multicast(&self) -> bool {
+        if self.is_v4() {
+            self.0[12] & 0xf0 == 0xe0
+        } else {
+            self.0[0] == 0xff
+        }
+    }
+
+    /// Multicast, or the IPv4 limited broadcast address.
+    pub fn is_group(&self) -> bool {
+        self.is_multicast() || (self.is_v4() && self.v4_octets() == [255, 255, 255, 255])
+    }
+
     pub fn to_ip(&self) -> IpAddr {
         if self.is_v4() {
             IpAddr::V4(Ipv4Addr::from(self.v4_octets()))
@@ -164,6 +177,9 @@ pub enum Transport<'a> {
     Icmp(IcmpMessage<'a>),
     /// Another IP protocol; `IpLayer::proto` names it.
     Other,
+    /// The carrier of a tunnel (GRE, IP-in-IP) that was opened; the carried
+    /// packet is the next layer. Not a connection of its own.
+    Tunnel,
     /// A fragment after the first: no transport header to read.
     LaterFragment,
 }

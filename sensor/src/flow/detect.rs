@@ -151,6 +151,7 @@ pub fn inspect(cfg: &DetectConfig, conn: &mut Conn, slot: usize, payload: &[u8],
     if !cfg.enabled || payload.is_empty() || conn.detect[slot] == DONE {
         return;
     }
+    let first_message = conn.detect == [0, 0];
     conn.detect[slot] += 1;
     let is_orig = conn.is_orig(slot);
     let (_, orig_port) = conn.orig_addr();
@@ -163,8 +164,36 @@ pub fn inspect(cfg: &DetectConfig, conn: &mut Conn, slot: usize, payload: &[u8],
     if let Some(s) = found {
         conn.services |= s.bit() & !cfg.disabled;
         conn.detect[slot] = DONE;
+        if cfg.disabled & s.bit() == 0
+            && sent_by_server(s, payload, kind, is_orig, first_message)
+            && !conn.resp_addr().0.is_multicast()
+        {
+            // Like Zeek's DNS and NTP analyzers: a server's message from the
+            // "originator" means the connection's start was missed.
+            conn.flip_roles();
+        }
     } else if conn.detect[slot] >= ATTEMPTS {
         conn.detect[slot] = DONE;
+    }
+}
+
+/// Whether a recognised message shows its sender to be the server while
+/// the connection holds it for the client (or the reverse).
+fn sent_by_server(s: Service, p: &[u8], kind: ConnKind, is_orig: bool, first: bool) -> bool {
+    match s {
+        Service::Dns if first && is_orig => {
+            let hdr = if kind == ConnKind::Tcp {
+                p.get(2..)
+            } else {
+                Some(p)
+            };
+            hdr.and_then(|h| h.get(2)).is_some_and(|b| b & 0x80 != 0)
+        }
+        Service::Ntp => {
+            let mode = p.first().map_or(0, |b| b & 0x7);
+            (mode == 4 && is_orig) || (mode == 3 && !is_orig)
+        }
+        _ => false,
     }
 }
 

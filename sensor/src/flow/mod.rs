@@ -8,6 +8,7 @@
 //! `record` turns a finished connection into the wire event.
 
 pub mod conn;
+pub mod defrag;
 pub mod detect;
 pub mod history;
 pub mod key;

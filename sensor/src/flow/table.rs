@@ -327,15 +327,15 @@ impl ConnTable {
                 if !ports.tcp(t.src_port) {
                     return false;
                 }
-                if ports.tcp(t.dst_port) {
-                    // Both plausible: flip only for non-SYN packets towards
-                    // the higher port.
-                    !f.syn() && t.src_port < t.dst_port
-                } else {
-                    true
-                }
+                // A SYN-ACK from a server port is the server's answer.
+                // Otherwise, when both ports are plausible servers, flip
+                // only towards the lower port.
+                f.syn() || !ports.tcp(t.dst_port) || t.src_port < t.dst_port
             }
-            (ConnKind::Udp, _) => ports.udp(t.src_port) && !ports.udp(t.dst_port),
+            // A datagram to a broadcast or multicast group is never a reply.
+            (ConnKind::Udp, _) => {
+                ports.udp(t.src_port) && !ports.udp(t.dst_port) && !t.dst.is_group()
+            }
             _ => false,
         }
     }
@@ -397,7 +397,7 @@ impl ConnTable {
                 conn.last_ts = ts;
                 true
             }
-            Transport::None | Transport::LaterFragment => false,
+            Transport::None | Transport::LaterFragment | Transport::Tunnel => false,
         };
         if counted {
             let ep = &mut conn.eps[slot];
@@ -567,7 +567,7 @@ fn tuple_of(layer: &IpLayer<'_>) -> Option<(PacketTuple, ConnKind)> {
             ConnKind::Icmp
         }
         Transport::Other => ConnKind::Other,
-        Transport::None | Transport::LaterFragment => return None,
+        Transport::None | Transport::LaterFragment | Transport::Tunnel => return None,
     };
     Some((t, kind))
 }

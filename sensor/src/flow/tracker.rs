@@ -1,21 +1,32 @@
-//! The per-worker unit of work: decode a packet and update every
-//! connection it belongs to, outermost layer first, so that a tunnelled
-//! connection learns the uid of the tunnel that carried it.
+//! The per-worker unit of work: decode a packet, reassemble IP fragments,
+//! and update every connection the packet belongs to, outermost layer
+//! first, so that a tunnelled connection learns the uid of the tunnel that
+//! carried it.
 //!
-//! A tracker owns its decoder state, connection table and counters; it
-//! shares nothing, so workers never lock. Finished connections collect in a
-//! buffer that the pipeline drains after each batch.
+//! A tracker owns its decoder settings, reassembly table, connection table
+//! and counters; it shares nothing, so workers never lock. Finished
+//! connections collect in a buffer that the pipeline drains after each
+//! batch.
 
 use super::conn::Conn;
+use super::defrag::Defragmenter;
 use super::key::FlowKey;
 use super::record::uid_of;
 use super::table::{ConnTable, LayerInput, TableConfig};
-use crate::decode::{DecodeCounters, DecodeOptions, DecodedPacket, Decoder, LinkType, Transport};
+use crate::decode::{
+    DecodeCounters, DecodeOptions, Decoded, DecodedPacket, Decoder, IpLayer, LinkType, Transport,
+};
+
+/// Datagrams under reassembly per worker.
+const DEFRAG_SLOTS: usize = 256;
+/// Incomplete datagrams are forgotten after this long.
+const DEFRAG_TIMEOUT_NS: i64 = 30_000_000_000;
 
 /// Decoding plus connection tracking for one worker.
 pub struct Tracker {
     decoder: Decoder,
     table: ConnTable,
+    defrag: Defragmenter,
     pub counters: DecodeCounters,
     pub packets: u64,
     pub bytes: u64,
@@ -25,12 +36,21 @@ pub struct Tracker {
     uid_salt: u64,
 }
 
+/// Packet facts every layer shares.
+struct PacketFacts {
+    ts: i64,
+    frame_len: u32,
+    src_mac: Option<[u8; 6]>,
+    dst_mac: Option<[u8; 6]>,
+}
+
 impl Tracker {
     pub fn new(decode: DecodeOptions, table: TableConfig) -> Tracker {
         let uid_salt = table.uid_salt;
         Tracker {
             decoder: Decoder::new(decode),
             table: ConnTable::new(table),
+            defrag: Defragmenter::new(DEFRAG_SLOTS, DEFRAG_TIMEOUT_NS),
             counters: DecodeCounters::default(),
             packets: 0,
             bytes: 0,
@@ -53,48 +73,69 @@ impl Tracker {
         let _ = self
             .decoder
             .decode(link, frame, wire_len, &mut pkt, &mut self.counters);
+        let facts = PacketFacts {
+            ts,
+            frame_len: frame.len() as u32,
+            src_mac: pkt.src_mac,
+            dst_mac: pkt.dst_mac,
+        };
         let mut parent = 0u64;
         for (depth, layer) in pkt.layers().iter().enumerate() {
-            let input = LayerInput {
-                layer,
-                depth: depth as u8,
-                ts,
-                link_len: if depth == 0 {
-                    frame.len() as u32
-                } else {
-                    layer.total_len
-                },
-                src_mac: pkt.src_mac,
-                dst_mac: pkt.dst_mac,
-                parent_uid: parent,
-            };
-            let uid = self.table.process(&input, &mut self.finished);
-            parent = if uid != 0 {
-                uid
-            } else {
-                self.tunnel_uid(layer)
-            };
+            if !layer.frag.is_fragment() {
+                parent = self.track(layer, depth, parent, &facts);
+                continue;
+            }
+            let whole = layer.payload.len() as u32 + layer.header_len >= layer.total_len;
+            if !whole {
+                // A fragment cut by the snap length cannot be reassembled;
+                // like Zeek, keep the first one for its header and ports.
+                if layer.frag.offset == 0 {
+                    self.track(layer, depth, parent, &facts);
+                }
+                break;
+            }
+            if let Some(datagram) = self.defrag.add(layer, ts) {
+                self.counters.count(Decoded::Reassembled);
+                let mut inner = DecodedPacket::default();
+                let _ = self.decoder.decode_ip(
+                    datagram,
+                    layer.vlan,
+                    layer.encap,
+                    &mut inner,
+                    &mut self.counters,
+                );
+                for (k, l) in inner.layers().iter().enumerate() {
+                    parent = track_layer(
+                        &mut self.table,
+                        &mut self.finished,
+                        self.uid_salt,
+                        l,
+                        depth + k,
+                        parent,
+                        &facts,
+                    );
+                }
+            }
+            break;
         }
     }
 
-    /// A uid for a tunnel that is not itself a connection (GRE, IP-in-IP):
-    /// derived from the carrier's address pair.
-    fn tunnel_uid(&self, layer: &crate::decode::IpLayer<'_>) -> u64 {
-        if matches!(layer.transport, Transport::None) {
-            return 0;
-        }
-        let (a, b) = if layer.src <= layer.dst {
-            (layer.src, layer.dst)
-        } else {
-            (layer.dst, layer.src)
-        };
-        let key = FlowKey {
-            a,
-            b,
-            proto: layer.proto,
-            ..FlowKey::default()
-        };
-        uid_of(self.uid_salt, &key, 0)
+    fn track(
+        &mut self,
+        layer: &IpLayer<'_>,
+        depth: usize,
+        parent: u64,
+        facts: &PacketFacts,
+    ) -> u64 {
+        track_layer(
+            &mut self.table,
+            &mut self.finished,
+            self.uid_salt,
+            layer,
+            depth,
+            parent,
+            facts,
+        )
     }
 
     /// Expires connections whose timers ran out by `now` (packet time).
@@ -123,4 +164,60 @@ impl Tracker {
     pub fn table(&self) -> &ConnTable {
         &self.table
     }
+
+    pub fn defrag(&self) -> &Defragmenter {
+        &self.defrag
+    }
+}
+
+/// Updates the connection of one layer; returns the uid that layers inside
+/// it name as their tunnel parent.
+fn track_layer(
+    table: &mut ConnTable,
+    finished: &mut Vec<Conn>,
+    salt: u64,
+    layer: &IpLayer<'_>,
+    depth: usize,
+    parent: u64,
+    facts: &PacketFacts,
+) -> u64 {
+    let input = LayerInput {
+        layer,
+        depth: depth.min(255) as u8,
+        ts: facts.ts,
+        link_len: if depth == 0 {
+            facts.frame_len
+        } else {
+            layer.total_len
+        },
+        src_mac: facts.src_mac,
+        dst_mac: facts.dst_mac,
+        parent_uid: parent,
+    };
+    let uid = table.process(&input, finished);
+    if uid != 0 {
+        uid
+    } else {
+        tunnel_uid(salt, layer)
+    }
+}
+
+/// A uid for a tunnel that is not itself a connection (GRE, IP-in-IP):
+/// derived from the carrier's address pair.
+fn tunnel_uid(salt: u64, layer: &IpLayer<'_>) -> u64 {
+    if matches!(layer.transport, Transport::None) {
+        return 0;
+    }
+    let (a, b) = if layer.src <= layer.dst {
+        (layer.src, layer.dst)
+    } else {
+        (layer.dst, layer.src)
+    };
+    let key = FlowKey {
+        a,
+        b,
+        proto: layer.proto,
+        ..FlowKey::default()
+    };
+    uid_of(salt, &key, 0)
 }

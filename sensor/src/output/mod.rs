@@ -6,6 +6,7 @@
 //! [`Sink`] trait.
 
 pub mod json;
+pub mod memory;
 pub mod zeek;
 
 use crate::config::OutputFormat;

@@ -2,7 +2,8 @@
 //! (and later tracked) as well as the carrier.
 //!
 //! IP-borne tunnels (GRE with ERSPAN, IP-in-IP) are recognised by protocol
-//! number in `ip`; UDP-borne ones (VXLAN, Geneve, Teredo, AYIYA, GTP-U) by
+//! number in `ip`; UDP-borne ones (VXLAN, Geneve, Teredo, AYIYA, GTP-U,
+//! GRE-in-UDP) by
 //! their configured ports here. Each tunnel validates its header before it
 //! enters, so a datagram that only happens to use a tunnel port stays a
 //! plain datagram.
@@ -37,6 +38,7 @@ pub(crate) fn is_udp_tunnel_port(opts: &DecodeOptions, src: u16, dst: u16) -> bo
         || port_in(&opts.teredo_ports, src, dst)
         || port_in(&opts.ayiya_ports, src, dst)
         || port_in(&opts.gtp_ports, src, dst)
+        || port_in(&opts.gre_udp_ports, src, dst)
 }
 
 /// Opens a UDP-borne tunnel chosen by port.
@@ -57,6 +59,8 @@ pub(crate) fn udp<'a>(
         teredo::decode(ctx, payload)
     } else if port_in(&opts.ayiya_ports, src, dst) {
         ayiya::decode(ctx, payload)
+    } else if port_in(&opts.gre_udp_ports, src, dst) {
+        gre::decode(ctx, payload)
     } else {
         Ok(())
     }

@@ -1,0 +1,245 @@
+//! Helpers shared by the integration tests: where the test corpus is, how
+//! to run the sensor on a capture, and how to read Zeek logs.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use vagt_schema::{ConnRecord, Event, EventBody};
+use vagt_sensor::config::Config;
+use vagt_sensor::pipeline::Summary;
+
+/// The shared test corpus: `$VAGT_CORPUS`, else `../shared/corpus` next
+/// to the checkout. Tests that need it fail loudly when it is missing.
+pub fn corpus() -> PathBuf {
+    if let Ok(p) = std::env::var("VAGT_CORPUS") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let candidates = [
+        root.join("../shared/corpus"),
+        root.join("../../shared/corpus"),
+    ];
+    for c in &candidates {
+        if c.join("SOURCES.md").exists() {
+            return c.clone();
+        }
+    }
+    panic!(
+        "test corpus not found; set VAGT_CORPUS or place it at {}",
+        candidates[0].display()
+    );
+}
+
+/// Where tests may write reports (inside the target directory).
+pub fn report_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-reports");
+    std::fs::create_dir_all(&dir).expect("create report dir");
+    dir
+}
+
+/// Replays files in-process and returns the events and the summary.
+pub fn replay(cfg: &Config, files: &[PathBuf]) -> (Vec<Event>, Summary) {
+    vagt_sensor::app::replay_collect(cfg, files).unwrap_or_else(|e| panic!("replay failed: {e}"))
+}
+
+/// Final (non-interim) connection records of a replay.
+pub fn conns(events: &[Event]) -> Vec<ConnRecord> {
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Conn(c) if !c.interim => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A Zeek TSV log: field names (normalised) and rows.
+#[derive(Debug, Default)]
+pub struct ZeekLog {
+    pub fields: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl ZeekLog {
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.iter().any(|f| f == field)
+    }
+
+    pub fn get<'a>(&self, row: &'a [String], field: &str) -> Option<&'a str> {
+        let i = self.fields.iter().position(|f| f == field)?;
+        row.get(i).map(|s| s.as_str())
+    }
+}
+
+/// Maps renamed columns (scope separators, field name maps) to the
+/// standard names without the "id." prefix.
+fn normalise(field: &str) -> String {
+    match field {
+        "id.orig_h" | "id_orig_h" | "src_ip" => "orig_h".into(),
+        "id.orig_p" | "id_orig_p" | "src_port" => "orig_p".into(),
+        "id.resp_h" | "id_resp_h" | "dst_ip" => "resp_h".into(),
+        "id.resp_p" | "id_resp_p" | "dst_port" => "resp_p".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads a conn.log baseline: full logs with a `#fields` line, or the
+/// `zeek-cut -m` form whose first line names the columns.
+pub fn read_zeek_log(path: &Path) -> ZeekLog {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut log = ZeekLog::default();
+    for line in text.lines() {
+        if line.starts_with("###") || line.trim().is_empty() {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("#fields\t") {
+            log.fields = rest.split('\t').map(normalise).collect();
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<String> = line.split('\t').map(|s| s.to_string()).collect();
+        if log.fields.is_empty() {
+            log.fields = cols.iter().map(|c| normalise(c)).collect();
+        } else {
+            log.rows.push(cols);
+        }
+    }
+    log
+}
+
+/// The value of a metric field of a sensor record, as Zeek would print it.
+pub fn sensor_field(c: &ConnRecord, field: &str) -> Option<String> {
+    Some(match field {
+        "orig_h" => c.orig_h.to_string(),
+        "orig_p" => c.orig_p.to_string(),
+        "resp_h" => c.resp_h.to_string(),
+        "resp_p" => c.resp_p.to_string(),
+        "proto" => c.proto.clone(),
+        "orig_pkts" => c.orig_pkts.to_string(),
+        "resp_pkts" => c.resp_pkts.to_string(),
+        "orig_ip_bytes" => c.orig_ip_bytes.to_string(),
+        "resp_ip_bytes" => c.resp_ip_bytes.to_string(),
+        "conn_state" => c.conn_state.clone(),
+        "history" => c.history.clone().unwrap_or_else(|| "-".into()),
+        "orig_bytes" => c.orig_bytes.map_or("-".into(), |v| v.to_string()),
+        "resp_bytes" => c.resp_bytes.map_or("-".into(), |v| v.to_string()),
+        "service" => c.service.clone().unwrap_or_else(|| "-".into()),
+        _ => return None,
+    })
+}
+
+/// Compares a Zeek value and a sensor value, treating addresses by value.
+pub fn same_value(field: &str, zeek: &str, ours: &str) -> bool {
+    if field == "orig_h" || field == "resp_h" {
+        match (zeek.parse::<IpAddr>(), ours.parse::<IpAddr>()) {
+            (Ok(a), Ok(b)) => return a == b,
+            _ => return zeek == ours,
+        }
+    }
+    zeek == ours
+}
+
+/// Reads the flags and loaded scripts out of a corpus `zeek-command.txt`.
+#[derive(Debug, Default)]
+pub struct ZeekCommand {
+    pub ignore_checksums: bool,
+    pub bare: bool,
+    pub loads: Vec<String>,
+}
+
+pub fn read_zeek_command(path: &Path) -> ZeekCommand {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut cmd = ZeekCommand::default();
+    for line in text.lines() {
+        if line.contains("@TEST-EXEC:") && line.contains("zeek ") {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            cmd.ignore_checksums |= words.contains(&"-C");
+            cmd.bare |= words.contains(&"-b");
+            for w in words {
+                if w.starts_with("base/") || w.starts_with("policy/") {
+                    cmd.loads.push(w.to_string());
+                }
+            }
+        }
+        if let Some(rest) = line.split("the test script loads:").nth(1) {
+            cmd.loads
+                .extend(rest.split(',').map(|s| s.trim().to_string()));
+        }
+    }
+    cmd
+}
+
+/// The likely-server ports Zeek has in bare mode with these scripts loaded.
+pub fn bare_mode_ports(loads: &[String]) -> (Vec<u16>, Vec<u16>) {
+    let table: HashMap<&str, (&[u16], &[u16])> = HashMap::from([
+        ("dns", (&[53u16][..], &[53u16, 137, 5353, 5355][..])),
+        (
+            "http",
+            (&[80u16, 81, 631, 1080, 3128, 8000, 8080, 8888][..], &[][..]),
+        ),
+        ("ftp", (&[21u16, 2811][..], &[][..])),
+        ("ssh", (&[22u16][..], &[][..])),
+        (
+            "ssl",
+            (
+                &[443u16, 563, 585, 614, 636, 989, 990, 992, 993, 995, 5223][..],
+                &[][..],
+            ),
+        ),
+        ("ntp", (&[][..], &[123u16][..])),
+        ("dhcp", (&[][..], &[67u16][..])),
+        ("pop3", (&[110u16][..], &[][..])),
+        ("irc", (&[6666u16, 6667, 6668, 6669][..], &[][..])),
+        ("krb", (&[88u16][..], &[88u16][..])),
+        ("modbus", (&[502u16][..], &[][..])),
+        ("smtp", (&[25u16, 587][..], &[][..])),
+        ("quic", (&[][..], &[443u16][..])),
+        ("redis", (&[6379u16][..], &[][..])),
+        ("syslog", (&[][..], &[514u16][..])),
+        ("imap", (&[143u16][..], &[][..])),
+        (
+            "tunnels",
+            (&[][..], &[2123u16, 2152, 3544, 4789, 5072, 6081][..]),
+        ),
+    ]);
+    let mut tcp = Vec::new();
+    let mut udp = Vec::new();
+    for l in loads {
+        for (name, (t, u)) in &table {
+            let proto = format!("base/protocols/{name}");
+            let fw = format!("base/frameworks/{name}");
+            if l.starts_with(&proto) || l.starts_with(&fw) {
+                tcp.extend_from_slice(t);
+                udp.extend_from_slice(u);
+            }
+        }
+    }
+    (tcp, udp)
+}
+
+/// A sensor configuration that runs like the Zeek invocation described.
+pub fn config_for(cmd: &ZeekCommand) -> Config {
+    let mut cfg = Config::default();
+    cfg.pipeline.workers = 1;
+    cfg.decode.validate_checksums = !cmd.ignore_checksums;
+    // Everything else stays at Vagt's defaults (VLAN in the key, interim
+    // records on); only what the Zeek command line changes is mirrored.
+    if cmd.bare {
+        let (tcp, udp) = bare_mode_ports(&cmd.loads);
+        cfg.flow.likely_server_ports_tcp = tcp;
+        cfg.flow.likely_server_ports_udp = udp;
+    }
+    cfg
+}
+
+/// The capture file in a corpus test folder.
+pub fn trace_in(dir: &Path) -> Option<PathBuf> {
+    ["trace.pcap", "trace.pcapng"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.exists())
+}
