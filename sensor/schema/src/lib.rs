@@ -131,6 +131,12 @@ pub struct ConnRecord {
     /// (written when the active timeout passes); the final record follows.
     #[serde(default, skip_serializing_if = "is_false")]
     pub interim: bool,
+    /// Vagt: why the record was written: "closed" (TCP close or reset and
+    /// its linger time passed), "timeout" (inactivity), "reused" (a new
+    /// connection took the same ports), "evicted" (table full), "shutdown"
+    /// (end of input or sensor stop) or "interim".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<String>,
 }
 
 /// Sensor counters: packets, decode problems by reason, drops.
@@ -203,6 +209,7 @@ mod tests {
                 resp_link_bytes: 336,
                 tunnel_depth: 0,
                 interim: false,
+                end_reason: Some("closed".into()),
             }),
         )
     }

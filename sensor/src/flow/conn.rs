@@ -167,6 +167,38 @@ pub fn tcp_size(ep: &TcpEndpoint, peer: &TcpEndpoint) -> u64 {
     size
 }
 
+/// Why a connection record was written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[repr(u8)]
+pub enum EndReason {
+    /// Still open (interim snapshot).
+    #[default]
+    Open,
+    /// A TCP close or reset completed and its linger time passed.
+    Closed,
+    /// No packets for the inactivity timeout.
+    Timeout,
+    /// A new connection reused the same ports.
+    Reused,
+    /// The table was full and this connection was idle the longest.
+    Evicted,
+    /// End of input, or the sensor stopped.
+    Shutdown,
+}
+
+impl EndReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            EndReason::Open => "interim",
+            EndReason::Closed => "closed",
+            EndReason::Timeout => "timeout",
+            EndReason::Reused => "reused",
+            EndReason::Evicted => "evicted",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
+}
+
 /// One direction of a connection.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Endpoint {
@@ -226,6 +258,8 @@ pub struct Conn {
     pub interims: u16,
     /// Set on copies written as interim records of open connections.
     pub interim: bool,
+    /// Why the record was written (set when it is).
+    pub end: EndReason,
     // Bookkeeping of the connection table.
     pub(crate) deadline: i64,
     pub(crate) prev: u32,
@@ -255,6 +289,7 @@ impl Conn {
             detect: [0, 0],
             interims: 0,
             interim: false,
+            end: EndReason::Open,
             deadline: i64::MAX,
             prev: u32::MAX,
             next: u32::MAX,

@@ -205,6 +205,12 @@ fn starts_with_ci(p: &[u8], prefix: &[u8]) -> bool {
     p.len() >= prefix.len() && p[..prefix.len()].eq_ignore_ascii_case(prefix)
 }
 
+/// Client commands that open or end an FTP control session.
+const FTP_COMMANDS: &[&[u8]] = &[
+    b"USER ", b"PASS ", b"AUTH ", b"QUIT", b"SYST", b"FEAT", b"PWD", b"CWD ", b"TYPE ", b"PASV",
+    b"EPSV", b"PORT ", b"LIST", b"RETR ", b"STOR ",
+];
+
 const HTTP_METHODS: &[&[u8]] = &[
     b"GET ",
     b"POST ",
@@ -265,7 +271,7 @@ fn tcp_signature(p: &[u8], is_orig: bool, resp_port: u16, orig_port: u16) -> Opt
         if starts_with_ci(p, b"EHLO ") || starts_with_ci(p, b"HELO ") {
             return Some(Service::Smtp);
         }
-        if (starts_with_ci(p, b"USER ") || starts_with_ci(p, b"AUTH TLS")) && port(21) {
+        if port(21) && FTP_COMMANDS.iter().any(|c| starts_with_ci(p, c)) {
             return Some(Service::Ftp);
         }
         if starts_with_ci(p, b"NICK ") || (starts_with_ci(p, b"USER ") && port(6667)) {

@@ -252,6 +252,7 @@ pub fn to_event(c: &Conn, ctx: &RecordContext) -> Event {
         resp_link_bytes: r.link_bytes,
         tunnel_depth: c.tunnel_depth,
         interim: c.interim,
+        end_reason: Some(if c.interim { "interim" } else { c.end.name() }.to_string()),
     };
     Event::new(
         Origin {

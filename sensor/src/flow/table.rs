@@ -8,7 +8,7 @@
 //! table is built; when it is full, the connection idle the longest is
 //! evicted (and written out) to make room.
 
-use super::conn::{Conn, ConnKind, TcpState};
+use super::conn::{Conn, ConnKind, EndReason, TcpState};
 use super::key::{icmp_counterpart, FlowKey, PacketTuple};
 use super::ports::PortSet;
 use super::{detect, record, tcp};
@@ -201,12 +201,14 @@ impl ConnTable {
                 _ => false,
             };
             if c.deadline <= ts || reuse {
-                if reuse {
+                let why = if reuse {
                     self.stats.reused += 1;
+                    EndReason::Reused
                 } else {
                     self.stats.expired += 1;
-                }
-                self.finish(idx, hash, out);
+                    expiry_reason(c)
+                };
+                self.finish(idx, hash, why, out);
                 found = None;
             }
         }
@@ -227,8 +229,9 @@ impl ConnTable {
                     break;
                 }
                 self.stats.expired += 1;
-                let hash = self.hasher.hash_one(self.slab[idx as usize].key);
-                self.finish(idx, hash, out);
+                let c = &self.slab[idx as usize];
+                let (hash, why) = (self.hasher.hash_one(c.key), expiry_reason(c));
+                self.finish(idx, hash, why, out);
             }
         }
     }
@@ -238,7 +241,7 @@ impl ConnTable {
         for class in 0..CLASSES {
             while let Some(idx) = self.head(class) {
                 let hash = self.hasher.hash_one(self.slab[idx as usize].key);
-                self.finish(idx, hash, out);
+                self.finish(idx, hash, EndReason::Shutdown, out);
             }
         }
     }
@@ -486,16 +489,17 @@ impl ConnTable {
         if let Some(v) = victim {
             self.stats.evicted += 1;
             let hash = self.hasher.hash_one(self.slab[v as usize].key);
-            self.finish(v, hash, out);
+            self.finish(v, hash, EndReason::Evicted, out);
         }
     }
 
-    fn finish(&mut self, idx: u32, hash: u64, out: &mut Vec<Conn>) {
+    fn finish(&mut self, idx: u32, hash: u64, why: EndReason, out: &mut Vec<Conn>) {
         let class = usize::from(self.slab[idx as usize].class);
         self.unlink(idx, class);
         if let Ok(entry) = self.index.find_entry(hash, |&i| i == idx) {
             entry.remove();
         }
+        self.slab[idx as usize].end = why;
         out.push(self.slab[idx as usize]);
         self.free.push(idx);
         self.live -= 1;
@@ -535,6 +539,16 @@ impl ConnTable {
         let c = &mut self.slab[idx as usize];
         c.prev = NONE;
         c.next = NONE;
+    }
+}
+
+/// Why an expired connection ended: closed TCP connections linger in the
+/// closing class; everything else timed out.
+fn expiry_reason(c: &Conn) -> EndReason {
+    if c.class == Class::Closing as u8 {
+        EndReason::Closed
+    } else {
+        EndReason::Timeout
     }
 }
 
