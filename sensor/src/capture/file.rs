@@ -60,8 +60,10 @@ fn describe_open_error(raw: &str) -> String {
         "not a pcap or pcapng capture file (unknown file format)".into()
     } else if lower.contains("truncated") || lower.contains("end of file") {
         format!("the file is truncated: {raw}")
-    } else if lower.contains("version") {
+    } else if lower.contains("version") || lower.contains("archaic") {
         format!("unsupported capture file version: {raw}")
+    } else if lower.contains("block") || lower.contains("length") {
+        format!("damaged capture file ({raw})")
     } else {
         format!("cannot read capture: {raw}")
     }

@@ -21,6 +21,11 @@ use crate::decode::{
 const DEFRAG_SLOTS: usize = 256;
 /// Incomplete datagrams are forgotten after this long.
 const DEFRAG_TIMEOUT_NS: i64 = 30_000_000_000;
+/// Timer sweeps run this far behind packet time. A connection a sweep
+/// writes out is then one its next packet would have ended anyway, even
+/// when packets arrive slightly out of time order; this keeps records
+/// identical however packets are spread over workers.
+const SWEEP_LAG_NS: i64 = 2_000_000_000;
 
 /// Decoding plus connection tracking for one worker.
 pub struct Tracker {
@@ -31,7 +36,7 @@ pub struct Tracker {
     pub packets: u64,
     pub bytes: u64,
     finished: Vec<Conn>,
-    /// Latest packet time seen, in nanoseconds.
+    /// Time of the latest packet, in nanoseconds.
     now: i64,
     uid_salt: u64,
 }
@@ -64,9 +69,7 @@ impl Tracker {
     pub fn packet(&mut self, link: LinkType, ts: i64, frame: &[u8], wire_len: u32) {
         self.packets += 1;
         self.bytes += u64::from(wire_len);
-        if ts > self.now {
-            self.now = ts;
-        }
+        self.now = ts;
         let mut pkt = DecodedPacket::default();
         // Errors are counted by the decoder; whatever layers were decoded
         // before the problem are still tracked.
@@ -138,15 +141,17 @@ impl Tracker {
         )
     }
 
-    /// Expires connections whose timers ran out by `now` (packet time).
+    /// Expires connections whose timers ran out by `now` (packet time of
+    /// the latest packet the pipeline read).
     pub fn tick(&mut self, now: i64) {
-        if now > self.now {
+        if now != i64::MIN {
             self.now = now;
         }
-        self.table.expire(self.now, &mut self.finished);
+        self.table
+            .expire(self.now.saturating_sub(SWEEP_LAG_NS), &mut self.finished);
     }
 
-    /// Latest packet time seen.
+    /// Time of the latest packet.
     pub fn now(&self) -> i64 {
         self.now
     }

@@ -182,6 +182,7 @@ pub fn run(
                     }
                 }
                 Next::Timeout => {
+                    // Live capture and a quiet wire: the clock still runs.
                     let wall = wall_clock_ns();
                     reader.tick_all(wall.max(reader.now));
                 }
@@ -223,6 +224,7 @@ pub fn run(
     summary.bytes = reader.bytes;
     summary.first_ts = reader.first_ts;
     summary.last_ts = (reader.now != i64::MIN).then_some(reader.now);
+
     summary.queue_drops = reader.queue_drops;
     summary.kernel = kernel;
 
@@ -263,9 +265,10 @@ impl Reader {
         if self.first_ts.is_none() {
             self.first_ts = Some(p.ts);
         }
-        if p.ts > self.now {
-            self.now = p.ts;
-        }
+        // The latest packet's time, not the largest: when time jumps back
+        // (captures recorded at different times, replayed in one run),
+        // timers must follow the packets being processed now.
+        self.now = p.ts;
         let n = self.shards.len();
         let shard = if n == 1 {
             0
@@ -275,7 +278,7 @@ impl Reader {
         if !self.push(shard, p) {
             self.queue_drops += 1;
         }
-        if self.now >= self.next_tick {
+        if self.now >= self.next_tick || self.now < self.next_tick.saturating_sub(2 * TICK_NS) {
             if self.next_tick != i64::MIN {
                 self.tick_all(self.now);
             }
@@ -341,9 +344,7 @@ impl Reader {
     /// Sends every shard its (possibly empty) batch so idle workers run
     /// their timers too.
     fn tick_all(&mut self, now: i64) {
-        if now > self.now {
-            self.now = now;
-        }
+        self.now = now;
         for i in 0..self.shards.len() {
             if self.shards[i].current.is_some() || self.acquire(i) {
                 self.send(i);
