@@ -62,7 +62,6 @@ fn admits(req: &Yaml) -> bool {
 struct Setup {
     depth_in_key: bool,
     log_macs: bool,
-    enabled: Vec<String>,
     disabled: Vec<String>,
 }
 
@@ -96,7 +95,6 @@ fn setup(dir: &Path, doc: &Yaml) -> Setup {
     Setup {
         depth_in_key: !args.contains("recursion-level.use-for-tracking=false"),
         log_macs: args.contains("(MAC address) fields logged"),
-        enabled,
         disabled,
     }
 }

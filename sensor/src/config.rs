@@ -143,7 +143,7 @@ impl Default for FlowSection {
         FlowSection {
             max_connections: 1_000_000,
             vlan_in_key: true,
-            tunnel_depth_in_key: false,
+            tunnel_depth_in_key: true,
             likely_server_ports_tcp: crate::flow::ports::ZEEK_TCP.to_vec(),
             likely_server_ports_udp: crate::flow::ports::ZEEK_UDP.to_vec(),
             timeouts: TimeoutSection::default(),
@@ -329,7 +329,7 @@ impl Config {
             ("other_inactivity", t.other_inactivity),
             ("active", t.active),
         ] {
-            if !v.is_finite() || v < 0.0 || v > 1e7 {
+            if !v.is_finite() || !(0.0..=1e7).contains(&v) {
                 return Err(invalid(
                     &format!("flow.timeouts.{name}"),
                     "must be a number of seconds between 0 and 10000000",
@@ -465,19 +465,21 @@ impl Config {
 
     /// The defaults as TOML, for `vagt-sensor config`.
     pub fn default_toml() -> String {
-        let mut cfg = Config::default();
-        cfg.segments = vec![
-            SegmentSection {
-                name: "admin".into(),
-                networks: vec!["10.10.0.0/16".into()],
-                vlans: vec![10],
-            },
-            SegmentSection {
-                name: "care".into(),
-                networks: vec!["10.20.0.0/16".into()],
-                vlans: vec![20],
-            },
-        ];
+        let cfg = Config {
+            segments: vec![
+                SegmentSection {
+                    name: "admin".into(),
+                    networks: vec!["10.10.0.0/16".into()],
+                    vlans: vec![10],
+                },
+                SegmentSection {
+                    name: "care".into(),
+                    networks: vec!["10.20.0.0/16".into()],
+                    vlans: vec![20],
+                },
+            ],
+            ..Config::default()
+        };
         toml::to_string_pretty(&cfg).unwrap_or_default()
     }
 }

@@ -51,6 +51,9 @@ impl Event {
 }
 
 /// The kinds of events. The tag is written as `event_type`.
+// Connection records dominate the stream; boxing them would add an
+// allocation per record to shrink the rarer variants.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event_type", rename_all = "snake_case")]
 pub enum EventBody {

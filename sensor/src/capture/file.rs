@@ -73,11 +73,7 @@ impl Source for FileSource {
     fn next(&mut self) -> Result<Next<'_>, CaptureError> {
         match self.cap.next_packet() {
             Ok(p) => {
-                let ts = timeval_ns(
-                    i64::from(p.header.ts.tv_sec),
-                    i64::from(p.header.ts.tv_usec),
-                    self.nanos,
-                );
+                let ts = timeval_ns(p.header.ts.tv_sec, p.header.ts.tv_usec, self.nanos);
                 Ok(Next::Packet(RawPacket {
                     ts,
                     data: p.data,

@@ -12,6 +12,11 @@ pub struct LiveSource {
     interface: String,
     cap: pcap::Capture<pcap::Active>,
     link: LinkType,
+    fd: i32,
+    timeout_ms: i32,
+    /// The last read returned a packet, so more may be buffered: read again
+    /// before waiting on the descriptor.
+    draining: bool,
 }
 
 impl LiveSource {
@@ -55,29 +60,43 @@ impl LiveSource {
         if !link.is_supported() {
             return Err(err(format!("link type {} is not supported", link.0)));
         }
+        // libpcap's own read timeout does not fire on Linux when no packets
+        // arrive at all, so the sensor waits on the descriptor itself.
+        let cap = cap
+            .setnonblock()
+            .map_err(|e| err(format!("cannot switch to non-blocking mode: {e}")))?;
+        use std::os::fd::AsRawFd;
+        let fd = cap.as_raw_fd();
         Ok(LiveSource {
             interface,
             cap,
             link,
+            fd,
+            timeout_ms: cfg.timeout_ms,
+            draining: false,
         })
     }
 }
 
 impl Source for LiveSource {
     fn next(&mut self) -> Result<Next<'_>, CaptureError> {
+        if !self.draining && !wait_readable(self.fd, self.timeout_ms) {
+            return Ok(Next::Timeout);
+        }
         match self.cap.next_packet() {
-            Ok(p) => Ok(Next::Packet(RawPacket {
-                ts: timeval_ns(
-                    i64::from(p.header.ts.tv_sec),
-                    i64::from(p.header.ts.tv_usec),
-                    true,
-                ),
-                data: p.data,
-                wire_len: p.header.len.max(p.header.caplen),
-                link: self.link,
-            })),
-            Err(pcap::Error::TimeoutExpired) => Ok(Next::Timeout),
-            Err(pcap::Error::NoMorePackets) => Ok(Next::End),
+            Ok(p) => {
+                self.draining = true;
+                Ok(Next::Packet(RawPacket {
+                    ts: timeval_ns(p.header.ts.tv_sec, p.header.ts.tv_usec, true),
+                    data: p.data,
+                    wire_len: p.header.len.max(p.header.caplen),
+                    link: self.link,
+                }))
+            }
+            Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {
+                self.draining = false;
+                Ok(Next::Timeout)
+            }
             Err(e) => Err(CaptureError::Live {
                 interface: self.interface.clone(),
                 problem: e.to_string(),
@@ -96,4 +115,18 @@ impl Source for LiveSource {
             if_dropped: u64::from(s.if_dropped),
         })
     }
+}
+
+/// Waits until `fd` is readable or `timeout_ms` passed; true if readable.
+fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for the duration of the call.
+    let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    // An interrupted wait (a signal) reads as "nothing yet": the caller
+    // checks for shutdown and comes back.
+    n > 0
 }

@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod live;
+pub mod memory;
 
 use crate::decode::LinkType;
 

@@ -16,6 +16,10 @@ pub(crate) const PROTO_SCTP: u8 = 132;
 
 /// Decodes an IP packet starting at `data`.
 pub(crate) fn decode<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<(), DecodeError> {
+    if ctx.stop_at_ip {
+        ctx.first_ip = Some(data);
+        return Ok(());
+    }
     match data.first().map(|b| b >> 4) {
         Some(4) => ipv4::decode(ctx, data),
         Some(6) => ipv6::decode(ctx, data),

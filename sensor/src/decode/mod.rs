@@ -87,6 +87,10 @@ pub(crate) struct Ctx<'d, 'a> {
     pub outermost: bool,
     /// How the next IP layer was carried.
     pub encap: packet::Encap,
+    /// Stop at the first IP header and remember it, instead of decoding it
+    /// (used to pick a worker with exactly the decoder's link-layer walk).
+    pub stop_at_ip: bool,
+    pub first_ip: Option<&'a [u8]>,
 }
 
 impl Decoder {
@@ -121,6 +125,8 @@ impl Decoder {
             vlan: [0, 0],
             outermost: true,
             encap: packet::Encap::None,
+            stop_at_ip: false,
+            first_ip: None,
         };
         let result = link::decode_frame(&mut ctx, link, frame);
         if let Err(e) = result {
@@ -150,12 +156,62 @@ impl Decoder {
             vlan,
             outermost: false,
             encap,
+            stop_at_ip: false,
+            first_ip: None,
         };
         let result = ip::decode(&mut ctx, data);
         if let Err(e) = result {
             ctx.counters.error(e);
         }
         result
+    }
+}
+
+/// Finds the outermost IP header of frames, walking the link layers exactly
+/// as the decoder does. The pipeline uses it to send both directions of a
+/// connection, and every encapsulation of it, to the same worker.
+#[derive(Default)]
+pub struct LinkWalker {
+    scratch: DecodeCounters,
+}
+
+impl LinkWalker {
+    /// The bytes from the outermost IP header on, if the frame carries IP.
+    /// Mirror sessions (ERSPAN) are looked through: their carrier is no
+    /// connection, and the same traffic may arrive from several switches.
+    pub fn outer_ip<'a>(&mut self, link: LinkType, frame: &'a [u8]) -> Option<&'a [u8]> {
+        let ip = self.first_ip(link, frame)?;
+        let (proto, payload) = match ip.first().map(|b| b >> 4) {
+            Some(4) if ip.len() >= 20 => (ip[9], ip.get(usize::from(ip[0] & 0x0f) * 4..)?),
+            Some(6) if ip.len() >= 40 => (ip[6], &ip[40..]),
+            _ => return Some(ip),
+        };
+        if proto == ip::PROTO_GRE {
+            if let Some(mirrored) = tunnel::gre::mirrored_frame(payload) {
+                if let Some(inner) = self.first_ip(LinkType::ETHERNET, mirrored) {
+                    return Some(inner);
+                }
+            }
+        }
+        Some(ip)
+    }
+
+    fn first_ip<'a>(&mut self, link: LinkType, frame: &'a [u8]) -> Option<&'a [u8]> {
+        let opts = DecodeOptions::default();
+        let mut out = DecodedPacket::default();
+        let mut ctx = Ctx {
+            opts: &opts,
+            out: &mut out,
+            counters: &mut self.scratch,
+            missing: 0,
+            vlan: [0, 0],
+            outermost: true,
+            encap: packet::Encap::None,
+            stop_at_ip: true,
+            first_ip: None,
+        };
+        let _ = link::decode_frame(&mut ctx, link, frame);
+        ctx.first_ip
     }
 }
 

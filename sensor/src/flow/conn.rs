@@ -158,9 +158,8 @@ pub fn tcp_size(ep: &TcpEndpoint, peer: &TcpEndpoint) -> u64 {
     if size > (1u64 << 48) {
         size = 0;
     }
-    if size != 0 {
-        size -= 1; // the SYN's sequence number
-    }
+    // The SYN's sequence number is not data.
+    size = size.saturating_sub(1);
     if ep.fin_count > 0 && size != 0 {
         size -= 1; // the FIN's
     }

@@ -19,20 +19,27 @@ use std::hash::BuildHasher;
 const NONE: u32 = u32::MAX;
 const SECOND: i64 = 1_000_000_000;
 
-/// Timer classes; see [`ConnTable::schedule`].
+/// Timer classes; see [`ConnTable::schedule`]. Within a class every
+/// deadline is an anchor time plus the same timeout, so while packet time
+/// moves forward each class's list stays in deadline order.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
 enum Class {
-    /// No packets for a while (deadline = last packet + inactivity timeout).
-    Inactive = 0,
+    /// No packets for a while: deadline = last packet + inactivity timeout,
+    /// one class per timeout.
+    TcpInactive = 0,
+    TcpHandshakeInactive = 1,
+    UdpInactive = 2,
+    IcmpInactive = 3,
+    OtherInactive = 4,
     /// A SYN nobody answered (deadline = SYN + attempt timeout).
-    Attempt = 1,
+    Attempt = 5,
     /// Closed or reset, lingering for stray packets (close time + delay).
-    Closing = 2,
-    /// Nothing valid was ever seen (Zeek's expire timer cadence).
-    Void = 3,
+    Closing = 6,
+    /// Nothing valid was ever seen (Zeek's expire timer removes these).
+    Void = 7,
 }
-const CLASSES: usize = 4;
+const CLASSES: usize = 8;
 
 /// Timeouts in nanoseconds.
 #[derive(Clone, Copy, Debug)]
@@ -88,7 +95,7 @@ impl Default for TableConfig {
             timeouts: Timeouts::default(),
             likely_server_ports: PortSet::zeek_defaults(),
             vlan_in_key: true,
-            tunnel_depth_in_key: false,
+            tunnel_depth_in_key: true,
             uid_salt: 0,
             detect: detect::DetectConfig::default(),
         }
@@ -314,7 +321,7 @@ impl ConnTable {
             .insert_unique(hash, idx, |&i| hasher.hash_one(slab[i as usize].key));
         self.live += 1;
         self.stats.created += 1;
-        self.link(idx, Class::Inactive as usize);
+        self.link(idx, Class::OtherInactive as usize);
         idx
     }
 
@@ -441,24 +448,31 @@ impl ConnTable {
                 {
                     (Class::Attempt, c.anchor_ts.saturating_add(t.tcp_attempt))
                 } else if o == TcpState::Inactive && r == TcpState::Inactive {
-                    // Zeek checks such connections 5 s after their start and
-                    // every 6 s after that; one is removed at the first
-                    // check more than 5 s after its last packet.
-                    let k = (c.last_ts - c.start_ts).max(0) / (6 * SECOND) + 1;
-                    (Class::Void, c.start_ts + 5 * SECOND + k * 6 * SECOND)
+                    // Zeek checks such connections every 6 s and removes one
+                    // at the first check more than 5 s after its last packet.
+                    (Class::Void, c.last_ts.saturating_add(11 * SECOND))
+                } else if c.tcp_flags & tcp::LEFT_HANDSHAKE != 0 {
+                    (
+                        Class::TcpInactive,
+                        c.last_ts.saturating_add(t.tcp_inactivity),
+                    )
                 } else {
-                    let timeout = if c.tcp_flags & tcp::LEFT_HANDSHAKE != 0 {
-                        t.tcp_inactivity
-                    } else {
-                        t.tcp_handshake_inactivity
-                    };
-                    (Class::Inactive, c.last_ts.saturating_add(timeout))
+                    (
+                        Class::TcpHandshakeInactive,
+                        c.last_ts.saturating_add(t.tcp_handshake_inactivity),
+                    )
                 }
             }
-            ConnKind::Udp => (Class::Inactive, c.last_ts.saturating_add(t.udp_inactivity)),
-            ConnKind::Icmp => (Class::Inactive, c.last_ts.saturating_add(t.icmp_inactivity)),
+            ConnKind::Udp => (
+                Class::UdpInactive,
+                c.last_ts.saturating_add(t.udp_inactivity),
+            ),
+            ConnKind::Icmp => (
+                Class::IcmpInactive,
+                c.last_ts.saturating_add(t.icmp_inactivity),
+            ),
             ConnKind::Other => (
-                Class::Inactive,
+                Class::OtherInactive,
                 c.last_ts.saturating_add(t.other_inactivity),
             ),
         };

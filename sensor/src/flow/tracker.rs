@@ -25,7 +25,7 @@ const DEFRAG_TIMEOUT_NS: i64 = 30_000_000_000;
 /// writes out is then one its next packet would have ended anyway, even
 /// when packets arrive slightly out of time order; this keeps records
 /// identical however packets are spread over workers.
-const SWEEP_LAG_NS: i64 = 2_000_000_000;
+pub const SWEEP_LAG_NS: i64 = 2_000_000_000;
 
 /// Decoding plus connection tracking for one worker.
 pub struct Tracker {

@@ -24,6 +24,9 @@ pub struct Batch {
     /// Packet time the reader had reached when it sent this batch; workers
     /// run their timers up to it.
     pub now: i64,
+    /// After this batch the worker writes out every connection: packet time
+    /// jumped back, so what follows is another capture.
+    pub flush: bool,
 }
 
 impl Batch {
@@ -32,6 +35,7 @@ impl Batch {
             data: Vec::with_capacity(max_bytes),
             packets: Vec::with_capacity(max_packets),
             now: i64::MIN,
+            flush: false,
         }
     }
 
@@ -71,6 +75,7 @@ impl Batch {
         self.data.clear();
         self.packets.clear();
         self.now = i64::MIN;
+        self.flush = false;
     }
 
     /// The packets with their bytes.

@@ -13,16 +13,16 @@
 //! that finds its worker's queue full is dropped and counted.
 
 pub mod batch;
+mod idle;
 pub mod shard;
 mod worker;
 
 use crate::capture::{CaptureError, KernelStats, Next, RawPacket, Source};
-use crate::decode::{DecodeCounters, DecodeError, Decoded};
+use crate::decode::{DecodeCounters, DecodeError, Decoded, LinkWalker};
 use crate::flow::{Conn, RecordContext, TableStats, Tracker};
 use crate::output::Sink;
 use batch::Batch;
 use crossbeam_queue::ArrayQueue;
-use crossbeam_utils::Backoff;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,6 +79,12 @@ enum ToWriter {
 
 /// Packet time between timer runs of idle workers.
 const TICK_NS: i64 = 1_000_000_000;
+/// A step back in packet time larger than this is a jump to another
+/// capture rather than reordering; equal to the workers' timer lag, which
+/// absorbs smaller reorderings.
+const BACKWARD_JUMP_NS: i64 = crate::flow::tracker::SWEEP_LAG_NS;
+/// Wall-clock time between timer runs while a live wire is quiet.
+const QUIET_TICK_NS: i64 = 200_000_000;
 /// Bytes reserved per batch (at least two maximal packets).
 const BATCH_BYTES: usize = 512 * 1024;
 
@@ -155,11 +161,12 @@ pub fn run(
         first_ts: None,
         now: i64::MIN,
         next_tick: i64::MIN,
-        stop: stop.clone(),
+        walker: LinkWalker::default(),
     };
     let mut summary = Summary::default();
     let progress = Progress::new(opts.progress, &sources);
     let mut last_stats = Instant::now();
+    let mut last_quiet_tick = i64::MIN;
     let mut kernel = None;
 
     'sources: for mut src in sources {
@@ -184,7 +191,10 @@ pub fn run(
                 Next::Timeout => {
                     // Live capture and a quiet wire: the clock still runs.
                     let wall = wall_clock_ns();
-                    reader.tick_all(wall.max(reader.now));
+                    if wall >= last_quiet_tick + QUIET_TICK_NS {
+                        last_quiet_tick = wall;
+                        reader.tick_all(wall.max(reader.now));
+                    }
                 }
                 Next::End => break,
             }
@@ -250,7 +260,7 @@ struct Reader {
     first_ts: Option<i64>,
     now: i64,
     next_tick: i64,
-    stop: Arc<AtomicBool>,
+    walker: LinkWalker,
 }
 
 impl Reader {
@@ -265,15 +275,19 @@ impl Reader {
         if self.first_ts.is_none() {
             self.first_ts = Some(p.ts);
         }
-        // The latest packet's time, not the largest: when time jumps back
-        // (captures recorded at different times, replayed in one run),
-        // timers must follow the packets being processed now.
+        // When packet time jumps back, the packets that follow come from
+        // another capture (files recorded at different times, replayed in
+        // one run). Every open connection ends there, in every worker at the
+        // same packet, so records never depend on how packets were batched.
+        if self.now != i64::MIN && p.ts < self.now - BACKWARD_JUMP_NS {
+            self.flush_workers();
+        }
         self.now = p.ts;
         let n = self.shards.len();
         let shard = if n == 1 {
             0
         } else {
-            (shard::flow_hash(p.link, p.data) % n as u64) as usize
+            (shard::flow_hash(&mut self.walker, p.link, p.data) % n as u64) as usize
         };
         if !self.push(shard, p) {
             self.queue_drops += 1;
@@ -320,7 +334,7 @@ impl Reader {
 
     /// Gets a free batch for shard `i`, waiting in replay mode.
     fn acquire(&mut self, i: usize) -> bool {
-        let backoff = Backoff::new();
+        let mut idle = idle::Idle::new();
         loop {
             let s = &mut self.shards[i];
             if let Some(b) = s.free.pop() {
@@ -330,14 +344,7 @@ impl Reader {
             if self.mode == Mode::Live || !s.alive.load(Ordering::Acquire) {
                 return false;
             }
-            if self.stop.load(Ordering::Relaxed) && self.mode == Mode::Live {
-                return false;
-            }
-            if backoff.is_completed() {
-                std::thread::sleep(Duration::from_micros(50));
-            } else {
-                backoff.snooze();
-            }
+            idle.wait();
         }
     }
 
@@ -347,6 +354,18 @@ impl Reader {
         self.now = now;
         for i in 0..self.shards.len() {
             if self.shards[i].current.is_some() || self.acquire(i) {
+                self.send(i);
+            }
+        }
+    }
+
+    /// Makes every worker write out all its connections now.
+    fn flush_workers(&mut self) {
+        for i in 0..self.shards.len() {
+            if self.shards[i].current.is_some() || self.acquire(i) {
+                if let Some(b) = self.shards[i].current.as_mut() {
+                    b.flush = true;
+                }
                 self.send(i);
             }
         }

@@ -1,11 +1,12 @@
 //! Which worker a packet goes to.
 //!
-//! The shard is a symmetric hash of the outermost IP address pair, so
-//! both directions of a connection meet in the same worker. Ports
+//! The shard is a symmetric hash of the outermost IP address pair, found
+//! by the decoder's own link-layer walk (VLAN, MPLS, PPPoE, FabricPath,
+//! ...), so both directions of a connection meet in the same worker. Ports
 //! are left out on purpose: IP fragments after the first carry none, and a
 //! tunnel's inner connections must stay with the tunnel that carries them.
 
-use crate::decode::LinkType;
+use crate::decode::{LinkType, LinkWalker};
 
 #[inline]
 fn mix(mut x: u64) -> u64 {
@@ -27,36 +28,10 @@ fn fold(bytes: &[u8]) -> u64 {
 }
 
 /// A hash that is equal for both directions of a flow.
-pub fn flow_hash(link: LinkType, frame: &[u8]) -> u64 {
-    let (mut at, mut ethertype) = match link {
-        LinkType::ETHERNET if frame.len() >= 14 => (14, u16::from_be_bytes([frame[12], frame[13]])),
-        LinkType::LINUX_SLL if frame.len() >= 16 => {
-            (16, u16::from_be_bytes([frame[14], frame[15]]))
-        }
-        LinkType::LINUX_SLL2 if frame.len() >= 20 => (20, u16::from_be_bytes([frame[0], frame[1]])),
-        LinkType::NULL | LinkType::LOOP if frame.len() >= 4 => (4, 0),
-        LinkType::RAW
-        | LinkType::RAW_OPENBSD
-        | LinkType::LINKTYPE_RAW
-        | LinkType::IPV4
-        | LinkType::IPV6 => (0, 0),
-        _ => return fallback(frame),
+pub fn flow_hash(walker: &mut LinkWalker, link: LinkType, frame: &[u8]) -> u64 {
+    let Some(ip) = walker.outer_ip(link, frame) else {
+        return fallback(frame);
     };
-    // Follow VLAN tags and PPPoE to the IP header; anything else falls back.
-    for _ in 0..4 {
-        match ethertype {
-            0x8100 | 0x88a8 | 0x9100 if frame.len() >= at + 4 => {
-                ethertype = u16::from_be_bytes([frame[at + 2], frame[at + 3]]);
-                at += 4;
-            }
-            0x8864 if frame.len() >= at + 8 => {
-                at += 8;
-                ethertype = 0;
-            }
-            _ => break,
-        }
-    }
-    let ip = &frame[at.min(frame.len())..];
     match ip.first().map(|b| b >> 4) {
         Some(4) if ip.len() >= 20 => {
             let a = u64::from(u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]));
@@ -98,27 +73,29 @@ mod tests {
 
     #[test]
     fn both_directions_hash_alike() {
+        let w = &mut LinkWalker::default();
         let a = eth_ipv4([10, 0, 0, 1], [192, 168, 1, 9]);
         let b = eth_ipv4([192, 168, 1, 9], [10, 0, 0, 1]);
-        assert_eq!(
-            flow_hash(LinkType::ETHERNET, &a),
-            flow_hash(LinkType::ETHERNET, &b)
-        );
         let c = eth_ipv4([10, 0, 0, 2], [192, 168, 1, 9]);
-        assert_ne!(
-            flow_hash(LinkType::ETHERNET, &a),
-            flow_hash(LinkType::ETHERNET, &c)
-        );
+        let h = |f: &[u8], w: &mut LinkWalker| flow_hash(w, LinkType::ETHERNET, f);
+        assert_eq!(h(&a, w), h(&b, w));
+        assert_ne!(h(&a, w), h(&c, w));
+        // A VLAN tag around the same packet does not move it.
+        let mut tagged = a[..12].to_vec();
+        tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x14]);
+        tagged.extend_from_slice(&a[12..]);
+        assert_eq!(h(&a, w), h(&tagged, w));
     }
 
     #[test]
     fn short_or_odd_frames_do_not_panic() {
+        let w = &mut LinkWalker::default();
         for n in 0..64 {
             let f = vec![0x81u8; n];
-            let _ = flow_hash(LinkType::ETHERNET, &f);
-            let _ = flow_hash(LinkType::LINUX_SLL2, &f);
-            let _ = flow_hash(LinkType::RAW, &f);
-            let _ = flow_hash(LinkType::IEEE802_11, &f);
+            let _ = flow_hash(w, LinkType::ETHERNET, &f);
+            let _ = flow_hash(w, LinkType::LINUX_SLL2, &f);
+            let _ = flow_hash(w, LinkType::RAW, &f);
+            let _ = flow_hash(w, LinkType::IEEE802_11, &f);
         }
     }
 }

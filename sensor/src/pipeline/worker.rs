@@ -7,10 +7,8 @@ use super::ToWriter;
 use crate::decode::{DecodeCounters, DecodeError, Decoded};
 use crate::flow::{Conn, TableStats, Tracker};
 use crossbeam_queue::ArrayQueue;
-use crossbeam_utils::Backoff;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Counters a worker publishes after each batch, for live statistics.
 pub struct WorkerShared {
@@ -63,10 +61,10 @@ impl Drop for AliveGuard {
 impl Worker {
     pub fn run(mut self) -> WorkerReport {
         let _guard = AliveGuard(self.alive.clone());
-        let backoff = Backoff::new();
+        let mut idle = super::idle::Idle::new();
         loop {
             if let Some(batch) = self.full.pop() {
-                backoff.reset();
+                idle.reset();
                 self.process(batch);
                 continue;
             }
@@ -78,11 +76,7 @@ impl Worker {
                 }
                 break;
             }
-            if backoff.is_completed() {
-                std::thread::sleep(Duration::from_micros(50));
-            } else {
-                backoff.snooze();
-            }
+            idle.wait();
         }
         self.tracker.flush();
         self.ship();
@@ -97,7 +91,11 @@ impl Worker {
         for (p, data) in batch.iter() {
             self.tracker.packet(p.link, p.ts, data, p.wire_len);
         }
-        self.tracker.tick(batch.now);
+        if batch.flush {
+            self.tracker.flush();
+        } else {
+            self.tracker.tick(batch.now);
+        }
         batch.clear();
         // The free queue has room for every batch of this shard.
         let _ = self.free.push(batch);

@@ -11,25 +11,29 @@ pub(crate) fn decode_type1<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<
     ethernet::decode(ctx, data)
 }
 
-pub(crate) fn decode_type2<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<(), DecodeError> {
-    if data.len() < 8 || data[0] >> 4 != 1 {
-        return Err(DecodeError::BadErspan);
+/// Length of an ERSPAN type II or III header, if `data` holds one.
+pub(crate) fn header_len(version: u8, data: &[u8]) -> Option<usize> {
+    match version {
+        2 if data.len() >= 8 && data[0] >> 4 == 1 => Some(8),
+        // The O flag announces an 8-byte platform-specific subheader.
+        3 if data.len() >= 12 && data[0] >> 4 == 2 => {
+            let len = if data[11] & 0x01 != 0 { 20 } else { 12 };
+            (data.len() >= len).then_some(len)
+        }
+        _ => None,
     }
+}
+
+pub(crate) fn decode_type2<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<(), DecodeError> {
+    let len = header_len(2, data).ok_or(DecodeError::BadErspan)?;
     ctx.counters.count(Decoded::Erspan);
     super::enter(ctx, Encap::Erspan);
-    ethernet::decode(ctx, &data[8..])
+    ethernet::decode(ctx, &data[len..])
 }
 
 pub(crate) fn decode_type3<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<(), DecodeError> {
-    if data.len() < 12 || data[0] >> 4 != 2 {
-        return Err(DecodeError::BadErspan);
-    }
-    // The O flag announces an 8-byte platform-specific subheader.
-    let header = if data[11] & 0x01 != 0 { 20 } else { 12 };
-    if data.len() < header {
-        return Err(DecodeError::BadErspan);
-    }
+    let len = header_len(3, data).ok_or(DecodeError::BadErspan)?;
     ctx.counters.count(Decoded::Erspan);
     super::enter(ctx, Encap::Erspan);
-    ethernet::decode(ctx, &data[header..])
+    ethernet::decode(ctx, &data[len..])
 }

@@ -11,41 +11,62 @@ const PROTO_ERSPAN_2: u16 = 0x88be;
 const PROTO_ERSPAN_3: u16 = 0x22eb;
 const PROTO_PPP: u16 = 0x880b;
 
-pub(crate) fn decode<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<(), DecodeError> {
+/// A parsed GRE header: its length, the payload protocol, and whether it
+/// carried a sequence number (which tells ERSPAN type I from type II).
+pub(crate) struct GreHeader {
+    pub len: usize,
+    pub proto: u16,
+    pub seq: bool,
+}
+
+/// Reads a GRE header; `None` for routing, unknown versions or truncation.
+pub(crate) fn header(data: &[u8]) -> Option<GreHeader> {
     if data.len() < 4 {
-        return Err(DecodeError::BadGre);
+        return None;
     }
     let flags = data[0];
     let version = data[1] & 0x07;
-    let checksum = flags & 0x80 != 0;
-    let routing = flags & 0x40 != 0;
-    let key = flags & 0x20 != 0;
-    let seq = flags & 0x10 != 0;
     let ack = data[1] & 0x80 != 0;
-    let proto = be16(data, 2);
-    if routing || version > 1 {
-        return Err(DecodeError::BadGre);
+    if flags & 0x40 != 0 || version > 1 {
+        // Source routing (deprecated) and unknown versions are not followed.
+        return None;
     }
-    let mut header = 4;
-    if checksum {
-        header += 4;
-    }
-    if key {
-        header += 4;
-    }
-    if seq {
-        header += 4;
+    let seq = flags & 0x10 != 0;
+    let mut len = 4;
+    for bit in [0x80u8, 0x20, 0x10] {
+        // Checksum, key and sequence number each add four bytes.
+        if flags & bit != 0 {
+            len += 4;
+        }
     }
     if version == 1 && ack {
-        header += 4;
+        len += 4;
     }
-    if data.len() < header {
-        return Err(DecodeError::BadGre);
+    let proto = be16(data, 2);
+    if data.len() < len || (version == 1 && proto != PROTO_PPP) {
+        return None;
     }
-    let inner = &data[header..];
-    if version == 1 && proto != PROTO_PPP {
-        return Err(DecodeError::GreUnknownProtocol);
-    }
+    Some(GreHeader { len, proto, seq })
+}
+
+/// The mirrored Ethernet frame inside an ERSPAN-in-GRE packet, if `data` is
+/// one (used to shard mirror sessions by the traffic they carry).
+pub(crate) fn mirrored_frame(data: &[u8]) -> Option<&[u8]> {
+    let h = header(data)?;
+    let inner = &data[h.len..];
+    let skip = match h.proto {
+        PROTO_ERSPAN_2 if !h.seq => 0,
+        PROTO_ERSPAN_2 => erspan::header_len(2, inner)?,
+        PROTO_ERSPAN_3 => erspan::header_len(3, inner)?,
+        _ => return None,
+    };
+    inner.get(skip..)
+}
+
+pub(crate) fn decode<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<(), DecodeError> {
+    let h = header(data).ok_or(DecodeError::BadGre)?;
+    let (proto, seq) = (h.proto, h.seq);
+    let inner = &data[h.len..];
     ctx.counters.count(Decoded::Gre);
     match proto {
         0x0800 | 0x86dd => {
