@@ -10,3 +10,4 @@ pub mod frames;
 pub mod municipal;
 pub mod pcap;
 pub mod rng;
+mod session;

@@ -7,9 +7,10 @@
 //! time order, as on a real SPAN port. Every connection's expected Zeek
 //! record (state, packets, bytes) is returned as ground truth.
 
-use super::frames::{self, flags, Host, TcpSpec};
+use super::frames::{flags, Host};
 use super::pcap::{PcapWriter, LINKTYPE_ETHERNET};
 use super::rng::Rng;
+use super::session::{emit, tcp_plan, Kind, Planned, Session};
 use crate::config::SegmentSection;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -129,39 +130,6 @@ const SMB_NEGOTIATE: &[u8] = &[0x00, 0x00, 0x00, 0x90, 0xfe, b'S', b'M', b'B'];
 const MODBUS_READ: &[u8] = &[0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 0x03];
 const RDP_REQUEST: &[u8] = &[0x03, 0x00, 0x00, 0x2b, 0x26, 0xe0, 0x00, 0x00, 0x00];
 
-/// One planned packet of a session.
-#[derive(Clone, Copy, Debug)]
-struct Planned {
-    from_client: bool,
-    flags: u8,
-    payload: u32,
-    /// Delay before this packet, in nanoseconds.
-    gap: i64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Tcp,
-    Udp,
-    Ping,
-}
-
-struct Session {
-    kind: Kind,
-    client: Host,
-    server: Host,
-    cport: u16,
-    sport: u16,
-    vlan: u16,
-    plan: Vec<Planned>,
-    next: usize,
-    client_seq: u32,
-    server_seq: u32,
-    /// UDP: payload of the client's datagrams (its first bytes matter).
-    udp_payload: &'static [u8],
-    prefix: &'static [u8],
-}
-
 struct Scenario {
     rng: Rng,
     next_port: u16,
@@ -208,94 +176,6 @@ impl Scenario {
             self.rng.range(0, 256) as u8,
             self.rng.range(1, 255) as u8,
         ))
-    }
-
-    /// Plans a TCP conversation of `rounds` request/response exchanges.
-    fn tcp_plan(
-        &mut self,
-        rounds: (u64, u64),
-        req: (u32, u32),
-        resp: (u32, u32),
-        rtt: i64,
-    ) -> Vec<Planned> {
-        let mss = 1460u32;
-        let rounds = self.rng.range(rounds.0, rounds.1);
-        let mut p = Vec::new();
-        let small = |r: &mut Rng| r.range(20_000, 200_000) as i64;
-        p.push(Planned {
-            from_client: true,
-            flags: flags::SYN,
-            payload: 0,
-            gap: 0,
-        });
-        p.push(Planned {
-            from_client: false,
-            flags: flags::SYN | flags::ACK,
-            payload: 0,
-            gap: rtt,
-        });
-        p.push(Planned {
-            from_client: true,
-            flags: flags::ACK,
-            payload: 0,
-            gap: small(&mut self.rng),
-        });
-        for _ in 0..rounds {
-            let mut q = self.rng.range(u64::from(req.0), u64::from(req.1) + 1) as u32;
-            while q > 0 {
-                let n = q.min(mss);
-                q -= n;
-                p.push(Planned {
-                    from_client: true,
-                    flags: flags::ACK | if q == 0 { flags::PSH } else { 0 },
-                    payload: n,
-                    gap: small(&mut self.rng),
-                });
-            }
-            let mut r = self.rng.range(u64::from(resp.0), u64::from(resp.1) + 1) as u32;
-            let mut first = true;
-            let mut unacked = 0;
-            while r > 0 {
-                let n = r.min(mss);
-                r -= n;
-                p.push(Planned {
-                    from_client: false,
-                    flags: flags::ACK | if r == 0 { flags::PSH } else { 0 },
-                    payload: n,
-                    gap: if first { rtt } else { small(&mut self.rng) },
-                });
-                first = false;
-                unacked += 1;
-                if unacked == 2 || r == 0 {
-                    p.push(Planned {
-                        from_client: true,
-                        flags: flags::ACK,
-                        payload: 0,
-                        gap: small(&mut self.rng),
-                    });
-                    unacked = 0;
-                }
-            }
-        }
-        p.push(Planned {
-            from_client: true,
-            flags: flags::FIN | flags::ACK,
-            payload: 0,
-            gap: rtt,
-        });
-        p.push(Planned {
-            from_client: false,
-            flags: flags::FIN | flags::ACK,
-            payload: 0,
-            gap: rtt / 2,
-        });
-        p.push(Planned {
-            from_client: true,
-            flags: flags::ACK,
-            payload: 0,
-            gap: small(&mut self.rng),
-        });
-        p
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -473,7 +353,7 @@ impl Scenario {
             let seg = *self.rng.pick(&[1usize, 3, 3, 5]);
             let c = self.client_in(seg);
             let srv = self.internet();
-            let plan = self.tcp_plan((1, 4), (200, 1400), (1000, 60_000), rtt_wan);
+            let plan = tcp_plan(&mut self.rng, (1, 4), (200, 1400), (1000, 60_000), rtt_wan);
             self.tcp_session(
                 c,
                 srv,
@@ -487,7 +367,7 @@ impl Scenario {
         } else if r < 0.40 {
             // Care staff use the patient record system (EPJ) over TLS.
             let c = self.client_in(2);
-            let plan = self.tcp_plan((1, 6), (300, 1200), (2000, 30_000), rtt_lan);
+            let plan = tcp_plan(&mut self.rng, (1, 6), (300, 1200), (2000, 30_000), rtt_lan);
             let epj = host(EPJ);
             self.tcp_session(c, epj, 443, plan, TLS_HELLO, Some("ssl"), "care", "SF")
         } else if r < 0.62 {
@@ -505,7 +385,7 @@ impl Scenario {
             )
         } else if r < 0.70 {
             let c = self.client_in(1);
-            let plan = self.tcp_plan((1, 2), (80, 400), (3000, 40_000), rtt_lan);
+            let plan = tcp_plan(&mut self.rng, (1, 2), (80, 400), (3000, 40_000), rtt_lan);
             self.tcp_session(
                 c,
                 host(INTRANET),
@@ -519,7 +399,7 @@ impl Scenario {
         } else if r < 0.78 {
             let seg = *self.rng.pick(&[1usize, 2]);
             let c = self.client_in(seg);
-            let plan = self.tcp_plan((2, 6), (100, 2000), (500, 80_000), rtt_lan);
+            let plan = tcp_plan(&mut self.rng, (2, 6), (100, 2000), (500, 80_000), rtt_lan);
             self.tcp_session(
                 c,
                 host(FILE_SERVER),
@@ -544,7 +424,7 @@ impl Scenario {
             )
         } else if r < 0.90 {
             let plc = host(Ipv4Addr::new(10, 40, 2, self.rng.range(1, 5) as u8));
-            let plan = self.tcp_plan((3, 10), (12, 12), (9, 30), rtt_lan);
+            let plan = tcp_plan(&mut self.rng, (3, 10), (12, 12), (9, 30), rtt_lan);
             self.tcp_session(
                 (host(BMS), 40),
                 plc,
@@ -570,7 +450,7 @@ impl Scenario {
             )
         } else if r < 0.97 {
             let c = self.client_in(1);
-            let plan = self.tcp_plan((5, 20), (50, 300), (500, 8000), rtt_lan);
+            let plan = tcp_plan(&mut self.rng, (5, 20), (50, 300), (500, 8000), rtt_lan);
             self.tcp_session(
                 c,
                 host(JUMP_HOST),
@@ -655,74 +535,6 @@ impl Scenario {
         }
         out
     }
-}
-
-/// Writes the next packet of `s` into `buf`; returns false when done.
-fn emit(s: &mut Session, buf: &mut Vec<u8>, id: u16) -> bool {
-    let Some(p) = s.plan.get(s.next).copied() else {
-        return false;
-    };
-    s.next += 1;
-    let (src, dst) = if p.from_client {
-        (&s.client, &s.server)
-    } else {
-        (&s.server, &s.client)
-    };
-    let vlan = Some(s.vlan);
-    match s.kind {
-        Kind::Tcp => {
-            let (seq, ack) = if p.from_client {
-                (s.client_seq, s.server_seq)
-            } else {
-                (s.server_seq, s.client_seq)
-            };
-            let spec = TcpSpec {
-                sport: if p.from_client { s.cport } else { s.sport },
-                dport: if p.from_client { s.sport } else { s.cport },
-                seq,
-                ack: if p.flags & flags::ACK != 0 { ack } else { 0 },
-                flags: p.flags,
-                window: 64240,
-                payload_len: p.payload as usize,
-                prefix: if p.from_client { s.prefix } else { b"" },
-            };
-            frames::tcp(buf, src, dst, vlan, &spec, id);
-            let mut used = p.payload;
-            if p.flags & (flags::SYN | flags::FIN) != 0 {
-                used += 1;
-            }
-            if p.flags & flags::RST != 0 {
-                used = 0;
-            }
-            if p.from_client {
-                s.client_seq = s.client_seq.wrapping_add(used);
-                // Only the first request carries the protocol's opening.
-                if p.payload > 0 {
-                    s.prefix = b"";
-                }
-            } else {
-                s.server_seq = s.server_seq.wrapping_add(used);
-            }
-        }
-        Kind::Udp => {
-            let (sp, dp) = if p.from_client {
-                (s.cport, s.sport)
-            } else {
-                (s.sport, s.cport)
-            };
-            let payload = if p.from_client {
-                Some(s.udp_payload)
-            } else {
-                None
-            };
-            frames::udp(buf, src, dst, vlan, sp, dp, payload, p.payload as usize, id);
-        }
-        Kind::Ping => {
-            let seq = (s.next / 2) as u16;
-            frames::icmp_echo(buf, src, dst, vlan, !p.from_client, s.cport, seq, 56, id);
-        }
-    }
-    true
 }
 
 /// Generates about `target_packets` packets into `w`.
