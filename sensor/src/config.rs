@@ -162,8 +162,12 @@ pub struct TimeoutSection {
     pub udp_inactivity: f64,
     pub icmp_inactivity: f64,
     pub other_inactivity: f64,
-    /// Long-lived connections write an interim record this often; 0 = never.
-    pub active: f64,
+    /// Long-lived connections write an interim record this often, per
+    /// transport; 0 = never.
+    pub tcp_active: f64,
+    pub udp_active: f64,
+    pub icmp_active: f64,
+    pub other_active: f64,
 }
 
 impl Default for TimeoutSection {
@@ -178,7 +182,10 @@ impl Default for TimeoutSection {
             udp_inactivity: s(t.udp_inactivity),
             icmp_inactivity: s(t.icmp_inactivity),
             other_inactivity: s(t.other_inactivity),
-            active: s(t.active),
+            tcp_active: s(t.tcp_active),
+            udp_active: s(t.udp_active),
+            icmp_active: s(t.icmp_active),
+            other_active: s(t.other_active),
         }
     }
 }
@@ -327,7 +334,10 @@ impl Config {
             ("udp_inactivity", t.udp_inactivity),
             ("icmp_inactivity", t.icmp_inactivity),
             ("other_inactivity", t.other_inactivity),
-            ("active", t.active),
+            ("tcp_active", t.tcp_active),
+            ("udp_active", t.udp_active),
+            ("icmp_active", t.icmp_active),
+            ("other_active", t.other_active),
         ] {
             if !v.is_finite() || !(0.0..=1e7).contains(&v) {
                 return Err(invalid(
@@ -419,7 +429,10 @@ impl Config {
                 udp_inactivity: ns(t.udp_inactivity),
                 icmp_inactivity: ns(t.icmp_inactivity),
                 other_inactivity: ns(t.other_inactivity),
-                active: ns(t.active),
+                tcp_active: ns(t.tcp_active),
+                udp_active: ns(t.udp_active),
+                icmp_active: ns(t.icmp_active),
+                other_active: ns(t.other_active),
             },
             likely_server_ports: PortSet::from_lists(
                 &self.flow.likely_server_ports_tcp,

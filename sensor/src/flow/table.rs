@@ -52,8 +52,24 @@ pub struct Timeouts {
     pub udp_inactivity: i64,
     pub icmp_inactivity: i64,
     pub other_inactivity: i64,
-    /// Long connections write an interim record this often (0 = never).
-    pub active: i64,
+    /// Long connections write an interim record this often (0 = never),
+    /// per transport.
+    pub tcp_active: i64,
+    pub udp_active: i64,
+    pub icmp_active: i64,
+    pub other_active: i64,
+}
+
+impl Timeouts {
+    /// The active timeout of a connection kind.
+    pub fn active(&self, kind: ConnKind) -> i64 {
+        match kind {
+            ConnKind::Tcp => self.tcp_active,
+            ConnKind::Udp => self.udp_active,
+            ConnKind::Icmp => self.icmp_active,
+            ConnKind::Other => self.other_active,
+        }
+    }
 }
 
 impl Default for Timeouts {
@@ -67,7 +83,10 @@ impl Default for Timeouts {
             udp_inactivity: 60 * SECOND,
             icmp_inactivity: 60 * SECOND,
             other_inactivity: 60 * SECOND,
-            active: 3600 * SECOND,
+            tcp_active: 3600 * SECOND,
+            udp_active: 3600 * SECOND,
+            icmp_active: 3600 * SECOND,
+            other_active: 3600 * SECOND,
         }
     }
 }
@@ -415,7 +434,7 @@ impl ConnTable {
             ep.ip_bytes += u64::from(layer.total_len);
             ep.link_bytes += u64::from(input.link_len);
         }
-        let active = cfg.timeouts.active;
+        let active = cfg.timeouts.active(conn.kind);
         if active > 0 {
             let due = conn
                 .start_ts
@@ -599,3 +618,7 @@ fn tuple_of(layer: &IpLayer<'_>) -> Option<(PacketTuple, ConnKind)> {
     };
     Some((t, kind))
 }
+
+#[cfg(test)]
+#[path = "table_tests.rs"]
+mod tests;
