@@ -138,6 +138,7 @@ fn replay(
                 mode: Mode::Replay,
                 stats_interval: None,
                 progress: false,
+                latency: false,
             };
             let ctx = RecordContext {
                 municipality: "0000".into(),

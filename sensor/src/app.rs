@@ -99,6 +99,7 @@ fn execute(
         stats_interval: (mode == Mode::Live)
             .then(|| Duration::from_secs_f64(cfg.output.stats_interval.max(1.0))),
         progress,
+        latency: false,
     };
     Ok(pipeline::run(
         sources,
@@ -132,6 +133,7 @@ pub fn replay_collect(
         mode: Mode::Replay,
         stats_interval: None,
         progress: false,
+        latency: false,
     };
     let summary = pipeline::run(
         sources,

@@ -79,6 +79,7 @@ impl Source for FileSource {
                     data: p.data,
                     wire_len: p.header.len.max(p.header.caplen),
                     link: self.link,
+                    backing: None,
                 }))
             }
             Err(pcap::Error::NoMorePackets) => Ok(Next::End),

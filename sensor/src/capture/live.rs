@@ -91,6 +91,7 @@ impl Source for LiveSource {
                     data: p.data,
                     wire_len: p.header.len.max(p.header.caplen),
                     link: self.link,
+                    backing: None,
                 }))
             }
             Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {

@@ -2,7 +2,7 @@
 //! needed, so benchmarks measure the sensor and not the disk.
 
 use super::file::FileSource;
-use super::{CaptureError, Next, RawPacket, Source};
+use super::{Backing, CaptureError, Next, RawPacket, Source};
 use crate::decode::LinkType;
 use std::path::Path;
 use std::sync::Arc;
@@ -16,10 +16,11 @@ struct Meta {
     link: LinkType,
 }
 
-/// A loaded capture; cheap to clone (shared).
-#[derive(Clone, Default)]
+/// A loaded capture; cheap to clone (shared). Workers read its packets in
+/// place.
+#[derive(Clone)]
 pub struct Recording {
-    data: Arc<Vec<u8>>,
+    data: Backing,
     meta: Arc<Vec<Meta>>,
 }
 
@@ -51,6 +52,29 @@ impl Recording {
             data: Arc::new(data),
             meta: Arc::new(meta),
         })
+    }
+
+    /// Builds a recording from packets already in memory (link type,
+    /// timestamp in ns, bytes).
+    pub fn from_packets<'a>(
+        packets: impl IntoIterator<Item = (LinkType, i64, &'a [u8])>,
+    ) -> Recording {
+        let mut data = Vec::new();
+        let mut meta = Vec::new();
+        for (link, ts, bytes) in packets {
+            meta.push(Meta {
+                ts,
+                offset: data.len(),
+                len: bytes.len() as u32,
+                wire_len: bytes.len() as u32,
+                link,
+            });
+            data.extend_from_slice(bytes);
+        }
+        Recording {
+            data: Arc::new(data),
+            meta: Arc::new(meta),
+        }
     }
 
     pub fn packets(&self) -> usize {
@@ -100,11 +124,13 @@ impl Source for MemorySource {
         }
         let m = self.rec.meta[self.next];
         self.next += 1;
+        let all: &[u8] = (*self.rec.data).as_ref();
         Ok(Next::Packet(RawPacket {
             ts: m.ts + self.span * i64::from(self.loop_no),
-            data: &self.rec.data[m.offset..m.offset + m.len as usize],
+            data: &all[m.offset..m.offset + m.len as usize],
             wire_len: m.wire_len,
             link: m.link,
+            backing: Some((&self.rec.data, m.offset)),
         }))
     }
 

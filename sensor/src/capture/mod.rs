@@ -10,9 +10,14 @@ pub mod live;
 pub mod memory;
 
 use crate::decode::LinkType;
+use std::sync::Arc;
+
+/// Memory that packets live in and that may be shared with workers, so
+/// they can be handed over without a copy (a mapped file, a recording).
+pub type Backing = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 /// One captured packet, borrowed from the source until the next call.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct RawPacket<'a> {
     /// Nanoseconds since the Unix epoch.
     pub ts: i64,
@@ -20,6 +25,20 @@ pub struct RawPacket<'a> {
     /// Length on the wire (may exceed `data` when the snap length cut it).
     pub wire_len: u32,
     pub link: LinkType,
+    /// When `data` lies in shared memory: that memory and `data`'s offset.
+    pub backing: Option<(&'a Backing, usize)>,
+}
+
+impl std::fmt::Debug for RawPacket<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawPacket")
+            .field("ts", &self.ts)
+            .field("len", &self.data.len())
+            .field("wire_len", &self.wire_len)
+            .field("link", &self.link)
+            .field("shared", &self.backing.is_some())
+            .finish()
+    }
 }
 
 /// What a read produced.

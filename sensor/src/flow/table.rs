@@ -150,6 +150,9 @@ pub struct LayerInput<'p, 'a> {
     pub dst_mac: Option<[u8; 6]>,
     /// uid of the carrying tunnel connection (0 = none).
     pub parent_uid: u64,
+    /// Whether the caller needs this connection's uid (a layer inside it
+    /// names it as tunnel parent); computing it costs a hash.
+    pub want_uid: bool,
 }
 
 /// A connection table.
@@ -197,8 +200,8 @@ impl ConnTable {
 
     /// Updates the connection `input` belongs to, creating it if needed.
     /// Finished connections (expired, reused, evicted) are appended to
-    /// `out`. Returns the uid of the connection, or 0 when the layer does
-    /// not form one.
+    /// `out`. Returns the uid of the connection when `want_uid` is set, and
+    /// 0 otherwise or when the layer does not form a connection.
     pub fn process(&mut self, input: &LayerInput<'_, '_>, out: &mut Vec<Conn>) -> u64 {
         let layer = input.layer;
         let Some((tuple, kind)) = tuple_of(layer) else {
@@ -446,7 +449,11 @@ impl ConnTable {
                 out.push(snapshot);
             }
         }
-        record::uid_of(cfg.uid_salt, &conn.key, conn.start_ts)
+        if input.want_uid {
+            record::uid_of(cfg.uid_salt, &conn.key, conn.start_ts)
+        } else {
+            0
+        }
     }
 
     /// Recomputes the timer class and deadline of connection `idx`.

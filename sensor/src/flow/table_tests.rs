@@ -63,6 +63,7 @@ fn feed(t: &mut ConnTable, layer: &IpLayer<'_>, ts: i64, out: &mut Vec<Conn>) {
         src_mac: None,
         dst_mac: None,
         parent_uid: 0,
+        want_uid: false,
     };
     t.process(&input, out);
 }

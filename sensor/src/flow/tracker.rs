@@ -83,9 +83,11 @@ impl Tracker {
             dst_mac: pkt.dst_mac,
         };
         let mut parent = 0u64;
+        let count = pkt.layer_count();
         for (depth, layer) in pkt.layers().iter().enumerate() {
+            let inner_follows = depth + 1 < count;
             if !layer.frag.is_fragment() {
-                parent = self.track(layer, depth, parent, &facts);
+                parent = self.track(layer, depth, parent, inner_follows, &facts);
                 continue;
             }
             let whole = layer.payload.len() as u32 + layer.header_len >= layer.total_len;
@@ -93,7 +95,7 @@ impl Tracker {
                 // A fragment cut by the snap length cannot be reassembled;
                 // like Zeek, keep the first one for its header and ports.
                 if layer.frag.offset == 0 {
-                    self.track(layer, depth, parent, &facts);
+                    self.track(layer, depth, parent, false, &facts);
                 }
                 break;
             }
@@ -107,6 +109,7 @@ impl Tracker {
                     &mut inner,
                     &mut self.counters,
                 );
+                let inner_count = inner.layer_count();
                 for (k, l) in inner.layers().iter().enumerate() {
                     parent = track_layer(
                         &mut self.table,
@@ -115,6 +118,7 @@ impl Tracker {
                         l,
                         depth + k,
                         parent,
+                        k + 1 < inner_count,
                         &facts,
                     );
                 }
@@ -128,6 +132,7 @@ impl Tracker {
         layer: &IpLayer<'_>,
         depth: usize,
         parent: u64,
+        want_uid: bool,
         facts: &PacketFacts,
     ) -> u64 {
         track_layer(
@@ -137,6 +142,7 @@ impl Tracker {
             layer,
             depth,
             parent,
+            want_uid,
             facts,
         )
     }
@@ -175,8 +181,9 @@ impl Tracker {
     }
 }
 
-/// Updates the connection of one layer; returns the uid that layers inside
-/// it name as their tunnel parent.
+/// Updates the connection of one layer; when `want_uid`, returns the uid
+/// that the layer inside it names as its tunnel parent.
+#[allow(clippy::too_many_arguments)]
 fn track_layer(
     table: &mut ConnTable,
     finished: &mut Vec<Conn>,
@@ -184,6 +191,7 @@ fn track_layer(
     layer: &IpLayer<'_>,
     depth: usize,
     parent: u64,
+    want_uid: bool,
     facts: &PacketFacts,
 ) -> u64 {
     let input = LayerInput {
@@ -198,9 +206,10 @@ fn track_layer(
         src_mac: facts.src_mac,
         dst_mac: facts.dst_mac,
         parent_uid: parent,
+        want_uid,
     };
     let uid = table.process(&input, finished);
-    if uid != 0 {
+    if uid != 0 || !want_uid {
         uid
     } else {
         tunnel_uid(salt, layer)

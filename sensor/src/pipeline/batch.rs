@@ -1,26 +1,44 @@
 //! Packet batches: the unit that moves between threads.
 //!
-//! A batch is one byte arena plus a list of packet descriptors. Batches are
-//! allocated once, at start-up, and then circulate between the reader and a
-//! worker forever, so moving packets costs a copy into the arena and no
+//! A batch is a list of packet descriptors plus either its own byte arena
+//! (packets copied in, as from a live capture buffer that the kernel or
+//! libpcap reuses) or a shared reference to the memory the packets already
+//! live in (a mapped capture file, a recording held in memory), in which
+//! case nothing is copied. Batches are allocated once, at start-up, and then
+//! circulate between the reader and a worker, so moving packets costs no
 //! allocation.
 
-use crate::capture::RawPacket;
+use crate::capture::{Backing, RawPacket};
 use crate::decode::LinkType;
+use std::sync::Arc;
 
-/// Where one packet sits in its batch.
+/// Where one packet sits: in the batch's arena, or in its backing buffer.
 #[derive(Clone, Copy, Debug)]
 pub struct PacketRef {
     pub ts: i64,
-    pub offset: u32,
+    pub offset: usize,
     pub len: u32,
     pub wire_len: u32,
     pub link: LinkType,
+    /// True when `offset` points into the backing buffer.
+    pub external: bool,
+    /// When the reader took the packet (monotonic ns), if measured.
+    pub read_ns: u64,
+}
+
+/// Result of offering a packet to a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Push {
+    Added,
+    /// No room (packets or bytes), or the packet lives in another backing
+    /// buffer than the batch already refers to: send this batch first.
+    Full,
 }
 
 pub struct Batch {
     data: Vec<u8>,
     packets: Vec<PacketRef>,
+    backing: Option<Backing>,
     /// Packet time the reader had reached when it sent this batch; workers
     /// run their timers up to it.
     pub now: i64,
@@ -34,29 +52,47 @@ impl Batch {
         Batch {
             data: Vec::with_capacity(max_bytes),
             packets: Vec::with_capacity(max_packets),
+            backing: None,
             now: i64::MIN,
             flush: false,
         }
     }
 
-    /// Copies `p` in; false when the batch has no room for it.
+    /// Adds `p`, by reference when it lives in a backing buffer and by copy
+    /// otherwise.
     #[inline]
-    pub fn push(&mut self, p: &RawPacket<'_>) -> bool {
-        if self.packets.len() == self.packets.capacity()
-            || self.data.len() + p.data.len() > self.data.capacity()
-        {
-            return false;
+    pub fn push(&mut self, p: &RawPacket<'_>, read_ns: u64) -> Push {
+        if self.packets.len() == self.packets.capacity() {
+            return Push::Full;
         }
-        let offset = self.data.len() as u32;
-        self.data.extend_from_slice(p.data);
+        let (offset, external) = match p.backing {
+            Some((buf, offset)) => {
+                match &self.backing {
+                    Some(b) if Arc::ptr_eq(b, buf) => {}
+                    Some(_) => return Push::Full,
+                    None => self.backing = Some(buf.clone()),
+                }
+                (offset, true)
+            }
+            None => {
+                if self.data.len() + p.data.len() > self.data.capacity() {
+                    return Push::Full;
+                }
+                let offset = self.data.len();
+                self.data.extend_from_slice(p.data);
+                (offset, false)
+            }
+        };
         self.packets.push(PacketRef {
             ts: p.ts,
             offset,
             len: p.data.len() as u32,
             wire_len: p.wire_len,
             link: p.link,
+            external,
+            read_ns,
         });
-        true
+        Push::Added
     }
 
     pub fn len(&self) -> usize {
@@ -74,15 +110,21 @@ impl Batch {
     pub fn clear(&mut self) {
         self.data.clear();
         self.packets.clear();
+        self.backing = None;
         self.now = i64::MIN;
         self.flush = false;
     }
 
     /// The packets with their bytes.
     pub fn iter(&self) -> impl Iterator<Item = (&PacketRef, &[u8])> {
+        let external: &[u8] = match &self.backing {
+            Some(b) => (**b).as_ref(),
+            None => &[],
+        };
         self.packets.iter().map(move |p| {
-            let start = p.offset as usize;
-            (p, &self.data[start..start + p.len as usize])
+            let buf = if p.external { external } else { &self.data[..] };
+            let end = (p.offset + p.len as usize).min(buf.len());
+            (p, &buf[p.offset.min(end)..end])
         })
     }
 }
@@ -91,22 +133,52 @@ impl Batch {
 mod tests {
     use super::*;
 
-    #[test]
-    fn batch_refuses_when_full_and_keeps_bytes_apart() {
-        let mut b = Batch::new(2, 10);
-        let p = |d: &'static [u8]| RawPacket {
+    fn raw(d: &'static [u8]) -> RawPacket<'static> {
+        RawPacket {
             ts: 1,
             data: d,
             wire_len: d.len() as u32,
             link: LinkType::ETHERNET,
-        };
-        assert!(b.push(&p(b"abcd")));
-        assert!(!b.push(&p(b"0123456789")), "too many bytes");
-        assert!(b.push(&p(b"xyz")));
-        assert!(!b.push(&p(b"q")), "too many packets");
+            backing: None,
+        }
+    }
+
+    #[test]
+    fn batch_refuses_when_full_and_keeps_bytes_apart() {
+        let mut b = Batch::new(2, 10);
+        assert_eq!(b.push(&raw(b"abcd"), 0), Push::Added);
+        assert_eq!(b.push(&raw(b"0123456789"), 0), Push::Full, "too many bytes");
+        assert_eq!(b.push(&raw(b"xyz"), 0), Push::Added);
+        assert_eq!(b.push(&raw(b"q"), 0), Push::Full, "too many packets");
         let got: Vec<&[u8]> = b.iter().map(|(_, d)| d).collect();
         assert_eq!(got, vec![&b"abcd"[..], &b"xyz"[..]]);
         b.clear();
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn packets_in_a_backing_buffer_are_referenced_not_copied() {
+        let buf: Backing = Arc::new(b"hello world".to_vec());
+        let other: Backing = Arc::new(b"elsewhere".to_vec());
+        let mut b = Batch::new(8, 0);
+        fn p(backing: &Backing, at: usize, len: usize) -> RawPacket<'_> {
+            RawPacket {
+                ts: 1,
+                data: &(**backing).as_ref()[at..at + len],
+                wire_len: len as u32,
+                link: LinkType::ETHERNET,
+                backing: Some((backing, at)),
+            }
+        }
+        let buf2 = buf.clone();
+        assert_eq!(b.push(&p(&buf2, 0, 5), 0), Push::Added, "no arena needed");
+        assert_eq!(b.push(&p(&buf2, 6, 5), 0), Push::Added);
+        assert_eq!(
+            b.push(&p(&other, 0, 4), 0),
+            Push::Full,
+            "one backing per batch"
+        );
+        let got: Vec<&[u8]> = b.iter().map(|(_, d)| d).collect();
+        assert_eq!(got, vec![&b"hello"[..], &b"world"[..]]);
     }
 }

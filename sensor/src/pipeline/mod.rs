@@ -21,7 +21,7 @@ use crate::capture::{CaptureError, KernelStats, Next, RawPacket, Source};
 use crate::decode::{DecodeCounters, DecodeError, Decoded, LinkWalker};
 use crate::flow::{Conn, RecordContext, TableStats, Tracker};
 use crate::output::Sink;
-use batch::Batch;
+use batch::{Batch, Push};
 use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -49,6 +49,9 @@ pub struct PipelineOptions {
     pub stats_interval: Option<Duration>,
     /// Draw a progress bar on standard error.
     pub progress: bool,
+    /// Measure each packet's latency from the reader to the end of its
+    /// processing (costs a clock read per packet; for benchmarks).
+    pub latency: bool,
 }
 
 /// What a run did.
@@ -69,6 +72,14 @@ pub struct Summary {
     pub source_errors: Vec<CaptureError>,
     /// A failure of the output (disk full, closed pipe).
     pub output_error: Option<String>,
+    /// Per-packet latency in nanoseconds, when measured.
+    pub latency: Option<hdrhistogram::Histogram<u64>>,
+}
+
+/// Monotonic nanoseconds since the first call, for latency measurement.
+pub fn clock_ns() -> u64 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64
 }
 
 /// Messages to the writer thread.
@@ -109,6 +120,10 @@ pub fn run(
     let queue = opts.queue_batches.max(2);
     let (to_writer, writer_rx) = crossbeam_channel::bounded::<ToWriter>(queue * workers * 2);
     let (pool_tx, pool_rx) = crossbeam_channel::bounded::<Vec<Conn>>(queue * workers * 2);
+    // Vectors that carry finished connections to the writer and back.
+    for _ in 0..4 * workers {
+        let _ = pool_tx.try_send(Vec::with_capacity(1024));
+    }
     let writer = spawn_writer(sink, ctx.clone(), writer_rx, pool_tx);
 
     let done = Arc::new(AtomicBool::new(false));
@@ -132,6 +147,10 @@ pub fn run(
             out: to_writer.clone(),
             pool: pool_rx.clone(),
             shared: sh.clone(),
+            latency: opts
+                .latency
+                .then(|| hdrhistogram::Histogram::new_with_bounds(1, 60_000_000_000, 3).ok())
+                .flatten(),
         };
         let handle = std::thread::Builder::new()
             .name(format!("vagt-worker-{id}"))
@@ -162,6 +181,7 @@ pub fn run(
         now: i64::MIN,
         next_tick: i64::MIN,
         walker: LinkWalker::default(),
+        latency: opts.latency,
     };
     let mut summary = Summary::default();
     let progress = Progress::new(opts.progress, &sources);
@@ -224,6 +244,14 @@ pub fn run(
         }
     }
     for r in &reports {
+        if let Some(h) = &r.latency {
+            match summary.latency.as_mut() {
+                Some(all) => {
+                    let _ = all.add(h);
+                }
+                None => summary.latency = Some(h.clone()),
+            }
+        }
         summary.decode.merge(&r.counters);
         summary.table.created += r.table.created;
         summary.table.expired += r.table.expired;
@@ -261,6 +289,7 @@ struct Reader {
     now: i64,
     next_tick: i64,
     walker: LinkWalker,
+    latency: bool,
 }
 
 impl Reader {
@@ -305,8 +334,9 @@ impl Reader {
         if self.shards[i].current.is_none() && !self.acquire(i) {
             return false;
         }
-        let fits = self.shards[i].current.as_mut().is_some_and(|b| b.push(p));
-        if fits {
+        let read_ns = if self.latency { clock_ns() } else { 0 };
+        let offer = |b: &mut Batch| b.push(p, read_ns) == Push::Added;
+        if self.shards[i].current.as_mut().is_some_and(offer) {
             if self.shards[i].current.as_ref().is_some_and(|b| b.is_full()) {
                 self.send(i);
             }
@@ -317,7 +347,7 @@ impl Reader {
         if !self.acquire(i) {
             return false;
         }
-        self.shards[i].current.as_mut().is_some_and(|b| b.push(p))
+        self.shards[i].current.as_mut().is_some_and(offer)
     }
 
     /// Hands shard `i`'s current batch to its worker.

@@ -10,6 +10,10 @@ use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// Finished connections waiting for a pooled vector are shipped in a new
+/// one once there are this many.
+const SHIP_ANYWAY: usize = 16 * 1024;
+
 /// Counters a worker publishes after each batch, for live statistics.
 pub struct WorkerShared {
     pub decoded: [AtomicU64; Decoded::COUNT],
@@ -35,6 +39,7 @@ impl Default for WorkerShared {
 pub struct WorkerReport {
     pub counters: DecodeCounters,
     pub table: TableStats,
+    pub latency: Option<hdrhistogram::Histogram<u64>>,
 }
 
 pub(super) struct Worker {
@@ -46,6 +51,8 @@ pub(super) struct Worker {
     pub out: crossbeam_channel::Sender<ToWriter>,
     pub pool: crossbeam_channel::Receiver<Vec<Conn>>,
     pub shared: Arc<WorkerShared>,
+    /// Latency of each packet from the reader to the end of its batch.
+    pub latency: Option<hdrhistogram::Histogram<u64>>,
 }
 
 /// Clears the liveness flag however the worker ends, so a reader waiting
@@ -79,17 +86,24 @@ impl Worker {
             idle.wait();
         }
         self.tracker.flush();
-        self.ship();
+        self.ship(true);
         self.publish();
         WorkerReport {
             counters: self.tracker.counters.clone(),
             table: self.tracker.table().stats,
+            latency: self.latency.take(),
         }
     }
 
     fn process(&mut self, mut batch: Batch) {
         for (p, data) in batch.iter() {
             self.tracker.packet(p.link, p.ts, data, p.wire_len);
+        }
+        if let Some(h) = self.latency.as_mut() {
+            let done = super::clock_ns();
+            for (p, _) in batch.iter() {
+                let _ = h.record(done.saturating_sub(p.read_ns).max(1));
+            }
         }
         if batch.flush {
             self.tracker.flush();
@@ -99,20 +113,25 @@ impl Worker {
         batch.clear();
         // The free queue has room for every batch of this shard.
         let _ = self.free.push(batch);
-        self.ship();
+        self.ship(false);
         self.publish();
     }
 
-    /// Sends finished connections to the writer.
-    fn ship(&mut self) {
+    /// Sends finished connections to the writer, in a vector swapped for an
+    /// empty one from the pool. While the pool is empty the records wait for
+    /// the next batch, unless they pile up or this is the end.
+    fn ship(&mut self, last: bool) {
         let finished = self.tracker.finished();
         if finished.is_empty() {
             return;
         }
-        let replacement = self
-            .pool
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(finished.capacity()));
+        let replacement = match self.pool.try_recv() {
+            Ok(v) => v,
+            Err(_) if last || finished.len() >= SHIP_ANYWAY => {
+                Vec::with_capacity(finished.capacity())
+            }
+            Err(_) => return,
+        };
         let full = std::mem::replace(finished, replacement);
         // If the writer is gone the records cannot be written anywhere; the
         // run reports the output failure.
