@@ -1,5 +1,7 @@
-//! Capture files (pcap and pcapng, including multi-interface pcapng)
-//! read through libpcap.
+//! Capture files (pcap and pcapng, including multi-interface pcapng with
+//! different link types). Files are mapped into memory and read in place by
+//! `format`, so packets reach the workers without a copy; libpcap reads
+//! format variants that parser does not know.
 //!
 //! Opening checks the file before any packet is read, so a file that is not
 //! a capture, is of an unsupported version or has an unsupported link type
@@ -7,16 +9,38 @@
 //! in the middle of a packet yields the packets before the damage and then
 //! the error, so nothing readable is lost.
 
-use super::{timeval_ns, CaptureError, Next, RawPacket, Source};
+use super::format;
+use super::{timeval_ns, Backing, CaptureError, Next, RawPacket, Source};
 use crate::decode::LinkType;
 use std::path::Path;
+use std::sync::Arc;
 
 pub struct FileSource {
     path: String,
-    cap: pcap::Capture<pcap::Offline>,
-    link: LinkType,
+    inner: Inner,
     size: Option<u64>,
-    nanos: bool,
+}
+
+enum Inner {
+    /// The file mapped into memory and parsed in place; packets reach the
+    /// workers without a copy.
+    Mapped {
+        map: Backing,
+        reader: format::Reader,
+    },
+    /// libpcap, for formats the in-place reader does not know.
+    Libpcap {
+        cap: pcap::Capture<pcap::Offline>,
+        link: LinkType,
+    },
+}
+
+fn unsupported(link: LinkType, name: &str) -> String {
+    format!(
+        "link type {} ({name}) is not supported; supported are Ethernet, Linux cooked \
+         capture v1/v2, raw IPv4/IPv6, BSD loopback, PPP, Cisco HDLC and 802.11",
+        link.0
+    )
 }
 
 impl FileSource {
@@ -30,70 +54,107 @@ impl FileSource {
         if meta.is_dir() {
             return Err(err("is a directory, not a capture file".into()));
         }
-        let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
-            .map_err(|e| err(describe_open_error(&e.to_string())))?;
-        let link = LinkType(cap.get_datalink().0);
-        if !link.is_supported() {
-            return Err(err(format!(
-                "link type {} ({}) is not supported; supported are Ethernet, Linux cooked \
-                 capture v1/v2, raw IPv4/IPv6, BSD loopback, PPP, Cisco HDLC and 802.11",
-                link.0,
-                cap.get_datalink()
-                    .get_name()
-                    .unwrap_or_else(|_| "unknown".into())
-            )));
+        if meta.len() == 0 {
+            return Err(err("not a pcap or pcapng capture file (it is empty)".into()));
         }
+        let file = std::fs::File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+        // SAFETY: the mapping is read-only; a capture file changed by another
+        // program while it is replayed is not supported (as with any reader).
+        let map =
+            unsafe { memmap2::Mmap::map(&file) }.map_err(|e| err(format!("cannot map: {e}")))?;
+        let inner = match format::Reader::open(&map) {
+            Ok(reader) => {
+                if let Some(link) = reader.first_link() {
+                    if !link.is_supported() {
+                        return Err(err(unsupported(link, "unknown")));
+                    }
+                }
+                Inner::Mapped {
+                    map: Arc::new(map),
+                    reader,
+                }
+            }
+            Err(problem) => {
+                // A format variant libpcap knows and we do not? Otherwise
+                // our description of the problem is the clearer one.
+                match pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano) {
+                    Ok(cap) => {
+                        let link = LinkType(cap.get_datalink().0);
+                        if !link.is_supported() {
+                            let dl = cap.get_datalink();
+                            return Err(err(unsupported(
+                                link,
+                                &dl.get_name().unwrap_or_else(|_| "unknown".into()),
+                            )));
+                        }
+                        Inner::Libpcap { cap, link }
+                    }
+                    Err(_) => return Err(err(problem)),
+                }
+            }
+        };
         Ok(FileSource {
             path: name,
-            cap,
-            link,
+            inner,
             size: Some(meta.len()),
-            nanos: true,
         })
     }
 }
 
-/// Turns libpcap's wording into a message that says what is wrong.
-fn describe_open_error(raw: &str) -> String {
-    let lower = raw.to_ascii_lowercase();
-    if lower.contains("unknown file format") {
-        "not a pcap or pcapng capture file (unknown file format)".into()
-    } else if lower.contains("truncated") || lower.contains("end of file") {
-        format!("the file is truncated: {raw}")
-    } else if lower.contains("version") || lower.contains("archaic") {
-        format!("unsupported capture file version: {raw}")
-    } else if lower.contains("block") || lower.contains("length") {
-        format!("damaged capture file ({raw})")
-    } else {
-        format!("cannot read capture: {raw}")
+impl FileSource {
+    /// Opens a file through libpcap only (to compare the in-place reader
+    /// with libpcap in tests).
+    pub fn open_with_libpcap(path: &Path) -> Result<FileSource, CaptureError> {
+        let name = path.display().to_string();
+        let cap =
+            pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).map_err(|e| {
+                CaptureError::File {
+                    path: name.clone(),
+                    problem: e.to_string(),
+                }
+            })?;
+        let link = LinkType(cap.get_datalink().0);
+        Ok(FileSource {
+            path: name,
+            inner: Inner::Libpcap { cap, link },
+            size: None,
+        })
     }
 }
 
 impl Source for FileSource {
     fn next(&mut self) -> Result<Next<'_>, CaptureError> {
-        match self.cap.next_packet() {
-            Ok(p) => {
-                let ts = timeval_ns(p.header.ts.tv_sec, p.header.ts.tv_usec, self.nanos);
-                Ok(Next::Packet(RawPacket {
-                    ts,
+        let path = &self.path;
+        let damaged = |problem: String| CaptureError::File {
+            path: path.clone(),
+            problem: format!("{problem}; packets before the damage were processed"),
+        };
+        match &mut self.inner {
+            Inner::Mapped { map, reader } => {
+                let data: &[u8] = (**map).as_ref();
+                match reader.next(data) {
+                    Ok(Some(r)) => Ok(Next::Packet(RawPacket {
+                        ts: r.ts_ns,
+                        data: &data[r.offset..r.offset + r.caplen as usize],
+                        wire_len: r.wire_len,
+                        link: r.link,
+                        backing: Some((map, r.offset)),
+                    })),
+                    Ok(None) => Ok(Next::End),
+                    Err(problem) => Err(damaged(problem)),
+                }
+            }
+            Inner::Libpcap { cap, link } => match cap.next_packet() {
+                Ok(p) => Ok(Next::Packet(RawPacket {
+                    ts: timeval_ns(p.header.ts.tv_sec, p.header.ts.tv_usec, true),
                     data: p.data,
                     wire_len: p.header.len.max(p.header.caplen),
-                    link: self.link,
+                    link: *link,
                     backing: None,
-                }))
-            }
-            Err(pcap::Error::NoMorePackets) => Ok(Next::End),
-            Err(e) => Err(CaptureError::File {
-                path: self.path.clone(),
-                problem: {
-                    let raw = e.to_string();
-                    if raw.to_ascii_lowercase().contains("truncated") {
-                        format!("the file is truncated ({raw}); packets before the damage were processed")
-                    } else {
-                        format!("damaged capture ({raw}); packets before the damage were processed")
-                    }
-                },
-            }),
+                })),
+                Err(pcap::Error::NoMorePackets) => Ok(Next::End),
+                Err(e) => Err(damaged(format!("damaged capture ({e})"))),
+            },
         }
     }
 

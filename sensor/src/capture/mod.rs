@@ -6,6 +6,7 @@
 //! source never decodes anything.
 
 pub mod file;
+pub mod format;
 pub mod live;
 pub mod memory;
 
