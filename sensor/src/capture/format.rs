@@ -248,7 +248,7 @@ impl Reader {
 
     /// Checks a block's length fields (leading and trailing copies).
     fn check_block(&self, data: &[u8], at: usize, len: usize, be: bool) -> Result<(), String> {
-        if len < 12 || len % 4 != 0 {
+        if len < 12 || !len.is_multiple_of(4) {
             return Err(format!("damaged pcapng block: length {len}"));
         }
         if data.len() - at < len {
@@ -515,7 +515,7 @@ mod tests {
             b.extend_from_slice(&(data.len() as u32).to_le_bytes());
             b.extend_from_slice(&(data.len() as u32).to_le_bytes());
             b.extend_from_slice(data);
-            while b.len() % 4 != 0 {
+            while !b.len().is_multiple_of(4) {
                 b.push(0);
             }
             b
