@@ -9,9 +9,11 @@ mod common;
 use vagt_sensor::capture::file::FileSource;
 use vagt_sensor::capture::{Next, Source};
 
-/// (timestamp, wire length, link type, bytes) of every packet, and whether
-/// the file ended in an error.
-fn read_all(mut src: FileSource) -> (Vec<(i64, u32, i32, Vec<u8>)>, bool) {
+/// Timestamp, wire length, link type and bytes of a packet.
+type Seen = (i64, u32, i32, Vec<u8>);
+
+/// Every packet of a file, and whether the file ended in an error.
+fn read_all(mut src: FileSource) -> (Vec<Seen>, bool) {
     let mut out = Vec::new();
     loop {
         match src.next() {
@@ -65,7 +67,7 @@ fn in_place_reader_matches_libpcap() {
         packets += b.len();
         if a != b || a_err != b_err {
             let first = a.iter().zip(b.iter()).position(|(x, y)| x != y);
-            let show = |v: &[(i64, u32, i32, Vec<u8>)], i: Option<usize>| {
+            let show = |v: &[Seen], i: Option<usize>| {
                 i.and_then(|i| v.get(i))
                     .map(|p| format!("ts {} wire {} link {} len {}", p.0, p.1, p.2, p.3.len()))
             };
