@@ -6,6 +6,7 @@
 //! plain packet has one, a VXLAN packet has two (the outer UDP datagram and
 //! the carried inner packet), and so on.
 
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// How many nested IP layers the decoder follows. Deeper packets keep their
@@ -227,7 +228,7 @@ pub struct IpLayer<'a> {
 }
 
 /// Everything the decoder learnt about one packet.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct DecodedPacket<'a> {
     /// MAC addresses of the outermost Ethernet frame, when there is one.
     pub src_mac: Option<[u8; 6]>,
@@ -238,7 +239,9 @@ pub struct DecodedPacket<'a> {
     pub arp: bool,
     /// Ethertype of a non-IP frame, for counting.
     pub other_ethertype: Option<u16>,
-    layers: [IpLayer<'a>; MAX_IP_LAYERS],
+    /// Only the first `layer_count` are initialised: a packet is decoded
+    /// millions of times a second, and most have a single layer.
+    layers: [MaybeUninit<IpLayer<'a>>; MAX_IP_LAYERS],
     layer_count: usize,
 }
 
@@ -250,9 +253,21 @@ impl Default for DecodedPacket<'_> {
             vlan: [0, 0],
             arp: false,
             other_ethertype: None,
-            layers: [IpLayer::default(); MAX_IP_LAYERS],
+            layers: [const { MaybeUninit::uninit() }; MAX_IP_LAYERS],
             layer_count: 0,
         }
+    }
+}
+
+impl std::fmt::Debug for DecodedPacket<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodedPacket")
+            .field("src_mac", &self.src_mac)
+            .field("dst_mac", &self.dst_mac)
+            .field("vlan", &self.vlan)
+            .field("arp", &self.arp)
+            .field("layers", &self.layers())
+            .finish()
     }
 }
 
@@ -269,26 +284,30 @@ impl<'a> DecodedPacket<'a> {
 
     /// The IP layers, outermost first.
     pub fn layers(&self) -> &[IpLayer<'a>] {
-        &self.layers[..self.layer_count]
-    }
-
-    pub fn layers_mut(&mut self) -> &mut [IpLayer<'a>] {
-        &mut self.layers[..self.layer_count]
+        let n = self.layer_count.min(MAX_IP_LAYERS);
+        // SAFETY: the first `layer_count` elements were written by
+        // `push_layer` and never uninitialised again; MaybeUninit<T> has the
+        // layout of T.
+        unsafe { std::slice::from_raw_parts(self.layers.as_ptr().cast::<IpLayer<'a>>(), n) }
     }
 
     /// Adds a layer; returns its index, or `None` when the packet is already
     /// [`MAX_IP_LAYERS`] deep.
     pub fn push_layer(&mut self, layer: IpLayer<'a>) -> Option<usize> {
-        if self.layer_count == MAX_IP_LAYERS {
+        if self.layer_count >= MAX_IP_LAYERS {
             return None;
         }
-        self.layers[self.layer_count] = layer;
+        self.layers[self.layer_count].write(layer);
         self.layer_count += 1;
         Some(self.layer_count - 1)
     }
 
+    /// Layer `i`, which must have been pushed (panics otherwise: a decoder
+    /// bug, never input-dependent).
     pub fn layer_mut(&mut self, i: usize) -> &mut IpLayer<'a> {
-        &mut self.layers[i]
+        assert!(i < self.layer_count, "layer {i} was not decoded");
+        // SAFETY: checked above that layer `i` was written by `push_layer`.
+        unsafe { self.layers[i].assume_init_mut() }
     }
 
     pub fn layer_count(&self) -> usize {

@@ -40,6 +40,8 @@ enum Class {
     Void = 7,
 }
 const CLASSES: usize = 8;
+/// Class value of a connection on no list yet.
+const UNLISTED: u8 = u8::MAX;
 
 /// Timeouts in nanoseconds.
 #[derive(Clone, Copy, Debug)]
@@ -229,7 +231,7 @@ impl ConnTable {
                 (Transport::Tcp(seg), ConnKind::Tcp) => tcp::is_reuse(c, seg),
                 _ => false,
             };
-            if c.deadline <= ts || reuse {
+            if self.timer(c).1 <= ts || reuse {
                 let why = if reuse {
                     self.stats.reused += 1;
                     EndReason::Reused
@@ -253,10 +255,7 @@ impl ConnTable {
     /// Writes out every connection whose deadline has passed at `now`.
     pub fn expire(&mut self, now: i64, out: &mut Vec<Conn>) {
         for class in 0..CLASSES {
-            while let Some(idx) = self.head(class) {
-                if self.slab[idx as usize].deadline > now {
-                    break;
-                }
+            while let Some(idx) = self.due(class, now) {
                 self.stats.expired += 1;
                 let c = &self.slab[idx as usize];
                 let (hash, why) = (self.hasher.hash_one(c.key), expiry_reason(c));
@@ -343,7 +342,8 @@ impl ConnTable {
             .insert_unique(hash, idx, |&i| hasher.hash_one(slab[i as usize].key));
         self.live += 1;
         self.stats.created += 1;
-        self.link(idx, Class::OtherInactive as usize);
+        // Listed for real once its first packet is processed (`schedule`).
+        self.slab[idx as usize].class = UNLISTED;
         idx
     }
 
@@ -456,11 +456,10 @@ impl ConnTable {
         }
     }
 
-    /// Recomputes the timer class and deadline of connection `idx`.
-    fn schedule(&mut self, idx: u32) {
+    /// The timer class a connection belongs in now, and its deadline.
+    fn timer(&self, c: &Conn) -> (Class, i64) {
         let t = &self.cfg.timeouts;
-        let c = &self.slab[idx as usize];
-        let (class, deadline) = match c.kind {
+        match c.kind {
             ConnKind::Tcp => {
                 let o = c.orig().tcp.state;
                 let r = c.resp().tcp.state;
@@ -501,11 +500,18 @@ impl ConnTable {
                 Class::OtherInactive,
                 c.last_ts.saturating_add(t.other_inactivity),
             ),
-        };
-        let old_class = usize::from(c.class);
-        let old_deadline = c.deadline;
+        }
+    }
+
+    /// Moves connection `idx` to the list of the timer class it now belongs
+    /// in. Within its class it stays where it is: a packet only pushes the
+    /// deadline later, and expiry rotates such connections lazily, so the
+    /// common packet costs no list surgery.
+    fn schedule(&mut self, idx: u32) {
+        let (class, deadline) = self.timer(&self.slab[idx as usize]);
         let class = class as usize;
-        if class == old_class && deadline == old_deadline {
+        let old_class = usize::from(self.slab[idx as usize].class);
+        if class == old_class {
             return;
         }
         self.unlink(idx, old_class);
@@ -513,9 +519,42 @@ impl ConnTable {
         self.link(idx, class);
     }
 
+    /// The head of a class list whose deadline has really passed at `now`,
+    /// rotating heads that were active since they were listed. `None` when
+    /// nothing in the class is due.
+    fn due(&mut self, class: usize, now: i64) -> Option<u32> {
+        while let Some(idx) = self.head(class) {
+            // The listed deadline is a lower bound for everyone behind.
+            if self.slab[idx as usize].deadline > now {
+                return None;
+            }
+            let (_, actual) = self.timer(&self.slab[idx as usize]);
+            if actual <= now {
+                return Some(idx);
+            }
+            self.unlink(idx, class);
+            self.slab[idx as usize].deadline = actual;
+            self.link(idx, class);
+        }
+        None
+    }
+
     fn evict_one(&mut self, out: &mut Vec<Conn>) {
         let mut victim: Option<u32> = None;
         for class in 0..CLASSES {
+            // Heads active since they were listed go to the back first, so
+            // the victim really is the one idle the longest (a few rotations
+            // bound the work on this path).
+            for _ in 0..8 {
+                let Some(h) = self.head(class) else { break };
+                let (_, actual) = self.timer(&self.slab[h as usize]);
+                if actual == self.slab[h as usize].deadline {
+                    break;
+                }
+                self.unlink(h, class);
+                self.slab[h as usize].deadline = actual;
+                self.link(h, class);
+            }
             if let Some(h) = self.head(class) {
                 let better = match victim {
                     None => true,
@@ -562,6 +601,9 @@ impl ConnTable {
     }
 
     fn unlink(&mut self, idx: u32, class: usize) {
+        if class >= CLASSES {
+            return;
+        }
         let (prev, next) = {
             let c = &self.slab[idx as usize];
             (c.prev, c.next)
