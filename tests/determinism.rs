@@ -1,16 +1,19 @@
-//! Determinism: replaying the same captures with 1, 2 and 4 workers yields
-//! the same set of connection records, field for field, because sharding
-//! keeps each connection on one worker and all timing comes from packet
+//! Determinism: replaying the same captures with 1, 2 and 4 workers, with
+//! workers reading their own lanes or fed by a reader thread, yields the
+//! same set of connection records, field for field, because sharding keeps
+//! each connection on one worker and all timing comes from packet
 //! timestamps.
 
 mod common;
 
 use common::*;
 use vagt_sensor::config::Config;
+use vagt_sensor::pipeline::Dispatch;
 
-fn records(workers: usize, files: &[std::path::PathBuf]) -> Vec<String> {
+fn records(workers: usize, dispatch: Dispatch, files: &[std::path::PathBuf]) -> Vec<String> {
     let mut cfg = Config::default();
     cfg.pipeline.workers = workers;
+    cfg.pipeline.dispatch = dispatch;
     // Several corpus captures were made on hosts that offload checksums.
     cfg.decode.validate_checksums = false;
     let (events, summary) = replay(&cfg, files);
@@ -58,17 +61,23 @@ fn one_two_and_four_workers_agree() {
         files.extend(captures_under(&corpus().join(sub)));
     }
     assert!(files.len() > 150, "corpus captures: {}", files.len());
-    let one = records(1, &files);
+    let one = records(1, Dispatch::Auto, &files);
     assert!(one.len() > 1000, "only {} records", one.len());
-    for w in [2, 4] {
-        let other = records(w, &files);
+    for (w, dispatch) in [
+        (2, Dispatch::Auto),
+        (4, Dispatch::Auto),
+        (1, Dispatch::Queued),
+        (2, Dispatch::Queued),
+        (4, Dispatch::Queued),
+    ] {
+        let other = records(w, dispatch, &files);
         assert_eq!(
             one.len(),
             other.len(),
-            "{w} workers: different record count"
+            "{w} workers, {dispatch:?}: different record count"
         );
         for (a, b) in one.iter().zip(other.iter()) {
-            assert_eq!(a, b, "{w} workers disagree");
+            assert_eq!(a, b, "{w} workers, {dispatch:?} disagree");
         }
     }
     std::fs::remove_dir_all(&dir).ok();

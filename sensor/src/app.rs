@@ -100,6 +100,7 @@ fn execute(
             .then(|| Duration::from_secs_f64(cfg.output.stats_interval.max(1.0))),
         progress,
         latency: false,
+        dispatch: cfg.pipeline.dispatch,
     };
     Ok(pipeline::run(
         sources,
@@ -134,6 +135,7 @@ pub fn replay_collect(
         stats_interval: None,
         progress: false,
         latency: false,
+        dispatch: cfg.pipeline.dispatch,
     };
     let summary = pipeline::run(
         sources,

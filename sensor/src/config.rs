@@ -75,11 +75,14 @@ impl Default for CaptureSection {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PipelineSection {
-    /// Worker threads; 0 picks one per CPU core minus one (at least one).
+    /// Worker threads; 0 picks one per CPU core.
     pub workers: usize,
-    /// Packets per batch handed to a worker.
+    /// How packets reach workers: `auto` lets each worker read its own lane
+    /// where the input allows it; `queued` always uses a reader thread.
+    pub dispatch: crate::pipeline::Dispatch,
+    /// Packets per batch handed to a worker (queued dispatch).
     pub batch_packets: usize,
-    /// Batches in flight per worker.
+    /// Batches in flight per worker (queued dispatch).
     pub queue_batches: usize,
 }
 
@@ -87,6 +90,7 @@ impl Default for PipelineSection {
     fn default() -> Self {
         PipelineSection {
             workers: 0,
+            dispatch: crate::pipeline::Dispatch::Auto,
             batch_packets: 256,
             queue_batches: 32,
         }
@@ -263,6 +267,12 @@ pub enum ConfigError {
     Parse { path: String, message: String },
     #[error("invalid setting {setting}: {message}")]
     Invalid { setting: String, message: String },
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
 }
 
 fn invalid(setting: &str, message: impl Into<String>) -> ConfigError {
@@ -466,14 +476,20 @@ impl Config {
     }
 
     /// Worker count, resolving 0 to the machine's cores minus one.
+    /// Workers when each reads its own lane: one per core by default.
     pub fn workers(&self) -> usize {
         if self.pipeline.workers > 0 {
             return self.pipeline.workers;
         }
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        cores.saturating_sub(1).max(1)
+        cores()
+    }
+
+    /// Workers beside a reader thread: one per core less the reader's.
+    pub fn workers_beside_reader(&self) -> usize {
+        if self.pipeline.workers > 0 {
+            return self.pipeline.workers;
+        }
+        cores().saturating_sub(1).max(1)
     }
 
     /// The commented example configuration (every default), printed by

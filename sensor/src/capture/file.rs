@@ -139,6 +139,7 @@ impl Source for FileSource {
                         wire_len: r.wire_len,
                         link: r.link,
                         backing: Some((map, r.offset)),
+                        arrival_ns: 0,
                     })),
                     Ok(None) => Ok(Next::End),
                     Err(problem) => Err(damaged(problem)),
@@ -151,6 +152,7 @@ impl Source for FileSource {
                     wire_len: p.header.len.max(p.header.caplen),
                     link: *link,
                     backing: None,
+                    arrival_ns: 0,
                 })),
                 Err(pcap::Error::NoMorePackets) => Ok(Next::End),
                 Err(e) => Err(damaged(format!("damaged capture ({e})"))),
@@ -164,6 +166,23 @@ impl Source for FileSource {
 
     fn size_hint(&self) -> Option<u64> {
         self.size
+    }
+
+    fn lanes(&self, n: usize) -> Option<Vec<Box<dyn Source>>> {
+        let Inner::Mapped { map, reader } = &self.inner else {
+            return None;
+        };
+        let lane = |_| -> Box<dyn Source> {
+            Box::new(FileSource {
+                path: self.path.clone(),
+                inner: Inner::Mapped {
+                    map: map.clone(),
+                    reader: reader.clone(),
+                },
+                size: self.size,
+            })
+        };
+        Some((0..n).map(lane).collect())
     }
 }
 

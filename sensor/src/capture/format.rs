@@ -58,7 +58,7 @@ impl Interface {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Kind {
     Pcap {
         big_endian: bool,
@@ -72,7 +72,7 @@ enum Kind {
 }
 
 /// A cursor over the packets of a capture file held in memory.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Reader {
     kind: Kind,
     at: usize,

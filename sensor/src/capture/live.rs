@@ -92,6 +92,7 @@ impl Source for LiveSource {
                     wire_len: p.header.len.max(p.header.caplen),
                     link: self.link,
                     backing: None,
+                    arrival_ns: 0,
                 }))
             }
             Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {

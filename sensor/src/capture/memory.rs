@@ -131,10 +131,24 @@ impl Source for MemorySource {
             wire_len: m.wire_len,
             link: m.link,
             backing: Some((&self.rec.data, m.offset)),
+            arrival_ns: 0,
         }))
     }
 
     fn name(&self) -> &str {
         "memory"
+    }
+
+    fn lanes(&self, n: usize) -> Option<Vec<Box<dyn Source>>> {
+        let lane = |_| -> Box<dyn Source> {
+            Box::new(MemorySource {
+                rec: self.rec.clone(),
+                next: self.next,
+                loop_no: self.loop_no,
+                loops: self.loops,
+                span: self.span,
+            })
+        };
+        Some((0..n).map(lane).collect())
     }
 }

@@ -28,6 +28,10 @@ pub struct RawPacket<'a> {
     pub link: LinkType,
     /// When `data` lies in shared memory: that memory and `data`'s offset.
     pub backing: Option<(&'a Backing, usize)>,
+    /// When the packet became available, on the pipeline's monotonic clock
+    /// (`pipeline::clock_ns`), for sources that know it (a kernel ring's
+    /// timestamp, a paced replay's schedule); 0 means "when it was read".
+    pub arrival_ns: u64,
 }
 
 impl std::fmt::Debug for RawPacket<'_> {
@@ -84,6 +88,31 @@ pub trait Source: Send {
     /// Size of the input in bytes, when known (for progress).
     fn size_hint(&self) -> Option<u64> {
         None
+    }
+    /// `n` independent readers over the same packets, one per worker, for
+    /// sources whose packets already sit in memory (a mapped file, a
+    /// recording); `None` when the source can only be read once. Called
+    /// before the first packet is read.
+    fn lanes(&self, _n: usize) -> Option<Vec<Box<dyn Source>>> {
+        None
+    }
+}
+
+impl<S: Source + ?Sized> Source for Box<S> {
+    fn next(&mut self) -> Result<Next<'_>, CaptureError> {
+        (**self).next()
+    }
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn kernel_stats(&mut self) -> Option<KernelStats> {
+        (**self).kernel_stats()
+    }
+    fn size_hint(&self) -> Option<u64> {
+        (**self).size_hint()
+    }
+    fn lanes(&self, n: usize) -> Option<Vec<Box<dyn Source>>> {
+        (**self).lanes(n)
     }
 }
 

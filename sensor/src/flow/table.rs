@@ -157,6 +157,9 @@ pub struct LayerInput<'p, 'a> {
     pub want_uid: bool,
 }
 
+/// Index slots reserved at start; the index doubles from there.
+const INITIAL_INDEX: usize = 4096;
+
 /// A connection table.
 pub struct ConnTable {
     cfg: TableConfig,
@@ -172,10 +175,14 @@ pub struct ConnTable {
 impl ConnTable {
     pub fn new(cfg: TableConfig) -> ConnTable {
         let cap = cfg.max_connections.max(1);
+        // The index grows with use rather than being sized for the cap: a
+        // sparse index spreads a few thousand connections over megabytes,
+        // and every lookup then misses the cache. The slab only reserves
+        // address space; pages are touched as slots are used.
         ConnTable {
             slab: Vec::with_capacity(cap),
-            free: Vec::with_capacity(cap),
-            index: HashTable::with_capacity(cap),
+            free: Vec::new(),
+            index: HashTable::with_capacity(cap.min(INITIAL_INDEX)),
             hasher: hashbrown::DefaultHashBuilder::default(),
             lists: [List {
                 head: NONE,
@@ -227,18 +234,20 @@ impl ConnTable {
         let mut found = self.find(hash, &key);
         if let Some(idx) = found {
             let c = &self.slab[idx as usize];
-            let reuse = match (&layer.transport, kind) {
-                (Transport::Tcp(seg), ConnKind::Tcp) => tcp::is_reuse(c, seg),
-                _ => false,
+            // A connection whose timer ran out ends by that timer, whether
+            // or not a sweep has already collected it: the record must not
+            // depend on when sweeps happen to run.
+            let why = if self.timer(c).1 <= ts {
+                self.stats.expired += 1;
+                Some(expiry_reason(c))
+            } else if matches!((&layer.transport, kind), (Transport::Tcp(seg), ConnKind::Tcp) if tcp::is_reuse(c, seg))
+            {
+                self.stats.reused += 1;
+                Some(EndReason::Reused)
+            } else {
+                None
             };
-            if self.timer(c).1 <= ts || reuse {
-                let why = if reuse {
-                    self.stats.reused += 1;
-                    EndReason::Reused
-                } else {
-                    self.stats.expired += 1;
-                    expiry_reason(c)
-                };
+            if let Some(why) = why {
                 self.finish(idx, hash, why, out);
                 found = None;
             }

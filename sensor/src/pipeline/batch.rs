@@ -140,6 +140,7 @@ mod tests {
             wire_len: d.len() as u32,
             link: LinkType::ETHERNET,
             backing: None,
+            arrival_ns: 0,
         }
     }
 
@@ -168,6 +169,7 @@ mod tests {
                 wire_len: len as u32,
                 link: LinkType::ETHERNET,
                 backing: Some((backing, at)),
+                arrival_ns: 0,
             }
         }
         let buf2 = buf.clone();

@@ -1,9 +1,14 @@
-//! A worker: takes batches from its queue, runs every packet through its
-//! own [`Tracker`], returns the batch, and passes finished connections to
-//! the writer. It shares nothing mutable with other workers.
+//! What every worker does, however packets reach it: run each packet
+//! through its own [`Tracker`], pass finished connections to the writer in
+//! pooled vectors, and publish counters for live statistics. A worker
+//! shares nothing mutable with other workers.
+//!
+//! [`Queued`] takes batches from the reader's queue; the lane worker in
+//! `lanes` reads its own source.
 
 use super::batch::Batch;
-use super::ToWriter;
+use super::writer::ToWriter;
+use crate::capture::KernelStats;
 use crate::decode::{DecodeCounters, DecodeError, Decoded};
 use crate::flow::{Conn, TableStats, Tracker};
 use crossbeam_queue::ArrayQueue;
@@ -14,13 +19,20 @@ use std::sync::Arc;
 /// one once there are this many.
 const SHIP_ANYWAY: usize = 16 * 1024;
 
-/// Counters a worker publishes after each batch, for live statistics.
+/// Counters a worker publishes as it goes, for live statistics.
 pub struct WorkerShared {
     pub decoded: [AtomicU64; Decoded::COUNT],
     pub errors: [AtomicU64; DecodeError::COUNT],
+    pub packets: AtomicU64,
+    pub bytes: AtomicU64,
     pub created: AtomicU64,
     pub evicted: AtomicU64,
     pub active: AtomicU64,
+    /// Kernel counters of the worker's own capture ring, if it has one.
+    pub kernel_received: AtomicU64,
+    pub kernel_dropped: AtomicU64,
+    pub kernel_if_dropped: AtomicU64,
+    pub kernel_known: AtomicBool,
 }
 
 impl Default for WorkerShared {
@@ -28,10 +40,37 @@ impl Default for WorkerShared {
         WorkerShared {
             decoded: std::array::from_fn(|_| AtomicU64::new(0)),
             errors: std::array::from_fn(|_| AtomicU64::new(0)),
+            packets: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
             created: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
             active: AtomicU64::new(0),
+            kernel_received: AtomicU64::new(0),
+            kernel_dropped: AtomicU64::new(0),
+            kernel_if_dropped: AtomicU64::new(0),
+            kernel_known: AtomicBool::new(false),
         }
+    }
+}
+
+impl WorkerShared {
+    pub fn publish_kernel(&self, k: KernelStats) {
+        self.kernel_received.store(k.received, Ordering::Relaxed);
+        self.kernel_dropped.store(k.dropped, Ordering::Relaxed);
+        self.kernel_if_dropped
+            .store(k.if_dropped, Ordering::Relaxed);
+        self.kernel_known.store(true, Ordering::Release);
+    }
+
+    /// The kernel counters last published, if the worker has a ring.
+    pub fn kernel(&self) -> Option<KernelStats> {
+        self.kernel_known
+            .load(Ordering::Acquire)
+            .then(|| KernelStats {
+                received: self.kernel_received.load(Ordering::Relaxed),
+                dropped: self.kernel_dropped.load(Ordering::Relaxed),
+                if_dropped: self.kernel_if_dropped.load(Ordering::Relaxed),
+            })
     }
 }
 
@@ -39,25 +78,86 @@ impl Default for WorkerShared {
 pub struct WorkerReport {
     pub counters: DecodeCounters,
     pub table: TableStats,
+    /// Packets and wire bytes this worker tracked.
+    pub packets: u64,
+    pub bytes: u64,
     pub latency: Option<hdrhistogram::Histogram<u64>>,
 }
 
-pub(super) struct Worker {
+/// A worker's tracker and its ways out.
+pub(super) struct Core {
     pub tracker: Tracker,
-    pub full: Arc<ArrayQueue<Batch>>,
-    pub free: Arc<ArrayQueue<Batch>>,
-    pub done: Arc<AtomicBool>,
-    pub alive: Arc<AtomicBool>,
     pub out: crossbeam_channel::Sender<ToWriter>,
     pub pool: crossbeam_channel::Receiver<Vec<Conn>>,
     pub shared: Arc<WorkerShared>,
-    /// Latency of each packet from the reader to the end of its batch.
+    /// Per-packet latency, when measured.
     pub latency: Option<hdrhistogram::Histogram<u64>>,
 }
 
-/// Clears the liveness flag however the worker ends, so a reader waiting
-/// for batches never waits on a dead worker.
-struct AliveGuard(Arc<AtomicBool>);
+/// A histogram for latencies from 1 ns to a minute.
+pub(super) fn latency_histogram(enabled: bool) -> Option<hdrhistogram::Histogram<u64>> {
+    enabled
+        .then(|| hdrhistogram::Histogram::new_with_bounds(1, 60_000_000_000, 3).ok())
+        .flatten()
+}
+
+impl Core {
+    /// Sends finished connections to the writer, in a vector swapped for an
+    /// empty one from the pool. While the pool is empty the records wait for
+    /// the next call, unless they pile up or this is the end.
+    pub fn ship(&mut self, last: bool) {
+        let finished = self.tracker.finished();
+        if finished.is_empty() {
+            return;
+        }
+        let replacement = match self.pool.try_recv() {
+            Ok(v) => v,
+            Err(_) if last || finished.len() >= SHIP_ANYWAY => {
+                Vec::with_capacity(finished.capacity())
+            }
+            Err(_) => return,
+        };
+        let full = std::mem::replace(finished, replacement);
+        // If the writer is gone the records cannot be written anywhere; the
+        // run reports the output failure.
+        let _ = self.out.send(ToWriter::Conns(full));
+    }
+
+    pub fn publish(&self) {
+        let c = &self.tracker.counters;
+        let s = &self.shared;
+        for d in Decoded::ALL {
+            s.decoded[*d as usize].store(c.decoded[*d as usize], Ordering::Relaxed);
+        }
+        for e in DecodeError::ALL {
+            s.errors[*e as usize].store(c.errors[*e as usize], Ordering::Relaxed);
+        }
+        s.packets.store(self.tracker.packets, Ordering::Relaxed);
+        s.bytes.store(self.tracker.bytes, Ordering::Relaxed);
+        let t = self.tracker.table();
+        s.created.store(t.stats.created, Ordering::Relaxed);
+        s.evicted.store(t.stats.evicted, Ordering::Relaxed);
+        s.active.store(t.len() as u64, Ordering::Relaxed);
+    }
+
+    /// Writes out every open connection and reports.
+    pub fn finish(mut self) -> WorkerReport {
+        self.tracker.flush();
+        self.ship(true);
+        self.publish();
+        WorkerReport {
+            counters: self.tracker.counters.clone(),
+            table: self.tracker.table().stats,
+            packets: self.tracker.packets,
+            bytes: self.tracker.bytes,
+            latency: self.latency.take(),
+        }
+    }
+}
+
+/// Clears a liveness flag however the worker ends, so a reader waiting for
+/// batches never waits on a dead worker.
+pub(super) struct AliveGuard(pub Arc<AtomicBool>);
 
 impl Drop for AliveGuard {
     fn drop(&mut self) {
@@ -65,7 +165,16 @@ impl Drop for AliveGuard {
     }
 }
 
-impl Worker {
+/// A worker fed batches by the reader.
+pub(super) struct Queued {
+    pub core: Core,
+    pub full: Arc<ArrayQueue<Batch>>,
+    pub free: Arc<ArrayQueue<Batch>>,
+    pub done: Arc<AtomicBool>,
+    pub alive: Arc<AtomicBool>,
+}
+
+impl Queued {
     pub fn run(mut self) -> WorkerReport {
         let _guard = AliveGuard(self.alive.clone());
         let mut idle = super::idle::Idle::new();
@@ -85,74 +194,29 @@ impl Worker {
             }
             idle.wait();
         }
-        self.tracker.flush();
-        self.ship(true);
-        self.publish();
-        WorkerReport {
-            counters: self.tracker.counters.clone(),
-            table: self.tracker.table().stats,
-            latency: self.latency.take(),
-        }
+        self.core.finish()
     }
 
     fn process(&mut self, mut batch: Batch) {
+        let tracker = &mut self.core.tracker;
         for (p, data) in batch.iter() {
-            self.tracker.packet(p.link, p.ts, data, p.wire_len);
+            tracker.packet(p.link, p.ts, data, p.wire_len);
         }
-        if let Some(h) = self.latency.as_mut() {
+        if let Some(h) = self.core.latency.as_mut() {
             let done = super::clock_ns();
             for (p, _) in batch.iter() {
                 let _ = h.record(done.saturating_sub(p.read_ns).max(1));
             }
         }
         if batch.flush {
-            self.tracker.flush();
+            tracker.flush();
         } else {
-            self.tracker.tick(batch.now);
+            tracker.tick(batch.now);
         }
         batch.clear();
         // The free queue has room for every batch of this shard.
         let _ = self.free.push(batch);
-        self.ship(false);
-        self.publish();
-    }
-
-    /// Sends finished connections to the writer, in a vector swapped for an
-    /// empty one from the pool. While the pool is empty the records wait for
-    /// the next batch, unless they pile up or this is the end.
-    fn ship(&mut self, last: bool) {
-        let finished = self.tracker.finished();
-        if finished.is_empty() {
-            return;
-        }
-        let replacement = match self.pool.try_recv() {
-            Ok(v) => v,
-            Err(_) if last || finished.len() >= SHIP_ANYWAY => {
-                Vec::with_capacity(finished.capacity())
-            }
-            Err(_) => return,
-        };
-        let full = std::mem::replace(finished, replacement);
-        // If the writer is gone the records cannot be written anywhere; the
-        // run reports the output failure.
-        let _ = self.out.send(ToWriter::Conns(full));
-    }
-
-    fn publish(&self) {
-        let c = &self.tracker.counters;
-        for d in Decoded::ALL {
-            self.shared.decoded[*d as usize].store(c.decoded[*d as usize], Ordering::Relaxed);
-        }
-        for e in DecodeError::ALL {
-            self.shared.errors[*e as usize].store(c.errors[*e as usize], Ordering::Relaxed);
-        }
-        let t = self.tracker.table();
-        self.shared
-            .created
-            .store(t.stats.created, Ordering::Relaxed);
-        self.shared
-            .evicted
-            .store(t.stats.evicted, Ordering::Relaxed);
-        self.shared.active.store(t.len() as u64, Ordering::Relaxed);
+        self.core.ship(false);
+        self.core.publish();
     }
 }

@@ -1,0 +1,325 @@
+//! The command line: commands, options and their help text.
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Benchmarks of the Vagt sensor: replay, synthetic traffic, peer comparison";
+
+const LONG_ABOUT: &str = "\
+Benchmarks of the Vagt sensor.
+
+  generate   write seeded synthetic traffic (IMIX, 64-byte frames, many
+             concurrent connections, the municipal mix) as a pcap file
+  replay     push captures from memory through the full sensor pipeline and
+             report packets/s, Gbit/s, latency percentiles, drops, CPU per
+             packet, memory and connections/s for each worker count
+  compare    time tcpdump (the libpcap read floor), argus, softflowd,
+             nDPI and vagt-sensor on the same capture file
+
+A typical session:
+  vagt-bench generate --mix imix --packets 2000000 -o imix.pcap
+  vagt-bench replay imix.pcap --workers 1,2 --plot imix.svg --json imix.json
+  vagt-bench replay imix.pcap --speed 1 --live      # at 10 Gbit/s line rate
+  vagt-bench compare imix.pcap --runs 5
+
+Run with --release builds only; debug builds are many times slower. The
+machine should be otherwise idle; every figure is a median over runs.";
+
+#[derive(Parser, Debug)]
+#[command(name = "vagt-bench", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Replay captures from memory through the full pipeline and report
+    /// throughput, latency, drops, CPU and memory per worker count.
+    ///
+    /// The input (capture files, or a synthetic mix generated when no file
+    /// is given) is loaded into memory first, so the disk is not measured.
+    /// Each run pushes it through the whole pipeline: the reader (flow
+    /// hashing, batching), the workers (decoding, IP reassembly, connection
+    /// tracking, timers) and the writer, which builds every connection
+    /// record and then discards it. Every worker count is run --runs times;
+    /// the median of each figure is reported.
+    ///
+    /// By default packets go in as fast as the pipeline takes them. --pps,
+    /// --mbps and --speed pace the input instead, to see latency and (with
+    /// --live) drops at a given rate.
+    #[command(
+        group(ArgGroup::new("pace").args(["pps", "mbps", "speed"])),
+        after_help = "\
+Figures:
+  packets/s, Gbit/s   packets (and their captured bytes) over the run's wall time
+  latency             per packet, from being read (paced: from its scheduled
+                      arrival) to the end of its processing. Through the
+                      reader thread this is mostly time queued behind full
+                      batches at top speed, and waiting for a batch (256
+                      packets) to fill at low paced rates
+  drops               packets dropped at a full worker queue (--live, and only
+                      with the reader thread: paced or --dispatch queued)
+  CPU/packet          user+system time of the whole process over the run, per
+                      packet, less the pacer's spinning
+  peak RSS            the process's largest resident size so far, including
+                      the input held in memory
+  connections/s       connection records written over the run's wall time
+
+Examples:
+  vagt-bench replay                                     # municipal mix, 1M packets
+  vagt-bench replay --mix min64 --packets 5000000 --workers 1,2,4
+  vagt-bench replay day.pcap --runs 7 --json day.json --plot day.svg
+  vagt-bench replay day.pcap --speed 1 --loops 3        # real time
+  vagt-bench replay imix.pcap --mbps 2000 --live        # 2 Gbit/s, count drops"
+    )]
+    Replay(ReplayArgs),
+
+    /// Write seeded synthetic traffic to a pcap file.
+    ///
+    /// The same seed always gives the same file. Frames are Ethernet/IPv4
+    /// with correct IP, TCP and UDP checksums, written through a buffer so
+    /// captures of tens of millions of packets need no more memory than a
+    /// small one (the municipal mix keeps its ground truth per connection).
+    #[command(after_help = "\
+Mixes:
+  imix        64, 594 and 1518-byte frames in the classic 7:4:1 ratio (60, 590
+              and 1514 bytes as captured, without the 4-byte FCS), TCP and
+              UDP, between thousands of hosts; --flows flows (default 4096)
+  min64       only minimum-size frames (64 bytes, 60 captured): the worst
+              case; TCP data and ACKs and UDP; --flows flows (default 65536)
+  concurrent  --flows TCP connections (default 10000) open at once, packets
+              interleaved round-robin; each connection has its handshake,
+              request/response data and FIN close; the packet count is exact
+  municipal   the sensor's municipal network scenario (admin, care, school,
+              OT, guest segments; web, DNS, file shares, a port scan) with
+              its own timing; about --packets packets
+
+Timestamps (all but municipal) are those of back-to-back frames on a link of
+--link-gbps, counting the FCS, preamble and inter-frame gap, so
+`replay --speed 1` replays at that line rate.
+
+Examples:
+  vagt-bench generate --mix imix --packets 10000000 -o imix.pcap
+  vagt-bench generate --mix min64 --packets 1000000 --seed 7 -o min64.pcap
+  vagt-bench generate --mix concurrent --flows 100000 --packets 5000000 -o conc.pcap
+  vagt-bench generate --mix municipal --packets 500000 -o - | tcpdump -r - -c 5")]
+    Generate(GenerateArgs),
+
+    /// Time peer tools and vagt-sensor on the same capture file.
+    ///
+    /// Every tool is run as a whole process: one warm-up run, then --runs
+    /// timed runs; the median wall time gives packets/s (packets in the
+    /// file over the time), shown with the ratio to the libpcap floor:
+    /// tcpdump reading the file with a filter that matches nothing, the
+    /// least any libpcap-based tool must spend. CPU seconds are the user
+    /// plus system time of the finished child (getrusage). Tools that are
+    /// not installed are skipped. Start-up and exit costs are included, so
+    /// use a capture that takes each tool at least a second or two.
+    #[command(after_help = "\
+Tools and how they are run (FILE is the capture):
+  tcpdump     tcpdump -O -n -r FILE 'ether[0] = 1 and ether[0] = 2'
+  argus       argus -X -r FILE -w /dev/null
+  softflowd   softflowd -d -r FILE -m 1000000 -n 127.0.0.1:PORT  (PORT: a UDP socket
+              vagt-bench holds open on loopback, so exports go nowhere)
+  ndpi        ndpiReader -q -i FILE
+  suricata    suricata -r FILE -l TMPDIR -k none  (only when installed)
+  vagt        vagt-sensor replay FILE -q --no-progress -o /dev/null -w N
+
+argus waits about a second before it exits, whatever the input; that second
+is in its wall time (not in its CPU time).
+
+Examples:
+  vagt-bench compare imix.pcap
+  vagt-bench compare day.pcap --runs 7 --json compare.json
+  vagt-bench compare day.pcap --tools tcpdump,vagt --sensor ./target/release/vagt-sensor")]
+    Compare(CompareArgs),
+}
+
+/// `--dispatch` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DispatchArg {
+    /// Each worker reads its own lane where the input allows it.
+    Auto,
+    /// Always a reader thread and queues.
+    Queued,
+}
+
+/// Synthetic traffic mixes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MixKind {
+    /// 64/594/1518-byte frames, 7:4:1.
+    Imix,
+    /// Minimum-size frames only.
+    Min64,
+    /// Many TCP connections open at once.
+    Concurrent,
+    /// The sensor's municipal network scenario.
+    Municipal,
+}
+
+impl MixKind {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            MixKind::Imix => "imix",
+            MixKind::Min64 => "min64",
+            MixKind::Concurrent => "concurrent",
+            MixKind::Municipal => "municipal",
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// Capture files (pcap or pcapng) to load, played in order as one
+    /// input. Without files, --mix is generated (--packets, --seed).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Worker counts to measure, comma-separated.
+    #[arg(
+        short,
+        long,
+        default_value = "1,2",
+        value_delimiter = ',',
+        value_name = "N,..."
+    )]
+    pub workers: Vec<usize>,
+
+    /// Runs per worker count; medians are reported.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub runs: usize,
+
+    /// Times the input is played per run (later loops are shifted in
+    /// packet time, so their connections are new ones).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub loops: u32,
+
+    /// Pace: this many packets per second.
+    #[arg(long, value_name = "N")]
+    pub pps: Option<f64>,
+
+    /// Pace: this many Mbit/s of captured frame bytes.
+    #[arg(long, value_name = "N")]
+    pub mbps: Option<f64>,
+
+    /// Pace: the capture's own timing, K times as fast (1 = real time,
+    /// 0.5 = half speed). Gaps over a second are cut to a second.
+    #[arg(long, value_name = "K")]
+    pub speed: Option<f64>,
+
+    /// Treat full worker queues as a live capture does: drop and count the
+    /// packet instead of waiting (use with a pace).
+    #[arg(long)]
+    pub live: bool,
+
+    /// How packets reach the workers: `auto` lets every worker read the
+    /// in-memory input itself and keep its share (no reader thread); a
+    /// paced input always goes through the reader thread and its queues, as
+    /// does `queued`.
+    #[arg(long, value_enum, default_value = "auto", value_name = "HOW")]
+    pub dispatch: DispatchArg,
+
+    /// Do not measure per-packet latency (saves a clock read per packet).
+    #[arg(long)]
+    pub no_latency: bool,
+
+    /// Do not verify checksums (for captures from hosts with checksum
+    /// offloading).
+    #[arg(long)]
+    pub ignore_checksums: bool,
+
+    /// Synthetic mix to generate when no file is given.
+    #[arg(long, value_enum, default_value = "municipal", value_name = "MIX")]
+    pub mix: MixKind,
+
+    /// Packets of synthetic traffic when no file is given.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub packets: u64,
+
+    /// Seed of the synthetic traffic.
+    #[arg(long, default_value_t = 2025, value_name = "S")]
+    pub seed: u64,
+
+    /// Flows of the synthetic traffic (see `generate --help`).
+    #[arg(long, value_name = "N")]
+    pub flows: Option<u64>,
+
+    /// Write every figure of every run as JSON to FILE ("-": standard
+    /// output, instead of the table).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Draw packets/s against worker count as an SVG chart into FILE.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Traffic mix.
+    #[arg(long, value_enum, default_value = "imix", value_name = "MIX")]
+    pub mix: MixKind,
+
+    /// Packets to write (exact for all mixes but municipal, which ends its
+    /// last sessions).
+    #[arg(short = 'n', long, default_value_t = 1_000_000, value_name = "N")]
+    pub packets: u64,
+
+    /// Seed of the generator: the same seed gives the same file.
+    #[arg(short, long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+
+    /// imix and min64: flows the frames are spread over; concurrent:
+    /// connections open at once.
+    #[arg(long, value_name = "N")]
+    pub flows: Option<u64>,
+
+    /// Link speed that sets the timestamps (back-to-back frames).
+    #[arg(long, default_value_t = 10.0, value_name = "GBPS")]
+    pub link_gbps: f64,
+
+    /// Pcap file to write ("-": standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The capture file every tool reads (pcap; tcpdump's filter needs
+    /// Ethernet frames).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Timed runs per tool, after one warm-up run; medians are reported.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub runs: usize,
+
+    /// The vagt-sensor binary (default: next to vagt-bench, then PATH).
+    #[arg(long, value_name = "PATH")]
+    pub sensor: Option<PathBuf>,
+
+    /// vagt-sensor worker counts to run, comma-separated.
+    #[arg(
+        long,
+        default_value = "1,2",
+        value_delimiter = ',',
+        value_name = "N,..."
+    )]
+    pub sensor_workers: Vec<usize>,
+
+    /// Only these tools, comma-separated (tcpdump, argus, softflowd, ndpi,
+    /// suricata, vagt).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub tools: Vec<String>,
+
+    /// Give up on a tool run after this many seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub timeout: u64,
+
+    /// Also write the results as JSON to FILE ("-": standard output,
+    /// instead of the table).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}

@@ -1,0 +1,469 @@
+//! `vagt-bench replay`: loads the input into memory, then runs it through
+//! the sensor pipeline once per run and worker count, measuring each run
+//! (throughput, latency percentiles, drops, CPU, memory, connections) and
+//! keeping the medians per worker count.
+
+use crate::cli::{DispatchArg, MixKind, ReplayArgs};
+use crate::pacing::{Pace, PaceReport, PacedSource, Schedule};
+use crate::stats::{median, median_u64, min_max, thousands};
+use crate::{generate, report, rusage};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use vagt_sensor::capture::memory::Recording;
+use vagt_sensor::capture::{Next, Source};
+use vagt_sensor::config::Config;
+use vagt_sensor::flow::{RecordContext, Tracker};
+use vagt_sensor::output::NullSink;
+use vagt_sensor::pipeline::{self, Dispatch, Mode, PipelineOptions};
+
+/// The loaded input.
+pub struct Input {
+    pub recording: Recording,
+    pub description: String,
+    /// Mean gap between packets in packet time (ns), for pacing loops.
+    pub mean_gap_ns: f64,
+}
+
+/// Everything measured in one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunResult {
+    pub packets: u64,
+    pub bytes: u64,
+    pub wall_s: f64,
+    pub pps: f64,
+    pub gbps: f64,
+    pub records: u64,
+    pub connections_per_s: f64,
+    pub queue_drops: u64,
+    pub decode_errors: u64,
+    pub evicted: u64,
+    /// Latency in ns: p50, p90, p99, p99.9, max.
+    pub latency_ns: Option<[f64; 5]>,
+    pub cpu_s: f64,
+    pub spin_s: f64,
+    pub cpu_ns_per_packet: f64,
+    pub peak_rss: u64,
+    /// Paced runs: the schedule's rate and the share of packets released
+    /// within 10 µs of their due time.
+    pub target_pps: Option<f64>,
+    pub on_time: Option<f64>,
+    /// Paced runs: 99th percentile of how late packets were released (ns).
+    pub pace_p99_ns: Option<f64>,
+}
+
+/// The runs of one worker count and their medians.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub workers: usize,
+    pub runs: Vec<RunResult>,
+    pub median: RunResult,
+    pub pps_range: (f64, f64),
+}
+
+/// Latency percentiles reported, as quantiles (the last is the maximum).
+pub const LATENCY_QUANTILES: [(&str, f64); 5] = [
+    ("p50", 0.5),
+    ("p90", 0.9),
+    ("p99", 0.99),
+    ("p99.9", 0.999),
+    ("max", 1.0),
+];
+
+/// Removes a temporary file when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Loads the capture files, or generates the synthetic mix.
+pub fn load_input(args: &ReplayArgs) -> Result<Input, String> {
+    let (recording, description) = if args.files.is_empty() {
+        let flows = generate::check(args.mix, args.packets, args.flows, 10.0)?;
+        let tmp = TempFile(std::env::temp_dir().join(format!(
+            "vagt-bench-{}-{}.pcap",
+            std::process::id(),
+            args.mix.name()
+        )));
+        let w = generate::generate_to(&tmp.0, args.mix, args.packets, args.seed, flows, 10.0)
+            .map_err(|e| format!("cannot generate the synthetic input: {e}"))?;
+        let rec = Recording::load(&[&tmp.0]).map_err(|e| e.to_string())?;
+        let what = match args.mix {
+            MixKind::Municipal => "synthetic municipal mix".to_string(),
+            MixKind::Concurrent => {
+                format!(
+                    "synthetic concurrent mix, {} connections open",
+                    thousands(flows)
+                )
+            }
+            m => format!("synthetic {} mix, {} flows", m.name(), thousands(flows)),
+        };
+        (
+            rec,
+            format!(
+                "{what}, seed {} ({} flows in all)",
+                args.seed,
+                thousands(w.flows)
+            ),
+        )
+    } else {
+        let rec = Recording::load(&args.files).map_err(|e| {
+            format!("{e}\n  (replay reads pcap and pcapng files; check the path and the file)")
+        })?;
+        let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        (rec, names.join(" "))
+    };
+    if recording.packets() == 0 {
+        return Err(format!("{description}: no packets to replay"));
+    }
+    let mean_gap_ns = mean_gap(&recording);
+    Ok(Input {
+        recording,
+        description,
+        mean_gap_ns,
+    })
+}
+
+/// Mean gap between successive packets in packet time (ns), ignoring
+/// jumps back.
+fn mean_gap(rec: &Recording) -> f64 {
+    let mut src = rec.source(1);
+    let (mut prev, mut sum, mut n) = (None::<i64>, 0f64, 0u64);
+    while let Ok(Next::Packet(p)) = src.next() {
+        if let Some(t) = prev {
+            sum += (p.ts - t).clamp(0, crate::pacing::MAX_GAP_NS) as f64;
+            n += 1;
+        }
+        prev = Some(p.ts);
+    }
+    if n == 0 {
+        0.0
+    } else {
+        sum / n as f64
+    }
+}
+
+/// The pace the arguments ask for.
+pub fn pace_of(args: &ReplayArgs) -> Result<Pace, String> {
+    let positive = |name: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(format!("{name} must be a positive number, not {v}"))
+        }
+    };
+    Ok(match (args.pps, args.mbps, args.speed) {
+        (Some(r), _, _) => Pace::Pps(positive("--pps", r)?),
+        (_, Some(m), _) => Pace::Mbps(positive("--mbps", m)?),
+        (_, _, Some(k)) => Pace::Speed(positive("--speed", k)?),
+        _ => Pace::Top,
+    })
+}
+
+/// One run through the pipeline.
+fn run_once(
+    input: &Input,
+    args: &ReplayArgs,
+    pace: Pace,
+    cfg: &Config,
+    w: usize,
+) -> Result<RunResult, String> {
+    let rec = &input.recording;
+    let pace_out = Arc::new(Mutex::new(PaceReport::default()));
+    let src: Box<dyn Source> = match pace {
+        Pace::Top => Box::new(rec.source(args.loops)),
+        p => Box::new(PacedSource::new(
+            rec.source(args.loops),
+            Schedule::new(p, rec.packets() as u64, input.mean_gap_ns),
+            pace_out.clone(),
+        )),
+    };
+    let decode = cfg.decode_options();
+    let table = cfg.table_config(w);
+    let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
+    let opts = PipelineOptions {
+        workers: w,
+        batch_packets: cfg.pipeline.batch_packets,
+        queue_batches: cfg.pipeline.queue_batches,
+        mode: if args.live { Mode::Live } else { Mode::Replay },
+        stats_interval: None,
+        progress: false,
+        latency: !args.no_latency,
+        dispatch: match args.dispatch {
+            DispatchArg::Auto => Dispatch::Auto,
+            DispatchArg::Queued => Dispatch::Queued,
+        },
+    };
+    let ctx = RecordContext {
+        municipality: "0000".into(),
+        sensor: "bench".into(),
+        site: Default::default(),
+        uid_salt: 1,
+    };
+    let before = rusage::this_process();
+    let started = Instant::now();
+    let summary = pipeline::run(
+        vec![src],
+        &opts,
+        &make,
+        Box::new(NullSink::default()),
+        ctx,
+        Arc::new(AtomicBool::new(false)),
+    );
+    let wall_s = started.elapsed().as_secs_f64().max(1e-9);
+    let after = rusage::this_process();
+    if let Some(e) = summary
+        .output_error
+        .clone()
+        .or_else(|| summary.source_errors.first().map(|e| e.to_string()))
+    {
+        return Err(format!("the run with {w} worker(s) failed: {e}"));
+    }
+    let paced = match pace_out.lock() {
+        Ok(p) => *p,
+        Err(p) => *p.into_inner(),
+    };
+    let cpu_s = after.cpu_since(&before).as_secs_f64();
+    let spin_s = paced.spin.as_secs_f64();
+    let packets = summary.packets;
+    let latency_ns = summary.latency.as_ref().map(|h| {
+        LATENCY_QUANTILES.map(|(_, q)| {
+            if q >= 1.0 {
+                h.max() as f64
+            } else {
+                h.value_at_quantile(q) as f64
+            }
+        })
+    });
+    let (target_pps, on_time, pace_p99_ns) = if pace == Pace::Top || paced.packets == 0 {
+        (None, None, None)
+    } else {
+        let schedule_s = paced.schedule_ns / 1e9;
+        let target = (schedule_s > 0.0).then(|| (paced.packets - 1) as f64 / schedule_s);
+        let on_time = 1.0 - paced.late as f64 / paced.packets as f64;
+        (target, Some(on_time), Some(paced.late_p99_ns))
+    };
+    Ok(RunResult {
+        packets,
+        bytes: summary.bytes,
+        wall_s,
+        pps: packets as f64 / wall_s,
+        gbps: summary.bytes as f64 * 8.0 / wall_s / 1e9,
+        records: summary.records,
+        connections_per_s: summary.records as f64 / wall_s,
+        queue_drops: summary.queue_drops,
+        decode_errors: summary.decode.total_errors(),
+        evicted: summary.table.evicted,
+        latency_ns,
+        cpu_s,
+        spin_s,
+        cpu_ns_per_packet: ((cpu_s - spin_s).max(0.0) * 1e9) / packets.max(1) as f64,
+        peak_rss: after.max_rss,
+        target_pps,
+        on_time,
+        pace_p99_ns,
+    })
+}
+
+/// The median of every figure over `runs`.
+pub fn medians(runs: &[RunResult]) -> RunResult {
+    let f = |get: &dyn Fn(&RunResult) -> f64| {
+        median(&runs.iter().map(get).collect::<Vec<_>>()).unwrap_or(0.0)
+    };
+    let u = |get: &dyn Fn(&RunResult) -> u64| median_u64(&runs.iter().map(get).collect::<Vec<_>>());
+    let opt = |get: &dyn Fn(&RunResult) -> Option<f64>| {
+        let v: Vec<f64> = runs.iter().filter_map(get).collect();
+        median(&v)
+    };
+    let latency_ns = runs.iter().all(|r| r.latency_ns.is_some()).then(|| {
+        let mut out = [0.0; 5];
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = opt(&|r| r.latency_ns.map(|l| l[i])).unwrap_or(0.0);
+        }
+        out
+    });
+    RunResult {
+        packets: u(&|r| r.packets),
+        bytes: u(&|r| r.bytes),
+        wall_s: f(&|r| r.wall_s),
+        pps: f(&|r| r.pps),
+        gbps: f(&|r| r.gbps),
+        records: u(&|r| r.records),
+        connections_per_s: f(&|r| r.connections_per_s),
+        queue_drops: u(&|r| r.queue_drops),
+        decode_errors: u(&|r| r.decode_errors),
+        evicted: u(&|r| r.evicted),
+        latency_ns: latency_ns.filter(|_| !runs.is_empty()),
+        cpu_s: f(&|r| r.cpu_s),
+        spin_s: f(&|r| r.spin_s),
+        cpu_ns_per_packet: f(&|r| r.cpu_ns_per_packet),
+        peak_rss: runs.iter().map(|r| r.peak_rss).max().unwrap_or(0),
+        target_pps: opt(&|r| r.target_pps),
+        on_time: opt(&|r| r.on_time),
+        pace_p99_ns: opt(&|r| r.pace_p99_ns),
+    }
+}
+
+/// `vagt-bench replay`.
+pub fn run(args: &ReplayArgs) -> Result<(), String> {
+    if args.workers.is_empty() || args.workers.iter().any(|&w| w == 0 || w > 256) {
+        return Err("--workers takes worker counts from 1 to 256, e.g. --workers 1,2,4".into());
+    }
+    if args.runs == 0 || args.loops == 0 {
+        return Err("--runs and --loops must be at least 1".into());
+    }
+    let pace = pace_of(args)?;
+    if let Some(p) = &args.json {
+        crate::check_output_path(p, "--json")?;
+    }
+    if let Some(p) = &args.plot {
+        crate::check_output_path(p, "--plot")?;
+    }
+    let input = load_input(args)?;
+    let mut cfg = Config::default();
+    cfg.decode.validate_checksums = !args.ignore_checksums;
+    let mut rows = Vec::new();
+    for &w in &args.workers {
+        let runs = (0..args.runs)
+            .map(|_| run_once(&input, args, pace, &cfg, w))
+            .collect::<Result<Vec<RunResult>, String>>()?;
+        let pps: Vec<f64> = runs.iter().map(|r| r.pps).collect();
+        rows.push(Row {
+            workers: w,
+            median: medians(&runs),
+            pps_range: min_max(&pps).unwrap_or((0.0, 0.0)),
+            runs,
+        });
+    }
+    let setup = report::Setup {
+        input: &input,
+        pace,
+        live: args.live,
+        queued: args.dispatch == DispatchArg::Queued || pace != Pace::Top,
+        runs: args.runs,
+        loops: args.loops,
+        checksums: !args.ignore_checksums,
+    };
+    let to_stdout = |p: &Option<PathBuf>| p.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if !to_stdout(&args.json) {
+        print!("{}", report::markdown(&setup, &rows));
+    }
+    if let Some(path) = &args.json {
+        let json = report::json(&setup, &rows);
+        crate::write_output(path, &format!("{json:#}\n"))?;
+    }
+    if let Some(path) = &args.plot {
+        let title = format!("vagt-sensor replay: {}", input.description);
+        let points: Vec<crate::plot::Point> = rows
+            .iter()
+            .map(|r| crate::plot::Point {
+                workers: r.workers,
+                pps: r.median.pps,
+                low: r.pps_range.0,
+                high: r.pps_range.1,
+            })
+            .collect();
+        crate::write_output(path, &crate::plot::throughput_svg(&title, &points))?;
+        if !to_stdout(&args.json) {
+            println!("\nchart written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_with(pps: f64, lat: Option<[f64; 5]>) -> RunResult {
+        RunResult {
+            pps,
+            packets: 10,
+            latency_ns: lat,
+            peak_rss: pps as u64,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn medians_per_figure() {
+        let runs = [
+            run_with(3.0, Some([1.0, 2.0, 3.0, 4.0, 50.0])),
+            run_with(1.0, Some([3.0, 4.0, 5.0, 6.0, 70.0])),
+            run_with(2.0, Some([2.0, 3.0, 4.0, 5.0, 60.0])),
+        ];
+        let m = medians(&runs);
+        assert_eq!(m.pps, 2.0);
+        assert_eq!(m.packets, 10);
+        assert_eq!(m.latency_ns, Some([2.0, 3.0, 4.0, 5.0, 60.0]));
+        assert_eq!(m.peak_rss, 3, "peak RSS is the largest seen");
+        let m = medians(&[run_with(1.0, None), run_with(2.0, Some([1.0; 5]))]);
+        assert_eq!(m.latency_ns, None);
+        assert_eq!(m.pps, 1.5);
+    }
+
+    #[test]
+    fn a_small_replay_counts_every_packet_and_connection() {
+        let frames = crate::generate::tests::frames_of(
+            crate::generate::mix_for(MixKind::Concurrent, 1, 10, 400)
+                .unwrap()
+                .as_mut(),
+            1000,
+        );
+        let recording = Recording::from_packets(frames.iter().enumerate().map(|(i, f)| {
+            (
+                vagt_sensor::decode::LinkType::ETHERNET,
+                i as i64 * 1000,
+                f.as_slice(),
+            )
+        }));
+        let input = Input {
+            mean_gap_ns: mean_gap(&recording),
+            recording,
+            description: "test".into(),
+        };
+        assert_eq!(input.mean_gap_ns, 1000.0);
+        let args = ReplayArgs {
+            files: vec![],
+            workers: vec![2],
+            runs: 1,
+            loops: 2,
+            pps: Some(200_000.0),
+            mbps: None,
+            speed: None,
+            live: false,
+            dispatch: DispatchArg::Auto,
+            no_latency: false,
+            ignore_checksums: false,
+            mix: MixKind::Concurrent,
+            packets: 400,
+            seed: 1,
+            flows: None,
+            json: None,
+            plot: None,
+        };
+        let pace = pace_of(&args).unwrap();
+        let r = run_once(&input, &args, pace, &Config::default(), 2).unwrap();
+        assert_eq!(r.packets, 800);
+        assert_eq!(r.decode_errors, 0);
+        assert_eq!(r.queue_drops, 0);
+        let conns = crate::generate::tests::conn_states(&input.recording).len() as u64;
+        assert_eq!(r.records, 2 * conns);
+        // 800 packets at 200,000/s take at least 4 ms.
+        assert!(r.wall_s >= 0.004, "{}", r.wall_s);
+        let target = r.target_pps.unwrap();
+        assert!((target - 200_000.0).abs() < 1.0, "{target}");
+        assert!(r.on_time.is_some() && r.pace_p99_ns.is_some());
+        assert!(r.latency_ns.is_some_and(|l| l[4] >= l[0] && l[0] > 0.0));
+        assert!(r.cpu_s > 0.0 && r.peak_rss > 0);
+
+        // At top speed every worker reads the input itself: same counts.
+        let top = run_once(&input, &args, Pace::Top, &Config::default(), 2).unwrap();
+        assert_eq!((top.packets, top.records), (r.packets, r.records));
+        assert_eq!((top.target_pps, top.on_time), (None, None));
+    }
+}

@@ -1,0 +1,295 @@
+//! The results of `replay` as a Markdown table (for people and
+//! RESULTS.md) and as JSON (every figure of every run, for machines).
+
+use crate::pacing::Pace;
+use crate::replay::{Input, Row, RunResult, LATENCY_QUANTILES};
+use crate::stats::{mib, nanos, si, thousands};
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+/// How the runs were made.
+pub struct Setup<'a> {
+    pub input: &'a Input,
+    pub pace: Pace,
+    pub live: bool,
+    /// Packets went through the reader thread and queues (else every
+    /// worker read its own lane).
+    pub queued: bool,
+    pub runs: usize,
+    pub loops: u32,
+    pub checksums: bool,
+}
+
+impl Setup<'_> {
+    fn packets_per_run(&self) -> u64 {
+        self.input.recording.packets() as u64 * u64::from(self.loops)
+    }
+
+    fn avg_frame(&self) -> f64 {
+        self.input.recording.wire_bytes() as f64 / self.input.recording.packets().max(1) as f64
+    }
+
+    fn dispatch(&self) -> &'static str {
+        match (self.queued, self.live) {
+            (false, _) => "lanes (every worker reads the input and keeps its share)",
+            (true, true) => "reader thread and queues, live (a full worker queue drops the packet)",
+            (true, false) => {
+                "reader thread and queues, lossless (the reader waits for the workers)"
+            }
+        }
+    }
+}
+
+fn latency_cell(r: &RunResult, i: usize) -> String {
+    r.latency_ns.map_or("–".into(), |l| nanos(l[i]))
+}
+
+/// The Markdown report: a header saying what was run, and one table row
+/// per worker count.
+pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
+    let mut s = String::new();
+    let paced = setup.pace != Pace::Top;
+    let _ = writeln!(s, "input: {}", setup.input.description);
+    let _ = writeln!(
+        s,
+        "{} packets per run ({} loop(s)), average frame {:.0} bytes; pace: {}; dispatch: {}; \
+         checksums {}; {} run(s) per row, medians shown",
+        thousands(setup.packets_per_run()),
+        setup.loops,
+        setup.avg_frame(),
+        setup.pace.describe(),
+        setup.dispatch(),
+        if setup.checksums {
+            "verified"
+        } else {
+            "not verified"
+        },
+        setup.runs
+    );
+    s.push('\n');
+    let mut head = String::from("| workers | packets/s | Gbit/s |");
+    for (name, _) in LATENCY_QUANTILES {
+        let _ = write!(head, " latency {name} |");
+    }
+    head.push_str(" drops | CPU/packet | peak RSS | connections/s | packets/s range |");
+    if paced {
+        head.push_str(" target packets/s | on time (10 µs) | pacing p99 |");
+    }
+    let cols = head.matches('|').count() - 1;
+    let _ = writeln!(s, "{head}");
+    let _ = writeln!(s, "|{}", "---|".repeat(cols));
+    for row in rows {
+        let m = &row.median;
+        let _ = write!(s, "| {} | {} | {:.2} |", row.workers, si(m.pps), m.gbps);
+        for i in 0..LATENCY_QUANTILES.len() {
+            let _ = write!(s, " {} |", latency_cell(m, i));
+        }
+        let _ = write!(
+            s,
+            " {} | {} | {} | {} | {} .. {} |",
+            thousands(m.queue_drops),
+            nanos(m.cpu_ns_per_packet),
+            mib(m.peak_rss),
+            si(m.connections_per_s),
+            si(row.pps_range.0),
+            si(row.pps_range.1),
+        );
+        if paced {
+            let _ = write!(
+                s,
+                " {} | {} | {} |",
+                m.target_pps.map_or("–".into(), si),
+                m.on_time
+                    .map_or("–".into(), |t| format!("{:.1}%", t * 100.0)),
+                m.pace_p99_ns.map_or("–".into(), nanos),
+            );
+        }
+        s.push('\n');
+    }
+    let errors: u64 = rows
+        .iter()
+        .map(|r| r.median.decode_errors)
+        .max()
+        .unwrap_or(0);
+    let records = rows.first().map_or(0, |r| r.median.records);
+    let _ = writeln!(
+        s,
+        "\n{} connection records per run; {} packets per run could not be decoded{}.",
+        thousands(records),
+        thousands(errors),
+        if errors > 0 && setup.checksums {
+            " (bad checksums count here: try --ignore-checksums for captures from \
+             offloading hosts)"
+        } else {
+            ""
+        }
+    );
+    if rows.iter().any(|r| r.median.evicted > 0) {
+        let _ = writeln!(
+            s,
+            "The connection table was full: connections were evicted early."
+        );
+    }
+    s
+}
+
+fn run_json(r: &RunResult) -> Value {
+    let latency = r.latency_ns.map(|l| {
+        let mut m = serde_json::Map::new();
+        for ((name, _), v) in LATENCY_QUANTILES.iter().zip(l) {
+            m.insert(format!("{name}_ns"), json!(v));
+        }
+        Value::Object(m)
+    });
+    json!({
+        "packets": r.packets,
+        "bytes": r.bytes,
+        "wall_s": r.wall_s,
+        "packets_per_s": r.pps,
+        "gbit_per_s": r.gbps,
+        "records": r.records,
+        "connections_per_s": r.connections_per_s,
+        "queue_drops": r.queue_drops,
+        "decode_errors": r.decode_errors,
+        "evicted": r.evicted,
+        "latency": latency,
+        "cpu_s": r.cpu_s,
+        "pacer_spin_s": r.spin_s,
+        "cpu_ns_per_packet": r.cpu_ns_per_packet,
+        "peak_rss_bytes": r.peak_rss,
+        "target_packets_per_s": r.target_pps,
+        "on_time_share": r.on_time,
+        "pacing_late_p99_ns": r.pace_p99_ns,
+    })
+}
+
+/// Every figure of every run, and the medians.
+pub fn json(setup: &Setup, rows: &[Row]) -> Value {
+    let pace = match setup.pace {
+        Pace::Top => json!({"kind": "top"}),
+        Pace::Pps(v) => json!({"kind": "pps", "value": v}),
+        Pace::Mbps(v) => json!({"kind": "mbps", "value": v}),
+        Pace::Speed(v) => json!({"kind": "speed", "value": v}),
+    };
+    json!({
+        "command": "replay",
+        "input": {
+            "description": setup.input.description,
+            "packets": setup.input.recording.packets(),
+            "bytes": setup.input.recording.wire_bytes(),
+            "average_frame_bytes": setup.avg_frame(),
+        },
+        "loops": setup.loops,
+        "packets_per_run": setup.packets_per_run(),
+        "pace": pace,
+        "dispatch": if setup.queued { "queued" } else { "lanes" },
+        "mode": if setup.live { "live" } else { "replay" },
+        "checksums_verified": setup.checksums,
+        "runs_per_row": setup.runs,
+        "rows": rows.iter().map(|row| json!({
+            "workers": row.workers,
+            "median": run_json(&row.median),
+            "packets_per_s_min": row.pps_range.0,
+            "packets_per_s_max": row.pps_range.1,
+            "runs": row.runs.iter().map(run_json).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vagt_sensor::capture::memory::Recording;
+    use vagt_sensor::decode::LinkType;
+
+    fn setup_rows() -> (Input, Vec<Row>) {
+        let frame = [0u8; 100];
+        let input = Input {
+            recording: Recording::from_packets((0..4).map(|i| (LinkType::ETHERNET, i, &frame[..]))),
+            description: "four frames".into(),
+            mean_gap_ns: 1.0,
+        };
+        let run = RunResult {
+            packets: 4,
+            bytes: 400,
+            pps: 2_500_000.0,
+            gbps: 2.0,
+            records: 7,
+            latency_ns: Some([1_500.0, 2_000.0, 9_000.0, 12_000.0, 3_000_000.0]),
+            cpu_ns_per_packet: 410.0,
+            peak_rss: 64 << 20,
+            connections_per_s: 95_300.0,
+            target_pps: Some(1e6),
+            on_time: Some(0.995),
+            pace_p99_ns: Some(4_200.0),
+            ..Default::default()
+        };
+        let rows = vec![Row {
+            workers: 2,
+            runs: vec![run.clone()],
+            median: run,
+            pps_range: (1_520_000.0, 2_470_000.0),
+        }];
+        (input, rows)
+    }
+
+    #[test]
+    fn markdown_table_has_every_figure() {
+        let (input, rows) = setup_rows();
+        let setup = Setup {
+            input: &input,
+            pace: Pace::Pps(1e6),
+            live: true,
+            queued: true,
+            runs: 1,
+            loops: 2,
+            checksums: true,
+        };
+        let md = markdown(&setup, &rows);
+        let table: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(table.len(), 3, "{md}");
+        let cols = |l: &str| l.matches('|').count();
+        assert!(table.iter().all(|l| cols(l) == cols(table[0])), "{md}");
+        for want in [
+            "| 2 | 2.50 M | 2.00 |",
+            "1.5 µs",
+            "12.0 µs",
+            "3.00 ms",
+            "410 ns",
+            "64.0 MiB",
+            "95.3 k",
+            "1.52 M .. 2.47 M",
+            "99.5%",
+            "4.2 µs",
+            "8 packets per run",
+            "live (a full worker queue drops",
+        ] {
+            assert!(md.contains(want), "missing {want:?} in\n{md}");
+        }
+    }
+
+    #[test]
+    fn json_holds_medians_and_runs() {
+        let (input, rows) = setup_rows();
+        let setup = Setup {
+            input: &input,
+            pace: Pace::Top,
+            live: false,
+            queued: false,
+            runs: 1,
+            loops: 1,
+            checksums: false,
+        };
+        let v = json(&setup, &rows);
+        assert_eq!(v["rows"][0]["workers"], 2);
+        assert_eq!(v["rows"][0]["median"]["packets_per_s"], 2_500_000.0);
+        assert_eq!(v["rows"][0]["median"]["latency"]["p99.9_ns"], 12_000.0);
+        assert_eq!(v["rows"][0]["runs"].as_array().map(Vec::len), Some(1));
+        assert_eq!(v["input"]["packets"], 4);
+        assert_eq!(v["pace"]["kind"], "top");
+        assert_eq!(v["checksums_verified"], false);
+        assert_eq!(v["dispatch"], "lanes");
+        let md = markdown(&setup, &rows);
+        assert!(!md.contains("on time"), "no pacing columns at top speed");
+    }
+}

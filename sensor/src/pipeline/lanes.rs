@@ -1,0 +1,289 @@
+//! Dispatch without a reader: every worker reads its own lane of the
+//! input and no packet crosses a thread.
+//!
+//! A lane is either a share of a live interface that the kernel hands out
+//! by flow hash (AF_PACKET fanout rings), or one of several cursors over
+//! packets already in memory (a mapped capture file, a recording). Memory
+//! lanes each see every packet; a worker keeps those whose flow hash picks
+//! it and skips the rest, which costs one link-layer walk per packet and
+//! spares the hand-over that would otherwise dominate on small machines.
+//! Every worker still follows packet time over the whole sequence, so
+//! timers and capture boundaries fall at the same packets as in the queued
+//! mode and records do not depend on the mode or the number of workers.
+
+use super::clock::PacketClock;
+use super::report::{self, Intake, Progress};
+use super::worker::{Core, WorkerReport};
+use super::writer::ToWriter;
+use super::{shard, Outputs, PipelineOptions, Summary};
+use crate::capture::{CaptureError, KernelStats, Next, Source};
+use crate::decode::LinkWalker;
+use crate::flow::Tracker;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Packets between hand-overs of finished connections and counter updates.
+const PUBLISH_EVERY: u64 = 4096;
+/// Wall-clock time between timer runs while a live wire is quiet.
+const QUIET_TICK_NS: i64 = 200_000_000;
+/// How often the coordinating thread looks at the workers.
+const WATCH_INTERVAL: Duration = Duration::from_millis(50);
+
+/// How a worker's lanes relate to the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LaneKind {
+    /// Each lane yields every packet; the worker keeps its hash share.
+    Copies,
+    /// The kernel already split the traffic; keep everything.
+    Split,
+}
+
+/// The input of one worker: its lane of each source, in order.
+pub struct WorkerLanes {
+    pub lanes: Vec<Box<dyn Source>>,
+    pub kind: LaneKind,
+}
+
+/// What a lane worker hands back besides its tracker's report.
+struct LaneReport {
+    core: WorkerReport,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    errors: Vec<CaptureError>,
+    kernel: Option<KernelStats>,
+}
+
+pub(super) fn run(
+    inputs: Vec<WorkerLanes>,
+    opts: &PipelineOptions,
+    make_tracker: &dyn Fn(usize) -> Tracker,
+    outputs: &Outputs,
+    stop: &Arc<AtomicBool>,
+    summary: &mut Summary,
+) -> Vec<WorkerReport> {
+    let workers = inputs.len();
+    let total = inputs
+        .first()
+        .map(|w| w.lanes.iter().filter_map(|s| s.size_hint()).sum())
+        .unwrap_or(0);
+    let progress = Progress::new(opts.progress, total);
+    // A worker that dies takes its share of the traffic with it; the
+    // others stop too rather than produce a partial picture.
+    let failed = Arc::new(AtomicBool::new(false));
+    let mut handles = Vec::with_capacity(workers);
+    let mut shared = Vec::with_capacity(workers);
+    for (id, input) in inputs.into_iter().enumerate() {
+        let core = outputs.core(make_tracker(id), opts.latency);
+        shared.push(core.shared.clone());
+        let w = LaneWorker {
+            core,
+            share: (input.kind == LaneKind::Copies && workers > 1).then_some((id, workers)),
+            report_errors: input.kind == LaneKind::Split || id == 0,
+            lanes: input.lanes,
+            stop: stop.clone(),
+            failed: failed.clone(),
+        };
+        match std::thread::Builder::new()
+            .name(format!("vagt-worker-{id}"))
+            .spawn(move || w.run())
+        {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                eprintln!("vagt-sensor: cannot start worker thread: {e}");
+                failed.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    let mut last_stats = Instant::now();
+    let intake = |shared: &[Arc<super::worker::WorkerShared>]| {
+        let mut i = Intake {
+            packets: 0,
+            bytes: 0,
+            queue_drops: 0,
+            kernel: None,
+        };
+        for s in shared {
+            i.packets += s.packets.load(Ordering::Relaxed);
+            i.bytes += s.bytes.load(Ordering::Relaxed);
+            if let Some(k) = s.kernel() {
+                i.kernel = Some(add_kernel(i.kernel, k));
+            }
+        }
+        i
+    };
+    while !handles.iter().all(|h| h.is_finished()) {
+        std::thread::sleep(WATCH_INTERVAL);
+        let now = intake(&shared);
+        progress.update(now.packets, now.bytes);
+        if let Some(every) = opts.stats_interval {
+            if last_stats.elapsed() >= every {
+                last_stats = Instant::now();
+                let stats = report::live_stats(&shared, &now, report::wall_clock_ns());
+                let _ = outputs.send(ToWriter::Stats(Box::new(stats)));
+            }
+        }
+    }
+    let end = intake(&shared);
+    progress.finish(end.packets, end.bytes);
+
+    let mut reports = Vec::with_capacity(workers);
+    for h in handles {
+        match h.join() {
+            Ok(r) => {
+                summary.first_ts = min_opt(summary.first_ts, r.first_ts);
+                summary.last_ts = summary.last_ts.max(r.last_ts);
+                summary.source_errors.extend(r.errors);
+                if let Some(k) = r.kernel {
+                    summary.kernel = Some(add_kernel(summary.kernel, k));
+                }
+                reports.push(r.core);
+            }
+            Err(_) => {
+                summary.output_error =
+                    Some("a worker thread failed; this is a bug, please report it".into())
+            }
+        }
+    }
+    summary.packets = reports.iter().map(|r| r.packets).sum();
+    summary.bytes = reports.iter().map(|r| r.bytes).sum();
+    reports
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn add_kernel(a: Option<KernelStats>, b: KernelStats) -> KernelStats {
+    let a = a.unwrap_or_default();
+    KernelStats {
+        received: a.received + b.received,
+        dropped: a.dropped + b.dropped,
+        if_dropped: a.if_dropped + b.if_dropped,
+    }
+}
+
+struct LaneWorker {
+    core: Core,
+    /// `(index, count)`: keep only packets whose flow hash picks `index`.
+    share: Option<(usize, usize)>,
+    /// Whether this worker reports source problems (copies of one input
+    /// would report the same problem once per worker).
+    report_errors: bool,
+    lanes: Vec<Box<dyn Source>>,
+    stop: Arc<AtomicBool>,
+    failed: Arc<AtomicBool>,
+}
+
+impl LaneWorker {
+    fn run(mut self) -> LaneReport {
+        let _guard = FailGuard(self.failed.clone());
+        let mut clock = PacketClock::default();
+        let mut walker = LinkWalker::default();
+        let mut errors = Vec::new();
+        let mut kernel = None;
+        let mut since_publish = 0u64;
+        let mut last_quiet_tick = i64::MIN;
+        let lanes = std::mem::take(&mut self.lanes);
+        'lanes: for mut lane in lanes {
+            loop {
+                if since_publish >= PUBLISH_EVERY {
+                    since_publish = 0;
+                    if self.stop.load(Ordering::Relaxed) || self.failed.load(Ordering::Relaxed) {
+                        kernel = lane.kernel_stats().or(kernel);
+                        break 'lanes;
+                    }
+                    self.core.ship(false);
+                    self.core.publish();
+                    if let Some(k) = lane.kernel_stats() {
+                        self.core.shared.publish_kernel(k);
+                        kernel = Some(k);
+                    }
+                }
+                let next = match lane.next() {
+                    Ok(n) => n,
+                    Err(e) => {
+                        if self.report_errors {
+                            errors.push(e);
+                        }
+                        break;
+                    }
+                };
+                let p = match next {
+                    Next::Packet(p) => p,
+                    Next::Timeout => {
+                        // A quiet wire: the clock still runs, and the stop
+                        // flag is looked at.
+                        since_publish = PUBLISH_EVERY;
+                        let wall = report::wall_clock_ns();
+                        if wall >= last_quiet_tick + QUIET_TICK_NS {
+                            last_quiet_tick = wall;
+                            self.core.tracker.tick(wall.max(clock.now));
+                        }
+                        continue;
+                    }
+                    Next::End => break,
+                };
+                since_publish += 1;
+                if clock.arrive(p.ts) {
+                    self.core.tracker.flush();
+                }
+                let mine = match self.share {
+                    None => true,
+                    Some((index, count)) => {
+                        (shard::flow_hash(&mut walker, p.link, p.data) % count as u64) as usize
+                            == index
+                    }
+                };
+                if mine {
+                    match self.core.latency.as_mut() {
+                        None => self.core.tracker.packet(p.link, p.ts, p.data, p.wire_len),
+                        Some(h) => {
+                            let arrived = match p.arrival_ns {
+                                0 => super::clock_ns(),
+                                t => t,
+                            };
+                            self.core.tracker.packet(p.link, p.ts, p.data, p.wire_len);
+                            let _ = h.record(super::clock_ns().saturating_sub(arrived).max(1));
+                        }
+                    }
+                }
+                if let Some(now) = clock.tick_due() {
+                    self.core.tracker.tick(now);
+                }
+            }
+            if let Some(k) = lane.kernel_stats() {
+                kernel = Some(k);
+            }
+        }
+        if let Some(k) = kernel {
+            self.core.shared.publish_kernel(k);
+        }
+        let first_ts = clock.first;
+        let last_ts = clock.last();
+        let core = self.core.finish();
+        LaneReport {
+            core,
+            first_ts,
+            last_ts,
+            errors,
+            kernel,
+        }
+    }
+}
+
+/// Raises the shared failure flag if a worker unwinds, so the others stop.
+struct FailGuard(Arc<AtomicBool>);
+
+impl Drop for FailGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+}
