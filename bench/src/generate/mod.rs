@@ -310,7 +310,7 @@ pub(crate) mod tests {
             .iter()
             .map(|c| {
                 let state = record::conn_state(c).to_string();
-                (state, c.orig().pkts + c.resp().pkts)
+                (state, c.orig().pkts.get() + c.resp().pkts.get())
             })
             .collect()
     }

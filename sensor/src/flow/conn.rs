@@ -9,7 +9,7 @@
 //! stage by value.
 
 use super::history::History;
-use super::key::FlowKey;
+use super::key::{FlowKey, StoredKey};
 use crate::decode::Addr;
 
 /// Zeek's TCP endpoint states, in Zeek's order.
@@ -55,34 +55,48 @@ pub struct TcpEndpoint {
     pub state: TcpState,
     pub prev_state: TcpState,
     pub did_close: bool,
-    /// FINs sent (saturating); only "any" matters for sizes.
-    pub fin_count: u8,
+    /// `FIN_SEEN` and `HAS_CONTIGUOUS`.
+    pub bits: u8,
     pub seq_wraps: u16,
     pub ack_wraps: u16,
     pub start_seq: u32,
     pub last_seq: u32,
     pub ack_seq: u32,
-    /// Relative sequence numbers of the last SYN/FIN/RST, for history.
-    pub hist_last_syn: u32,
-    pub hist_last_fin: u32,
-    pub hist_last_rst: u32,
-    /// Absolute sequence number one past the FIN, when a FIN was seen.
-    pub fin_seq: u32,
-    /// Counters behind the log-scaled history letters C, T, W and G.
-    pub checksum_errors: u16,
+    /// Low 16 bits of the relative sequence numbers of the last SYN, FIN
+    /// and RST: a repeated flag is only a new history letter when its
+    /// number changed, and a change that leaves the low bits equal is a
+    /// 1-in-65536 coincidence not worth 6 more bytes per endpoint.
+    pub hist_last_syn: u16,
+    pub hist_last_fin: u16,
+    pub hist_last_rst: u16,
+    /// Counters behind the log-scaled history letters T, W and G.
     pub retransmits: u16,
     pub zero_windows: u16,
     pub gaps: u16,
     /// Stream bytes seen contiguously up to this absolute sequence number;
     /// used to notice data that was acknowledged but never captured.
     pub contiguous: u32,
-    pub has_contiguous: bool,
     /// One block of data seen ahead of a hole (start, length).
     pub block_start: u32,
     pub block_len: u32,
 }
 
 impl TcpEndpoint {
+    /// The endpoint sent a FIN.
+    pub const FIN_SEEN: u8 = 0x1;
+    /// `contiguous` is meaningful.
+    pub const HAS_CONTIGUOUS: u8 = 0x2;
+
+    #[inline]
+    pub fn fin_seen(&self) -> bool {
+        self.bits & Self::FIN_SEEN != 0
+    }
+
+    #[inline]
+    pub fn has_contiguous(&self) -> bool {
+        self.bits & Self::HAS_CONTIGUOUS != 0
+    }
+
     #[inline]
     pub fn set_state(&mut self, s: TcpState) {
         if s != self.state {
@@ -160,7 +174,7 @@ pub fn tcp_size(ep: &TcpEndpoint, peer: &TcpEndpoint) -> u64 {
     }
     // The SYN's sequence number is not data.
     size = size.saturating_sub(1);
-    if ep.fin_count > 0 && size != 0 {
+    if ep.fin_seen() && size != 0 {
         size -= 1; // the FIN's
     }
     size
@@ -198,23 +212,150 @@ impl EndReason {
     }
 }
 
+/// A counter of 48 bits stored in 6 bytes: 281 trillion packets or 256
+/// TiB is more than any one connection direction carries, and the two
+/// bytes saved per counter keep a connection within its memory budget.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Count48([u16; 3]);
+
+impl Count48 {
+    const MAX: u64 = (1 << 48) - 1;
+
+    #[inline]
+    pub fn get(self) -> u64 {
+        let [a, b, c] = self.0;
+        u64::from(a) | u64::from(b) << 16 | u64::from(c) << 32
+    }
+
+    #[inline]
+    pub fn set(&mut self, v: u64) {
+        let v = v.min(Self::MAX);
+        self.0 = [v as u16, (v >> 16) as u16, (v >> 32) as u16];
+    }
+
+    /// Adds `n`, saturating.
+    #[inline]
+    pub fn add(&mut self, n: u64) {
+        self.set(self.get().saturating_add(n));
+    }
+}
+
+/// What an endpoint keeps beyond its counters: TCP's sequence state, or
+/// for every other transport the payload bytes it sent.
+#[derive(Clone, Copy, Debug)]
+pub enum Transport4 {
+    Tcp(TcpEndpoint),
+    Plain { size: Count48 },
+}
+
 /// One direction of a connection.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Endpoint {
-    pub pkts: u64,
+    pub pkts: Count48,
     /// Sum of IP total lengths.
-    pub ip_bytes: u64,
-    /// Sum of captured frame lengths, link layer included.
-    pub link_bytes: u64,
-    /// UDP, ICMP, other: payload bytes sent.
-    pub size: u64,
+    pub ip_bytes: Count48,
+    /// Sum of captured frame lengths beyond the IP bytes (the link layer).
+    pub link_extra: Count48,
+    pub mac: [u8; 6],
+    pub has_mac: bool,
     /// UDP, ICMP, other: whether this side sent a valid packet.
     pub active: bool,
-    pub has_mac: bool,
-    pub mac: [u8; 6],
-    /// UDP: checksum errors, for the scaled 'C' history letter.
+    /// Checksum errors, for the scaled 'C' history letter.
     pub checksum_errors: u16,
-    pub tcp: TcpEndpoint,
+    pub l4: Transport4,
+}
+
+/// TCP state of an endpoint that is not TCP: never written, only read by
+/// code that asks every connection about TCP state.
+static NO_TCP: TcpEndpoint = TcpEndpoint {
+    state: TcpState::Inactive,
+    prev_state: TcpState::Inactive,
+    did_close: false,
+    bits: 0,
+    seq_wraps: 0,
+    ack_wraps: 0,
+    start_seq: 0,
+    last_seq: 0,
+    ack_seq: 0,
+    hist_last_syn: 0,
+    hist_last_fin: 0,
+    hist_last_rst: 0,
+    retransmits: 0,
+    zero_windows: 0,
+    gaps: 0,
+    contiguous: 0,
+    block_start: 0,
+    block_len: 0,
+};
+
+impl Endpoint {
+    pub fn new(kind: ConnKind) -> Endpoint {
+        Endpoint {
+            pkts: Count48::default(),
+            ip_bytes: Count48::default(),
+            link_extra: Count48::default(),
+            mac: [0; 6],
+            has_mac: false,
+            active: false,
+            checksum_errors: 0,
+            l4: match kind {
+                ConnKind::Tcp => Transport4::Tcp(TcpEndpoint::default()),
+                _ => Transport4::Plain {
+                    size: Count48::default(),
+                },
+            },
+        }
+    }
+
+    /// TCP state (all inactive for other transports).
+    #[inline]
+    pub fn tcp(&self) -> &TcpEndpoint {
+        match &self.l4 {
+            Transport4::Tcp(t) => t,
+            Transport4::Plain { .. } => &NO_TCP,
+        }
+    }
+
+    /// TCP state for updating; only TCP connections are updated as TCP,
+    /// and any other endpoint would become one rather than fail.
+    #[inline]
+    pub fn tcp_mut(&mut self) -> &mut TcpEndpoint {
+        if !matches!(self.l4, Transport4::Tcp(_)) {
+            self.l4 = Transport4::Tcp(TcpEndpoint::default());
+        }
+        match &mut self.l4 {
+            Transport4::Tcp(t) => t,
+            Transport4::Plain { .. } => unreachable!("just made TCP"),
+        }
+    }
+
+    /// Payload bytes sent, for transports other than TCP.
+    pub fn plain_size(&self) -> u64 {
+        match self.l4 {
+            Transport4::Plain { size } => size.get(),
+            Transport4::Tcp(_) => 0,
+        }
+    }
+
+    pub fn add_plain_size(&mut self, n: u64) {
+        if let Transport4::Plain { size } = &mut self.l4 {
+            size.add(n);
+        }
+    }
+
+    /// Sum of captured frame lengths, link layer included.
+    pub fn link_bytes(&self) -> u64 {
+        self.ip_bytes.get() + self.link_extra.get()
+    }
+
+    /// Counts a packet of `ip_len` IP bytes in a frame of `link_len`.
+    #[inline]
+    pub fn count(&mut self, ip_len: u32, link_len: u32) {
+        self.pkts.add(1);
+        self.ip_bytes.add(u64::from(ip_len));
+        self.link_extra
+            .add(u64::from(link_len.saturating_sub(ip_len)));
+    }
 }
 
 /// TCP connection flags (Zeek's `TCPSessionAdapter` bits).
@@ -223,77 +364,102 @@ pub mod tcp_flags {
     pub const FIRST_ORIG_SEEN: u8 = 0x02;
     pub const FIRST_RESP_SEEN: u8 = 0x04;
     pub const SEEN_FIRST_ACK: u8 = 0x08;
+    /// Both sides have closed (or one reset): the close timer runs.
+    pub const CLOSE_COMPLETE: u8 = 0x20;
 }
 
-/// A tracked connection.
+/// A tracked connection, as its worker's table holds it. Every byte here
+/// is paid once per tracked connection, so fields are as narrow as their
+/// meaning allows: the budget is 256 bytes per connection, index included.
 #[derive(Clone, Copy, Debug)]
 pub struct Conn {
-    pub key: FlowKey,
+    /// Ports, protocol, layer and VLANs, and IPv4 addresses; IPv6
+    /// addresses live in the table's side slab.
+    pub key: StoredKey,
     pub kind: ConnKind,
     /// Which endpoint slot (0 = key side a, 1 = side b) originated.
     pub orig_slot: u8,
-    /// ICMP: the message was one-way (affects Community ID).
-    pub one_way: bool,
     pub tcp_flags: u8,
     /// Number of tunnel layers around this connection.
     pub tunnel_depth: u8,
-    pub eps: [Endpoint; 2],
-    pub history: History,
-    pub start_ts: i64,
-    pub last_ts: i64,
-    /// When the handshake attempt began, or when the close completed.
-    pub anchor_ts: i64,
-    pub close_complete: bool,
-    pub missed_bytes: u64,
-    /// uid of the tunnel that carried this connection (0 = none).
-    pub parent_uid: u64,
-    /// VLAN tags the connection was seen on.
-    pub vlan: [u16; 2],
-    /// Application protocols recognised (bit set of `detect::Service`).
-    pub services: u32,
+    /// Why the record was written (set when it is).
+    pub end: EndReason,
     /// Per-direction state of application protocol detection.
     pub detect: [u8; 2],
     /// Interim records written so far (active timeout).
     pub interims: u16,
-    /// Set on copies written as interim records of open connections.
-    pub interim: bool,
-    /// Why the record was written (set when it is).
-    pub end: EndReason,
+    /// Application protocols recognised (bit set of `detect::Service`).
+    pub services: u32,
+    pub eps: [Endpoint; 2],
+    pub history: History,
+    pub start_ts: i64,
+    pub last_ts: i64,
+    /// When the handshake attempt began, or when the close completed, in
+    /// milliseconds after `start_ts` (see [`Conn::anchor_ts`]).
+    anchor_ms: i32,
+    /// Stream bytes acknowledged but never captured (saturating).
+    pub missed_bytes: u32,
     // Bookkeeping of the connection table.
-    pub(crate) deadline: i64,
+    /// Side-slab entry (IPv6 addresses, tunnel parent), or `u32::MAX`.
+    pub(crate) ext: u32,
+    /// The deadline the connection was listed with: a lower bound of its
+    /// real deadline, which packets only push later.
+    pub(crate) listed: i64,
     pub(crate) prev: u32,
     pub(crate) next: u32,
     pub(crate) class: u8,
 }
 
 impl Conn {
-    pub fn new(key: FlowKey, kind: ConnKind, ts: i64) -> Conn {
+    pub fn new(key: StoredKey, kind: ConnKind, ts: i64) -> Conn {
         Conn {
             key,
             kind,
             orig_slot: 0,
-            one_way: false,
             tcp_flags: 0,
             tunnel_depth: 0,
-            eps: [Endpoint::default(); 2],
+            end: EndReason::Open,
+            detect: [0, 0],
+            interims: 0,
+            services: 0,
+            eps: [Endpoint::new(kind); 2],
             history: History::default(),
             start_ts: ts,
             last_ts: ts,
-            anchor_ts: ts,
-            close_complete: false,
+            anchor_ms: 0,
             missed_bytes: 0,
-            parent_uid: 0,
-            vlan: [0, 0],
-            services: 0,
-            detect: [0, 0],
-            interims: 0,
-            interim: false,
-            end: EndReason::Open,
-            deadline: i64::MAX,
+            ext: u32::MAX,
+            listed: i64::MIN,
             prev: u32::MAX,
             next: u32::MAX,
             class: 0,
         }
+    }
+
+    /// Whether both sides have closed (or one reset), so the close timer
+    /// runs.
+    #[inline]
+    pub fn close_complete(&self) -> bool {
+        self.tcp_flags & tcp_flags::CLOSE_COMPLETE != 0
+    }
+
+    /// ICMP: the message was one-way (affects Community ID).
+    #[inline]
+    pub fn one_way(&self) -> bool {
+        self.key.one_way
+    }
+
+    /// When the handshake attempt began or the close completed, to the
+    /// millisecond (timers need no finer grain).
+    #[inline]
+    pub fn anchor_ts(&self) -> i64 {
+        self.start_ts
+            .saturating_add(i64::from(self.anchor_ms) * 1_000_000)
+    }
+
+    pub fn set_anchor_ts(&mut self, ts: i64) {
+        let ms = ts.saturating_sub(self.start_ts).div_euclid(1_000_000);
+        self.anchor_ms = ms.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
     }
 
     #[inline]
@@ -316,21 +482,12 @@ impl Conn {
         slot == usize::from(self.orig_slot)
     }
 
-    /// Originator address and port.
-    pub fn orig_addr(&self) -> (Addr, u16) {
+    /// Originator and responder ports.
+    pub fn ports(&self) -> (u16, u16) {
         if self.orig_slot == 0 {
-            (self.key.a, self.key.a_port)
+            (self.key.a_port, self.key.b_port)
         } else {
-            (self.key.b, self.key.b_port)
-        }
-    }
-
-    /// Responder address and port.
-    pub fn resp_addr(&self) -> (Addr, u16) {
-        if self.orig_slot == 0 {
-            (self.key.b, self.key.b_port)
-        } else {
-            (self.key.a, self.key.a_port)
+            (self.key.b_port, self.key.a_port)
         }
     }
 
@@ -353,8 +510,47 @@ impl Conn {
     pub fn sizes(&self) -> (u64, u64) {
         let (o, r) = (self.orig(), self.resp());
         match self.kind {
-            ConnKind::Tcp => (tcp_size(&o.tcp, &r.tcp), tcp_size(&r.tcp, &o.tcp)),
-            _ => (o.size, r.size),
+            ConnKind::Tcp => (tcp_size(o.tcp(), r.tcp()), tcp_size(r.tcp(), o.tcp())),
+            _ => (o.plain_size(), r.plain_size()),
         }
+    }
+}
+
+/// A connection as it leaves the table, finished or as an interim copy:
+/// its state plus everything the table kept beside it.
+#[derive(Clone, Copy, Debug)]
+pub struct Snapshot {
+    pub key: FlowKey,
+    /// uid of the tunnel that carried this connection (0 = none).
+    pub parent_uid: u64,
+    /// A copy of a connection still open (active timeout), not its end.
+    pub interim: bool,
+    pub conn: Conn,
+}
+
+impl Snapshot {
+    /// Originator address and port.
+    pub fn orig_addr(&self) -> (Addr, u16) {
+        if self.conn.orig_slot == 0 {
+            (self.key.a, self.key.a_port)
+        } else {
+            (self.key.b, self.key.b_port)
+        }
+    }
+
+    /// Responder address and port.
+    pub fn resp_addr(&self) -> (Addr, u16) {
+        if self.conn.orig_slot == 0 {
+            (self.key.b, self.key.b_port)
+        } else {
+            (self.key.a, self.key.a_port)
+        }
+    }
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.conn
     }
 }

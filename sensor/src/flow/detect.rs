@@ -146,16 +146,23 @@ const ATTEMPTS: u8 = 3;
 /// Marks a direction whose detection is over.
 const DONE: u8 = 0xff;
 
-/// Looks at a payload packet from endpoint `slot`.
-pub fn inspect(cfg: &DetectConfig, conn: &mut Conn, slot: usize, payload: &[u8], kind: ConnKind) {
+/// Looks at a payload packet from endpoint `slot`; `resp_multicast` says
+/// whether the responder's address is a multicast group.
+pub fn inspect(
+    cfg: &DetectConfig,
+    conn: &mut Conn,
+    slot: usize,
+    payload: &[u8],
+    kind: ConnKind,
+    resp_multicast: bool,
+) {
     if !cfg.enabled || payload.is_empty() || conn.detect[slot] == DONE {
         return;
     }
     let first_message = conn.detect == [0, 0];
     conn.detect[slot] += 1;
     let is_orig = conn.is_orig(slot);
-    let (_, orig_port) = conn.orig_addr();
-    let (_, resp_port) = conn.resp_addr();
+    let (orig_port, resp_port) = conn.ports();
     let found = match kind {
         ConnKind::Tcp => tcp_signature(payload, is_orig, resp_port, orig_port),
         ConnKind::Udp => udp_signature(payload, resp_port, orig_port),
@@ -166,7 +173,7 @@ pub fn inspect(cfg: &DetectConfig, conn: &mut Conn, slot: usize, payload: &[u8],
         conn.detect[slot] = DONE;
         if cfg.disabled & s.bit() == 0
             && sent_by_server(s, payload, kind, is_orig, first_message)
-            && !conn.resp_addr().0.is_multicast()
+            && !resp_multicast
         {
             // Like Zeek's DNS and NTP analyzers: a server's message from the
             // "originator" means the connection's start was missed.

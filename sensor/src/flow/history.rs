@@ -5,19 +5,22 @@
 //! events (checksum errors, retransmissions, zero windows, gaps) are
 //! recorded at 1, 10, 100, ... occurrences, as Zeek does.
 
-/// Bits of the once-per-direction mask; the responder's are shifted by 16.
+/// Bits of the once-per-direction mask; the responder's are shifted by 8.
 pub mod bit {
-    pub const SYN: u32 = 0x1;
-    pub const FIN: u32 = 0x2;
-    pub const RST: u32 = 0x4;
-    pub const FIN_RST: u32 = 0x8;
-    pub const DATA: u32 = 0x10;
-    pub const ACK: u32 = 0x20;
-    pub const MULTI_FLAG: u32 = 0x40;
+    pub const SYN: u16 = 0x1;
+    pub const FIN: u16 = 0x2;
+    pub const RST: u16 = 0x4;
+    pub const FIN_RST: u16 = 0x8;
+    pub const DATA: u16 = 0x10;
+    pub const ACK: u16 = 0x20;
+    pub const MULTI_FLAG: u16 = 0x40;
 }
 
-/// Longest history kept; longer ones end in '+' (real ones rarely pass 15).
-const CAPACITY: usize = 22;
+/// Longest history kept; longer ones end in '+'. Once-per-direction
+/// letters give at most 14 and the counted ones grow by powers of ten, so
+/// real histories stay far shorter (the longest in Zeek's own test traces
+/// has 12); the bound keeps every connection within its memory budget.
+const CAPACITY: usize = 15;
 
 /// A short inline history string.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -25,7 +28,7 @@ pub struct History {
     buf: [u8; CAPACITY],
     len: u8,
     /// Once-per-direction letters already recorded.
-    seen: u32,
+    seen: u16,
 }
 
 impl History {
@@ -42,8 +45,8 @@ impl History {
     /// Records `letter` (given in upper case) for the direction unless it
     /// was recorded before. Returns true when it had been seen already,
     /// which is when Zeek considers recording a repeat.
-    pub fn check(&mut self, is_orig: bool, mask: u32, letter: u8) -> bool {
-        let mask = if is_orig { mask } else { mask << 16 };
+    pub fn check(&mut self, is_orig: bool, mask: u16, letter: u8) -> bool {
+        let mask = if is_orig { mask } else { mask << 8 };
         if self.seen & mask != 0 {
             return true;
         }

@@ -23,6 +23,59 @@ pub struct FlowKey {
     pub vlan: [u16; 2],
 }
 
+/// A key as a connection stores it. IPv4 addresses sit inline; for IPv6
+/// only the last four bytes of each address do, as a quick filter, and the
+/// table keeps the full addresses beside the connection. That halves the
+/// key for the common case.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct StoredKey {
+    pub a4: [u8; 4],
+    pub b4: [u8; 4],
+    pub a_port: u16,
+    pub b_port: u16,
+    pub proto: u8,
+    pub depth: u8,
+    pub vlan: [u16; 2],
+    pub v6: bool,
+    /// A one-way ICMP message (the key keeps its direction).
+    pub one_way: bool,
+}
+
+impl StoredKey {
+    #[inline]
+    pub fn of(k: &FlowKey, one_way: bool) -> StoredKey {
+        let tail = |a: &Addr| [a.0[12], a.0[13], a.0[14], a.0[15]];
+        StoredKey {
+            a4: tail(&k.a),
+            b4: tail(&k.b),
+            a_port: k.a_port,
+            b_port: k.b_port,
+            proto: k.proto,
+            depth: k.depth,
+            vlan: k.vlan,
+            v6: !(k.a.is_v4() && k.b.is_v4()),
+            one_way,
+        }
+    }
+
+    /// The full key; `v6` gives the addresses of an IPv6 key.
+    pub fn full(&self, v6: Option<(Addr, Addr)>) -> FlowKey {
+        let (a, b) = match v6 {
+            Some(pair) if self.v6 => pair,
+            _ => (Addr::from_v4(self.a4), Addr::from_v4(self.b4)),
+        };
+        FlowKey {
+            a,
+            b,
+            a_port: self.a_port,
+            b_port: self.b_port,
+            proto: self.proto,
+            depth: self.depth,
+            vlan: self.vlan,
+        }
+    }
+}
+
 /// The identity of a packet as its sender sees it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct PacketTuple {

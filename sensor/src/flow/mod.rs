@@ -18,7 +18,7 @@ pub mod table;
 pub mod tcp;
 pub mod tracker;
 
-pub use conn::{Conn, ConnKind, TcpState};
+pub use conn::{Conn, ConnKind, Snapshot, TcpState};
 pub use key::FlowKey;
 pub use ports::PortSet;
 pub use record::RecordContext;

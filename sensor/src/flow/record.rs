@@ -4,7 +4,7 @@
 //! This runs in the output stage, off the packet path, so it may format
 //! strings and hash freely.
 
-use super::conn::{Conn, ConnKind, TcpState};
+use super::conn::{Conn, ConnKind, Snapshot, TcpState};
 use super::detect;
 use crate::site::Site;
 use sha1::{Digest, Sha1};
@@ -23,8 +23,8 @@ pub struct RecordContext {
 pub fn conn_state(c: &Conn) -> &'static str {
     match c.kind {
         ConnKind::Tcp => {
-            let os = c.orig().tcp.state;
-            let rs = c.resp().tcp.state;
+            let os = c.orig().tcp().state;
+            let rs = c.resp().tcp().state;
             let o_inactive = matches!(os, TcpState::Inactive | TcpState::Partial);
             let r_inactive = matches!(rs, TcpState::Inactive | TcpState::Partial);
             if rs == TcpState::Reset {
@@ -135,11 +135,11 @@ pub fn uid_string(id: u64) -> String {
 }
 
 /// Community ID v1 with seed 0 (https://github.com/corelight/community-id-spec).
-pub fn community_id(c: &Conn) -> String {
+pub fn community_id(c: &Snapshot) -> String {
     let (mut sa, mut sp) = c.orig_addr();
     let (mut da, mut dp) = c.resp_addr();
     let has_ports = matches!(c.key.proto, 1 | 6 | 17 | 58 | 132);
-    if !c.one_way && (da.0, dp) < (sa.0, sp) {
+    if !c.one_way() && (da.0, dp) < (sa.0, sp) {
         std::mem::swap(&mut sa, &mut da);
         std::mem::swap(&mut sp, &mut dp);
     }
@@ -208,14 +208,15 @@ fn seconds(ns: i64) -> f64 {
 }
 
 /// Builds the wire event for a finished (or interim) connection.
-pub fn to_event(c: &Conn, ctx: &RecordContext) -> Event {
+pub fn to_event(c: &Snapshot, ctx: &RecordContext) -> Event {
     let (oa, op) = c.orig_addr();
     let (ra, rp) = c.resp_addr();
     let (osize, rsize) = c.sizes();
     let duration = c.last_ts - c.start_ts;
     let (o, r) = (c.orig(), c.resp());
     let local = ctx.site.knows_local();
-    let segment = ctx.site.segment_of(c.vlan[0], &oa, &ra).to_string();
+    let vlan = c.key.vlan;
+    let segment = ctx.site.segment_of(vlan[0], &oa, &ra).to_string();
     let record = ConnRecord {
         ts: seconds(c.start_ts),
         uid: uid_string(uid_of(ctx.uid_salt, &c.key, c.start_ts)),
@@ -231,25 +232,25 @@ pub fn to_event(c: &Conn, ctx: &RecordContext) -> Event {
         conn_state: conn_state(c).to_string(),
         local_orig: local.then(|| ctx.site.is_local(&oa)),
         local_resp: local.then(|| ctx.site.is_local(&ra)),
-        missed_bytes: c.missed_bytes,
+        missed_bytes: u64::from(c.missed_bytes),
         history: (!c.history.is_empty()).then(|| c.history.as_str().to_string()),
-        orig_pkts: o.pkts,
-        orig_ip_bytes: o.ip_bytes,
-        resp_pkts: r.pkts,
-        resp_ip_bytes: r.ip_bytes,
+        orig_pkts: o.pkts.get(),
+        orig_ip_bytes: o.ip_bytes.get(),
+        resp_pkts: r.pkts.get(),
+        resp_ip_bytes: r.ip_bytes.get(),
         tunnel_parents: if c.parent_uid != 0 {
             vec![uid_string(c.parent_uid)]
         } else {
             vec![]
         },
         ip_proto: c.key.proto,
-        vlan: (c.vlan[0] != 0).then_some(c.vlan[0]),
-        inner_vlan: (c.vlan[1] != 0).then_some(c.vlan[1]),
+        vlan: (vlan[0] != 0).then_some(vlan[0]),
+        inner_vlan: (vlan[1] != 0).then_some(vlan[1]),
         orig_l2_addr: o.has_mac.then(|| mac_string(&o.mac)),
         resp_l2_addr: r.has_mac.then(|| mac_string(&r.mac)),
         community_id: community_id(c),
-        orig_link_bytes: o.link_bytes,
-        resp_link_bytes: r.link_bytes,
+        orig_link_bytes: o.link_bytes(),
+        resp_link_bytes: r.link_bytes(),
         tunnel_depth: c.tunnel_depth,
         interim: c.interim,
         end_reason: Some(if c.interim { "interim" } else { c.end.name() }.to_string()),
@@ -268,9 +269,9 @@ pub fn to_event(c: &Conn, ctx: &RecordContext) -> Event {
 mod tests {
     use super::*;
     use crate::decode::Addr;
-    use crate::flow::key::{FlowKey, PacketTuple};
+    use crate::flow::key::{FlowKey, PacketTuple, StoredKey};
 
-    fn tcp_conn(src: &str, sp: u16, dst: &str, dp: u16) -> Conn {
+    fn tcp_conn(src: &str, sp: u16, dst: &str, dp: u16) -> Snapshot {
         let t = PacketTuple {
             src: Addr::from_ip(src.parse().unwrap()),
             dst: Addr::from_ip(dst.parse().unwrap()),
@@ -280,9 +281,14 @@ mod tests {
             one_way: false,
         };
         let (key, sender_a) = FlowKey::new(&t, 0, [0, 0]);
-        let mut c = Conn::new(key, ConnKind::Tcp, 0);
-        c.orig_slot = u8::from(!sender_a);
-        c
+        let mut conn = Conn::new(StoredKey::of(&key, false), ConnKind::Tcp, 0);
+        conn.orig_slot = u8::from(!sender_a);
+        Snapshot {
+            key,
+            parent_uid: 0,
+            interim: false,
+            conn,
+        }
     }
 
     #[test]

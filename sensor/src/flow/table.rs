@@ -1,18 +1,19 @@
 //! The connection table of one worker: lookup, creation, expiry, eviction.
 //!
-//! Connections live in a slab whose capacity is reserved up front, found
-//! through a hash index of slab positions, and threaded on intrusive lists,
-//! one per timer class. Within a class every connection's deadline is its
-//! anchor plus the same timeout, so each list is ordered by deadline and
-//! expiry only ever looks at list heads. Nothing here allocates once the
-//! table is built; when it is full, the connection idle the longest is
+//! Connections live in a slab whose address space is reserved up front,
+//! found through a hash index of slab positions, and threaded on intrusive
+//! lists, one per timer class. Within a class every connection's deadline
+//! is its anchor plus the same timeout, so each list is ordered by deadline
+//! and expiry only ever looks at list heads. What few connections need
+//! beyond the compact [`Conn`] (IPv6 addresses, a tunnel parent) sits in a
+//! side slab. When the table is full, the connection idle the longest is
 //! evicted (and written out) to make room.
 
-use super::conn::{Conn, ConnKind, EndReason, TcpState};
-use super::key::{icmp_counterpart, FlowKey, PacketTuple};
+use super::conn::{Conn, ConnKind, EndReason, Snapshot, TcpState};
+use super::key::{icmp_counterpart, FlowKey, PacketTuple, StoredKey};
 use super::ports::PortSet;
 use super::{detect, record, tcp};
-use crate::decode::{Checksum, IpLayer, Transport};
+use crate::decode::{Addr, Checksum, IpLayer, Transport};
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
@@ -160,12 +161,24 @@ pub struct LayerInput<'p, 'a> {
 /// Index slots reserved at start; the index doubles from there.
 const INITIAL_INDEX: usize = 4096;
 
+/// What a connection keeps beside the table when it needs it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Ext {
+    /// Full addresses of an IPv6 key.
+    a: Addr,
+    b: Addr,
+    parent_uid: u64,
+}
+
 /// A connection table.
 pub struct ConnTable {
     cfg: TableConfig,
     slab: Vec<Conn>,
     free: Vec<u32>,
+    ext: Vec<Ext>,
+    ext_free: Vec<u32>,
     index: HashTable<u32>,
+
     hasher: hashbrown::DefaultHashBuilder,
     lists: [List; CLASSES],
     live: usize,
@@ -182,7 +195,10 @@ impl ConnTable {
         ConnTable {
             slab: Vec::with_capacity(cap),
             free: Vec::new(),
+            ext: Vec::new(),
+            ext_free: Vec::new(),
             index: HashTable::with_capacity(cap.min(INITIAL_INDEX)),
+
             hasher: hashbrown::DefaultHashBuilder::default(),
             lists: [List {
                 head: NONE,
@@ -211,7 +227,7 @@ impl ConnTable {
     /// Finished connections (expired, reused, evicted) are appended to
     /// `out`. Returns the uid of the connection when `want_uid` is set, and
     /// 0 otherwise or when the layer does not form a connection.
-    pub fn process(&mut self, input: &LayerInput<'_, '_>, out: &mut Vec<Conn>) -> u64 {
+    pub fn process(&mut self, input: &LayerInput<'_, '_>, out: &mut Vec<Snapshot>) -> u64 {
         let layer = input.layer;
         let Some((tuple, kind)) = tuple_of(layer) else {
             return 0;
@@ -231,7 +247,7 @@ impl ConnTable {
         let hash = self.hasher.hash_one(key);
         let ts = input.ts;
 
-        let mut found = self.find(hash, &key);
+        let mut found = self.find(hash, &key, tuple.one_way);
         if let Some(idx) = found {
             let c = &self.slab[idx as usize];
             // A connection whose timer ran out ends by that timer, whether
@@ -256,45 +272,96 @@ impl ConnTable {
             Some(idx) => idx,
             None => self.create(key, hash, kind, &tuple, sender_slot, input, out),
         };
-        let uid = self.update(idx, sender_slot, input, out);
+        let uid = self.update(idx, &key, sender_slot, input, out);
         self.schedule(idx);
         uid
     }
 
     /// Writes out every connection whose deadline has passed at `now`.
-    pub fn expire(&mut self, now: i64, out: &mut Vec<Conn>) {
+    pub fn expire(&mut self, now: i64, out: &mut Vec<Snapshot>) {
         for class in 0..CLASSES {
             while let Some(idx) = self.due(class, now) {
                 self.stats.expired += 1;
-                let c = &self.slab[idx as usize];
-                let (hash, why) = (self.hasher.hash_one(c.key), expiry_reason(c));
+                let why = expiry_reason(&self.slab[idx as usize]);
+                let hash = self.hasher.hash_one(self.full_key(idx));
                 self.finish(idx, hash, why, out);
             }
         }
     }
 
     /// Writes out every connection (end of input or shutdown).
-    pub fn flush(&mut self, out: &mut Vec<Conn>) {
+    pub fn flush(&mut self, out: &mut Vec<Snapshot>) {
         for class in 0..CLASSES {
             while let Some(idx) = self.head(class) {
-                let hash = self.hasher.hash_one(self.slab[idx as usize].key);
+                let hash = self.hasher.hash_one(self.full_key(idx));
                 self.finish(idx, hash, EndReason::Shutdown, out);
             }
         }
     }
 
-    /// Bytes of memory per tracked connection slot (slab + index).
+    /// Bytes of memory per tracked IPv4 connection: its slot, and its
+    /// share of the index when the index is least full (hashbrown keeps a
+    /// u32 and a control byte per bucket, and doubles at 7/8 full, so a
+    /// bucket carries between 7/16 and 7/8 of a connection). IPv6
+    /// connections and tunnelled ones add a side entry.
     pub fn bytes_per_connection() -> usize {
-        // hashbrown keeps one control byte per bucket next to the u32, at a
-        // load factor of at most 7/8.
-        std::mem::size_of::<Conn>() + (std::mem::size_of::<u32>() + 1) * 8 / 7 + 4
+        std::mem::size_of::<Conn>() + (std::mem::size_of::<u32>() + 1) * 16 / 7
     }
 
-    fn find(&self, hash: u64, key: &FlowKey) -> Option<u32> {
-        let slab = &self.slab;
+    /// Extra bytes of an IPv6 or tunnelled connection.
+    pub fn bytes_per_side_entry() -> usize {
+        std::mem::size_of::<Ext>()
+    }
+
+    fn find(&self, hash: u64, key: &FlowKey, one_way: bool) -> Option<u32> {
+        let (slab, ext) = (&self.slab, &self.ext);
+        let probe = StoredKey::of(key, one_way);
         self.index
-            .find(hash, |&i| slab[i as usize].key == *key)
+            .find(hash, |&i| {
+                let c = &slab[i as usize];
+                c.key == probe
+                    && (!probe.v6
+                        || ext
+                            .get(c.ext as usize)
+                            .is_some_and(|e| e.a == key.a && e.b == key.b))
+            })
             .copied()
+    }
+
+    /// The full key of connection `idx`.
+    fn full_key(&self, idx: u32) -> FlowKey {
+        full_key_of(&self.slab, &self.ext, idx)
+    }
+
+    /// Gives connection `idx` a side entry if it has none yet.
+    fn ext_entry(&mut self, idx: u32) -> &mut Ext {
+        let e = self.slab[idx as usize].ext;
+        let e = if (e as usize) < self.ext.len() {
+            e
+        } else {
+            let e = match self.ext_free.pop() {
+                Some(e) => e,
+                None => {
+                    self.ext.push(Ext::default());
+                    (self.ext.len() - 1) as u32
+                }
+            };
+            self.ext[e as usize] = Ext::default();
+            self.slab[idx as usize].ext = e;
+            e
+        };
+        &mut self.ext[e as usize]
+    }
+
+    /// The connection and its side entry, as it leaves the table.
+    fn snapshot(&self, idx: u32) -> Snapshot {
+        let conn = self.slab[idx as usize];
+        Snapshot {
+            key: self.full_key(idx),
+            parent_uid: self.ext.get(conn.ext as usize).map_or(0, |e| e.parent_uid),
+            interim: false,
+            conn,
+        }
     }
 
     fn head(&self, class: usize) -> Option<u32> {
@@ -311,17 +378,15 @@ impl ConnTable {
         tuple: &PacketTuple,
         sender_slot: usize,
         input: &LayerInput<'_, '_>,
-        out: &mut Vec<Conn>,
+        out: &mut Vec<Snapshot>,
     ) -> u32 {
         if self.live >= self.cfg.max_connections.max(1) {
             self.evict_one(out);
         }
-        let mut conn = Conn::new(key, kind, input.ts);
+        let stored = StoredKey::of(&key, tuple.one_way);
+        let mut conn = Conn::new(stored, kind, input.ts);
         conn.orig_slot = sender_slot as u8;
-        conn.one_way = tuple.one_way;
         conn.tunnel_depth = input.depth;
-        conn.vlan = input.layer.vlan;
-        conn.parent_uid = input.parent_uid;
         if input.depth == 0 {
             if let Some(m) = input.src_mac {
                 conn.eps[sender_slot].mac = m;
@@ -345,10 +410,14 @@ impl ConnTable {
                 (self.slab.len() - 1) as u32
             }
         };
-        let slab = &self.slab;
-        let hasher = &self.hasher;
+        if stored.v6 {
+            let e = self.ext_entry(idx);
+            e.a = key.a;
+            e.b = key.b;
+        }
+        let (slab, ext, hasher) = (&self.slab, &self.ext, &self.hasher);
         self.index
-            .insert_unique(hash, idx, |&i| hasher.hash_one(slab[i as usize].key));
+            .insert_unique(hash, idx, |&i| hasher.hash_one(full_key_of(slab, ext, i)));
         self.live += 1;
         self.stats.created += 1;
         // Listed for real once its first packet is processed (`schedule`).
@@ -384,22 +453,24 @@ impl ConnTable {
     fn update(
         &mut self,
         idx: u32,
+        key: &FlowKey,
         slot: usize,
         input: &LayerInput<'_, '_>,
-        out: &mut Vec<Conn>,
+        out: &mut Vec<Snapshot>,
     ) -> u64 {
+        if input.parent_uid != 0 {
+            self.ext_entry(idx).parent_uid = input.parent_uid;
+        }
         let cfg = &self.cfg;
         let conn = &mut self.slab[idx as usize];
         let layer = input.layer;
         let ts = input.ts;
-        if input.parent_uid != 0 {
-            conn.parent_uid = input.parent_uid;
-        }
         let counted = match &layer.transport {
             Transport::Tcp(seg) => {
                 let o = tcp::process(conn, slot, seg, ts);
-                if o == tcp::Outcome::Counted {
-                    detect::inspect(&cfg.detect, conn, slot, seg.payload, ConnKind::Tcp);
+                if o == tcp::Outcome::Counted && !seg.payload.is_empty() {
+                    let group = resp_multicast(conn, slot, layer);
+                    detect::inspect(&cfg.detect, conn, slot, seg.payload, ConnKind::Tcp, group);
                 }
                 o == tcp::Outcome::Counted
             }
@@ -411,12 +482,13 @@ impl ConnTable {
                         conn.history.add(is_orig, b'C');
                     }
                 } else {
-                    ep.size += u64::from(d.length.saturating_sub(8));
+                    ep.add_plain_size(u64::from(d.length.saturating_sub(8)));
                     ep.active = true;
                     conn.last_ts = ts;
                     let mask = super::history::bit::DATA;
                     conn.history.check(is_orig, mask, b'D');
-                    detect::inspect(&cfg.detect, conn, slot, d.payload, ConnKind::Udp);
+                    let group = resp_multicast(conn, slot, layer);
+                    detect::inspect(&cfg.detect, conn, slot, d.payload, ConnKind::Udp, group);
                 }
                 // Zeek counts UDP packets before it checks the checksum.
                 true
@@ -426,7 +498,7 @@ impl ConnTable {
                     false
                 } else {
                     let ep = &mut conn.eps[slot];
-                    ep.size += u64::from(m.payload_len);
+                    ep.add_plain_size(u64::from(m.payload_len));
                     ep.active = true;
                     conn.last_ts = ts;
                     // Zeek only counts ICMP messages it captured whole.
@@ -441,25 +513,21 @@ impl ConnTable {
             Transport::None | Transport::LaterFragment | Transport::Tunnel => false,
         };
         if counted {
-            let ep = &mut conn.eps[slot];
-            ep.pkts += 1;
-            ep.ip_bytes += u64::from(layer.total_len);
-            ep.link_bytes += u64::from(input.link_len);
+            conn.eps[slot].count(layer.total_len, input.link_len);
         }
+        let start_ts = conn.start_ts;
         let active = cfg.timeouts.active(conn.kind);
         if active > 0 {
-            let due = conn
-                .start_ts
-                .saturating_add(active.saturating_mul(i64::from(conn.interims) + 1));
+            let due = start_ts.saturating_add(active.saturating_mul(i64::from(conn.interims) + 1));
             if ts >= due {
                 conn.interims = conn.interims.saturating_add(1);
-                let mut snapshot = *conn;
+                let mut snapshot = self.snapshot(idx);
                 snapshot.interim = true;
                 out.push(snapshot);
             }
         }
         if input.want_uid {
-            record::uid_of(cfg.uid_salt, &conn.key, conn.start_ts)
+            record::uid_of(self.cfg.uid_salt, key, start_ts)
         } else {
             0
         }
@@ -470,17 +538,17 @@ impl ConnTable {
         let t = &self.cfg.timeouts;
         match c.kind {
             ConnKind::Tcp => {
-                let o = c.orig().tcp.state;
-                let r = c.resp().tcp.state;
-                if c.close_complete {
+                let o = c.orig().tcp().state;
+                let r = c.resp().tcp().state;
+                if c.close_complete() {
                     (
                         Class::Closing,
-                        c.anchor_ts.saturating_add(t.tcp_close_delay),
+                        c.anchor_ts().saturating_add(t.tcp_close_delay),
                     )
                 } else if matches!(o, TcpState::SynSent | TcpState::SynAckSent)
                     && r == TcpState::Inactive
                 {
-                    (Class::Attempt, c.anchor_ts.saturating_add(t.tcp_attempt))
+                    (Class::Attempt, c.anchor_ts().saturating_add(t.tcp_attempt))
                 } else if o == TcpState::Inactive && r == TcpState::Inactive {
                     // Zeek checks such connections every 6 s and removes one
                     // at the first check more than 5 s after its last packet.
@@ -524,7 +592,7 @@ impl ConnTable {
             return;
         }
         self.unlink(idx, old_class);
-        self.slab[idx as usize].deadline = deadline;
+        self.slab[idx as usize].listed = deadline;
         self.link(idx, class);
     }
 
@@ -534,7 +602,7 @@ impl ConnTable {
     fn due(&mut self, class: usize, now: i64) -> Option<u32> {
         while let Some(idx) = self.head(class) {
             // The listed deadline is a lower bound for everyone behind.
-            if self.slab[idx as usize].deadline > now {
+            if self.slab[idx as usize].listed > now {
                 return None;
             }
             let (_, actual) = self.timer(&self.slab[idx as usize]);
@@ -542,13 +610,13 @@ impl ConnTable {
                 return Some(idx);
             }
             self.unlink(idx, class);
-            self.slab[idx as usize].deadline = actual;
+            self.slab[idx as usize].listed = actual;
             self.link(idx, class);
         }
         None
     }
 
-    fn evict_one(&mut self, out: &mut Vec<Conn>) {
+    fn evict_one(&mut self, out: &mut Vec<Snapshot>) {
         let mut victim: Option<u32> = None;
         for class in 0..CLASSES {
             // Heads active since they were listed go to the back first, so
@@ -557,11 +625,11 @@ impl ConnTable {
             for _ in 0..8 {
                 let Some(h) = self.head(class) else { break };
                 let (_, actual) = self.timer(&self.slab[h as usize]);
-                if actual == self.slab[h as usize].deadline {
+                if actual == self.slab[h as usize].listed {
                     break;
                 }
                 self.unlink(h, class);
-                self.slab[h as usize].deadline = actual;
+                self.slab[h as usize].listed = actual;
                 self.link(h, class);
             }
             if let Some(h) = self.head(class) {
@@ -576,19 +644,23 @@ impl ConnTable {
         }
         if let Some(v) = victim {
             self.stats.evicted += 1;
-            let hash = self.hasher.hash_one(self.slab[v as usize].key);
+            let hash = self.hasher.hash_one(self.full_key(v));
             self.finish(v, hash, EndReason::Evicted, out);
         }
     }
 
-    fn finish(&mut self, idx: u32, hash: u64, why: EndReason, out: &mut Vec<Conn>) {
+    fn finish(&mut self, idx: u32, hash: u64, why: EndReason, out: &mut Vec<Snapshot>) {
         let class = usize::from(self.slab[idx as usize].class);
         self.unlink(idx, class);
         if let Ok(entry) = self.index.find_entry(hash, |&i| i == idx) {
             entry.remove();
         }
         self.slab[idx as usize].end = why;
-        out.push(self.slab[idx as usize]);
+        out.push(self.snapshot(idx));
+        let e = std::mem::replace(&mut self.slab[idx as usize].ext, NONE);
+        if (e as usize) < self.ext.len() {
+            self.ext_free.push(e);
+        }
         self.free.push(idx);
         self.live -= 1;
     }
@@ -631,6 +703,23 @@ impl ConnTable {
         c.prev = NONE;
         c.next = NONE;
     }
+}
+
+/// Whether the responder of `conn`, as seen in a packet from `slot`, is a
+/// multicast group.
+fn resp_multicast(conn: &Conn, slot: usize, layer: &IpLayer<'_>) -> bool {
+    let resp = if conn.is_orig(slot) {
+        layer.dst
+    } else {
+        layer.src
+    };
+    resp.is_multicast()
+}
+
+fn full_key_of(slab: &[Conn], ext: &[Ext], idx: u32) -> FlowKey {
+    let c = &slab[idx as usize];
+    let v6 = ext.get(c.ext as usize).map(|e| (e.a, e.b));
+    c.key.full(v6)
 }
 
 /// Why an expired connection ended: closed TCP connections linger in the

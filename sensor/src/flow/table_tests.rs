@@ -54,7 +54,7 @@ fn tcp_layer(from_client: bool, flags: u8, seq: u32, ack: u32) -> IpLayer<'stati
     }
 }
 
-fn feed(t: &mut ConnTable, layer: &IpLayer<'_>, ts: i64, out: &mut Vec<Conn>) {
+fn feed(t: &mut ConnTable, layer: &IpLayer<'_>, ts: i64, out: &mut Vec<Snapshot>) {
     let input = LayerInput {
         layer,
         depth: 0,
@@ -90,7 +90,9 @@ fn a_full_table_evicts_the_longest_idle_and_never_grows() {
     assert_eq!(out[0].key.a_port.min(out[0].key.b_port), 1000);
     t.flush(&mut out);
     assert_eq!(out.len(), 1000, "every connection is written exactly once");
-    assert!(out.iter().all(|c| c.eps[0].pkts + c.eps[1].pkts == 1));
+    assert!(out
+        .iter()
+        .all(|c| c.eps[0].pkts.get() + c.eps[1].pkts.get() == 1));
 }
 
 #[test]
@@ -103,7 +105,7 @@ fn udp_inactivity_splits_connections() {
     feed(&mut t, &udp_layer(1, b"c"), 120 * S, &mut out);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].end, EndReason::Timeout);
-    assert_eq!(out[0].orig().pkts, 2);
+    assert_eq!(out[0].orig().pkts.get(), 2);
     // Sweeps expire without a packet, too.
     t.expire(200 * S, &mut out);
     assert_eq!(out.len(), 2);
@@ -119,13 +121,13 @@ fn long_connections_write_interim_records() {
     for i in 0..=10 {
         feed(&mut t, &udp_layer(7, b"ping"), i * 10 * S, &mut out);
     }
-    let interim: Vec<&Conn> = out.iter().filter(|c| c.interim).collect();
+    let interim: Vec<&Snapshot> = out.iter().filter(|c| c.interim).collect();
     assert_eq!(interim.len(), 3, "at 30, 60 and 90 s");
-    assert_eq!(interim[0].orig().pkts, 4);
+    assert_eq!(interim[0].orig().pkts.get(), 4);
     t.flush(&mut out);
     let last = out.last().expect("final record");
     assert!(!last.interim);
-    assert_eq!(last.orig().pkts, 11);
+    assert_eq!(last.orig().pkts.get(), 11);
 }
 
 #[test]
@@ -177,4 +179,18 @@ fn a_new_syn_with_another_sequence_number_starts_a_new_connection() {
     assert_eq!(out[0].end, EndReason::Reused);
     assert_eq!(record::conn_state(&out[0]), "REJ");
     assert_eq!(t.stats.reused, 1);
+}
+
+#[test]
+fn a_connection_fits_its_memory_budget() {
+    // The budget is 256 bytes per tracked connection, its share of the
+    // index included; see ConnTable::bytes_per_connection.
+    let per = ConnTable::bytes_per_connection();
+    assert!(per <= 256, "{per} bytes per connection");
+    eprintln!(
+        "Conn {} bytes, {} per connection with the index, IPv6 side entry {}",
+        std::mem::size_of::<Conn>(),
+        per,
+        ConnTable::bytes_per_side_entry()
+    );
 }

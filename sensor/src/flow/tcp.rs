@@ -8,7 +8,7 @@
 //! contiguity tracker stands in for Zeek's reassembler to notice bytes that
 //! were acknowledged but never captured (history 'G', `missed_bytes`).
 
-use super::conn::{Conn, TcpEndpoint, TcpState};
+use super::conn::{tcp_flags, Conn, TcpEndpoint, TcpState};
 use super::history::{bit, scaled};
 use crate::decode::{Checksum, TcpFlags, TcpSegment};
 
@@ -40,7 +40,7 @@ pub fn process(conn: &mut Conn, me: usize, seg: &TcpSegment, ts: i64) -> Outcome
     let flags = seg.flags;
 
     if seg.checksum == Checksum::Bad {
-        if scaled(&mut conn.eps[me].tcp.checksum_errors) {
+        if scaled(&mut conn.eps[me].checksum_errors) {
             conn.history.add(is_orig, b'C');
         }
         return Outcome::Ignored;
@@ -52,34 +52,33 @@ pub fn process(conn: &mut Conn, me: usize, seg: &TcpSegment, ts: i64) -> Outcome
     let seg_len = segment_len(len, flags);
     let seq_one_past = base_seq.wrapping_add(seg_len);
 
-    init_endpoint(&mut conn.eps[me].tcp, flags, base_seq, seq_one_past);
-    let ep = conn.eps[me].tcp;
+    init_endpoint(conn.eps[me].tcp_mut(), flags, base_seq, seq_one_past);
+    let ep = *conn.eps[me].tcp();
     let (rel_seq, seq_underflow) = relative_seq(&ep, base_seq, ep.last_seq, ep.seq_wraps);
 
     update_history(conn, me, flags, rel_seq as u32, len);
 
     if seg.window == 0
         && !flags.rst()
-        && conn.eps[peer].tcp.state != TcpState::Closed
-        && conn.eps[me].tcp.state != TcpState::Reset
-        && scaled(&mut conn.eps[me].tcp.zero_windows)
+        && conn.eps[peer].tcp().state != TcpState::Closed
+        && conn.eps[me].tcp().state != TcpState::Reset
+        && scaled(&mut conn.eps[me].tcp_mut().zero_windows)
     {
         let o = conn.is_orig(me);
         conn.history.add(o, b'W');
     }
 
-    if !(conn.eps[0].tcp.did_close && conn.eps[1].tcp.did_close) {
+    if !(conn.eps[0].tcp().did_close && conn.eps[1].tcp().did_close) {
         conn.last_ts = ts;
     }
 
     if flags.fin() {
-        let ep = &mut conn.eps[me].tcp;
-        ep.fin_count = ep.fin_count.saturating_add(1);
-        ep.fin_seq = seq_one_past;
+        let ep = conn.eps[me].tcp_mut();
+        ep.bits |= TcpEndpoint::FIN_SEEN;
     }
 
     if flags.ack() {
-        let p = &mut conn.eps[peer].tcp;
+        let p = conn.eps[peer].tcp_mut();
         if p.state == TcpState::Inactive {
             init_peer(p, ack_seq);
         } else {
@@ -105,14 +104,14 @@ pub fn process(conn: &mut Conn, me: usize, seg: &TcpSegment, ts: i64) -> Outcome
         } else {
             base_seq
         };
-        data_sent(&mut conn.eps[me].tcp, start, len);
+        data_sent(conn.eps[me].tcp_mut(), start, len);
     }
 
     if do_close {
         connection_closed(conn, me);
     }
 
-    if !conn.eps[me].tcp.state.in_handshake() || !conn.eps[peer].tcp.state.in_handshake() {
+    if !conn.eps[me].tcp().state.in_handshake() || !conn.eps[peer].tcp().state.in_handshake() {
         conn.tcp_flags |= LEFT_HANDSHAKE;
     }
     Outcome::Counted
@@ -126,8 +125,8 @@ pub fn is_reuse(conn: &Conn, seg: &TcpSegment) -> bool {
     if !flags.syn() {
         return false;
     }
-    let orig = &conn.orig().tcp;
-    let resp = &conn.resp().tcp;
+    let orig = conn.orig().tcp();
+    let resp = conn.resp().tcp();
     let mut conn_orig = orig;
     if flags.ack() {
         if orig.state != TcpState::Inactive {
@@ -213,7 +212,7 @@ fn reinit(ep: &mut TcpEndpoint, first_seq: u32, last_seq: u32) {
 
 fn reset_contiguity(ep: &mut TcpEndpoint) {
     ep.contiguous = ep.start_seq.wrapping_add(1);
-    ep.has_contiguous = true;
+    ep.bits |= TcpEndpoint::HAS_CONTIGUOUS;
 }
 
 /// Sequence number relative to the endpoint's start; also reports
@@ -237,7 +236,7 @@ fn relative_seq(ep: &TcpEndpoint, cur: u32, last: u32, mut wraps: u16) -> (u64, 
 fn update_history(conn: &mut Conn, me: usize, flags: TcpFlags, rel_seq: u32, len: u32) {
     let is_orig = conn.is_orig(me);
     let h = &mut conn.history;
-    let ep = &mut conn.eps[me].tcp;
+    let ep = conn.eps[me].tcp_mut();
     let bits = u8::from(flags.syn()) + u8::from(flags.fin()) + u8::from(flags.rst());
     if bits > 1 {
         if flags.fin() && flags.rst() {
@@ -248,24 +247,24 @@ fn update_history(conn: &mut Conn, me: usize, flags: TcpFlags, rel_seq: u32, len
     } else if bits == 1 {
         if flags.syn() {
             let code = if flags.ack() { b'H' } else { b'S' };
-            if h.check(is_orig, bit::SYN, code) && rel_seq != ep.hist_last_syn {
+            if h.check(is_orig, bit::SYN, code) && rel_seq as u16 != ep.hist_last_syn {
                 h.add(is_orig, code);
             }
-            ep.hist_last_syn = rel_seq;
+            ep.hist_last_syn = rel_seq as u16;
         }
         if flags.fin() {
             // A FIN's number comes after its data.
             let fin = rel_seq.wrapping_add(len);
-            if h.check(is_orig, bit::FIN, b'F') && fin != ep.hist_last_fin {
+            if h.check(is_orig, bit::FIN, b'F') && fin as u16 != ep.hist_last_fin {
                 h.add(is_orig, b'F');
             }
-            ep.hist_last_fin = fin;
+            ep.hist_last_fin = fin as u16;
         }
         if flags.rst() {
-            if h.check(is_orig, bit::RST, b'R') && rel_seq != ep.hist_last_rst {
+            if h.check(is_orig, bit::RST, b'R') && rel_seq as u16 != ep.hist_last_rst {
                 h.add(is_orig, b'R');
             }
-            ep.hist_last_rst = rel_seq;
+            ep.hist_last_rst = rel_seq as u16;
         }
     } else if len > 0 {
         h.check(is_orig, bit::DATA, b'D');
@@ -296,7 +295,7 @@ fn update_ack_seq(ep: &mut TcpEndpoint, ack_seq: u32) {
 
 fn update_last_seq(conn: &mut Conn, me: usize, last_seq: u32, flags: TcpFlags, len: u32) -> i32 {
     let is_orig = conn.is_orig(me);
-    let ep = &mut conn.eps[me].tcp;
+    let ep = conn.eps[me].tcp_mut();
     let delta = seq_delta(last_seq, ep.last_seq);
     if (flags.syn() || flags.rst())
         && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta)
@@ -329,7 +328,7 @@ fn update_state_machine(
     let peer = 1 - me;
     let mut do_close = false;
     let mut gen_event = false;
-    match conn.eps[me].tcp.state {
+    match conn.eps[me].tcp().state {
         TcpState::Inactive => inactive_state(
             conn,
             me,
@@ -342,7 +341,7 @@ fn update_state_machine(
             &mut gen_event,
         ),
         TcpState::SynSent | TcpState::SynAckSent => {
-            let ep = &mut conn.eps[me].tcp;
+            let ep = conn.eps[me].tcp_mut();
             if flags.fin() {
                 ep.set_state(TcpState::Closed);
                 do_close = true;
@@ -354,9 +353,9 @@ fn update_state_machine(
             }
         }
         TcpState::Established | TcpState::Partial => {
-            let peer_state = conn.eps[peer].tcp.state;
-            let peer_prev = conn.eps[peer].tcp.prev_state;
-            let ep = &mut conn.eps[me].tcp;
+            let peer_state = conn.eps[peer].tcp().state;
+            let peer_prev = conn.eps[peer].tcp().prev_state;
+            let ep = conn.eps[me].tcp_mut();
             if flags.syn()
                 && ep.state == TcpState::Partial
                 && peer_state == TcpState::Inactive
@@ -368,20 +367,20 @@ fn update_state_machine(
                 ep.set_state(TcpState::Closed);
                 if peer_state == TcpState::Reset && peer_prev == TcpState::Closed {
                     // FIN then RST from the peer was a normal close.
-                    conn.eps[peer].tcp.set_state(TcpState::Closed);
+                    conn.eps[peer].tcp_mut().set_state(TcpState::Closed);
                 }
                 do_close = true;
                 gen_event = true;
             }
             if flags.rst() {
-                conn.eps[me].tcp.set_state(TcpState::Reset);
+                conn.eps[me].tcp_mut().set_state(TcpState::Reset);
                 do_close = true;
             }
         }
         TcpState::Closed => {
             let _ = delta_last;
-            if flags.rst() && conn.eps[peer].tcp.state != TcpState::Closed {
-                let ep = &mut conn.eps[me].tcp;
+            if flags.rst() && conn.eps[peer].tcp().state != TcpState::Closed {
+                let ep = conn.eps[me].tcp_mut();
                 ep.set_state(TcpState::Reset);
                 if !ep.did_close {
                     do_close = true;
@@ -413,32 +412,32 @@ fn inactive_state(
             } else {
                 TcpState::SynSent
             };
-            conn.eps[me].tcp.set_state(state);
+            conn.eps[me].tcp_mut().set_state(state);
             // The attempt timer starts with the originator's SYN.
-            conn.anchor_ts = ts;
+            conn.set_anchor_ts(ts);
         } else {
             if !flags.ack()
-                && conn.eps[peer].tcp.state == TcpState::SynAckSent
-                && base_seq == conn.eps[me].tcp.start_seq
+                && conn.eps[peer].tcp().state == TcpState::SynAckSent
+                && base_seq == conn.eps[me].tcp().start_seq
             {
                 // SYN and SYN-ACK were seen in reverse order: swap roles.
                 conn.flip_roles();
-                conn.eps[peer].tcp.set_state(TcpState::Established);
+                conn.eps[peer].tcp_mut().set_state(TcpState::Established);
             }
-            if conn.eps[peer].tcp.state == TcpState::SynSent {
-                conn.eps[peer].tcp.set_state(TcpState::Established);
+            if conn.eps[peer].tcp().state == TcpState::SynSent {
+                conn.eps[peer].tcp_mut().set_state(TcpState::Established);
             }
-            conn.eps[me].tcp.set_state(TcpState::Established);
+            conn.eps[me].tcp_mut().set_state(TcpState::Established);
         }
     }
     if flags.fin() {
-        conn.eps[me].tcp.set_state(TcpState::Closed);
+        conn.eps[me].tcp_mut().set_state(TcpState::Closed);
         *do_close = true;
         *gen_event = true;
     }
     if flags.rst() {
-        conn.eps[me].tcp.set_state(TcpState::Reset);
-        let peer_state = conn.eps[peer].tcp.state;
+        conn.eps[me].tcp_mut().set_state(TcpState::Reset);
+        let peer_state = conn.eps[peer].tcp().state;
         let is_reject = if is_orig {
             // SYN-ACK seen but no SYN: a reverse scan, treated as reject.
             peer_state == TcpState::Established
@@ -448,38 +447,38 @@ fn inactive_state(
         *do_close = true;
         *gen_event = !is_reject;
     }
-    if conn.eps[me].tcp.state == TcpState::Inactive {
-        let orig_state = conn.orig().tcp.state;
+    if conn.eps[me].tcp().state == TcpState::Inactive {
+        let orig_state = conn.orig().tcp().state;
         if !is_orig && len == 0 && orig_state == TcpState::SynSent {
             // Some stacks ACK a SYN before answering it; not partial.
-        } else if flags.ack() && conn.eps[peer].tcp.state == TcpState::Established {
+        } else if flags.ack() && conn.eps[peer].tcp().state == TcpState::Established {
             // Missed the initial SYN but saw SYN-ACK and now an ACK.
-            conn.eps[me].tcp.set_state(TcpState::Established);
+            conn.eps[me].tcp_mut().set_state(TcpState::Established);
         } else {
-            conn.eps[me].tcp.set_state(TcpState::Partial);
+            conn.eps[me].tcp_mut().set_state(TcpState::Partial);
         }
     }
 }
 
 fn connection_closed(conn: &mut Conn, me: usize) {
     let peer = 1 - me;
-    if conn.eps[me].tcp.did_close {
+    if conn.eps[me].tcp().did_close {
         return;
     }
-    conn.eps[me].tcp.did_close = true;
-    let ep = conn.eps[me].tcp;
-    let p = conn.eps[peer].tcp;
+    conn.eps[me].tcp_mut().did_close = true;
+    let ep = *conn.eps[me].tcp();
+    let p = *conn.eps[peer].tcp();
     let complete = ep.state == TcpState::Reset || p.did_close || p.state == TcpState::Inactive;
-    if complete && !conn.close_complete {
-        conn.close_complete = true;
+    if complete && !conn.close_complete() {
+        conn.tcp_flags |= tcp_flags::CLOSE_COMPLETE;
         // Zeek deletes the connection a close delay after its last time.
-        conn.anchor_ts = conn.last_ts;
+        conn.set_anchor_ts(conn.last_ts);
     }
 }
 
 /// Stream data from `start` (absolute sequence number) of `len` bytes.
 fn data_sent(ep: &mut TcpEndpoint, start: u32, len: u32) {
-    if !ep.has_contiguous {
+    if !ep.has_contiguous() {
         return;
     }
     let end = start.wrapping_add(len);
@@ -510,11 +509,11 @@ fn data_sent(ep: &mut TcpEndpoint, start: u32, len: u32) {
 /// The peer acknowledged `ack` for the stream of endpoint `slot`: bytes
 /// acknowledged but never seen are a content gap.
 fn ack_received(conn: &mut Conn, slot: usize, ack: u32) {
-    let both_established = conn.eps[0].tcp.state == TcpState::Established
-        && conn.eps[1].tcp.state == TcpState::Established;
+    let both_established = conn.eps[0].tcp().state == TcpState::Established
+        && conn.eps[1].tcp().state == TcpState::Established;
     let is_orig = conn.is_orig(slot);
-    let ep = &mut conn.eps[slot].tcp;
-    if !ep.has_contiguous || !both_established {
+    let ep = conn.eps[slot].tcp_mut();
+    if !ep.has_contiguous() || !both_established {
         return;
     }
     let gap = seq_delta(ack, ep.contiguous);
@@ -534,8 +533,8 @@ fn ack_received(conn: &mut Conn, slot: usize, ack: u32) {
     }
     ep.contiguous = ack;
     if missing > 0 {
-        conn.missed_bytes += u64::from(missing);
-        if scaled(&mut conn.eps[slot].tcp.gaps) {
+        conn.missed_bytes = conn.missed_bytes.saturating_add(missing);
+        if scaled(&mut conn.eps[slot].tcp_mut().gaps) {
             conn.history.add(is_orig, b'G');
         }
     }

@@ -8,7 +8,7 @@
 //! connections collect in a buffer that the pipeline drains after each
 //! batch.
 
-use super::conn::Conn;
+use super::conn::Snapshot;
 use super::defrag::Defragmenter;
 use super::key::FlowKey;
 use super::record::uid_of;
@@ -35,7 +35,7 @@ pub struct Tracker {
     pub counters: DecodeCounters,
     pub packets: u64,
     pub bytes: u64,
-    finished: Vec<Conn>,
+    finished: Vec<Snapshot>,
     /// Time of the latest packet, in nanoseconds.
     now: i64,
     uid_salt: u64,
@@ -168,7 +168,7 @@ impl Tracker {
     }
 
     /// Finished connections since the last drain.
-    pub fn finished(&mut self) -> &mut Vec<Conn> {
+    pub fn finished(&mut self) -> &mut Vec<Snapshot> {
         &mut self.finished
     }
 
@@ -186,7 +186,7 @@ impl Tracker {
 #[allow(clippy::too_many_arguments)]
 fn track_layer(
     table: &mut ConnTable,
-    finished: &mut Vec<Conn>,
+    finished: &mut Vec<Snapshot>,
     salt: u64,
     layer: &IpLayer<'_>,
     depth: usize,

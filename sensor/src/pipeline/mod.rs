@@ -28,7 +28,7 @@ mod writer;
 
 use crate::capture::{CaptureError, KernelStats, Source};
 use crate::decode::DecodeCounters;
-use crate::flow::{Conn, RecordContext, TableStats, Tracker};
+use crate::flow::{RecordContext, Snapshot, TableStats, Tracker};
 use crate::output::Sink;
 pub use lanes::{LaneKind, WorkerLanes};
 use std::sync::atomic::AtomicBool;
@@ -107,14 +107,14 @@ pub fn clock_ns() -> u64 {
 /// The writer thread and the ways to it, shared by all workers.
 pub(crate) struct Outputs {
     to_writer: crossbeam_channel::Sender<ToWriter>,
-    pool: crossbeam_channel::Receiver<Vec<Conn>>,
+    pool: crossbeam_channel::Receiver<Vec<Snapshot>>,
     writer: std::thread::JoinHandle<Result<u64, String>>,
 }
 
 impl Outputs {
     fn start(sink: Box<dyn Sink>, ctx: RecordContext, workers: usize, queue: usize) -> Outputs {
         let (to_writer, writer_rx) = crossbeam_channel::bounded::<ToWriter>(queue * workers * 2);
-        let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<Conn>>(queue * workers * 2);
+        let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<Snapshot>>(queue * workers * 2);
         // Vectors that carry finished connections to the writer and back.
         for _ in 0..4 * workers {
             let _ = pool_tx.try_send(Vec::with_capacity(1024));

@@ -10,7 +10,7 @@ use super::batch::Batch;
 use super::writer::ToWriter;
 use crate::capture::KernelStats;
 use crate::decode::{DecodeCounters, DecodeError, Decoded};
-use crate::flow::{Conn, TableStats, Tracker};
+use crate::flow::{Snapshot, TableStats, Tracker};
 use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -88,7 +88,7 @@ pub struct WorkerReport {
 pub(super) struct Core {
     pub tracker: Tracker,
     pub out: crossbeam_channel::Sender<ToWriter>,
-    pub pool: crossbeam_channel::Receiver<Vec<Conn>>,
+    pub pool: crossbeam_channel::Receiver<Vec<Snapshot>>,
     pub shared: Arc<WorkerShared>,
     /// Per-packet latency, when measured.
     pub latency: Option<hdrhistogram::Histogram<u64>>,

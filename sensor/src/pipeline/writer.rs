@@ -2,13 +2,13 @@
 //! events and hands them to the sink, off the packet path. Vectors of
 //! connections go back to the workers' pool once written.
 
-use crate::flow::{Conn, RecordContext};
+use crate::flow::{RecordContext, Snapshot};
 use crate::output::Sink;
 use vagt_schema::{Event, EventBody, Origin, SensorStats};
 
 /// Messages to the writer thread.
 pub(super) enum ToWriter {
-    Conns(Vec<Conn>),
+    Conns(Vec<Snapshot>),
     Stats(Box<SensorStats>),
 }
 
@@ -18,7 +18,7 @@ pub(super) fn spawn(
     mut sink: Box<dyn Sink>,
     ctx: RecordContext,
     rx: crossbeam_channel::Receiver<ToWriter>,
-    pool: crossbeam_channel::Sender<Vec<Conn>>,
+    pool: crossbeam_channel::Sender<Vec<Snapshot>>,
 ) -> std::thread::JoinHandle<Result<u64, String>> {
     std::thread::Builder::new()
         .name("vagt-writer".into())
