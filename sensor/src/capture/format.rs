@@ -53,8 +53,10 @@ struct Interface {
 
 impl Interface {
     fn ns(&self, ts: u64) -> i64 {
-        let v = (u128::from(ts) * u128::from(self.mul) / u128::from(self.div)) as i64;
+        let v = u128::from(ts) * u128::from(self.mul) / u128::from(self.div);
+        let v = i64::try_from(v).unwrap_or(i64::MAX);
         v.saturating_add(self.offset_s.saturating_mul(1_000_000_000))
+            .clamp(0, super::MAX_TS_NS)
     }
 }
 
@@ -480,6 +482,24 @@ mod tests {
         assert!(Reader::open(&v)
             .unwrap_err()
             .contains("unsupported capture file version"));
+    }
+
+    #[test]
+    fn pcapng_timestamps_stay_within_what_pcap_can_hold() {
+        // A hostile interface: a timestamp offset of -1 s or i64::MAX s,
+        // resolution of 2^-0 (whole seconds), and a timestamp of u64::MAX.
+        let iface = |offset_s: i64| Interface {
+            link: LinkType::ETHERNET,
+            snaplen: MAX_PACKET,
+            mul: 1_000_000_000,
+            div: 1,
+            offset_s,
+        };
+        assert_eq!(iface(-1).ns(0), 0);
+        assert_eq!(iface(i64::MAX).ns(5), super::super::MAX_TS_NS);
+        assert_eq!(iface(0).ns(u64::MAX), super::super::MAX_TS_NS);
+        assert_eq!(iface(i64::MIN).ns(u64::MAX), 0);
+        assert_eq!(iface(0).ns(7), 7_000_000_000);
     }
 
     #[test]

@@ -116,6 +116,14 @@ impl<S: Source + ?Sized> Source for Box<S> {
     }
 }
 
+/// The latest packet time a source hands out, in nanoseconds since the
+/// epoch: the end of classic pcap's 32-bit seconds (early 2106). Packet
+/// times are clamped to `0..=MAX_TS_NS`, whatever a (hostile) pcapng file
+/// claims with its 64-bit timestamps and offsets, so that connection
+/// tracking can add timeouts to them and subtract them from each other
+/// without overflow.
+pub const MAX_TS_NS: i64 = (u32::MAX as i64 + 1) * 1_000_000_000 - 1;
+
 /// Converts a libpcap timeval (seconds, and micro- or nanoseconds) to ns.
 pub(crate) fn timeval_ns(sec: i64, frac: i64, nanos: bool) -> i64 {
     let frac_ns = if nanos {
@@ -123,5 +131,7 @@ pub(crate) fn timeval_ns(sec: i64, frac: i64, nanos: bool) -> i64 {
     } else {
         frac.saturating_mul(1000)
     };
-    sec.saturating_mul(1_000_000_000).saturating_add(frac_ns)
+    sec.saturating_mul(1_000_000_000)
+        .saturating_add(frac_ns)
+        .clamp(0, MAX_TS_NS)
 }

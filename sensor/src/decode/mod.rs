@@ -68,14 +68,22 @@ impl Default for DecodeOptions {
 }
 
 /// Decodes packets; holds only settings, so one per worker is cheap.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Decoder {
     opts: DecodeOptions,
+    tunnel_ports: tunnel::TunnelPorts,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(DecodeOptions::default())
+    }
 }
 
 /// State threaded through the layer decoders for one packet.
 pub(crate) struct Ctx<'d, 'a> {
     pub opts: &'d DecodeOptions,
+    pub tunnel_ports: &'d tunnel::TunnelPorts,
     pub out: &'d mut DecodedPacket<'a>,
     pub counters: &'d mut DecodeCounters,
     /// Bytes of the frame that were on the wire but not captured (snaplen).
@@ -95,7 +103,8 @@ pub(crate) struct Ctx<'d, 'a> {
 
 impl Decoder {
     pub fn new(opts: DecodeOptions) -> Decoder {
-        Decoder { opts }
+        let tunnel_ports = tunnel::TunnelPorts::new(&opts);
+        Decoder { opts, tunnel_ports }
     }
 
     pub fn options(&self) -> &DecodeOptions {
@@ -119,6 +128,7 @@ impl Decoder {
         let missing = wire_len.saturating_sub(frame.len() as u32);
         let mut ctx = Ctx {
             opts: &self.opts,
+            tunnel_ports: &self.tunnel_ports,
             out,
             counters,
             missing,
@@ -150,6 +160,7 @@ impl Decoder {
         out.clear();
         let mut ctx = Ctx {
             opts: &self.opts,
+            tunnel_ports: &self.tunnel_ports,
             out,
             counters,
             missing: 0,
@@ -173,6 +184,7 @@ impl Decoder {
 #[derive(Default)]
 pub struct LinkWalker {
     scratch: DecodeCounters,
+    decoder: Decoder,
 }
 
 impl LinkWalker {
@@ -197,10 +209,10 @@ impl LinkWalker {
     }
 
     fn first_ip<'a>(&mut self, link: LinkType, frame: &'a [u8]) -> Option<&'a [u8]> {
-        let opts = DecodeOptions::default();
         let mut out = DecodedPacket::default();
         let mut ctx = Ctx {
-            opts: &opts,
+            opts: &self.decoder.opts,
+            tunnel_ports: &self.decoder.tunnel_ports,
             out: &mut out,
             counters: &mut self.scratch,
             missing: 0,

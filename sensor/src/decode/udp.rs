@@ -17,7 +17,7 @@ pub(crate) fn decode(ctx: &mut Ctx<'_, '_>, idx: usize) -> Result<(), DecodeErro
     let length = be16(data, 4);
     let stored = be16(data, 6);
     let complete = data.len() as u32 == wire_len && !layer.frag.more;
-    let tunnel_port = tunnel::is_udp_tunnel_port(ctx.opts, src_port, dst_port);
+    let tunnel_port = tunnel::is_udp_tunnel_port(ctx.tunnel_ports, src_port, dst_port);
     // IPv4 allows "no checksum" (zero); tunnels do so over IPv6 as well.
     let skip = stored == 0 && (layer.version == 4 || tunnel_port);
     let checksum = if ctx.opts.validate_checksums && complete && !skip {

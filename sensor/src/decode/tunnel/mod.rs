@@ -31,14 +31,38 @@ fn port_in(ports: &[u16], a: u16, b: u16) -> bool {
     ports.contains(&a) || ports.contains(&b)
 }
 
+/// Every port configured for any UDP tunnel, as a bit set, so that the
+/// common datagram (no tunnel) costs two lookups to rule out.
+#[derive(Clone, Debug)]
+pub(crate) struct TunnelPorts(Box<[u64; 1024]>);
+
+impl TunnelPorts {
+    pub fn new(opts: &DecodeOptions) -> TunnelPorts {
+        let mut bits = Box::new([0u64; 1024]);
+        let all = [
+            &opts.vxlan_ports,
+            &opts.geneve_ports,
+            &opts.teredo_ports,
+            &opts.ayiya_ports,
+            &opts.gtp_ports,
+            &opts.gre_udp_ports,
+        ];
+        for p in all.into_iter().flatten() {
+            bits[usize::from(*p / 64)] |= 1 << (*p % 64);
+        }
+        TunnelPorts(bits)
+    }
+
+    #[inline]
+    fn has(&self, port: u16) -> bool {
+        self.0[usize::from(port / 64)] & (1 << (port % 64)) != 0
+    }
+}
+
 /// True when either port is configured for a UDP tunnel.
-pub(crate) fn is_udp_tunnel_port(opts: &DecodeOptions, src: u16, dst: u16) -> bool {
-    port_in(&opts.vxlan_ports, src, dst)
-        || port_in(&opts.geneve_ports, src, dst)
-        || port_in(&opts.teredo_ports, src, dst)
-        || port_in(&opts.ayiya_ports, src, dst)
-        || port_in(&opts.gtp_ports, src, dst)
-        || port_in(&opts.gre_udp_ports, src, dst)
+#[inline]
+pub(crate) fn is_udp_tunnel_port(ports: &TunnelPorts, src: u16, dst: u16) -> bool {
+    ports.has(src) || ports.has(dst)
 }
 
 /// Opens a UDP-borne tunnel chosen by port.
