@@ -5,13 +5,15 @@
 //! 2 bad usage, configuration or input (a file that is not a capture, a
 //! truncated capture; records of everything readable are still written).
 
+#[cfg(target_os = "linux")]
+use crate::capture::afpacket;
 use crate::capture::file::FileSource;
 use crate::capture::live::LiveSource;
 use crate::capture::Source;
 use crate::cli::{Cli, Command, CommonArgs, ConfigArgs, DemoArgs, ReplayArgs, RunArgs};
-use crate::config::Config;
+use crate::config::{CaptureMethod, Config};
 use crate::flow::{RecordContext, Tracker};
-use crate::pipeline::{self, Mode, PipelineOptions, Summary};
+use crate::pipeline::{self, LaneKind, Mode, PipelineOptions, Summary, WorkerLanes};
 use clap::Parser;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -77,15 +79,23 @@ fn record_context(cfg: &Config) -> Result<RecordContext, String> {
     })
 }
 
-/// Runs the pipeline over `sources` with the configuration.
+/// What feeds the pipeline.
+enum Feed {
+    /// Sources read in turn (lanes where they can be split).
+    Sources(Vec<Box<dyn Source>>),
+    /// One input per worker, already split (AF_PACKET fanout rings).
+    Lanes(Vec<WorkerLanes>),
+}
+
+/// Runs the pipeline over `feed` with `workers` workers.
 fn execute(
     cfg: &Config,
-    sources: Vec<Box<dyn Source>>,
+    feed: Feed,
+    workers: usize,
     mode: Mode,
     progress: bool,
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, String> {
-    let workers = cfg.workers();
     let sink =
         crate::output::open(&cfg.output.path, cfg.output.format).map_err(|e| e.to_string())?;
     let decode = cfg.decode_options();
@@ -102,14 +112,11 @@ fn execute(
         latency: false,
         dispatch: cfg.pipeline.dispatch,
     };
-    Ok(pipeline::run(
-        sources,
-        &opts,
-        &make,
-        sink,
-        record_context(cfg)?,
-        stop,
-    ))
+    let ctx = record_context(cfg)?;
+    Ok(match feed {
+        Feed::Sources(sources) => pipeline::run(sources, &opts, &make, sink, ctx, stop),
+        Feed::Lanes(lanes) => pipeline::run_lanes(lanes, &opts, &make, sink, ctx, stop),
+    })
 }
 
 /// Replays `files` with `cfg` and returns every event written, in memory.
@@ -155,14 +162,16 @@ fn replay(cfg: &mut Config, args: ReplayArgs, quiet: bool) -> Result<i32, String
     for f in &args.files {
         sources.push(Box::new(FileSource::open(f).map_err(|e| e.to_string())?));
     }
+    let workers = cfg.workers();
     let summary = execute(
         cfg,
-        sources,
+        Feed::Sources(sources),
+        workers,
         Mode::Replay,
         !args.no_progress && !quiet,
         Arc::new(AtomicBool::new(false)),
     )?;
-    Ok(finish(&summary, cfg.workers(), "replayed", quiet))
+    Ok(finish(&summary, workers, "replayed", quiet))
 }
 
 fn live(cfg: &mut Config, args: RunArgs, quiet: bool) -> Result<i32, String> {
@@ -182,22 +191,57 @@ fn live(cfg: &mut Config, args: RunArgs, quiet: bool) -> Result<i32, String> {
     if let Some(b) = args.buffer_mib {
         cfg.capture.buffer_mib = b;
     }
+    if let Some(m) = args.method {
+        cfg.capture.method = m;
+    }
     cfg.validate().map_err(|e| e.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())
             .map_err(|e| format!("cannot install signal handler: {e}"))?;
     }
-    let source = LiveSource::open(&cfg.capture).map_err(|e| e.to_string())?;
+    let (feed, workers, how) = open_live(cfg)?;
     if !quiet {
         eprintln!(
-            "vagt-sensor: capturing on {} with {} worker(s); stop with Ctrl-C",
+            "vagt-sensor: capturing on {} ({how}) with {workers} worker(s); stop with Ctrl-C",
             cfg.capture.interface,
-            cfg.workers()
         );
     }
-    let summary = execute(cfg, vec![Box::new(source)], Mode::Live, false, stop)?;
-    Ok(finish(&summary, cfg.workers(), "captured", quiet))
+    let summary = execute(cfg, feed, workers, Mode::Live, false, stop)?;
+    Ok(finish(&summary, workers, "captured", quiet))
+}
+
+/// Opens the interface with the configured capture method.
+fn open_live(cfg: &Config) -> Result<(Feed, usize, &'static str), String> {
+    let pcap = |cfg: &Config| -> Result<(Feed, usize, &'static str), String> {
+        let source = LiveSource::open(&cfg.capture).map_err(|e| e.to_string())?;
+        let feed = Feed::Sources(vec![Box::new(source)]);
+        Ok((feed, cfg.workers_beside_reader(), "libpcap"))
+    };
+    #[cfg(target_os = "linux")]
+    let af_packet = |cfg: &Config| -> Result<(Feed, usize, &'static str), String> {
+        let workers = cfg.workers();
+        let lanes = afpacket::open(&cfg.capture, workers).map_err(|e| e.to_string())?;
+        let feed = lanes
+            .into_iter()
+            .map(|lane| WorkerLanes {
+                lanes: vec![Box::new(lane) as Box<dyn Source>],
+                kind: LaneKind::Split,
+            })
+            .collect();
+        Ok((Feed::Lanes(feed), workers, "af-packet"))
+    };
+    #[cfg(not(target_os = "linux"))]
+    let af_packet = |_: &Config| -> Result<(Feed, usize, &'static str), String> {
+        Err("af-packet capture exists on Linux only; set capture.method = \"libpcap\"".into())
+    };
+    match cfg.capture.method {
+        CaptureMethod::Libpcap => pcap(cfg),
+        CaptureMethod::AfPacket => af_packet(cfg),
+        // Where AF_PACKET rings cannot be had, libpcap may still work; if
+        // neither does, the AF_PACKET problem is the one to explain.
+        CaptureMethod::Auto => af_packet(cfg).or_else(|e| pcap(cfg).map_err(|_| e)),
+    }
 }
 
 fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
@@ -225,9 +269,11 @@ fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
         );
     }
     let source = FileSource::open(&path).map_err(|e| e.to_string())?;
+    let workers = cfg.workers();
     let result = execute(
         cfg,
-        vec![Box::new(source)],
+        Feed::Sources(vec![Box::new(source)]),
+        workers,
         Mode::Replay,
         !quiet,
         Arc::new(AtomicBool::new(false)),
@@ -236,7 +282,7 @@ fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
         let _ = std::fs::remove_file(&path);
     }
     let summary = result?;
-    Ok(finish(&summary, cfg.workers(), "replayed", quiet))
+    Ok(finish(&summary, workers, "replayed", quiet))
 }
 
 fn config_command(args: ConfigArgs) -> Result<i32, String> {

@@ -125,9 +125,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_promisc: bool,
 
-    /// Kernel capture buffer in MiB.
+    /// Kernel capture buffer in MiB (with af-packet: per worker ring).
     #[arg(long, value_name = "MIB")]
     pub buffer_mib: Option<i32>,
+
+    /// How to capture: af-packet (Linux rings, one per worker, the fast
+    /// path), libpcap (portable), or auto (af-packet where it works).
+    #[arg(long, value_name = "HOW")]
+    pub method: Option<crate::config::CaptureMethod>,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -5,6 +5,8 @@
 //! (pcap and pcapng) and live interfaces are read through libpcap; a
 //! source never decodes anything.
 
+#[cfg(target_os = "linux")]
+pub mod afpacket;
 pub mod file;
 pub mod format;
 pub mod live;

@@ -98,6 +98,13 @@ pub struct Summary {
     pub latency: Option<hdrhistogram::Histogram<u64>>,
 }
 
+/// Realtime (Unix epoch) nanoseconds minus [`clock_ns`] now: turns a
+/// kernel packet timestamp into an arrival time on the pipeline's clock.
+pub fn realtime_minus_clock() -> i64 {
+    let clock = clock_ns() as i64;
+    report::wall_clock_ns() - clock
+}
+
 /// Monotonic nanoseconds since the first call, for latency measurement.
 pub fn clock_ns() -> u64 {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
