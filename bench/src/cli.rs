@@ -94,6 +94,9 @@ Mixes:
   municipal   the sensor's municipal network scenario (admin, care, school,
               OT, guest segments; web, DNS, file shares, a port scan) with
               its own timing; about --packets packets
+  synflood    one unanswered SYN from each of --flows distinct sources
+              (default 2,000,000) to one web server, with ordinary traffic
+              (256 flows) as every tenth frame: the table under attack
 
 Timestamps (all but municipal) are those of back-to-back frames on a link of
 --link-gbps, counting the FCS, preamble and inter-frame gap, so
@@ -156,6 +159,8 @@ pub enum MixKind {
     Concurrent,
     /// The sensor's municipal network scenario.
     Municipal,
+    /// A SYN flood from many distinct sources over ordinary traffic.
+    Synflood,
 }
 
 impl MixKind {
@@ -166,6 +171,7 @@ impl MixKind {
             MixKind::Min64 => "min64",
             MixKind::Concurrent => "concurrent",
             MixKind::Municipal => "municipal",
+            MixKind::Synflood => "synflood",
         }
     }
 }
@@ -229,6 +235,16 @@ pub struct ReplayArgs {
     /// offloading).
     #[arg(long)]
     pub ignore_checksums: bool,
+
+    /// Sensor configuration (TOML, as for vagt-sensor) to run the pipeline
+    /// with; the defaults otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Cap on tracked connections (all workers together), overriding the
+    /// configuration: the table's memory bound (about 251 bytes each).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
 
     /// Synthetic mix to generate when no file is given.
     #[arg(long, value_enum, default_value = "municipal", value_name = "MIX")]

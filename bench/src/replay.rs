@@ -94,6 +94,10 @@ pub fn load_input(args: &ReplayArgs) -> Result<Input, String> {
         let rec = Recording::load(&[&tmp.0]).map_err(|e| e.to_string())?;
         let what = match args.mix {
             MixKind::Municipal => "synthetic municipal mix".to_string(),
+            MixKind::Synflood => format!(
+                "synthetic SYN flood from {} sources over ordinary traffic",
+                thousands(flows)
+            ),
             MixKind::Concurrent => {
                 format!(
                     "synthetic concurrent mix, {} connections open",
@@ -324,8 +328,17 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
         crate::check_output_path(p, "--plot")?;
     }
     let input = load_input(args)?;
-    let mut cfg = Config::default();
-    cfg.decode.validate_checksums = !args.ignore_checksums;
+    let mut cfg = match &args.config {
+        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    if args.ignore_checksums {
+        cfg.decode.validate_checksums = false;
+    }
+    if let Some(n) = args.max_connections {
+        cfg.flow.max_connections = n;
+    }
+    cfg.validate().map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for &w in &args.workers {
         let runs = (0..args.runs)
@@ -445,6 +458,8 @@ mod tests {
             flows: None,
             json: None,
             plot: None,
+            config: None,
+            max_connections: None,
         };
         let pace = pace_of(&args).unwrap();
         let r = run_once(&input, &args, pace, &Config::default(), 2).unwrap();

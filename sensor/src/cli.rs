@@ -81,7 +81,7 @@ pub struct CommonArgs {
 
     /// Do not verify IP, TCP, UDP and ICMP checksums (like zeek -C). Use it
     /// when the capture host offloads checksums to the network card.
-    #[arg(long)]
+    #[arg(short = 'C', long)]
     pub ignore_checksums: bool,
 
     /// Municipality code written into every record.

@@ -11,6 +11,7 @@
 mod concurrent;
 mod imix;
 mod pool;
+pub mod synflood;
 
 pub use concurrent::MIN_CONN_PACKETS;
 
@@ -56,6 +57,7 @@ pub fn default_flows(mix: MixKind) -> u64 {
         MixKind::Min64 => 65_536,
         MixKind::Concurrent => 10_000,
         MixKind::Municipal => 0,
+        MixKind::Synflood => 2_000_000,
     }
 }
 
@@ -66,6 +68,7 @@ pub fn mix_for(mix: MixKind, seed: u64, flows: u64, packets: u64) -> Option<Box<
         MixKind::Min64 => Some(Box::new(imix::Min64::new(seed, flows))),
         MixKind::Concurrent => Some(Box::new(concurrent::Concurrent::new(seed, flows, packets))),
         MixKind::Municipal => None,
+        MixKind::Synflood => Some(Box::new(synflood::SynFlood::new(seed, flows))),
     }
 }
 

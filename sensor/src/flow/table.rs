@@ -283,24 +283,45 @@ impl ConnTable {
 
     /// Writes out every connection whose deadline has passed at `now`.
     pub fn expire(&mut self, now: i64, out: &mut Vec<Snapshot>) {
+        self.expire_some(now, out, usize::MAX);
+    }
+
+    /// Like [`ConnTable::expire`], but stops once `out` holds `limit`
+    /// records, so that a mass expiry can be handed on in bounded pieces;
+    /// true when more are due.
+    pub fn expire_some(&mut self, now: i64, out: &mut Vec<Snapshot>, limit: usize) -> bool {
         for class in 0..CLASSES {
             while let Some(idx) = self.due(class, now) {
+                if out.len() >= limit {
+                    return true;
+                }
                 self.stats.expired += 1;
                 let why = expiry_reason(&self.slab[idx as usize]);
                 let hash = self.hasher.hash_one(self.full_key(idx));
                 self.finish(idx, hash, why, out);
             }
         }
+        false
     }
 
     /// Writes out every connection (end of input or shutdown).
     pub fn flush(&mut self, out: &mut Vec<Snapshot>) {
+        self.flush_some(out, usize::MAX);
+    }
+
+    /// Like [`ConnTable::flush`] in pieces of at most `limit` records; true
+    /// when connections remain.
+    pub fn flush_some(&mut self, out: &mut Vec<Snapshot>, limit: usize) -> bool {
         for class in 0..CLASSES {
             while let Some(idx) = self.head(class) {
+                if out.len() >= limit {
+                    return true;
+                }
                 let hash = self.hasher.hash_one(self.full_key(idx));
                 self.finish(idx, hash, EndReason::Shutdown, out);
             }
         }
+        false
     }
 
     /// Bytes of memory per tracked IPv4 connection: its slot, and its
@@ -488,7 +509,7 @@ impl ConnTable {
                 } else {
                     ep.add_plain_size(u64::from(d.length.saturating_sub(8)));
                     ep.active = true;
-                    conn.last_ts = ts;
+                    conn.last_ts = conn.last_ts.max(ts);
                     let mask = super::history::bit::DATA;
                     conn.history.check(is_orig, mask, b'D');
                     let group = resp_multicast(conn, slot, layer);
@@ -504,14 +525,14 @@ impl ConnTable {
                     let ep = &mut conn.eps[slot];
                     ep.add_plain_size(u64::from(m.payload_len));
                     ep.active = true;
-                    conn.last_ts = ts;
+                    conn.last_ts = conn.last_ts.max(ts);
                     // Zeek only counts ICMP messages it captured whole.
                     m.payload.len() as u32 >= m.payload_len
                 }
             }
             Transport::Other => {
                 conn.eps[slot].active = true;
-                conn.last_ts = ts;
+                conn.last_ts = conn.last_ts.max(ts);
                 true
             }
             Transport::None | Transport::LaterFragment | Transport::Tunnel => false,

@@ -69,7 +69,7 @@ pub fn process(conn: &mut Conn, me: usize, seg: &TcpSegment, ts: i64) -> Outcome
     }
 
     if !(conn.eps[0].tcp().did_close && conn.eps[1].tcp().did_close) {
-        conn.last_ts = ts;
+        conn.last_ts = conn.last_ts.max(ts);
     }
 
     if flags.fin() {

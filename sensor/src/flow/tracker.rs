@@ -67,6 +67,10 @@ impl Tracker {
 
     /// Processes one captured frame.
     pub fn packet(&mut self, link: LinkType, ts: i64, frame: &[u8], wire_len: u32) {
+        // Sources hand out times in this range already; clamping here keeps
+        // the duration and timeout arithmetic free of overflow for any
+        // caller, whatever time it passes.
+        let ts = ts.clamp(0, crate::capture::MAX_TS_NS);
         self.packets += 1;
         self.bytes += u64::from(wire_len);
         self.now = ts;
@@ -155,6 +159,21 @@ impl Tracker {
         }
         self.table
             .expire(self.now.saturating_sub(SWEEP_LAG_NS), &mut self.finished);
+    }
+
+    /// Like [`Tracker::tick`], but stops once `limit` finished connections
+    /// wait; true when more are due (call again after draining them).
+    pub fn tick_some(&mut self, now: i64, limit: usize) -> bool {
+        if now != i64::MIN {
+            self.now = now;
+        }
+        let until = self.now.saturating_sub(SWEEP_LAG_NS);
+        self.table.expire_some(until, &mut self.finished, limit)
+    }
+
+    /// Like [`Tracker::flush`] in pieces; true when connections remain.
+    pub fn flush_some(&mut self, limit: usize) -> bool {
+        self.table.flush_some(&mut self.finished, limit)
     }
 
     /// Time of the latest packet.

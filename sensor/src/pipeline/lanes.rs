@@ -223,7 +223,7 @@ impl LaneWorker {
                         let wall = report::wall_clock_ns();
                         if wall >= last_quiet_tick + QUIET_TICK_NS {
                             last_quiet_tick = wall;
-                            self.core.tracker.tick(wall.max(clock.now));
+                            self.core.tick(wall.max(clock.now));
                         }
                         continue;
                     }
@@ -231,7 +231,7 @@ impl LaneWorker {
                 };
                 since_publish += 1;
                 if clock.arrive(p.ts) {
-                    self.core.tracker.flush();
+                    self.core.flush();
                 }
                 let mine = match self.share {
                     None => true,
@@ -254,7 +254,7 @@ impl LaneWorker {
                     }
                 }
                 if let Some(now) = clock.tick_due() {
-                    self.core.tracker.tick(now);
+                    self.core.tick(now);
                 }
             }
             if let Some(k) = lane.kernel_stats() {

@@ -122,9 +122,10 @@ impl Outputs {
     fn start(sink: Box<dyn Sink>, ctx: RecordContext, workers: usize, queue: usize) -> Outputs {
         let (to_writer, writer_rx) = crossbeam_channel::bounded::<ToWriter>(queue * workers * 2);
         let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<Snapshot>>(queue * workers * 2);
-        // Vectors that carry finished connections to the writer and back.
+        // Vectors that carry finished connections to the writer and back:
+        // the only ones there are, so they bound the records in flight.
         for _ in 0..4 * workers {
-            let _ = pool_tx.try_send(Vec::with_capacity(1024));
+            let _ = pool_tx.try_send(Vec::with_capacity(worker::SHIP_AT));
         }
         let writer = writer::spawn(sink, ctx, writer_rx, pool_tx);
         Outputs {

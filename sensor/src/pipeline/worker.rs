@@ -15,9 +15,8 @@ use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Finished connections waiting for a pooled vector are shipped in a new
-/// one once there are this many.
-const SHIP_ANYWAY: usize = 16 * 1024;
+/// Finished connections a worker holds before it waits for the writer.
+pub(super) const SHIP_AT: usize = 4096;
 
 /// Counters a worker publishes as it goes, for live statistics.
 pub struct WorkerShared {
@@ -103,24 +102,47 @@ pub(super) fn latency_histogram(enabled: bool) -> Option<hdrhistogram::Histogram
 
 impl Core {
     /// Sends finished connections to the writer, in a vector swapped for an
-    /// empty one from the pool. While the pool is empty the records wait for
-    /// the next call, unless they pile up or this is the end.
+    /// empty one from the pool. While the pool is empty the records wait,
+    /// until [`SHIP_AT`] of them do (or this is the end): then the worker
+    /// waits for the writer. The pool is the only supply of vectors, so
+    /// records in flight never exceed its size, whatever the traffic (a SYN
+    /// flood writes one record per packet).
     pub fn ship(&mut self, last: bool) {
         let finished = self.tracker.finished();
         if finished.is_empty() {
             return;
         }
+        let must = last || finished.len() >= SHIP_AT;
         let replacement = match self.pool.try_recv() {
             Ok(v) => v,
-            Err(_) if last || finished.len() >= SHIP_ANYWAY => {
-                Vec::with_capacity(finished.capacity())
-            }
-            Err(_) => return,
+            Err(_) if !must => return,
+            Err(_) => match self.pool.recv() {
+                Ok(v) => v,
+                // The writer is gone (it failed, and the run reports why):
+                // the records cannot be written anywhere.
+                Err(_) => {
+                    finished.clear();
+                    return;
+                }
+            },
         };
         let full = std::mem::replace(finished, replacement);
-        // If the writer is gone the records cannot be written anywhere; the
-        // run reports the output failure.
         let _ = self.out.send(ToWriter::Conns(full));
+    }
+
+    /// Runs timers to `now`, handing expired connections on in bounded
+    /// pieces.
+    pub fn tick(&mut self, now: i64) {
+        while self.tracker.tick_some(now, SHIP_AT) {
+            self.ship(true);
+        }
+    }
+
+    /// Ends every open connection, in bounded pieces.
+    pub fn flush(&mut self) {
+        while self.tracker.flush_some(SHIP_AT) {
+            self.ship(true);
+        }
     }
 
     pub fn publish(&self) {
@@ -142,7 +164,7 @@ impl Core {
 
     /// Writes out every open connection and reports.
     pub fn finish(mut self) -> WorkerReport {
-        self.tracker.flush();
+        self.flush();
         self.ship(true);
         self.publish();
         WorkerReport {
@@ -198,9 +220,8 @@ impl Queued {
     }
 
     fn process(&mut self, mut batch: Batch) {
-        let tracker = &mut self.core.tracker;
         for (p, data) in batch.iter() {
-            tracker.packet(p.link, p.ts, data, p.wire_len);
+            self.core.tracker.packet(p.link, p.ts, data, p.wire_len);
         }
         if let Some(h) = self.core.latency.as_mut() {
             let done = super::clock_ns();
@@ -209,9 +230,9 @@ impl Queued {
             }
         }
         if batch.flush {
-            tracker.flush();
+            self.core.flush();
         } else {
-            tracker.tick(batch.now);
+            self.core.tick(batch.now);
         }
         batch.clear();
         // The free queue has room for every batch of this shard.

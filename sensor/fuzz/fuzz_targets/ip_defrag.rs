@@ -1,0 +1,6 @@
+//! Fuzz target `ip_defrag`: see `vagt_sensor_fuzz::harness::ip_defrag` for the input layout.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| vagt_sensor_fuzz::harness::ip_defrag(data));
