@@ -345,9 +345,10 @@ pub fn render_summary(s: &Summary, workers: usize, verb: &str) -> String {
         mbit
     );
     out += &format!(
-        "  connections: {} written, {} evicted early (table full)\n",
+        "  connections: {} written, {} evicted early (table full), at most {} held at once\n",
         thousands(s.records),
-        thousands(s.table.evicted)
+        thousands(s.table.evicted),
+        thousands(s.table.peak)
     );
     let errors: Vec<String> = s
         .decode

@@ -131,6 +131,9 @@ pub struct TableStats {
     pub expired: u64,
     pub evicted: u64,
     pub reused: u64,
+    /// Most connections held at once: the figure the memory bound is
+    /// about (summed over workers, it bounds the total from above).
+    pub peak: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -445,6 +448,7 @@ impl ConnTable {
             .insert_unique(hash, idx, |&i| hasher.hash_one(full_key_of(slab, ext, i)));
         self.live += 1;
         self.stats.created += 1;
+        self.stats.peak = self.stats.peak.max(self.live as u64);
         // Listed for real once its first packet is processed (`schedule`).
         self.slab[idx as usize].class = UNLISTED;
         idx

@@ -251,6 +251,7 @@ fn run_input(
         summary.table.expired += r.table.expired;
         summary.table.evicted += r.table.evicted;
         summary.table.reused += r.table.reused;
+        summary.table.peak += r.table.peak;
     }
     outputs.close(&mut summary);
     summary.wall = started.elapsed();
