@@ -15,6 +15,8 @@ Benchmarks of the Vagt sensor.
              packet, memory and connections/s for each worker count
   compare    time tcpdump (the libpcap read floor), argus, softflowd,
              nDPI and vagt-sensor on the same capture file
+  concat     join real captures into one Ethernet pcap, looped with
+             shifted IPv4 addresses, as the common input for compare
 
 A typical session:
   vagt-bench generate --mix imix --packets 2000000 -o imix.pcap
@@ -137,6 +139,35 @@ Examples:
   vagt-bench compare day.pcap --runs 7 --json compare.json
   vagt-bench compare day.pcap --tools tcpdump,vagt --sensor ./target/release/vagt-sensor")]
     Compare(CompareArgs),
+
+    /// Join real captures into one large Ethernet pcap for the peers.
+    ///
+    /// Every file is converted to Ethernet (raw IP, BSD null/loopback and
+    /// Linux cooked frames get a synthetic Ethernet header; 802.11 and other
+    /// link types that do not map are skipped and counted), its times are
+    /// rebased to follow the previous file, and the whole set is written
+    /// --loops times. Loop k adds k to the second octet of every outer IPv4
+    /// address, with the IP, TCP and UDP checksums adjusted, so each loop
+    /// brings new connections.
+    #[command(after_help = "\
+Example: the corpus mix of bench/RESULTS.md (about a million packets)
+  vagt-bench concat --loops 10 -o corpus-mix.pcap \\
+      $(find ../shared/corpus/zeek ../shared/corpus/attacks ../shared/corpus/ot \\
+          -name '*.pcap' -o -name '*.pcapng' | sort)")]
+    Concat(ConcatArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConcatArgs {
+    /// Capture files (pcap or pcapng), joined in the order given.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Where to write the joined capture.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Times the whole set is written (loop k shifts IPv4 addresses by k).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub loops: u32,
 }
 
 /// `--dispatch` values.

@@ -6,6 +6,7 @@
 
 mod cli;
 mod compare;
+mod concat;
 mod generate;
 mod pacing;
 mod plot;
@@ -66,6 +67,7 @@ fn main() {
         cli::Command::Replay(a) => replay::run(a),
         cli::Command::Generate(a) => generate::run(a),
         cli::Command::Compare(a) => compare::run(a),
+        cli::Command::Concat(a) => concat::run(a),
     };
     if let Err(e) = result {
         eprintln!("vagt-bench: error: {e}");

@@ -4,7 +4,8 @@ use super::packet::{Checksum, IcmpMessage, Transport};
 use super::{checksum, ip, Ctx, DecodeError, Decoded};
 
 pub(crate) fn decode(ctx: &mut Ctx<'_, '_>, idx: usize) -> Result<(), DecodeError> {
-    let layer = *ctx.out.layer_mut(idx);
+    // A reference, not a copy: the layer is large and this runs per packet.
+    let layer = &ctx.out.layers()[idx];
     let v6 = layer.proto == ip::PROTO_ICMPV6;
     let wire_len = layer.total_len - layer.header_len;
     let data = layer.payload;

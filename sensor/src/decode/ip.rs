@@ -44,31 +44,35 @@ pub(crate) fn push_and_descend<'a>(
 
 /// Decodes the transport of layer `idx`, and the tunnel behind it if any.
 fn transport<'a>(ctx: &mut Ctx<'_, 'a>, idx: usize) -> Result<(), DecodeError> {
-    let layer = *ctx.out.layer_mut(idx);
-    if layer.frag.is_fragment() {
+    // The fields needed, not a copy of the whole (large) layer.
+    let (frag, proto, payload, encap) = {
+        let l = &ctx.out.layers()[idx];
+        (l.frag, l.proto, l.payload, l.encap)
+    };
+    if frag.is_fragment() {
         ctx.counters.count(Decoded::Fragment);
-        if layer.frag.offset != 0 {
+        if frag.offset != 0 {
             ctx.out.layer_mut(idx).transport = Transport::LaterFragment;
             return Ok(());
         }
     }
-    match layer.proto {
+    match proto {
         PROTO_TCP => tcp::decode(ctx, idx),
         PROTO_UDP => udp::decode(ctx, idx),
         PROTO_ICMP | PROTO_ICMPV6 => icmp::decode(ctx, idx),
-        PROTO_GRE if ctx.opts.decapsulate && !layer.frag.more => {
+        PROTO_GRE if ctx.opts.decapsulate && !frag.more => {
             ctx.out.layer_mut(idx).transport = Transport::Tunnel;
-            tunnel::gre::decode(ctx, layer.payload)
+            tunnel::gre::decode(ctx, payload)
         }
-        PROTO_IPIP | PROTO_IPV6 if ctx.opts.decapsulate && !layer.frag.more => {
+        PROTO_IPIP | PROTO_IPV6 if ctx.opts.decapsulate && !frag.more => {
             ctx.out.layer_mut(idx).transport = Transport::Tunnel;
             ctx.counters.count(Decoded::IpInIp);
             tunnel::enter(ctx, Encap::IpInIp);
-            decode(ctx, layer.payload)
+            decode(ctx, payload)
         }
         PROTO_SCTP => {
             ctx.out.layer_mut(idx).transport = Transport::Other;
-            if layer.payload.len() < 12 {
+            if payload.len() < 12 {
                 return Err(DecodeError::TruncatedSctp);
             }
             ctx.counters.count(Decoded::Sctp);
@@ -76,7 +80,7 @@ fn transport<'a>(ctx: &mut Ctx<'_, 'a>, idx: usize) -> Result<(), DecodeError> {
         }
         PROTO_NONE => {
             // A Teredo "bubble" legitimately carries nothing.
-            if layer.encap == Encap::Teredo {
+            if encap == Encap::Teredo {
                 Ok(())
             } else {
                 Err(DecodeError::Ipv6NoNextHeader)

@@ -9,12 +9,14 @@ use etherparse::err::tcp::HeaderSliceError;
 use etherparse::TcpHeaderSlice;
 
 pub(crate) fn decode(ctx: &mut Ctx<'_, '_>, idx: usize) -> Result<(), DecodeError> {
-    let layer = *ctx.out.layer_mut(idx);
+    // A reference, not a copy: the layer is large and this runs per packet.
+    let layer = &ctx.out.layers()[idx];
     let wire_len = layer.total_len - layer.header_len;
     if wire_len < 20 {
         return Err(DecodeError::TruncatedTcp);
     }
-    let hdr = TcpHeaderSlice::from_slice(layer.payload).map_err(|e| match e {
+    let data = layer.payload;
+    let hdr = TcpHeaderSlice::from_slice(data).map_err(|e| match e {
         HeaderSliceError::Len(_) => DecodeError::TruncatedTcp,
         HeaderSliceError::Content(_) => DecodeError::BadTcpHeaderLength,
     })?;
@@ -25,10 +27,10 @@ pub(crate) fn decode(ctx: &mut Ctx<'_, '_>, idx: usize) -> Result<(), DecodeErro
     ctx.counters.count(Decoded::Tcp);
     let flags = TcpFlags(hdr.slice()[13]);
     let payload_len = wire_len - header_len;
-    let complete = layer.payload.len() as u32 == wire_len && !layer.frag.more;
+    let complete = data.len() as u32 == wire_len && !layer.frag.more;
     let checksum = if ctx.opts.validate_checksums && complete {
         let pseudo = checksum::pseudo_header(&layer.src, &layer.dst, ip::PROTO_TCP, wire_len);
-        if checksum::verifies(layer.payload, pseudo) {
+        if checksum::verifies(data, pseudo) {
             Checksum::Good
         } else {
             ctx.counters.error(DecodeError::BadTcpChecksum);
@@ -49,7 +51,7 @@ pub(crate) fn decode(ctx: &mut Ctx<'_, '_>, idx: usize) -> Result<(), DecodeErro
         } else {
             -1
         },
-        payload: &layer.payload[header_len as usize..],
+        payload: &data[header_len as usize..],
         payload_len,
         checksum,
     };

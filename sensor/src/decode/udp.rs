@@ -5,7 +5,8 @@ use super::packet::{Checksum, Transport, UdpDatagram};
 use super::{be16, checksum, ip, tunnel, Ctx, DecodeError, Decoded};
 
 pub(crate) fn decode(ctx: &mut Ctx<'_, '_>, idx: usize) -> Result<(), DecodeError> {
-    let layer = *ctx.out.layer_mut(idx);
+    // A reference, not a copy: the layer is large and this runs per packet.
+    let layer = &ctx.out.layers()[idx];
     let wire_len = layer.total_len - layer.header_len;
     let data = layer.payload;
     if wire_len < 8 || data.len() < 8 {
@@ -16,7 +17,8 @@ pub(crate) fn decode(ctx: &mut Ctx<'_, '_>, idx: usize) -> Result<(), DecodeErro
     let dst_port = be16(data, 2);
     let length = be16(data, 4);
     let stored = be16(data, 6);
-    let complete = data.len() as u32 == wire_len && !layer.frag.more;
+    let more_fragments = layer.frag.more;
+    let complete = data.len() as u32 == wire_len && !more_fragments;
     let tunnel_port = tunnel::is_udp_tunnel_port(ctx.tunnel_ports, src_port, dst_port);
     // IPv4 allows "no checksum" (zero); tunnels do so over IPv6 as well.
     let skip = stored == 0 && (layer.version == 4 || tunnel_port);
@@ -40,7 +42,7 @@ pub(crate) fn decode(ctx: &mut Ctx<'_, '_>, idx: usize) -> Result<(), DecodeErro
         payload_len: wire_len - 8,
         checksum,
     });
-    if tunnel_port && ctx.opts.decapsulate && !layer.frag.more && checksum != Checksum::Bad {
+    if tunnel_port && ctx.opts.decapsulate && !more_fragments && checksum != Checksum::Bad {
         return tunnel::udp(ctx, src_port, dst_port, payload);
     }
     Ok(())
