@@ -10,6 +10,8 @@
 //! The schema only grows: fields are added, never renamed or re-typed, and
 //! [`SCHEMA_VERSION`] is bumped when a consumer must notice.
 
+mod json;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;

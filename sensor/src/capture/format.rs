@@ -82,6 +82,33 @@ pub struct Reader {
     interfaces: Vec<Interface>,
 }
 
+/// How far ahead of the reader the file is pulled into the cache.
+const PREFETCH_DISTANCE: usize = 4096;
+
+/// Asks the CPU to load the file a little ahead of the reader. Each record
+/// header says where the next one starts, so without this every packet
+/// waits for memory before the next can even be found (the hardware
+/// prefetcher does not follow a chain of variable-length records).
+#[inline]
+fn prefetch_ahead(data: &[u8], from: usize, to: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut line = (from + PREFETCH_DISTANCE) & !63;
+        let end = (to + PREFETCH_DISTANCE).min(data.len());
+        while line < end {
+            // SAFETY: a prefetch is a hint; the address lies inside `data`.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    data.as_ptr().add(line).cast(),
+                )
+            };
+            line += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, from, to);
+}
+
 fn u16_at(b: &[u8], at: usize, be: bool) -> u16 {
     let v = [b[at], b[at + 1]];
     if be {
@@ -203,6 +230,7 @@ impl Reader {
             ));
         }
         self.at = start + caplen as usize;
+        prefetch_ahead(data, at, self.at);
         // Like libpcap, believe no more than the file's snap length.
         let caplen = caplen.min(snaplen);
         // A sub-second field of a second or more is invalid; clamp it so a

@@ -187,11 +187,19 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
+/// "aa:bb:cc:dd:ee:ff" (built by hand: `format!` costs more than the
+/// rest of a record's strings together).
 fn mac_string(m: &[u8; 6]) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(17);
+    for (i, b) in m.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
 fn proto_name(c: &Conn) -> &'static str {
@@ -289,6 +297,14 @@ mod tests {
             interim: false,
             conn,
         }
+    }
+
+    #[test]
+    fn mac_addresses_are_lowercase_hex_pairs() {
+        assert_eq!(
+            mac_string(&[0, 0x1b, 0xff, 0xa0, 0x0a, 0x10]),
+            "00:1b:ff:a0:0a:10"
+        );
     }
 
     #[test]

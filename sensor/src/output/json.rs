@@ -7,18 +7,25 @@ use vagt_schema::Event;
 
 pub struct JsonSink<W: Write + Send> {
     w: W,
+    /// One line, reused from record to record.
+    line: Vec<u8>,
 }
 
 impl<W: Write + Send> JsonSink<W> {
     pub fn new(w: W) -> Self {
-        JsonSink { w }
+        JsonSink {
+            w,
+            line: Vec::with_capacity(1024),
+        }
     }
 }
 
 impl<W: Write + Send> Sink for JsonSink<W> {
     fn write(&mut self, event: &Event) -> io::Result<()> {
-        serde_json::to_writer(&mut self.w, event)?;
-        self.w.write_all(b"\n")
+        self.line.clear();
+        event.write_json(&mut self.line);
+        self.line.push(b'\n');
+        self.w.write_all(&self.line)
     }
 
     fn finish(&mut self) -> io::Result<()> {

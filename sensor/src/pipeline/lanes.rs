@@ -30,6 +30,16 @@ const QUIET_TICK_NS: i64 = 200_000_000;
 /// How often the coordinating thread looks at the workers.
 const WATCH_INTERVAL: Duration = Duration::from_millis(50);
 
+/// Sends on drop: tells the coordinating thread that a worker ended,
+/// however it ended.
+struct EndSignal(std::sync::mpsc::Sender<()>);
+
+impl Drop for EndSignal {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
 /// How a worker's lanes relate to the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LaneKind {
@@ -71,6 +81,9 @@ pub(super) fn run(
     // A worker that dies takes its share of the traffic with it; the
     // others stop too rather than produce a partial picture.
     let failed = Arc::new(AtomicBool::new(false));
+    // Each worker says when it ends (panics included), so that the end of
+    // a short replay is not left waiting for the next look at the workers.
+    let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
     let mut handles = Vec::with_capacity(workers);
     let mut shared = Vec::with_capacity(workers);
     for (id, input) in inputs.into_iter().enumerate() {
@@ -84,10 +97,13 @@ pub(super) fn run(
             stop: stop.clone(),
             failed: failed.clone(),
         };
+        let ended_tx = ended_tx.clone();
         match std::thread::Builder::new()
             .name(format!("vagt-worker-{id}"))
-            .spawn(move || w.run())
-        {
+            .spawn(move || {
+                let _ended = EndSignal(ended_tx);
+                w.run()
+            }) {
             Ok(h) => handles.push(h),
             Err(e) => {
                 eprintln!("vagt-sensor: cannot start worker thread: {e}");
@@ -113,8 +129,18 @@ pub(super) fn run(
         }
         i
     };
+    drop(ended_tx);
     while !handles.iter().all(|h| h.is_finished()) {
-        std::thread::sleep(WATCH_INTERVAL);
+        // Either a worker ended or it is time for a look; a disconnected
+        // channel means every worker has ended.
+        if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =
+            ended.recv_timeout(WATCH_INTERVAL)
+        {
+            if !handles.iter().all(|h| h.is_finished()) {
+                // Ended signals go out just before a thread finishes.
+                std::thread::yield_now();
+            }
+        }
         let now = intake(&shared);
         progress.update(now.packets, now.bytes);
         if let Some(every) = opts.stats_interval {
@@ -236,8 +262,8 @@ impl LaneWorker {
                 let mine = match self.share {
                     None => true,
                     Some((index, count)) => {
-                        (shard::flow_hash(&mut walker, p.link, p.data) % count as u64) as usize
-                            == index
+                        let hash = shard::flow_hash(&mut walker, p.link, p.data);
+                        shard::worker_of(hash, count) == index
                     }
                 };
                 if mine {

@@ -192,7 +192,7 @@ impl Reader {
         let shard = if n == 1 {
             0
         } else {
-            (shard::flow_hash(&mut self.walker, p.link, p.data) % n as u64) as usize
+            shard::worker_of(shard::flow_hash(&mut self.walker, p.link, p.data), n)
         };
         if !self.push(shard, p) {
             self.queue_drops += 1;

@@ -27,17 +27,26 @@ fn fold(bytes: &[u8]) -> u64 {
     acc
 }
 
+/// The worker (of `workers`) that owns a flow with hash `hash`: the high
+/// bits scaled to the range, which spreads as evenly as a remainder and
+/// spares the division on every packet.
+#[inline]
+pub fn worker_of(hash: u64, workers: usize) -> usize {
+    (((hash >> 32) * workers as u64) >> 32) as usize
+}
+
 /// A hash that is equal for both directions of a flow.
 pub fn flow_hash(walker: &mut LinkWalker, link: LinkType, frame: &[u8]) -> u64 {
+    if link == LinkType::ETHERNET {
+        if let Some(ip) = plain_ethernet_ipv4(frame) {
+            return ipv4_hash(ip);
+        }
+    }
     let Some(ip) = walker.outer_ip(link, frame) else {
         return fallback(frame);
     };
     match ip.first().map(|b| b >> 4) {
-        Some(4) if ip.len() >= 20 => {
-            let a = u64::from(u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]));
-            let b = u64::from(u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]));
-            mix(a.min(b) << 32 | a.max(b))
-        }
+        Some(4) if ip.len() >= 20 => ipv4_hash(ip),
         Some(6) if ip.len() >= 40 => {
             let a = fold(&ip[8..24]);
             let b = fold(&ip[24..40]);
@@ -45,6 +54,29 @@ pub fn flow_hash(walker: &mut LinkWalker, link: LinkType, frame: &[u8]) -> u64 {
         }
         _ => fallback(frame),
     }
+}
+
+fn ipv4_hash(ip: &[u8]) -> u64 {
+    let a = u64::from(u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]));
+    let b = u64::from(u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]));
+    mix(a.min(b) << 32 | a.max(b))
+}
+
+/// The IPv4 header of the most common frame on a SPAN port, Ethernet with
+/// at most one VLAN tag, found without the full link walk: with several
+/// workers reading the same input, each hashes every packet to find its
+/// share, so this runs for packets the worker then skips. GRE is left to
+/// the walk, which looks through mirror (ERSPAN) carriers; everything else
+/// yields the same header the walk finds.
+#[inline]
+fn plain_ethernet_ipv4(frame: &[u8]) -> Option<&[u8]> {
+    let at = match frame.get(12..18)? {
+        [0x08, 0x00, ..] => 14,
+        [0x81, 0x00, _, _, 0x08, 0x00] => 18,
+        _ => return None,
+    };
+    let ip = frame.get(at..at + 20)?;
+    (ip[0] >> 4 == 4 && ip[9] != 47).then_some(ip)
 }
 
 /// Non-IP frames: a symmetric hash of the first twelve bytes (the MAC pair
@@ -85,6 +117,43 @@ mod tests {
         tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x14]);
         tagged.extend_from_slice(&a[12..]);
         assert_eq!(h(&a, w), h(&tagged, w));
+    }
+
+    #[test]
+    fn the_quick_path_finds_the_header_the_walk_finds() {
+        let w = &mut LinkWalker::default();
+        let plain = eth_ipv4([10, 0, 0, 1], [192, 168, 1, 9]);
+        let mut tagged = plain[..12].to_vec();
+        tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x14]);
+        tagged.extend_from_slice(&plain[12..]);
+        for f in [&plain, &tagged] {
+            let quick = plain_ethernet_ipv4(f).expect("quick path taken");
+            let walked = w.outer_ip(LinkType::ETHERNET, f).expect("walk finds IP");
+            assert_eq!(quick.as_ptr(), walked.as_ptr());
+        }
+        // GRE goes the long way (ERSPAN carriers are looked through).
+        let mut gre = plain.clone();
+        gre[14 + 9] = 47;
+        assert!(plain_ethernet_ipv4(&gre).is_none());
+    }
+
+    #[test]
+    fn workers_get_even_shares() {
+        for workers in [1usize, 2, 3, 4, 7] {
+            let mut counts = vec![0u32; workers];
+            for i in 0..70_000u64 {
+                let w = worker_of(mix(i), workers);
+                assert!(w < workers);
+                counts[w] += 1;
+            }
+            let even = 70_000 / workers as u32;
+            for c in counts {
+                assert!(
+                    c.abs_diff(even) < even / 20,
+                    "{workers} workers: {c} vs {even}"
+                );
+            }
+        }
     }
 
     #[test]
