@@ -356,6 +356,12 @@ pub struct CompareArgs {
     )]
     pub sensor_workers: Vec<usize>,
 
+    /// Run vagt-sensor with -C (no checksum checks), as the peers do:
+    /// none of them verifies TCP/UDP checksums, and captures from hosts
+    /// with checksum offloading carry wrong ones.
+    #[arg(short = 'C', long)]
+    pub ignore_checksums: bool,
+
     /// Only these tools, comma-separated (tcpdump, argus, softflowd, ndpi,
     /// suricata, vagt).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]

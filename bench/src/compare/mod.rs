@@ -245,6 +245,7 @@ pub fn run(args: &CompareArgs) -> Result<(), String> {
         ethernet: facts.ethernet,
         sensor: tools::find_sensor(args.sensor.as_deref()),
         sensor_workers: &args.sensor_workers,
+        ignore_checksums: args.ignore_checksums,
         export_port,
         scratch: &scratch.0,
     };

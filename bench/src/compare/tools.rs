@@ -120,6 +120,8 @@ pub struct Context<'a> {
     pub ethernet: bool,
     pub sensor: Result<PathBuf, String>,
     pub sensor_workers: &'a [usize],
+    /// vagt-sensor runs with -C.
+    pub ignore_checksums: bool,
     /// A loopback UDP port held open by vagt-bench, for softflowd's export.
     pub export_port: u16,
     /// A folder for logs (suricata).
@@ -243,6 +245,9 @@ pub fn tools(ctx: &Context, wanted: &[String]) -> (Vec<Tool>, Vec<Skipped>) {
                     args.push(file.clone());
                     args.extend(os(&["-q", "--no-progress", "-o", "/dev/null", "-w"]));
                     args.push(w.to_string().into());
+                    if ctx.ignore_checksums {
+                        args.push("-C".into());
+                    }
                     out.push(Tool {
                         name: "vagt",
                         product: "vagt-sensor",
@@ -431,6 +436,7 @@ mod tests {
             ethernet: true,
             sensor: Ok(PathBuf::from("/opt/vagt-sensor")),
             sensor_workers: &[1, 2],
+            ignore_checksums: false,
             export_port: 5555,
             scratch: Path::new("/tmp"),
         };
