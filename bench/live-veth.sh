@@ -7,6 +7,7 @@
 #
 #   bench/live-veth.sh PCAP MBPS [WORKERS]     # MBPS: Mbit/s, or "top" for --topspeed
 #   PROFILE=1 bench/live-veth.sh imix.pcap 1000 2
+#   SENDERS=2 bench/live-veth.sh imix.pcap top 2   # two tcpreplay processes at once
 #
 # Needs root, iproute2, tcpreplay and a release build of vagt-sensor
 # (cargo build --release -p vagt-sensor); PROFILE=1 also needs perf.
@@ -54,24 +55,33 @@ if [ "$rate" = top ]; then
 else
     pace=(--mbps "$rate")
 fi
+send() {
+    local pids=() i
+    for i in $(seq "${SENDERS:-1}"); do
+        ip netns exec "$ns" tcpreplay -i vtx "${pace[@]}" "$pcap" >"$out/tcpreplay.$i.out" 2>&1 &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+}
 if [ "${PROFILE:-0}" = 1 ]; then
-    perf record -a -g -o "$out/perf.data" -- \
-        ip netns exec "$ns" tcpreplay -i vtx "${pace[@]}" "$pcap" >"$out/tcpreplay.out" 2>&1
+    perf record -a -o "$out/perf.data" -- bash -c "$(declare -f send); $(declare -p ns pace pcap out); send"
 else
-    ip netns exec "$ns" tcpreplay -i vtx "${pace[@]}" "$pcap" >"$out/tcpreplay.out" 2>&1
+    send
 fi
 sleep 0.5
 kill -TERM "$spid"
 wait "$spid" || true
 spid=
 
-echo "== tcpreplay"
-grep -E "Actual:|Rated:|Successful packets:|Failed packets:" "$out/tcpreplay.out"
+for f in "$out"/tcpreplay.*.out; do
+    echo "== tcpreplay ($(basename "$f" .out))"
+    grep -E "Actual:|Rated:|Successful packets:|Failed packets:" "$f"
+done
 echo "== vagt-sensor ($workers workers, AF_PACKET)"
 grep -vE "capturing on" "$out/sensor.err" || true
 if [ "${PROFILE:-0}" = 1 ]; then
     echo "== CPU during the send, by thread (perf, all CPUs)"
-    perf report -i "$out/perf.data" --no-children --sort comm --stdio 2>/dev/null |
+    perf report -i "$out/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
         grep -vE '^#|^$' | head -12
     echo "== top functions"
     perf report -i "$out/perf.data" --no-children --sort comm,sym --stdio -g none 2>/dev/null |
