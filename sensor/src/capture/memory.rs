@@ -27,7 +27,15 @@ pub struct Recording {
 impl Recording {
     /// Loads every packet of `files`, in order.
     pub fn load(files: &[impl AsRef<Path>]) -> Result<Recording, CaptureError> {
-        let mut data = Vec::new();
+        // Room for every file up front: packet bytes never exceed the file
+        // sizes, and growing by doubling would briefly hold the input three
+        // times over (old copy, new copy, mapped file).
+        let total: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f.as_ref()).ok())
+            .map(|m| m.len())
+            .sum();
+        let mut data = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
         let mut meta = Vec::new();
         for f in files {
             let mut src = FileSource::open(f.as_ref())?;
