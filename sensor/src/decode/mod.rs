@@ -194,6 +194,10 @@ impl LinkWalker {
     pub fn outer_ip<'a>(&mut self, link: LinkType, frame: &'a [u8]) -> Option<&'a [u8]> {
         let ip = self.first_ip(link, frame)?;
         let (proto, payload) = match ip.first().map(|b| b >> 4) {
+            // A header length under 20 bytes is invalid, and its "payload"
+            // would overlap the addresses (found by fuzzing: swapping them
+            // then changed what the walk looked through).
+            Some(4) if ip.len() >= 20 && ip[0] & 0x0f < 5 => return Some(ip),
             Some(4) if ip.len() >= 20 => (ip[9], ip.get(usize::from(ip[0] & 0x0f) * 4..)?),
             Some(6) if ip.len() >= 40 => (ip[6], &ip[40..]),
             _ => return Some(ip),
