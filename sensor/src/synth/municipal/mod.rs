@@ -11,12 +11,17 @@ use super::frames::{flags, Host};
 use super::pcap::{PcapWriter, LINKTYPE_ETHERNET};
 use super::rng::Rng;
 use super::session::{emit, tcp_plan, Kind, Planned, Session};
-use crate::config::SegmentSection;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, BufWriter, Write};
 use std::net::Ipv4Addr;
 use std::path::Path;
+
+mod network;
+mod payloads;
+pub use network::segments;
+use network::*;
+use payloads::*;
 
 /// The expected record of one generated connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,91 +50,6 @@ pub struct GroundTruth {
     pub connections: Vec<ExpectedConn>,
 }
 
-/// The demo's segments, as configuration.
-pub fn segments() -> Vec<SegmentSection> {
-    SEGMENTS
-        .iter()
-        .map(|s| SegmentSection {
-            name: s.name.into(),
-            networks: vec![format!("10.{}.0.0/16", s.net)],
-            vlans: vec![s.vlan],
-        })
-        .collect()
-}
-
-struct SegmentDef {
-    name: &'static str,
-    net: u8,
-    vlan: u16,
-    hosts: u8,
-}
-
-const SEGMENTS: &[SegmentDef] = &[
-    SegmentDef {
-        name: "servers",
-        net: 0,
-        vlan: 100,
-        hosts: 0,
-    },
-    SegmentDef {
-        name: "admin",
-        net: 10,
-        vlan: 10,
-        hosts: 60,
-    },
-    SegmentDef {
-        name: "care",
-        net: 20,
-        vlan: 20,
-        hosts: 40,
-    },
-    SegmentDef {
-        name: "school",
-        net: 30,
-        vlan: 30,
-        hosts: 150,
-    },
-    SegmentDef {
-        name: "ot",
-        net: 40,
-        vlan: 40,
-        hosts: 12,
-    },
-    SegmentDef {
-        name: "guest",
-        net: 50,
-        vlan: 50,
-        hosts: 80,
-    },
-];
-
-fn host(ip: Ipv4Addr) -> Host {
-    let o = ip.octets();
-    // Internet hosts sit behind the firewall's MAC.
-    let mac = if o[0] == 10 {
-        [0x02, 0x00, o[0], o[1], o[2], o[3]]
-    } else {
-        [0x02, 0xfe, 0, 0, 0, 1]
-    };
-    Host { mac, ip }
-}
-
-const FILE_SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 10);
-const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 20);
-const INTRANET: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 30);
-const JUMP_HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 40);
-const TIME_SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 50);
-const EPJ: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 60);
-const BMS: Ipv4Addr = Ipv4Addr::new(10, 40, 0, 5);
-
-const HTTP_GET: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: intranet.kommune.dk\r\n\r\n";
-const TLS_HELLO: &[u8] = &[
-    0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
-];
-const SMB_NEGOTIATE: &[u8] = &[0x00, 0x00, 0x00, 0x90, 0xfe, b'S', b'M', b'B'];
-const MODBUS_READ: &[u8] = &[0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 0x03];
-const RDP_REQUEST: &[u8] = &[0x03, 0x00, 0x00, 0x2b, 0x26, 0xe0, 0x00, 0x00, 0x00];
-
 struct Scenario {
     rng: Rng,
     next_port: u16,
@@ -138,17 +58,6 @@ struct Scenario {
     /// pair is used once to keep the ground truth one-to-one.
     ping_pairs: std::collections::HashSet<(Ipv4Addr, Ipv4Addr)>,
 }
-
-/// A realistic DNS query (A record for www.borger.dk).
-const DNS_QUERY: &[u8] = &[
-    0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, b'w', b'w', b'w',
-    0x06, b'b', b'o', b'r', b'g', b'e', b'r', 0x02, b'd', b'k', 0x00, 0x00, 0x01, 0x00, 0x01,
-];
-const BACNET_READ: &[u8] = &[
-    0x81, 0x0a, 0x00, 0x11, 0x01, 0x04, 0x02, 0x75, 0x01, 0x0c, 0x0c, 0x00, 0x00, 0x00, 0x01, 0x19,
-    0x55,
-];
-const NTP_REQUEST: &[u8] = &[0x23; 48];
 
 impl Scenario {
     fn port(&mut self) -> u16 {
