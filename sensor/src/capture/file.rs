@@ -21,18 +21,78 @@ pub struct FileSource {
     size: Option<u64>,
 }
 
+// One per open file: the window inline spares the hot path a pointer.
+#[allow(clippy::large_enum_variant)]
 enum Inner {
     /// The file mapped into memory and parsed in place; packets reach the
     /// workers without a copy.
     Mapped {
         map: Backing,
         reader: format::Reader,
+        window: Option<Window>,
     },
     /// libpcap, for formats the in-place reader does not know.
     Libpcap {
         cap: pcap::Capture<pcap::Offline>,
         link: LinkType,
     },
+}
+
+/// The records just ahead of the reader, kept once the first look ahead
+/// asks for them: the packet `next` returns next and the
+/// [`LOOKAHEAD`](super::LOOKAHEAD) after it, each parsed once.
+struct Window {
+    ring: [Option<format::Record>; WINDOW],
+    head: usize,
+    len: usize,
+    /// How reading ended, once it has: the end of the file, or damage (to
+    /// be reported when the packets before it have been handed out).
+    end: Option<Result<(), String>>,
+}
+
+const WINDOW: usize = super::LOOKAHEAD + 1;
+
+impl Window {
+    fn new() -> Window {
+        Window {
+            ring: [None; WINDOW],
+            head: 0,
+            len: 0,
+            end: None,
+        }
+    }
+
+    fn fill(&mut self, reader: &mut format::Reader, data: &[u8]) {
+        while self.len < WINDOW && self.end.is_none() {
+            match reader.next(data) {
+                Ok(Some(r)) => {
+                    self.ring[(self.head + self.len) % WINDOW] = Some(r);
+                    self.len += 1;
+                }
+                Ok(None) => self.end = Some(Ok(())),
+                Err(e) => self.end = Some(Err(e)),
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Result<Option<format::Record>, String> {
+        if self.len == 0 {
+            return match self.end.replace(Ok(())) {
+                Some(Err(e)) => Err(e),
+                _ => Ok(None),
+            };
+        }
+        let r = self.ring[self.head].take();
+        self.head = (self.head + 1) % WINDOW;
+        self.len -= 1;
+        Ok(r)
+    }
+
+    fn last(&self) -> Option<format::Record> {
+        (self.len == WINDOW)
+            .then(|| self.ring[(self.head + WINDOW - 1) % WINDOW])
+            .flatten()
+    }
 }
 
 fn unsupported(link: LinkType, name: &str) -> String {
@@ -72,6 +132,7 @@ impl FileSource {
                 Inner::Mapped {
                     map: Arc::new(map),
                     reader,
+                    window: None,
                 }
             }
             Err(problem) => {
@@ -130,9 +191,20 @@ impl Source for FileSource {
             problem: format!("{problem}; packets before the damage were processed"),
         };
         match &mut self.inner {
-            Inner::Mapped { map, reader } => {
+            Inner::Mapped {
+                map,
+                reader,
+                window,
+            } => {
                 let data: &[u8] = (**map).as_ref();
-                match reader.next(data) {
+                let next = match window {
+                    None => reader.next(data),
+                    Some(w) => {
+                        w.fill(reader, data);
+                        w.pop()
+                    }
+                };
+                match next {
                     Ok(Some(r)) => Ok(Next::Packet(RawPacket {
                         ts: r.ts_ns,
                         data: &data[r.offset..r.offset + r.caplen as usize],
@@ -168,8 +240,24 @@ impl Source for FileSource {
         self.size
     }
 
+    fn peek_ahead(&mut self) -> Option<(LinkType, &[u8])> {
+        let Inner::Mapped {
+            map,
+            reader,
+            window,
+        } = &mut self.inner
+        else {
+            return None;
+        };
+        let data: &[u8] = (**map).as_ref();
+        let w = window.get_or_insert_with(Window::new);
+        w.fill(reader, data);
+        let r = w.last()?;
+        Some((r.link, data.get(r.offset..r.offset + r.caplen as usize)?))
+    }
+
     fn lanes(&self, n: usize) -> Option<Vec<Box<dyn Source>>> {
-        let Inner::Mapped { map, reader } = &self.inner else {
+        let Inner::Mapped { map, reader, .. } = &self.inner else {
             return None;
         };
         let lane = |_| -> Box<dyn Source> {
@@ -178,6 +266,7 @@ impl Source for FileSource {
                 inner: Inner::Mapped {
                     map: map.clone(),
                     reader: reader.clone(),
+                    window: None,
                 },
                 size: self.size,
             })
@@ -204,6 +293,58 @@ mod tests {
             .err()
             .expect("must fail");
         assert!(e.to_string().contains("cannot open"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// What a reader hands out, packet by packet, then how it ends.
+    /// Packets read, packets seen ahead before each read, how it ended.
+    type Reading = (Vec<Vec<u8>>, Vec<Option<Vec<u8>>>, String);
+
+    fn read_all(src: &mut FileSource, peek: bool) -> Reading {
+        let (mut got, mut peeked) = (Vec::new(), Vec::new());
+        loop {
+            if peek {
+                peeked.push(src.peek_ahead().map(|(_, f)| f.to_vec()));
+            }
+            match src.next() {
+                Ok(Next::Packet(p)) => got.push(p.data.to_vec()),
+                Ok(Next::End) => return (got, peeked, "end".into()),
+                Ok(Next::Timeout) => return (got, peeked, "timeout".into()),
+                Err(e) => return (got, peeked, e.to_string()),
+            }
+        }
+    }
+
+    /// Looking ahead changes nothing that is read, sees exactly the packet
+    /// `LOOKAHEAD` places on, and a damaged end is still reported after
+    /// every packet before it.
+    #[test]
+    fn looking_ahead_reads_the_same_packets() {
+        let dir = std::env::temp_dir().join(format!("vagt-peek-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let frames: Vec<Vec<u8>> = (0..7u8).map(|i| vec![i; 60 + usize::from(i)]).collect();
+        let mut w = crate::synth::pcap::PcapWriter::new(Vec::new(), 1, 65535).unwrap();
+        for (i, f) in frames.iter().enumerate() {
+            w.write(i as i64 * 1_000_000, f).unwrap();
+        }
+        let whole = w.into_inner();
+        for (name, bytes) in [
+            ("whole.pcap", whole.clone()),
+            ("cut.pcap", whole[..whole.len() - 9].to_vec()),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let plain = read_all(&mut FileSource::open(&path).unwrap(), false);
+            let ahead = read_all(&mut FileSource::open(&path).unwrap(), true);
+            assert_eq!(plain.0, ahead.0, "{name}");
+            assert_eq!(plain.2, ahead.2, "{name}");
+            let n = plain.0.len();
+            assert_eq!(n, if name == "cut.pcap" { 6 } else { 7 });
+            for (i, p) in ahead.1.iter().enumerate() {
+                let want = plain.0.get(i + crate::capture::LOOKAHEAD);
+                assert_eq!(p.as_ref(), want, "{name}: look ahead before packet {i}");
+            }
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 }

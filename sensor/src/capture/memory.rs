@@ -147,6 +147,18 @@ impl Source for MemorySource {
         "memory"
     }
 
+    fn peek_ahead(&mut self) -> Option<(LinkType, &[u8])> {
+        let len = self.rec.meta.len();
+        // Counted over all loops, so the look ahead can run into the next.
+        let at = self.loop_no as usize * len + self.next + super::LOOKAHEAD;
+        if at >= self.loops as usize * len {
+            return None;
+        }
+        let m = self.rec.meta.get(at % len)?;
+        let all: &[u8] = (*self.rec.data).as_ref();
+        Some((m.link, &all[m.offset..m.offset + m.len as usize]))
+    }
+
     fn lanes(&self, n: usize) -> Option<Vec<Box<dyn Source>>> {
         let lane = |_| -> Box<dyn Source> {
             Box::new(MemorySource {
@@ -158,5 +170,42 @@ impl Source for MemorySource {
             })
         };
         Some((0..n).map(lane).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Over several loops, the look ahead always names the packet that
+    /// `next` hands out `LOOKAHEAD` calls later, and nothing past the end.
+    #[test]
+    fn looking_ahead_sees_the_packet_to_come() {
+        let frames: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 20]).collect();
+        for count in [1usize, 2, 5] {
+            let rec = Recording::from_packets(
+                frames[..count]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (LinkType::ETHERNET, i as i64, f.as_slice())),
+            );
+            let mut src = rec.source(3);
+            let (mut got, mut peeked) = (Vec::new(), Vec::new());
+            loop {
+                peeked.push(src.peek_ahead().map(|(_, f)| f.to_vec()));
+                match src.next() {
+                    Ok(Next::Packet(p)) => got.push(p.data.to_vec()),
+                    _ => break,
+                }
+            }
+            assert_eq!(got.len(), count * 3);
+            for (i, p) in peeked.iter().enumerate() {
+                assert_eq!(
+                    p.as_ref(),
+                    got.get(i + super::super::LOOKAHEAD),
+                    "{count}: {i}"
+                );
+            }
+        }
     }
 }

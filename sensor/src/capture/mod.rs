@@ -91,6 +91,13 @@ pub trait Source: Send {
     fn size_hint(&self) -> Option<u64> {
         None
     }
+    /// The packet [`LOOKAHEAD`] places after the one `next` returns next,
+    /// for sources that can see that far without reading it (packets in
+    /// memory), so a worker can prefetch what it will need; `None` when
+    /// the source cannot, or the input ends sooner.
+    fn peek_ahead(&mut self) -> Option<(LinkType, &[u8])> {
+        None
+    }
     /// `n` independent readers over the same packets, one per worker, for
     /// sources whose packets already sit in memory (a mapped file, a
     /// recording); `None` when the source can only be read once. Called
@@ -113,10 +120,18 @@ impl<S: Source + ?Sized> Source for Box<S> {
     fn size_hint(&self) -> Option<u64> {
         (**self).size_hint()
     }
+    fn peek_ahead(&mut self) -> Option<(LinkType, &[u8])> {
+        (**self).peek_ahead()
+    }
     fn lanes(&self, n: usize) -> Option<Vec<Box<dyn Source>>> {
         (**self).lanes(n)
     }
 }
+
+/// How many packets ahead [`Source::peek_ahead`] looks: two, so that a
+/// worker requests an index slot two packets early and the connection it
+/// names one packet early.
+pub const LOOKAHEAD: usize = 2;
 
 /// The latest packet time a source hands out, in nanoseconds since the
 /// epoch: the end of classic pcap's 32-bit seconds (early 2106). Packet

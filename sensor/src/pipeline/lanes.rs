@@ -16,8 +16,8 @@ use super::report::{self, Intake, Progress};
 use super::worker::{Core, WorkerReport};
 use super::writer::ToWriter;
 use super::{shard, Outputs, PipelineOptions, Summary};
-use crate::capture::{CaptureError, KernelStats, Next, Source};
-use crate::decode::LinkWalker;
+use crate::capture::{CaptureError, KernelStats, Next, Source, LOOKAHEAD};
+use crate::decode::{LinkType, LinkWalker};
 use crate::flow::Tracker;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -217,6 +217,8 @@ impl LaneWorker {
         let mut last_quiet_tick = i64::MIN;
         let lanes = std::mem::take(&mut self.lanes);
         'lanes: for mut lane in lanes {
+            // What is known of the next packet and the one after it.
+            let mut ahead = [Ahead::default(); LOOKAHEAD];
             loop {
                 if since_publish >= PUBLISH_EVERY {
                     since_publish = 0;
@@ -231,6 +233,7 @@ impl LaneWorker {
                         kernel = Some(k);
                     }
                 }
+                let known = self.look_ahead(&mut lane, &mut walker, &mut ahead);
                 let next = match lane.next() {
                     Ok(n) => n,
                     Err(e) => {
@@ -261,10 +264,8 @@ impl LaneWorker {
                 }
                 let mine = match self.share {
                     None => true,
-                    Some((index, count)) => {
-                        let hash = shard::flow_hash(&mut walker, p.link, p.data);
-                        shard::worker_of(hash, count) == index
-                    }
+                    Some(_) if known.frame == p.data.as_ptr() as usize => known.mine,
+                    Some(share) => is_mine(share, &mut walker, p.link, p.data),
                 };
                 if mine {
                     match self.core.latency.as_mut() {
@@ -300,6 +301,68 @@ impl LaneWorker {
             errors,
             kernel,
         }
+    }
+}
+
+/// What a worker learnt of a packet before its turn.
+#[derive(Clone, Copy, Default)]
+struct Ahead {
+    /// Address of the frame, so a fact is never applied to another packet
+    /// (0: nothing known).
+    frame: usize,
+    /// Whether the packet is this worker's share.
+    mine: bool,
+    /// Its connection's index hash, when guessed (the slot is on its way).
+    guess: Option<u64>,
+}
+
+fn is_mine(
+    (index, count): (usize, usize),
+    walker: &mut LinkWalker,
+    link: LinkType,
+    frame: &[u8],
+) -> bool {
+    shard::worker_of(shard::flow_hash(walker, link, frame), count) == index
+}
+
+impl LaneWorker {
+    /// Before reading a packet: learns what it can of the packet
+    /// `LOOKAHEAD` places on (whose share it is, and where its connection
+    /// is filed), requests the connection of the packet after this one,
+    /// and returns what was learnt of this one.
+    #[inline]
+    fn look_ahead(
+        &self,
+        lane: &mut Box<dyn Source>,
+        walker: &mut LinkWalker,
+        ahead: &mut [Ahead; LOOKAHEAD],
+    ) -> Ahead {
+        if !self.core.tracker.prefetch_pays() {
+            *ahead = [Ahead::default(); LOOKAHEAD];
+            return Ahead::default();
+        }
+        let far = match lane.peek_ahead() {
+            None => Ahead::default(),
+            Some((link, frame)) => {
+                let mine = self
+                    .share
+                    .is_none_or(|share| is_mine(share, walker, link, frame));
+                Ahead {
+                    frame: frame.as_ptr() as usize,
+                    mine,
+                    guess: mine
+                        .then(|| self.core.tracker.prefetch_slot(link, frame))
+                        .flatten(),
+                }
+            }
+        };
+        let this = ahead[0];
+        ahead.copy_within(1.., 0);
+        ahead[LOOKAHEAD - 1] = far;
+        if let Some(g) = ahead[0].guess {
+            self.core.tracker.prefetch_conn(g);
+        }
+        this
     }
 }
 

@@ -10,15 +10,16 @@
 //! evicted (and written out) to make room.
 
 use super::conn::{Conn, ConnKind, EndReason, Snapshot};
-use super::key::{icmp_counterpart, FlowKey, PacketTuple, StoredKey};
+use super::key::{icmp_counterpart, FlowKey, KeyHasher, PacketTuple, StoredKey};
 use super::ports::PortSet;
 use super::{detect, record, tcp};
 use crate::decode::{Addr, Checksum, IpLayer, Transport};
-use hashbrown::HashTable;
-use std::hash::BuildHasher;
+use index::Index;
 pub use timers::Timeouts;
 use timers::{expiry_reason, List, CLASSES, UNLISTED};
 
+mod index;
+mod prefetch;
 mod timers;
 
 const NONE: u32 = u32::MAX;
@@ -104,9 +105,9 @@ pub struct ConnTable {
     free: Vec<u32>,
     ext: Vec<Ext>,
     ext_free: Vec<u32>,
-    index: HashTable<u32>,
+    index: Index,
 
-    hasher: hashbrown::DefaultHashBuilder,
+    hasher: KeyHasher,
     lists: [List; CLASSES],
     live: usize,
     pub stats: TableStats,
@@ -128,9 +129,9 @@ impl ConnTable {
             free: Vec::new(),
             ext: Vec::new(),
             ext_free: Vec::new(),
-            index: HashTable::with_capacity(cap.min(INITIAL_INDEX)),
+            index: Index::new(cap, cap.min(INITIAL_INDEX)),
 
-            hasher: hashbrown::DefaultHashBuilder::default(),
+            hasher: KeyHasher::default(),
             lists: [List {
                 head: NONE,
                 tail: NONE,
@@ -175,7 +176,7 @@ impl ConnTable {
         };
         let (key, sender_is_a) = FlowKey::new(&tuple, depth, vlan);
         let sender_slot = usize::from(!sender_is_a);
-        let hash = self.hasher.hash_one(key);
+        let hash = self.hasher.hash(&key);
         let ts = input.ts;
 
         let mut found = self.find(hash, &key, tuple.one_way);
@@ -224,7 +225,7 @@ impl ConnTable {
                 }
                 self.stats.expired += 1;
                 let why = expiry_reason(&self.slab[idx as usize]);
-                let hash = self.hasher.hash_one(self.full_key(idx));
+                let hash = self.hasher.hash(&self.full_key(idx));
                 self.finish(idx, hash, why, out);
             }
         }
@@ -244,7 +245,7 @@ impl ConnTable {
                 if out.len() >= limit {
                     return true;
                 }
-                let hash = self.hasher.hash_one(self.full_key(idx));
+                let hash = self.hasher.hash(&self.full_key(idx));
                 self.finish(idx, hash, EndReason::Shutdown, out);
             }
         }
@@ -252,12 +253,12 @@ impl ConnTable {
     }
 
     /// Bytes of memory per tracked IPv4 connection: its slot, and its
-    /// share of the index when the index is least full (hashbrown keeps a
-    /// u32 and a control byte per bucket, and doubles at 7/8 full, so a
-    /// bucket carries between 7/16 and 7/8 of a connection). IPv6
-    /// connections and tunnelled ones add a side entry.
+    /// share of the index when the index is least full (a 4-byte slot per
+    /// position, doubled at 3/4 full, so a slot carries between 3/8 and
+    /// 3/4 of a connection as the table grows). IPv6 connections and
+    /// tunnelled ones add a side entry.
     pub fn bytes_per_connection() -> usize {
-        std::mem::size_of::<Conn>() + (std::mem::size_of::<u32>() + 1) * 16 / 7
+        std::mem::size_of::<Conn>() + (std::mem::size_of::<u32>() * 8).div_ceil(3)
     }
 
     /// Extra bytes of an IPv6 or tunnelled connection.
@@ -268,16 +269,14 @@ impl ConnTable {
     fn find(&self, hash: u64, key: &FlowKey, one_way: bool) -> Option<u32> {
         let (slab, ext) = (&self.slab, &self.ext);
         let probe = StoredKey::of(key, one_way);
-        self.index
-            .find(hash, |&i| {
-                let c = &slab[i as usize];
-                c.key == probe
-                    && (!probe.v6
-                        || ext
-                            .get(c.ext as usize)
-                            .is_some_and(|e| e.a == key.a && e.b == key.b))
-            })
-            .copied()
+        self.index.find(hash, |i| {
+            let c = &slab[i as usize];
+            c.key == probe
+                && (!probe.v6
+                    || ext
+                        .get(c.ext as usize)
+                        .is_some_and(|e| e.a == key.a && e.b == key.b))
+        })
     }
 
     /// The full key of connection `idx`.
@@ -364,7 +363,7 @@ impl ConnTable {
         }
         let (slab, ext, hasher) = (&self.slab, &self.ext, &self.hasher);
         self.index
-            .insert_unique(hash, idx, |&i| hasher.hash_one(full_key_of(slab, ext, i)));
+            .insert(hash, idx, |i| hasher.hash(&full_key_of(slab, ext, i)));
         self.live += 1;
         self.stats.created += 1;
         self.stats.peak = self.stats.peak.max(self.live as u64);
@@ -484,9 +483,7 @@ impl ConnTable {
     fn finish(&mut self, idx: u32, hash: u64, why: EndReason, out: &mut Vec<Snapshot>) {
         let class = usize::from(self.slab[idx as usize].class);
         self.unlink(idx, class);
-        if let Ok(entry) = self.index.find_entry(hash, |&i| i == idx) {
-            entry.remove();
-        }
+        self.index.remove(hash, idx);
         self.slab[idx as usize].end = why;
         out.push(self.snapshot(idx));
         let e = std::mem::replace(&mut self.slab[idx as usize].ext, NONE);

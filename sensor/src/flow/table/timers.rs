@@ -11,7 +11,6 @@
 use super::{ConnTable, NONE, SECOND};
 use crate::flow::conn::{Conn, ConnKind, EndReason, Snapshot, TcpState};
 use crate::flow::tcp;
-use std::hash::BuildHasher;
 
 /// Timer classes; see [`ConnTable::schedule`]. Within a class every
 /// deadline is an anchor time plus the same timeout, so while packet time
@@ -160,7 +159,7 @@ impl ConnTable {
         }
         if let Some(v) = victim {
             self.stats.evicted += 1;
-            let hash = self.hasher.hash_one(self.full_key(v));
+            let hash = self.hasher.hash(&self.full_key(v));
             self.finish(v, hash, EndReason::Evicted, out);
         }
     }
