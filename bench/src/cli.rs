@@ -175,6 +175,10 @@ pub struct ConcatArgs {
 pub enum DispatchArg {
     /// Each worker reads its own lane where the input allows it.
     Auto,
+    /// The input is dealt out to per-worker queues by flow hash before
+    /// timing starts, as a multi-queue card or the kernel's fanout does
+    /// live; each worker reads only its own (top speed only).
+    Split,
     /// Always a reader thread and queues.
     Queued,
 }
@@ -252,9 +256,11 @@ pub struct ReplayArgs {
     pub live: bool,
 
     /// How packets reach the workers: `auto` lets every worker read the
-    /// in-memory input itself and keep its share (no reader thread); a
-    /// paced input always goes through the reader thread and its queues, as
-    /// does `queued`.
+    /// in-memory input itself and keep its share (no reader thread);
+    /// `split` deals the input out to per-worker queues by flow hash before
+    /// the clock starts, as live capture gets it from the kernel's fanout,
+    /// so no worker passes over another's packets; a paced input always
+    /// goes through the reader thread and its queues, as does `queued`.
     #[arg(long, value_enum, default_value = "auto", value_name = "HOW")]
     pub dispatch: DispatchArg,
 

@@ -14,9 +14,10 @@ use std::time::Instant;
 use vagt_sensor::capture::memory::Recording;
 use vagt_sensor::capture::{Next, Source};
 use vagt_sensor::config::Config;
+use vagt_sensor::decode::LinkWalker;
 use vagt_sensor::flow::{RecordContext, Tracker};
 use vagt_sensor::output::NullSink;
-use vagt_sensor::pipeline::{self, Dispatch, Mode, PipelineOptions};
+use vagt_sensor::pipeline::{self, shard, Dispatch, LaneKind, Mode, PipelineOptions, WorkerLanes};
 
 /// The loaded input.
 pub struct Input {
@@ -177,6 +178,26 @@ fn run_once(
     w: usize,
 ) -> Result<RunResult, String> {
     let rec = &input.recording;
+    if args.dispatch == DispatchArg::Split && pace != Pace::Top {
+        return Err(
+            "--dispatch split replays at top speed only; a paced replay goes \
+                    through the reader thread (leave out --dispatch)"
+                .into(),
+        );
+    }
+    // Dealt out before the clock starts: live, the kernel does this.
+    let split: Option<Vec<WorkerLanes>> = (args.dispatch == DispatchArg::Split).then(|| {
+        let mut walker = LinkWalker::default();
+        rec.partition(w, |link, frame| {
+            shard::worker_for(&mut walker, link, frame, w)
+        })
+        .into_iter()
+        .map(|part| WorkerLanes {
+            lanes: vec![Box::new(part.source(args.loops)) as Box<dyn Source>],
+            kind: LaneKind::Split,
+        })
+        .collect()
+    });
     let pace_out = Arc::new(Mutex::new(PaceReport::default()));
     let src: Box<dyn Source> = match pace {
         Pace::Top => Box::new(rec.source(args.loops)),
@@ -198,7 +219,7 @@ fn run_once(
         progress: false,
         latency: !args.no_latency,
         dispatch: match args.dispatch {
-            DispatchArg::Auto => Dispatch::Auto,
+            DispatchArg::Auto | DispatchArg::Split => Dispatch::Auto,
             DispatchArg::Queued => Dispatch::Queued,
         },
     };
@@ -210,14 +231,12 @@ fn run_once(
     };
     let before = rusage::this_process();
     let started = Instant::now();
-    let summary = pipeline::run(
-        vec![src],
-        &opts,
-        &make,
-        Box::new(NullSink::default()),
-        ctx,
-        Arc::new(AtomicBool::new(false)),
-    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let sink = Box::new(NullSink::default());
+    let summary = match split {
+        Some(lanes) => pipeline::run_lanes(lanes, &opts, &make, sink, ctx, stop),
+        None => pipeline::run(vec![src], &opts, &make, sink, ctx, stop),
+    };
     let wall_s = started.elapsed().as_secs_f64().max(1e-9);
     let after = rusage::this_process();
     if let Some(e) = summary
@@ -356,7 +375,11 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
         input: &input,
         pace,
         live: args.live,
-        queued: args.dispatch == DispatchArg::Queued || pace != Pace::Top,
+        dispatch: if pace == Pace::Top {
+            args.dispatch
+        } else {
+            DispatchArg::Queued
+        },
         runs: args.runs,
         loops: args.loops,
         checksums: !args.ignore_checksums,
@@ -480,5 +503,83 @@ mod tests {
         let top = run_once(&input, &args, Pace::Top, &Config::default(), 2).unwrap();
         assert_eq!((top.packets, top.records), (r.packets, r.records));
         assert_eq!((top.target_pps, top.on_time), (None, None));
+    }
+
+    /// Every dispatch at top speed, with 1 to 3 workers, counts every
+    /// packet and writes one record per connection (twice over, for two
+    /// loops): dealing the input out by flow hash keeps each connection on
+    /// one worker, across loops too.
+    #[test]
+    fn every_dispatch_writes_every_connection_once() {
+        let frames = crate::generate::tests::frames_of(
+            crate::generate::mix_for(MixKind::Concurrent, 3, 50, 2000)
+                .unwrap()
+                .as_mut(),
+            3000,
+        );
+        let recording = Recording::from_packets(frames.iter().enumerate().map(|(i, f)| {
+            (
+                vagt_sensor::decode::LinkType::ETHERNET,
+                i as i64 * 1000,
+                f.as_slice(),
+            )
+        }));
+        let conns = crate::generate::tests::conn_states(&recording).len() as u64;
+        let packets = 2 * recording.packets() as u64;
+        assert!(conns >= 50 && packets >= 4000, "{conns} {packets}");
+        let input = Input {
+            mean_gap_ns: mean_gap(&recording),
+            recording,
+            description: "test".into(),
+        };
+        for dispatch in [DispatchArg::Auto, DispatchArg::Split, DispatchArg::Queued] {
+            for workers in 1..=3 {
+                let args = ReplayArgs {
+                    pps: None,
+                    dispatch,
+                    workers: vec![workers],
+                    ..small_args()
+                };
+                let r = run_once(&input, &args, Pace::Top, &Config::default(), workers).unwrap();
+                assert_eq!(r.packets, packets, "{dispatch:?} {workers}");
+                assert_eq!(r.records, 2 * conns, "{dispatch:?} {workers}");
+            }
+        }
+        let paced = ReplayArgs {
+            dispatch: DispatchArg::Split,
+            ..small_args()
+        };
+        let e = run_once(
+            &input,
+            &paced,
+            pace_of(&paced).unwrap(),
+            &Config::default(),
+            2,
+        );
+        assert!(e.is_err_and(|e| e.contains("top speed")));
+    }
+
+    fn small_args() -> ReplayArgs {
+        ReplayArgs {
+            files: vec![],
+            workers: vec![2],
+            runs: 1,
+            loops: 2,
+            pps: Some(200_000.0),
+            mbps: None,
+            speed: None,
+            live: false,
+            dispatch: DispatchArg::Auto,
+            no_latency: false,
+            ignore_checksums: false,
+            mix: MixKind::Concurrent,
+            packets: 400,
+            seed: 1,
+            flows: None,
+            json: None,
+            plot: None,
+            config: None,
+            max_connections: None,
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The results of `replay` as a Markdown table (for people and
 //! RESULTS.md) and as JSON (every figure of every run, for machines).
 
+use crate::cli::DispatchArg;
 use crate::pacing::Pace;
 use crate::replay::{Input, Row, RunResult, LATENCY_QUANTILES};
 use crate::stats::{mib, nanos, si, thousands};
@@ -12,9 +13,8 @@ pub struct Setup<'a> {
     pub input: &'a Input,
     pub pace: Pace,
     pub live: bool,
-    /// Packets went through the reader thread and queues (else every
-    /// worker read its own lane).
-    pub queued: bool,
+    /// How packets reached the workers.
+    pub dispatch: DispatchArg,
     pub runs: usize,
     pub loops: u32,
     pub checksums: bool,
@@ -30,10 +30,16 @@ impl Setup<'_> {
     }
 
     fn dispatch(&self) -> &'static str {
-        match (self.queued, self.live) {
-            (false, _) => "lanes (every worker reads the input and keeps its share)",
-            (true, true) => "reader thread and queues, live (a full worker queue drops the packet)",
-            (true, false) => {
+        match (self.dispatch, self.live) {
+            (DispatchArg::Auto, _) => "lanes (every worker reads the input and keeps its share)",
+            (DispatchArg::Split, _) => {
+                "split (the input dealt out to per-worker queues by flow hash before timing, \
+                 as a multi-queue card or the kernel's fanout delivers it live)"
+            }
+            (DispatchArg::Queued, true) => {
+                "reader thread and queues, live (a full worker queue drops the packet)"
+            }
+            (DispatchArg::Queued, false) => {
                 "reader thread and queues, lossless (the reader waits for the workers)"
             }
         }
@@ -182,7 +188,11 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Value {
         "loops": setup.loops,
         "packets_per_run": setup.packets_per_run(),
         "pace": pace,
-        "dispatch": if setup.queued { "queued" } else { "lanes" },
+        "dispatch": match setup.dispatch {
+            DispatchArg::Auto => "lanes",
+            DispatchArg::Split => "split",
+            DispatchArg::Queued => "queued",
+        },
         "mode": if setup.live { "live" } else { "replay" },
         "checksums_verified": setup.checksums,
         "runs_per_row": setup.runs,
@@ -240,7 +250,7 @@ mod tests {
             input: &input,
             pace: Pace::Pps(1e6),
             live: true,
-            queued: true,
+            dispatch: DispatchArg::Queued,
             runs: 1,
             loops: 2,
             checksums: true,
@@ -275,7 +285,7 @@ mod tests {
             input: &input,
             pace: Pace::Top,
             live: false,
-            queued: false,
+            dispatch: DispatchArg::Auto,
             runs: 1,
             loops: 1,
             checksums: false,

@@ -42,7 +42,7 @@ enum Inner {
 /// asks for them: the packet `next` returns next and the
 /// [`LOOKAHEAD`](super::LOOKAHEAD) after it, each parsed once.
 struct Window {
-    ring: [Option<format::Record>; WINDOW],
+    ring: [Option<format::Record>; RING],
     head: usize,
     len: usize,
     /// How reading ended, once it has: the end of the file, or damage (to
@@ -51,11 +51,13 @@ struct Window {
 }
 
 const WINDOW: usize = super::LOOKAHEAD + 1;
+/// Ring slots: a power of two, so positions wrap with a mask.
+const RING: usize = WINDOW.next_power_of_two();
 
 impl Window {
     fn new() -> Window {
         Window {
-            ring: [None; WINDOW],
+            ring: [None; RING],
             head: 0,
             len: 0,
             end: None,
@@ -66,7 +68,7 @@ impl Window {
         while self.len < WINDOW && self.end.is_none() {
             match reader.next(data) {
                 Ok(Some(r)) => {
-                    self.ring[(self.head + self.len) % WINDOW] = Some(r);
+                    self.ring[(self.head + self.len) % RING] = Some(r);
                     self.len += 1;
                 }
                 Ok(None) => self.end = Some(Ok(())),
@@ -83,14 +85,14 @@ impl Window {
             };
         }
         let r = self.ring[self.head].take();
-        self.head = (self.head + 1) % WINDOW;
+        self.head = (self.head + 1) % RING;
         self.len -= 1;
         Ok(r)
     }
 
     fn last(&self) -> Option<format::Record> {
         (self.len == WINDOW)
-            .then(|| self.ring[(self.head + WINDOW - 1) % WINDOW])
+            .then(|| self.ring[(self.head + WINDOW - 1) % RING])
             .flatten()
     }
 }

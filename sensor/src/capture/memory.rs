@@ -22,6 +22,9 @@ struct Meta {
 pub struct Recording {
     data: Backing,
     meta: Arc<Vec<Meta>>,
+    /// Time shift between loops, when it is not this recording's own span
+    /// (a part of a larger recording keeps the whole one's).
+    loop_shift: Option<i64>,
 }
 
 impl Recording {
@@ -59,6 +62,7 @@ impl Recording {
         Ok(Recording {
             data: Arc::new(data),
             meta: Arc::new(meta),
+            loop_shift: None,
         })
     }
 
@@ -82,7 +86,43 @@ impl Recording {
         Recording {
             data: Arc::new(data),
             meta: Arc::new(meta),
+            loop_shift: None,
         }
+    }
+
+    fn own_loop_shift(&self) -> i64 {
+        match (self.meta.first(), self.meta.last()) {
+            (Some(a), Some(b)) => (b.ts - a.ts).max(0) + 1_000_000_000,
+            _ => 0,
+        }
+    }
+
+    /// Deals the packets out into `parts` recordings, in order, putting
+    /// each where `part_of(link, frame)` says (values past the last part go
+    /// to the last). The parts share this recording's bytes, and replayed
+    /// in loops they shift time as this one would, so together they play
+    /// exactly its packets.
+    pub fn partition(
+        &self,
+        parts: usize,
+        mut part_of: impl FnMut(LinkType, &[u8]) -> usize,
+    ) -> Vec<Recording> {
+        let parts = parts.max(1);
+        let all: &[u8] = (*self.data).as_ref();
+        let mut metas: Vec<Vec<Meta>> = vec![Vec::new(); parts];
+        for m in self.meta.iter() {
+            let part = part_of(m.link, &all[m.offset..m.offset + m.len as usize]);
+            metas[part.min(parts - 1)].push(*m);
+        }
+        let shift = self.loop_shift.unwrap_or_else(|| self.own_loop_shift());
+        metas
+            .into_iter()
+            .map(|meta| Recording {
+                data: self.data.clone(),
+                meta: Arc::new(meta),
+                loop_shift: Some(shift),
+            })
+            .collect()
     }
 
     pub fn packets(&self) -> usize {
@@ -98,10 +138,7 @@ impl Recording {
     /// first is shifted in time by the recording's span (plus a second), so
     /// timestamps keep increasing and connections do not merge across loops.
     pub fn source(&self, loops: u32) -> MemorySource {
-        let span = match (self.meta.first(), self.meta.last()) {
-            (Some(a), Some(b)) => (b.ts - a.ts).max(0) + 1_000_000_000,
-            _ => 0,
-        };
+        let span = self.loop_shift.unwrap_or_else(|| self.own_loop_shift());
         MemorySource {
             rec: self.clone(),
             next: 0,
@@ -176,6 +213,44 @@ impl Source for MemorySource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parts of a partition, played side by side, are the recording:
+    /// every packet once, in its part, at the time the whole would give it.
+    #[test]
+    fn a_partition_plays_the_same_packets_at_the_same_times() {
+        let frames: Vec<Vec<u8>> = (0..50u8)
+            .map(|i| vec![i; 10 + usize::from(i % 5)])
+            .collect();
+        let rec = Recording::from_packets(
+            frames
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (LinkType::ETHERNET, 1_000 + i as i64 * 7, f.as_slice())),
+        );
+        let played = |r: &Recording| {
+            let mut src = r.source(3);
+            let mut out = Vec::new();
+            while let Ok(Next::Packet(p)) = src.next() {
+                out.push((p.ts, p.data.to_vec()));
+            }
+            out
+        };
+        let mut whole = played(&rec);
+        let parts = rec.partition(3, |_, f| usize::from(f[0] % 4));
+        assert_eq!(parts.len(), 3);
+        // Frames 3, 7, ... asked for part 3 and went to the last.
+        assert!(parts[2].packets() > parts[0].packets());
+        let mut joined: Vec<(i64, Vec<u8>)> = parts.iter().flat_map(played).collect();
+        for (part, r) in parts.iter().enumerate() {
+            assert!(played(r)
+                .iter()
+                .all(|(_, f)| usize::from(f[0] % 4).min(2) == part));
+        }
+        whole.sort();
+        joined.sort();
+        assert_eq!(whole.len(), 150);
+        assert_eq!(whole, joined);
+    }
 
     /// Over several loops, the look ahead always names the packet that
     /// `next` hands out `LOOKAHEAD` calls later, and nothing past the end.

@@ -218,7 +218,7 @@ impl LaneWorker {
         let lanes = std::mem::take(&mut self.lanes);
         'lanes: for mut lane in lanes {
             // What is known of the next packet and the one after it.
-            let mut ahead = [Ahead::default(); LOOKAHEAD];
+            let mut ahead = Lookahead::new();
             loop {
                 if since_publish >= PUBLISH_EVERY {
                     since_publish = 0;
@@ -322,25 +322,49 @@ fn is_mine(
     link: LinkType,
     frame: &[u8],
 ) -> bool {
-    shard::worker_of(shard::flow_hash(walker, link, frame), count) == index
+    shard::worker_for(walker, link, frame, count) == index
+}
+
+/// What a worker knows of the next `LOOKAHEAD` packets of its lane.
+struct Lookahead {
+    /// Packet `i + k` sits at `(next + k) % LOOKAHEAD`, `i` being the one
+    /// the lane hands out next.
+    ring: [Ahead; LOOKAHEAD],
+    next: usize,
+    /// Whether the ring holds anything (looking ahead only pays with a
+    /// large table).
+    active: bool,
+}
+
+impl Lookahead {
+    fn new() -> Lookahead {
+        Lookahead {
+            ring: [Ahead::default(); LOOKAHEAD],
+            next: 0,
+            active: false,
+        }
+    }
 }
 
 impl LaneWorker {
     /// Before reading a packet: learns what it can of the packet
     /// `LOOKAHEAD` places on (whose share it is, and where its connection
-    /// is filed), requests the connection of the packet after this one,
-    /// and returns what was learnt of this one.
+    /// is filed), requests the connection of the one halfway there, and
+    /// returns what was learnt of this one.
     #[inline]
     fn look_ahead(
         &self,
         lane: &mut Box<dyn Source>,
         walker: &mut LinkWalker,
-        ahead: &mut [Ahead; LOOKAHEAD],
+        ahead: &mut Lookahead,
     ) -> Ahead {
         if !self.core.tracker.prefetch_pays() {
-            *ahead = [Ahead::default(); LOOKAHEAD];
+            if ahead.active {
+                *ahead = Lookahead::new();
+            }
             return Ahead::default();
         }
+        ahead.active = true;
         let far = match lane.peek_ahead() {
             None => Ahead::default(),
             Some((link, frame)) => {
@@ -356,10 +380,10 @@ impl LaneWorker {
                 }
             }
         };
-        let this = ahead[0];
-        ahead.copy_within(1.., 0);
-        ahead[LOOKAHEAD - 1] = far;
-        if let Some(g) = ahead[0].guess {
+        let at = ahead.next % LOOKAHEAD;
+        let this = std::mem::replace(&mut ahead.ring[at], far);
+        ahead.next = ahead.next.wrapping_add(1);
+        if let Some(g) = ahead.ring[(ahead.next + LOOKAHEAD / 2 - 1) % LOOKAHEAD].guess {
             self.core.tracker.prefetch_conn(g);
         }
         this

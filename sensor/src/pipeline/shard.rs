@@ -35,6 +35,11 @@ pub fn worker_of(hash: u64, workers: usize) -> usize {
     (((hash >> 32) * workers as u64) >> 32) as usize
 }
 
+/// The worker (of `workers`) a frame goes to.
+pub fn worker_for(walker: &mut LinkWalker, link: LinkType, frame: &[u8], workers: usize) -> usize {
+    worker_of(flow_hash(walker, link, frame), workers)
+}
+
 /// A hash that is equal for both directions of a flow.
 pub fn flow_hash(walker: &mut LinkWalker, link: LinkType, frame: &[u8]) -> u64 {
     if link == LinkType::ETHERNET {
