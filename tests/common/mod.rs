@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod many;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

@@ -15,7 +15,7 @@
 //! The kernel's counters of a ring (`tpacket_stats_v3`: packets, and drops
 //! because the ring was full) are read as the statistics' kernel figures.
 
-use super::{CaptureError, KernelStats, Next, RawPacket, Source};
+use super::{CaptureError, KernelStats, Next, RawPacket, Source, LOOKAHEAD};
 use crate::config::CaptureSection;
 use crate::decode::LinkType;
 use std::ffi::CString;
@@ -109,6 +109,9 @@ pub struct AfPacketLane {
     /// Packets left in the held block and where the next one starts.
     left: u32,
     next_pkt: usize,
+    /// Where the packet `LOOKAHEAD` places after `next_pkt` starts, once
+    /// a look ahead has found it (0: not yet, or the block ends sooner).
+    scout: usize,
     /// Frames whose VLAN tag the card stripped get it back here.
     scratch: Vec<u8>,
     /// Realtime minus the pipeline clock, to express packet times as
@@ -299,6 +302,7 @@ impl AfPacketLane {
             holding: false,
             left: 0,
             next_pkt: 0,
+            scout: 0,
             scratch: Vec::with_capacity(cfg.snaplen.max(64) as usize + 8),
             clock_offset: super::super::pipeline::realtime_minus_clock(),
             stats: KernelStats::default(),
@@ -410,6 +414,7 @@ impl AfPacketLane {
                 .store(TP_STATUS_KERNEL, Ordering::Release);
             self.holding = false;
             self.left = 0;
+            self.scout = 0;
             self.block = (self.block + 1) % self.blocks;
         }
     }
@@ -422,6 +427,7 @@ impl AfPacketLane {
         }
         let base = self.block * self.block_size;
         self.holding = true;
+        self.scout = 0;
         self.left = self.read_u32(base + BLOCK_NUM_PKTS);
         self.next_pkt = base + self.read_u32(base + BLOCK_FIRST_PKT) as usize;
         true
@@ -494,6 +500,34 @@ impl Source for AfPacketLane {
         self.read_stats();
         Some(self.stats)
     }
+
+    fn peek_ahead(&mut self) -> Option<(LinkType, &[u8])> {
+        // Only within the held block: the next one may not be ours yet.
+        if !self.holding || self.left as usize <= LOOKAHEAD {
+            return None;
+        }
+        if self.scout == 0 {
+            let mut at = self.next_pkt;
+            for _ in 0..LOOKAHEAD {
+                at = self.after(at)?;
+            }
+            self.scout = at;
+        }
+        let at = self.scout;
+        let block_end = (self.block + 1) * self.block_size;
+        let start = at + usize::from(self.read_u16(at + PKT_MAC));
+        let end = start.saturating_add(self.read_u32(at + PKT_SNAPLEN) as usize);
+        // A frame whose VLAN tag the card stripped is not what the worker
+        // will see; no guess beats a wrong one.
+        let stripped = self.read_u32(at + PKT_STATUS) & TP_STATUS_VLAN_VALID != 0;
+        if stripped || end > block_end || start >= end {
+            return None;
+        }
+        // SAFETY: `start..end` lies inside the held block (checked), which
+        // the kernel does not touch until it is released.
+        let data = unsafe { std::slice::from_raw_parts(self.ring.add(start), end - start) };
+        Some((self.link, data))
+    }
 }
 
 impl AfPacketLane {
@@ -514,6 +548,25 @@ impl AfPacketLane {
         } else {
             at + next
         };
+        self.move_scout();
+    }
+
+    /// The packet after the one at `at` in the held block, if the block
+    /// says where it is.
+    fn after(&self, at: usize) -> Option<usize> {
+        let next = self.read_u32(at + PKT_NEXT) as usize;
+        let to = at + next;
+        (next != 0 && to < (self.block + 1) * self.block_size).then_some(to)
+    }
+
+    /// Keeps the scout `LOOKAHEAD` packets after `next_pkt`.
+    fn move_scout(&mut self) {
+        if self.scout != 0 {
+            self.scout = match self.left as usize > LOOKAHEAD {
+                true => self.after(self.scout).unwrap_or(0),
+                false => 0,
+            };
+        }
     }
 
     /// The next packet of the held block.
@@ -529,6 +582,7 @@ impl AfPacketLane {
         let mac = usize::from(self.read_u16(at + PKT_MAC));
         self.left -= 1;
         self.next_pkt = if next == 0 { block_end } else { at + next };
+        self.move_scout();
         // A header the kernel would never write ends the block here.
         let start = at + mac;
         let end = start.saturating_add(snaplen);
