@@ -117,15 +117,22 @@ impl Batch {
 
     /// The packets with their bytes.
     pub fn iter(&self) -> impl Iterator<Item = (&PacketRef, &[u8])> {
-        let external: &[u8] = match &self.backing {
-            Some(b) => (**b).as_ref(),
-            None => &[],
+        self.packets.iter().map(move |p| (p, self.bytes_of(p)))
+    }
+
+    /// Packet `i` with its bytes.
+    pub fn get(&self, i: usize) -> Option<(&PacketRef, &[u8])> {
+        self.packets.get(i).map(|p| (p, self.bytes_of(p)))
+    }
+
+    fn bytes_of(&self, p: &PacketRef) -> &[u8] {
+        let buf: &[u8] = match (&self.backing, p.external) {
+            (Some(b), true) => (**b).as_ref(),
+            (None, true) => &[],
+            (_, false) => &self.data[..],
         };
-        self.packets.iter().map(move |p| {
-            let buf = if p.external { external } else { &self.data[..] };
-            let end = (p.offset + p.len as usize).min(buf.len());
-            (p, &buf[p.offset.min(end)..end])
-        })
+        let end = (p.offset + p.len as usize).min(buf.len());
+        &buf[p.offset.min(end)..end]
     }
 }
 

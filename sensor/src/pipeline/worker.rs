@@ -8,7 +8,7 @@
 
 use super::batch::Batch;
 use super::writer::ToWriter;
-use crate::capture::KernelStats;
+use crate::capture::{KernelStats, LOOKAHEAD};
 use crate::decode::{DecodeCounters, DecodeError, Decoded};
 use crate::flow::{Snapshot, TableStats, Tracker};
 use crossbeam_queue::ArrayQueue;
@@ -220,8 +220,29 @@ impl Queued {
     }
 
     fn process(&mut self, mut batch: Batch) {
-        for (p, data) in batch.iter() {
-            self.core.tracker.packet(p.link, p.ts, data, p.wire_len);
+        if self.core.tracker.prefetch_pays() {
+            // The whole batch is at hand: look ahead in it, as lane
+            // workers do in their lanes.
+            let tracker = &mut self.core.tracker;
+            let mut guesses = [None; LOOKAHEAD];
+            for (i, g) in guesses.iter_mut().enumerate() {
+                *g = batch
+                    .get(i)
+                    .and_then(|(p, data)| tracker.prefetch_slot(p.link, data));
+            }
+            for (i, (p, data)) in batch.iter().enumerate() {
+                guesses[i % LOOKAHEAD] = batch
+                    .get(i + LOOKAHEAD)
+                    .and_then(|(q, next)| tracker.prefetch_slot(q.link, next));
+                if let Some(g) = guesses[(i + LOOKAHEAD / 2) % LOOKAHEAD] {
+                    tracker.prefetch_conn(g);
+                }
+                tracker.packet(p.link, p.ts, data, p.wire_len);
+            }
+        } else {
+            for (p, data) in batch.iter() {
+                self.core.tracker.packet(p.link, p.ts, data, p.wire_len);
+            }
         }
         if let Some(h) = self.core.latency.as_mut() {
             let done = super::clock_ns();
