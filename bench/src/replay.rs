@@ -358,11 +358,17 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
         cfg.flow.max_connections = n;
     }
     cfg.validate().map_err(|e| e.to_string())?;
+    // Worker counts take turns, run by run, so that a machine whose speed
+    // drifts (shared, noisy) weighs on every row alike and the ratios
+    // between rows stay fair.
+    let mut by_count: Vec<Vec<RunResult>> = vec![Vec::new(); args.workers.len()];
+    for _ in 0..args.runs {
+        for (runs, &w) in by_count.iter_mut().zip(&args.workers) {
+            runs.push(run_once(&input, args, pace, &cfg, w)?);
+        }
+    }
     let mut rows = Vec::new();
-    for &w in &args.workers {
-        let runs = (0..args.runs)
-            .map(|_| run_once(&input, args, pace, &cfg, w))
-            .collect::<Result<Vec<RunResult>, String>>()?;
+    for (runs, &w) in by_count.into_iter().zip(&args.workers) {
         let pps: Vec<f64> = runs.iter().map(|r| r.pps).collect();
         rows.push(Row {
             workers: w,

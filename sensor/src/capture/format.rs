@@ -91,10 +91,16 @@ const PREFETCH_DISTANCE: usize = 4096;
 /// prefetcher does not follow a chain of variable-length records).
 #[inline]
 fn prefetch_ahead(data: &[u8], from: usize, to: usize) {
+    prefetch_lines(data, from + PREFETCH_DISTANCE, to + PREFETCH_DISTANCE);
+}
+
+/// Asks the CPU to load the cache lines of `data[from..to]` (clipped).
+#[inline]
+pub(crate) fn prefetch_lines(data: &[u8], from: usize, to: usize) {
     #[cfg(target_arch = "x86_64")]
     {
-        let mut line = (from + PREFETCH_DISTANCE) & !63;
-        let end = (to + PREFETCH_DISTANCE).min(data.len());
+        let mut line = from & !63;
+        let end = to.min(data.len());
         while line < end {
             // SAFETY: a prefetch is a hint; the address lies inside `data`.
             unsafe {
