@@ -192,9 +192,11 @@ fn run_once(
             shard::worker_for(&mut walker, link, frame, w)
         })
         .into_iter()
-        .map(|part| WorkerLanes {
-            lanes: vec![Box::new(part.source(args.loops)) as Box<dyn Source>],
-            kind: LaneKind::Split,
+        .map(|part| {
+            WorkerLanes::new(
+                vec![Box::new(part.source(args.loops)) as Box<dyn Source>],
+                LaneKind::Split,
+            )
         })
         .collect()
     });

@@ -224,10 +224,7 @@ fn open_live(cfg: &Config) -> Result<(Feed, usize, &'static str), String> {
         let lanes = afpacket::open(&cfg.capture, workers).map_err(|e| e.to_string())?;
         let feed = lanes
             .into_iter()
-            .map(|lane| WorkerLanes {
-                lanes: vec![Box::new(lane) as Box<dyn Source>],
-                kind: LaneKind::Split,
-            })
+            .map(|lane| WorkerLanes::new(vec![Box::new(lane) as Box<dyn Source>], LaneKind::Split))
             .collect();
         Ok((Feed::Lanes(feed), workers, "af-packet"))
     };

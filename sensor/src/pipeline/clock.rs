@@ -13,7 +13,7 @@ pub(super) const TICK_NS: i64 = 1_000_000_000;
 /// absorbs smaller reorderings.
 const BACKWARD_JUMP_NS: i64 = crate::flow::tracker::SWEEP_LAG_NS;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct PacketClock {
     pub now: i64,
     pub first: Option<i64>,

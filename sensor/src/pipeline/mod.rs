@@ -30,7 +30,7 @@ use crate::capture::{CaptureError, KernelStats, Source};
 use crate::decode::DecodeCounters;
 use crate::flow::{RecordContext, Snapshot, TableStats, Tracker};
 use crate::output::Sink;
-pub use lanes::{LaneKind, WorkerLanes};
+pub use lanes::{LaneKind, SharedWalk, WorkerLanes};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -200,20 +200,27 @@ enum Input {
     Lanes(Vec<WorkerLanes>),
 }
 
-/// One lane per worker of every source, if every source can be split.
+/// Inputs that every worker reads itself, if every source allows it (its
+/// packets sit in memory): one worker reads them as they are; several walk
+/// each in turns and each processes its own share (`lanes::SharedWalk`).
 fn split(sources: &[Box<dyn Source>], workers: usize) -> Option<Vec<WorkerLanes>> {
-    let mut inputs: Vec<WorkerLanes> = (0..workers)
-        .map(|_| WorkerLanes {
-            lanes: Vec::with_capacity(sources.len()),
-            kind: LaneKind::Copies,
-        })
-        .collect();
-    for s in sources {
-        for (input, lane) in inputs.iter_mut().zip(s.lanes(workers)?) {
-            input.lanes.push(lane);
-        }
+    if workers == 1 {
+        let lanes = sources
+            .iter()
+            .map(|s| s.lanes(1)?.pop())
+            .collect::<Option<Vec<_>>>()?;
+        return Some(vec![WorkerLanes::new(lanes, LaneKind::Copies)]);
     }
-    Some(inputs)
+    let mut walks: Vec<Arc<SharedWalk>> = Vec::with_capacity(sources.len());
+    for s in sources {
+        let prev = walks.last().cloned();
+        walks.push(SharedWalk::new(s.lanes(1)?.pop()?, workers, prev));
+    }
+    Some(
+        (0..workers)
+            .map(|_| WorkerLanes::shared(walks.clone()))
+            .collect(),
+    )
 }
 
 fn run_input(

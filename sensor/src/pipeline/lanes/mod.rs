@@ -1,21 +1,26 @@
-//! Dispatch without a reader: every worker reads its own lane of the
-//! input and no packet crosses a thread.
+//! Dispatch without a reader thread: every worker reads its own input and
+//! no packet is copied.
 //!
-//! A lane is either a share of a live interface that the kernel hands out
-//! by flow hash (AF_PACKET fanout rings), or one of several cursors over
-//! packets already in memory (a mapped capture file, a recording). Memory
-//! lanes each see every packet; a worker keeps those whose flow hash picks
-//! it and skips the rest, which costs one link-layer walk per packet and
-//! spares the hand-over that would otherwise dominate on small machines.
-//! Every worker still follows packet time over the whole sequence, so
-//! timers and capture boundaries fall at the same packets as in the queued
-//! mode and records do not depend on the mode or the number of workers.
+//! A worker's input is either a share of a live interface that the kernel
+//! hands out by flow hash (AF_PACKET fanout rings), or packets already in
+//! memory (a mapped capture file, a recording). One worker reads memory as
+//! it is. Several walk it together ([`shared`]): chunk by chunk, whoever
+//! gets there first reads the packets once and deals each to the worker
+//! its flow hash picks, with the packet clock's events. A lane of copies
+//! (each worker passing over every packet and keeping its share) remains
+//! for callers that hand over such lanes. Either way every worker follows
+//! packet time over the whole sequence, so timers and capture boundaries
+//! fall at the same packets as in the queued mode, and records do not
+//! depend on the mode or the number of workers.
 
 use super::clock::PacketClock;
 use super::report::{self, Intake, Progress};
 use super::worker::{Core, WorkerReport};
 use super::writer::ToWriter;
 use super::{shard, Outputs, PipelineOptions, Summary};
+pub use shared::SharedWalk;
+
+mod shared;
 use crate::capture::{CaptureError, KernelStats, Next, Source, LOOKAHEAD};
 use crate::decode::{LinkType, LinkWalker};
 use crate::flow::Tracker;
@@ -53,6 +58,28 @@ pub enum LaneKind {
 pub struct WorkerLanes {
     pub lanes: Vec<Box<dyn Source>>,
     pub kind: LaneKind,
+    /// Inputs walked together with the other workers (see [`shared`]),
+    /// read instead of `lanes` when there are any.
+    walks: Vec<Arc<SharedWalk>>,
+}
+
+impl WorkerLanes {
+    pub fn new(lanes: Vec<Box<dyn Source>>, kind: LaneKind) -> WorkerLanes {
+        WorkerLanes {
+            lanes,
+            kind,
+            walks: Vec::new(),
+        }
+    }
+
+    /// Inputs in memory shared with the other workers, in order.
+    pub fn shared(walks: Vec<Arc<SharedWalk>>) -> WorkerLanes {
+        WorkerLanes {
+            lanes: Vec::new(),
+            kind: LaneKind::Copies,
+            walks,
+        }
+    }
 }
 
 /// What a lane worker hands back besides its tracker's report.
@@ -93,6 +120,8 @@ pub(super) fn run(
             core,
             share: (input.kind == LaneKind::Copies && workers > 1).then_some((id, workers)),
             report_errors: input.kind == LaneKind::Split || id == 0,
+            id,
+            walks: input.walks,
             lanes: input.lanes,
             stop: stop.clone(),
             failed: failed.clone(),
@@ -201,6 +230,9 @@ struct LaneWorker {
     /// Whether this worker reports source problems (copies of one input
     /// would report the same problem once per worker).
     report_errors: bool,
+    /// This worker's number (its list in shared inputs).
+    id: usize,
+    walks: Vec<Arc<SharedWalk>>,
     lanes: Vec<Box<dyn Source>>,
     stop: Arc<AtomicBool>,
     failed: Arc<AtomicBool>,
@@ -215,6 +247,16 @@ impl LaneWorker {
         let mut kernel = None;
         let mut since_publish = 0u64;
         let mut last_quiet_tick = i64::MIN;
+        let mut span = (None, None);
+        for walk in std::mem::take(&mut self.walks) {
+            let finished = self.run_shared(&walk, self.id, &mut since_publish);
+            let (error, first, last) = walk.finish(self.report_errors);
+            errors.extend(error);
+            span = (min_opt(span.0, first), last.or(span.1));
+            if !finished {
+                break;
+            }
+        }
         let lanes = std::mem::take(&mut self.lanes);
         'lanes: for mut lane in lanes {
             // What is known of the next packet and the one after it.
@@ -268,17 +310,7 @@ impl LaneWorker {
                     Some(share) => is_mine(share, &mut walker, p.link, p.data),
                 };
                 if mine {
-                    match self.core.latency.as_mut() {
-                        None => self.core.tracker.packet(p.link, p.ts, p.data, p.wire_len),
-                        Some(h) => {
-                            let arrived = match p.arrival_ns {
-                                0 => super::clock_ns(),
-                                t => t,
-                            };
-                            self.core.tracker.packet(p.link, p.ts, p.data, p.wire_len);
-                            let _ = h.record(super::clock_ns().saturating_sub(arrived).max(1));
-                        }
-                    }
+                    self.track(p.link, p.ts, p.data, p.wire_len, p.arrival_ns);
                 }
                 if let Some(now) = clock.tick_due() {
                     self.core.tick(now);
@@ -291,8 +323,8 @@ impl LaneWorker {
         if let Some(k) = kernel {
             self.core.shared.publish_kernel(k);
         }
-        let first_ts = clock.first;
-        let last_ts = clock.last();
+        let first_ts = min_opt(span.0, clock.first);
+        let last_ts = clock.last().or(span.1);
         let core = self.core.finish();
         LaneReport {
             core,
@@ -300,6 +332,24 @@ impl LaneWorker {
             last_ts,
             errors,
             kernel,
+        }
+    }
+}
+
+impl LaneWorker {
+    /// Processes one of this worker's packets, timing it when asked to.
+    #[inline]
+    fn track(&mut self, link: LinkType, ts: i64, frame: &[u8], wire_len: u32, arrival_ns: u64) {
+        match self.core.latency.as_mut() {
+            None => self.core.tracker.packet(link, ts, frame, wire_len),
+            Some(h) => {
+                let arrived = match arrival_ns {
+                    0 => super::clock_ns(),
+                    t => t,
+                };
+                self.core.tracker.packet(link, ts, frame, wire_len);
+                let _ = h.record(super::clock_ns().saturating_sub(arrived).max(1));
+            }
         }
     }
 }

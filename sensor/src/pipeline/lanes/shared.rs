@@ -1,0 +1,408 @@
+//! One input in memory (a mapped capture file, a recording) read by several
+//! workers together, with a single pass over it.
+//!
+//! With a lane of copies each, every worker passes over every packet to
+//! find its share, a cost the second worker cannot share. Here the input
+//! is cut into chunks walked one after another by whichever worker gets
+//! there first: the walker reads each packet once, picks its worker by
+//! flow hash, runs the packet clock, and leaves every worker a list of its
+//! own packets with the clock's events (flushes, timer runs) in sequence,
+//! so timers and capture boundaries fall exactly where they fall with
+//! copies. Walking is serialised by the chunk counter (whoever moves it on
+//! holds the input until it publishes the chunk); processing is not: a
+//! worker works through its lists while another walks ahead. Chunks live
+//! in a small ring, and a walker reuses a slot only once every worker is
+//! done with it, so memory stays bounded and nothing is copied.
+
+use super::super::clock::PacketClock;
+use super::super::shard;
+use crate::capture::format::prefetch_lines;
+use crate::capture::{Backing, CaptureError, Next, Source, LOOKAHEAD};
+use crate::decode::{LinkType, LinkWalker};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Packets per chunk: the hand-over costs nothing per packet, and a
+/// chunk's packets are still in the shared cache when their worker gets
+/// to them.
+const CHUNK: usize = 2048;
+/// Chunks in the ring.
+const SLOTS: usize = 8;
+/// How many chunks past its own a worker walks while nobody else does.
+const AHEAD: u64 = 2;
+/// No chunk count known yet.
+const UNKNOWN: u64 = u64::MAX;
+
+/// One item of a worker's list.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Entry {
+    /// One of the worker's packets, where it lies in the input's memory.
+    Packet {
+        ts: i64,
+        offset: usize,
+        len: u32,
+        wire_len: u32,
+        link: LinkType,
+    },
+    /// Packet time jumped back to another capture: write out everything.
+    Flush,
+    /// Run the timers up to this packet time.
+    Tick(i64),
+}
+
+struct Slot {
+    /// One list per worker.
+    lists: Box<[UnsafeCell<Vec<Entry>>]>,
+    /// Workers done with the chunk in this slot; all of them means free.
+    done: AtomicUsize,
+}
+
+/// What only the walker touches.
+struct Walker {
+    source: Box<dyn Source>,
+    clock: PacketClock,
+    link: LinkWalker,
+}
+
+/// How the input ended.
+#[derive(Default)]
+struct End {
+    error: Option<CaptureError>,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    /// The packet clock after the last packet, for the input that follows.
+    clock: Option<PacketClock>,
+}
+
+/// An input shared by `workers` workers.
+pub struct SharedWalk {
+    workers: usize,
+    slots: Box<[Slot]>,
+    walker: UnsafeCell<Walker>,
+    /// Chunks walked and published.
+    walked: AtomicU64,
+    /// Chunks claimed: one more than `walked` while a worker walks.
+    claimed: AtomicU64,
+    /// Chunks in all, once the walker met the end of the input.
+    total: AtomicU64,
+    /// The memory the packets lie in, set before the first chunk.
+    backing: OnceLock<Backing>,
+    end: Mutex<End>,
+    /// The input before this one: packet time runs on from where it ended,
+    /// so a jump back between inputs ends every connection, as with copies.
+    /// Let go once the first chunk is walked.
+    prev: Mutex<Option<Arc<SharedWalk>>>,
+    /// Workers done with this input; the last frees the lists.
+    finished: AtomicUsize,
+}
+
+// SAFETY: `walker` is used only by the worker that moved `claimed` past
+// `walked`, until it moves `walked` on (release; the next walker acquires
+// it before claiming). A slot's lists are written only by the walker while
+// every worker is done with the slot (`done` acquired at `workers`), and
+// read by their workers only after the chunk is published (`walked`
+// acquired) and before they mark it done (release).
+unsafe impl Sync for SharedWalk {}
+
+/// What a worker gets for a chunk.
+pub(super) enum Chunk<'a> {
+    Ready(&'a [Entry], &'a [u8]),
+    /// The input is over.
+    End,
+    /// Told to stop while waiting.
+    Stopped,
+}
+
+impl SharedWalk {
+    pub fn new(
+        source: Box<dyn Source>,
+        workers: usize,
+        prev: Option<Arc<SharedWalk>>,
+    ) -> Arc<SharedWalk> {
+        let workers = workers.max(1);
+        // Lists grow on the first walks: of many inputs given at once, only
+        // those being read hold memory.
+        let slots = (0..SLOTS)
+            .map(|_| Slot {
+                lists: (0..workers).map(|_| UnsafeCell::new(Vec::new())).collect(),
+                done: AtomicUsize::new(workers),
+            })
+            .collect();
+        Arc::new(SharedWalk {
+            workers,
+            slots,
+            walker: UnsafeCell::new(Walker {
+                source,
+                clock: PacketClock::default(),
+                link: LinkWalker::default(),
+            }),
+            walked: AtomicU64::new(0),
+            claimed: AtomicU64::new(0),
+            total: AtomicU64::new(UNKNOWN),
+            backing: OnceLock::new(),
+            end: Mutex::new(End::default()),
+            prev: Mutex::new(prev),
+            finished: AtomicUsize::new(0),
+        })
+    }
+
+    /// Worker `me`'s list for chunk `c`, walking chunks itself when nobody
+    /// else does; waits while another worker walks it.
+    pub(super) fn chunk(&self, me: usize, c: u64, stop: &dyn Fn() -> bool) -> Chunk<'_> {
+        let mut spins = 0u32;
+        loop {
+            // Walk ahead while the input is free, so the other workers
+            // rarely find their next chunk missing.
+            while self.walked.load(Ordering::Acquire) < c + AHEAD && self.try_walk(stop) {}
+            if self.walked.load(Ordering::Acquire) > c {
+                let slot = &self.slots[(c % SLOTS as u64) as usize];
+                // SAFETY: published (acquired above) and not yet marked done
+                // by this worker, so the walker leaves it alone.
+                let list = unsafe { &*slot.lists[me].get() };
+                let data: &[u8] = match self.backing.get() {
+                    Some(b) => (**b).as_ref(),
+                    None => &[],
+                };
+                return Chunk::Ready(list, data);
+            }
+            if c >= self.total.load(Ordering::Acquire) {
+                return Chunk::End;
+            }
+            if stop() {
+                return Chunk::Stopped;
+            }
+            // Another worker is walking this chunk, or waiting for a slot.
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Marks chunk `c` as done by one worker.
+    pub(super) fn done(&self, c: u64) {
+        self.slots[(c % SLOTS as u64) as usize]
+            .done
+            .fetch_add(1, Ordering::Release);
+    }
+
+    /// Walks the next chunk if nobody is walking and the input has not
+    /// ended; false when it did not.
+    fn try_walk(&self, stop: &dyn Fn() -> bool) -> bool {
+        let c = self.walked.load(Ordering::Acquire);
+        if c >= self.total.load(Ordering::Acquire) {
+            return false;
+        }
+        if self
+            .claimed
+            .compare_exchange(c, c + 1, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return false;
+        }
+        let slot = &self.slots[(c % SLOTS as u64) as usize];
+        // The slot's last chunk must be done by everyone; a worker that far
+        // behind never waits for a walk, so this ends.
+        while slot.done.load(Ordering::Acquire) < self.workers {
+            if stop() {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+        self.walk(c, slot);
+        true
+    }
+
+    fn walk(&self, c: u64, slot: &Slot) {
+        // SAFETY: this worker holds the claim on chunk `c` (see `Sync`).
+        let w = unsafe { &mut *self.walker.get() };
+        // SAFETY: every worker is done with the slot (see `Sync`), and each
+        // reference made here ends before the next is made.
+        let list = |i: usize| unsafe { &mut *slot.lists[i].get() };
+        let every = |e: Entry| (0..self.workers).for_each(|i| list(i).push(e));
+        (0..self.workers).for_each(|i| list(i).clear());
+        if c == 0 {
+            // Whoever walks this input first has finished the one before.
+            let prev = self.prev.lock().ok().and_then(|mut p| p.take());
+            if let Some(clock) = prev.and_then(|p| p.end.lock().ok()?.clock.clone()) {
+                w.clock = clock;
+            }
+        }
+        let mut ended: Option<Option<CaptureError>> = None;
+        let mut n = 0;
+        while n < CHUNK {
+            let p = match w.source.next() {
+                Ok(Next::Packet(p)) => p,
+                Ok(Next::Timeout) => continue,
+                Ok(Next::End) => {
+                    ended = Some(None);
+                    break;
+                }
+                Err(e) => {
+                    ended = Some(Some(e));
+                    break;
+                }
+            };
+            let Some((backing, offset)) = p.backing else {
+                ended = Some(Some(CaptureError::File {
+                    path: w.source.name().to_string(),
+                    problem: "a packet outside the input's memory; this is a bug, please report it"
+                        .into(),
+                }));
+                break;
+            };
+            let same = self.backing.get_or_init(|| backing.clone());
+            if !Arc::ptr_eq(same, backing) {
+                ended = Some(Some(CaptureError::File {
+                    path: w.source.name().to_string(),
+                    problem: "packets in two memories; this is a bug, please report it".into(),
+                }));
+                break;
+            }
+            n += 1;
+            if w.clock.arrive(p.ts) {
+                every(Entry::Flush);
+            }
+            let owner = shard::worker_for(&mut w.link, p.link, p.data, self.workers);
+            list(owner).push(Entry::Packet {
+                ts: p.ts,
+                offset,
+                len: p.data.len() as u32,
+                wire_len: p.wire_len,
+                link: p.link,
+            });
+            if let Some(now) = w.clock.tick_due() {
+                every(Entry::Tick(now));
+            }
+        }
+        slot.done.store(0, Ordering::Relaxed);
+        if let Some(error) = ended {
+            if let Ok(mut end) = self.end.lock() {
+                *end = End {
+                    error,
+                    first_ts: w.clock.first,
+                    last_ts: w.clock.last(),
+                    clock: Some(w.clock.clone()),
+                };
+            }
+            self.total.store(c + 1, Ordering::Release);
+        }
+        self.walked.store(c + 1, Ordering::Release);
+    }
+
+    /// After the end: the error the input ended with (once), and the
+    /// first and last packet times.
+    pub(super) fn finish(
+        &self,
+        take_error: bool,
+    ) -> (Option<CaptureError>, Option<i64>, Option<i64>) {
+        if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == self.workers {
+            for slot in self.slots.iter() {
+                for l in slot.lists.iter() {
+                    // SAFETY: every worker has finished with this input, so
+                    // nobody walks it or reads its lists any more.
+                    unsafe { *l.get() = Vec::new() };
+                }
+            }
+        }
+        match self.end.lock() {
+            Ok(mut end) => {
+                let error = if take_error { end.error.take() } else { None };
+                (error, end.first_ts, end.last_ts)
+            }
+            Err(_) => (None, None, None),
+        }
+    }
+}
+
+/// Stops walkers and waiters when set.
+pub(super) fn stop_flag<'a>(
+    stop: &'a AtomicBool,
+    failed: &'a AtomicBool,
+) -> impl Fn() -> bool + 'a {
+    move || stop.load(Ordering::Relaxed) || failed.load(Ordering::Relaxed)
+}
+
+impl super::LaneWorker {
+    /// Works through this worker's lists of a shared input, chunk by
+    /// chunk, walking chunks when it gets to them first. Returns false
+    /// when told to stop.
+    pub(super) fn run_shared(
+        &mut self,
+        walk: &SharedWalk,
+        me: usize,
+        since_publish: &mut u64,
+    ) -> bool {
+        let stop = self.stop.clone();
+        let failed = self.failed.clone();
+        let should_stop = stop_flag(&stop, &failed);
+        let mut c = 0u64;
+        loop {
+            let (list, data) = match walk.chunk(me, c, &should_stop) {
+                Chunk::Ready(list, data) => (list, data),
+                Chunk::End => return true,
+                Chunk::Stopped => return false,
+            };
+            let prefetch = self.core.tracker.prefetch_pays();
+            let packet = |j: usize| match list.get(j) {
+                Some(&Entry::Packet {
+                    offset, len, link, ..
+                }) => data.get(offset..offset + len as usize).map(|f| (link, f)),
+                _ => None,
+            };
+            // Index hashes guessed for the entries ahead, by entry number.
+            let mut guesses = [None; LOOKAHEAD];
+            if prefetch {
+                for (j, g) in guesses.iter_mut().enumerate() {
+                    *g = packet(j).and_then(|(l, f)| self.core.tracker.prefetch_slot(l, f));
+                }
+            }
+            for (i, entry) in list.iter().enumerate() {
+                if *since_publish >= super::PUBLISH_EVERY {
+                    *since_publish = 0;
+                    if should_stop() {
+                        walk.done(c);
+                        return false;
+                    }
+                    self.core.ship(false);
+                    self.core.publish();
+                }
+                if prefetch {
+                    // As lane workers do in their lanes: the index slot of
+                    // the entry `LOOKAHEAD` on, the connection and headers
+                    // of the one halfway there.
+                    let tracker = &self.core.tracker;
+                    guesses[i % LOOKAHEAD] =
+                        packet(i + LOOKAHEAD).and_then(|(l, f)| tracker.prefetch_slot(l, f));
+                    let half = i + LOOKAHEAD / 2;
+                    if let Some(g) = guesses[half % LOOKAHEAD] {
+                        tracker.prefetch_conn(g);
+                    }
+                    if let Some((_, f)) = packet(half) {
+                        prefetch_lines(f, 0, f.len().min(128));
+                    }
+                }
+                match *entry {
+                    Entry::Packet {
+                        ts,
+                        offset,
+                        len,
+                        wire_len,
+                        link,
+                    } => {
+                        *since_publish += 1;
+                        let frame = data.get(offset..offset + len as usize).unwrap_or(&[]);
+                        self.track(link, ts, frame, wire_len, 0);
+                    }
+                    Entry::Flush => self.core.flush(),
+                    Entry::Tick(now) => self.core.tick(now),
+                }
+            }
+            walk.done(c);
+            c += 1;
+        }
+    }
+}
