@@ -458,40 +458,14 @@ mod tests {
                 .as_mut(),
             1000,
         );
-        let recording = Recording::from_packets(frames.iter().enumerate().map(|(i, f)| {
-            (
-                vagt_sensor::decode::LinkType::ETHERNET,
-                i as i64 * 1000,
-                f.as_slice(),
-            )
-        }));
+        let recording = recording_of(&frames);
         let input = Input {
             mean_gap_ns: mean_gap(&recording),
             recording,
             description: "test".into(),
         };
         assert_eq!(input.mean_gap_ns, 1000.0);
-        let args = ReplayArgs {
-            files: vec![],
-            workers: vec![2],
-            runs: 1,
-            loops: 2,
-            pps: Some(200_000.0),
-            mbps: None,
-            speed: None,
-            live: false,
-            dispatch: DispatchArg::Auto,
-            no_latency: false,
-            ignore_checksums: false,
-            mix: MixKind::Concurrent,
-            packets: 400,
-            seed: 1,
-            flows: None,
-            json: None,
-            plot: None,
-            config: None,
-            max_connections: None,
-        };
+        let args = small_args();
         let pace = pace_of(&args).unwrap();
         let r = run_once(&input, &args, pace, &Config::default(), 2).unwrap();
         assert_eq!(r.packets, 800);
@@ -525,13 +499,7 @@ mod tests {
                 .as_mut(),
             3000,
         );
-        let recording = Recording::from_packets(frames.iter().enumerate().map(|(i, f)| {
-            (
-                vagt_sensor::decode::LinkType::ETHERNET,
-                i as i64 * 1000,
-                f.as_slice(),
-            )
-        }));
+        let recording = recording_of(&frames);
         let conns = crate::generate::tests::conn_states(&recording).len() as u64;
         let packets = 2 * recording.packets() as u64;
         assert!(conns >= 50 && packets >= 4000, "{conns} {packets}");
@@ -565,6 +533,17 @@ mod tests {
             2,
         );
         assert!(e.is_err_and(|e| e.contains("top speed")));
+    }
+
+    /// Frames 1 µs apart, as a recording.
+    fn recording_of(frames: &[Vec<u8>]) -> Recording {
+        Recording::from_packets(frames.iter().enumerate().map(|(i, f)| {
+            (
+                vagt_sensor::decode::LinkType::ETHERNET,
+                i as i64 * 1000,
+                f.as_slice(),
+            )
+        }))
     }
 
     fn small_args() -> ReplayArgs {

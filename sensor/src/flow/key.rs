@@ -90,7 +90,6 @@ pub struct PacketTuple {
 
 impl FlowKey {
     /// Builds the key of `t`, and says whether the sender is endpoint `a`.
-    #[inline]
     pub fn new(t: &PacketTuple, depth: u8, vlan: [u16; 2]) -> (FlowKey, bool) {
         let sender_first = t.one_way || (t.src, t.src_port) <= (t.dst, t.dst_port);
         let key = if sender_first {
@@ -151,13 +150,16 @@ fn fold_mul(x: u64, y: u64) -> u64 {
 impl KeyHasher {
     #[inline]
     pub fn hash(&self, k: &FlowKey) -> u64 {
-        let half = |a: &Addr, at: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&a.0[at..at + 8]);
-            u64::from_ne_bytes(w)
+        // One 16-byte load per address, as the address was stored: loads
+        // that straddle narrower stores wait for them to reach the cache.
+        let halves = |a: &Addr| {
+            let x = u128::from_le_bytes(a.0);
+            (x as u64, (x >> 64) as u64)
         };
+        let (a0, a1) = halves(&k.a);
+        let (b0, b1) = halves(&k.b);
         self.words(
-            [half(&k.a, 0), half(&k.a, 8), half(&k.b, 0), half(&k.b, 8)],
+            [a0, a1, b0, b1],
             ports_word(k.a_port, k.b_port, k.proto, k.depth, k.vlan[0]),
             k.vlan[1],
         )
@@ -176,7 +178,7 @@ impl KeyHasher {
         proto: u8,
         vlan: [u16; 2],
     ) -> u64 {
-        let mapped = |x: [u8; 4]| u64::from_ne_bytes([0, 0, 0xff, 0xff, x[0], x[1], x[2], x[3]]);
+        let mapped = |x: [u8; 4]| u64::from_le_bytes([0, 0, 0xff, 0xff, x[0], x[1], x[2], x[3]]);
         self.words(
             [0, mapped(a), 0, mapped(b)],
             ports_word(a_port, b_port, proto, 0, vlan[0]),
