@@ -149,8 +149,10 @@ impl Recording {
     }
 }
 
-/// How many packets ahead a memory lane pulls packet headers into the cache.
-const DATA_AHEAD: usize = 4;
+/// How many packets ahead a memory lane pulls packet headers into the
+/// cache: far enough to cover a trip to memory when the reader only walks
+/// packets to deal them out.
+const DATA_AHEAD: usize = 16;
 
 /// Plays a [`Recording`].
 pub struct MemorySource {

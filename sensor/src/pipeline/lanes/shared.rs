@@ -370,19 +370,22 @@ impl super::LaneWorker {
                     self.core.ship(false);
                     self.core.publish();
                 }
+                let half = i + LOOKAHEAD / 2;
+                // The walker read these packets on its own core: their
+                // headers come over from there, so ask for them early,
+                // whatever the size of the table.
+                if let Some((_, f)) = packet(half) {
+                    prefetch_lines(f, 0, f.len().min(128));
+                }
                 if prefetch {
                     // As lane workers do in their lanes: the index slot of
-                    // the entry `LOOKAHEAD` on, the connection and headers
-                    // of the one halfway there.
+                    // the entry `LOOKAHEAD` on, the connection of the one
+                    // halfway there.
                     let tracker = &self.core.tracker;
                     guesses[i % LOOKAHEAD] =
                         packet(i + LOOKAHEAD).and_then(|(l, f)| tracker.prefetch_slot(l, f));
-                    let half = i + LOOKAHEAD / 2;
                     if let Some(g) = guesses[half % LOOKAHEAD] {
                         tracker.prefetch_conn(g);
-                    }
-                    if let Some((_, f)) = packet(half) {
-                        prefetch_lines(f, 0, f.len().min(128));
                     }
                 }
                 match *entry {
