@@ -63,6 +63,10 @@ struct Walker {
     source: Box<dyn Source>,
     clock: PacketClock,
     link: LinkWalker,
+    /// The lists being filled, one per worker, swapped into the slot when
+    /// the chunk is done: the slot's list headers, which the workers read,
+    /// are then written once per chunk rather than once per packet.
+    filling: Vec<Vec<Entry>>,
 }
 
 /// How the input ended.
@@ -136,6 +140,7 @@ impl SharedWalk {
                 source,
                 clock: PacketClock::default(),
                 link: LinkWalker::default(),
+                filling: (0..workers).map(|_| Vec::new()).collect(),
             }),
             walked: AtomicU64::new(0),
             claimed: AtomicU64::new(0),
@@ -219,11 +224,9 @@ impl SharedWalk {
     fn walk(&self, c: u64, slot: &Slot) {
         // SAFETY: this worker holds the claim on chunk `c` (see `Sync`).
         let w = unsafe { &mut *self.walker.get() };
-        // SAFETY: every worker is done with the slot (see `Sync`), and each
-        // reference made here ends before the next is made.
-        let list = |i: usize| unsafe { &mut *slot.lists[i].get() };
-        let every = |e: Entry| (0..self.workers).for_each(|i| list(i).push(e));
-        (0..self.workers).for_each(|i| list(i).clear());
+        let mut lists = std::mem::take(&mut w.filling);
+        lists.iter_mut().for_each(Vec::clear);
+        let every = |lists: &mut [Vec<Entry>], e: Entry| lists.iter_mut().for_each(|l| l.push(e));
         if c == 0 {
             // Whoever walks this input first has finished the one before.
             let prev = self.prev.lock().ok().and_then(|mut p| p.take());
@@ -264,10 +267,10 @@ impl SharedWalk {
             }
             n += 1;
             if w.clock.arrive(p.ts) {
-                every(Entry::Flush);
+                every(&mut lists, Entry::Flush);
             }
             let owner = shard::worker_for(&mut w.link, p.link, p.data, self.workers);
-            list(owner).push(Entry::Packet {
+            lists[owner].push(Entry::Packet {
                 ts: p.ts,
                 offset,
                 len: p.data.len() as u32,
@@ -275,9 +278,15 @@ impl SharedWalk {
                 link: p.link,
             });
             if let Some(now) = w.clock.tick_due() {
-                every(Entry::Tick(now));
+                every(&mut lists, Entry::Tick(now));
             }
         }
+        for (i, l) in lists.iter_mut().enumerate() {
+            // SAFETY: every worker is done with the slot (see `Sync`); the
+            // lists it held come back to be filled next time.
+            std::mem::swap(unsafe { &mut *slot.lists[i].get() }, l);
+        }
+        w.filling = lists;
         slot.done.store(0, Ordering::Relaxed);
         if let Some(error) = ended {
             if let Ok(mut end) = self.end.lock() {
