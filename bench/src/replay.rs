@@ -17,7 +17,7 @@ use vagt_sensor::config::Config;
 use vagt_sensor::decode::LinkWalker;
 use vagt_sensor::flow::{RecordContext, Tracker};
 use vagt_sensor::output::NullSink;
-use vagt_sensor::pipeline::{self, shard, Dispatch, LaneKind, Mode, PipelineOptions, WorkerLanes};
+use vagt_sensor::pipeline::{self, shard, Dispatch, Mode, PipelineOptions, WorkerLanes};
 
 /// The loaded input.
 pub struct Input {
@@ -192,12 +192,7 @@ fn run_once(
             shard::worker_for(&mut walker, link, frame, w)
         })
         .into_iter()
-        .map(|part| {
-            WorkerLanes::new(
-                vec![Box::new(part.source(args.loops)) as Box<dyn Source>],
-                LaneKind::Split,
-            )
-        })
+        .map(|part| WorkerLanes::new(vec![Box::new(part.source(args.loops)) as Box<dyn Source>]))
         .collect()
     });
     let pace_out = Arc::new(Mutex::new(PaceReport::default()));

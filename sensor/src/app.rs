@@ -13,7 +13,7 @@ use crate::capture::Source;
 use crate::cli::{Cli, Command, CommonArgs, ConfigArgs, DemoArgs, ReplayArgs, RunArgs};
 use crate::config::{CaptureMethod, Config};
 use crate::flow::{RecordContext, Tracker};
-use crate::pipeline::{self, LaneKind, Mode, PipelineOptions, Summary, WorkerLanes};
+use crate::pipeline::{self, Mode, PipelineOptions, Summary, WorkerLanes};
 use clap::Parser;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -224,7 +224,7 @@ fn open_live(cfg: &Config) -> Result<(Feed, usize, &'static str), String> {
         let lanes = afpacket::open(&cfg.capture, workers).map_err(|e| e.to_string())?;
         let feed = lanes
             .into_iter()
-            .map(|lane| WorkerLanes::new(vec![Box::new(lane) as Box<dyn Source>], LaneKind::Split))
+            .map(|lane| WorkerLanes::new(vec![Box::new(lane) as Box<dyn Source>]))
             .collect();
         Ok((Feed::Lanes(feed), workers, "af-packet"))
     };

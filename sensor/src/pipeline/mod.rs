@@ -4,9 +4,10 @@
 //! every packet of the flows that hash to it, both directions. Packets
 //! reach workers in one of two ways:
 //!
-//! - **lanes** (`lanes`): every worker reads its own lane of the input: an
-//!   AF_PACKET fanout ring, or a cursor over a mapped file or recording
-//!   from which it keeps its hash share. No packet crosses a thread.
+//! - **lanes** (`lanes`): every worker reads its own input: an AF_PACKET
+//!   fanout ring, or a mapped file or recording that several workers walk
+//!   together, each taking the packets its flow hash picks. No packet is
+//!   copied.
 //! - **queued** (`queued`): one reader thread hands packets to workers in
 //!   recycled batches over lock-free bounded queues, for sources only one
 //!   thread can read (libpcap).
@@ -30,7 +31,7 @@ use crate::capture::{CaptureError, KernelStats, Source};
 use crate::decode::DecodeCounters;
 use crate::flow::{RecordContext, Snapshot, TableStats, Tracker};
 use crate::output::Sink;
-pub use lanes::{LaneKind, SharedWalk, WorkerLanes};
+pub use lanes::{SharedWalk, WorkerLanes};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -209,7 +210,7 @@ fn split(sources: &[Box<dyn Source>], workers: usize) -> Option<Vec<WorkerLanes>
             .iter()
             .map(|s| s.lanes(1)?.pop())
             .collect::<Option<Vec<_>>>()?;
-        return Some(vec![WorkerLanes::new(lanes, LaneKind::Copies)]);
+        return Some(vec![WorkerLanes::new(lanes)]);
     }
     let mut walks: Vec<Arc<SharedWalk>> = Vec::with_capacity(sources.len());
     for s in sources {

@@ -68,9 +68,9 @@ fn ipv4_hash(ip: &[u8]) -> u64 {
 }
 
 /// The IPv4 header of the most common frame on a SPAN port, Ethernet with
-/// at most one VLAN tag, found without the full link walk: with several
-/// workers reading the same input, each hashes every packet to find its
-/// share, so this runs for packets the worker then skips. GRE is left to
+/// at most one VLAN tag, found without the full link walk: every packet is
+/// hashed before any work on it starts (by the reader thread, or by the
+/// worker walking a shared input). GRE is left to
 /// the walk, which looks through mirror (ERSPAN) carriers; everything else
 /// yields the same header the walk finds.
 #[inline]

@@ -6,23 +6,21 @@
 //! memory (a mapped capture file, a recording). One worker reads memory as
 //! it is. Several walk it together ([`shared`]): chunk by chunk, whoever
 //! gets there first reads the packets once and deals each to the worker
-//! its flow hash picks, with the packet clock's events. A lane of copies
-//! (each worker passing over every packet and keeping its share) remains
-//! for callers that hand over such lanes. Either way every worker follows
-//! packet time over the whole sequence, so timers and capture boundaries
-//! fall at the same packets as in the queued mode, and records do not
-//! depend on the mode or the number of workers.
+//! its flow hash picks, with the packet clock's events, so every worker
+//! follows packet time over the whole sequence: timers and capture
+//! boundaries fall at the same packets as with one worker or in the queued
+//! mode, and records do not depend on the number of workers.
 
 use super::clock::PacketClock;
 use super::report::{self, Intake, Progress};
 use super::worker::{Core, WorkerReport};
 use super::writer::ToWriter;
-use super::{shard, Outputs, PipelineOptions, Summary};
+use super::{Outputs, PipelineOptions, Summary};
 pub use shared::SharedWalk;
 
 mod shared;
 use crate::capture::{CaptureError, KernelStats, Next, Source, LOOKAHEAD};
-use crate::decode::{LinkType, LinkWalker};
+use crate::decode::LinkType;
 use crate::flow::Tracker;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -45,29 +43,20 @@ impl Drop for EndSignal {
     }
 }
 
-/// How a worker's lanes relate to the input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LaneKind {
-    /// Each lane yields every packet; the worker keeps its hash share.
-    Copies,
-    /// The kernel already split the traffic; keep everything.
-    Split,
-}
-
-/// The input of one worker: its lane of each source, in order.
+/// The input of one worker, in order: either lanes that carry only its own
+/// traffic (its ring of a fanout group, a part dealt out to it, or the
+/// whole input when it works alone), or inputs it walks together with the
+/// other workers (see [`shared`]).
 pub struct WorkerLanes {
-    pub lanes: Vec<Box<dyn Source>>,
-    pub kind: LaneKind,
-    /// Inputs walked together with the other workers (see [`shared`]),
-    /// read instead of `lanes` when there are any.
+    lanes: Vec<Box<dyn Source>>,
     walks: Vec<Arc<SharedWalk>>,
 }
 
 impl WorkerLanes {
-    pub fn new(lanes: Vec<Box<dyn Source>>, kind: LaneKind) -> WorkerLanes {
+    /// Lanes whose every packet is this worker's.
+    pub fn new(lanes: Vec<Box<dyn Source>>) -> WorkerLanes {
         WorkerLanes {
             lanes,
-            kind,
             walks: Vec::new(),
         }
     }
@@ -76,7 +65,6 @@ impl WorkerLanes {
     pub fn shared(walks: Vec<Arc<SharedWalk>>) -> WorkerLanes {
         WorkerLanes {
             lanes: Vec::new(),
-            kind: LaneKind::Copies,
             walks,
         }
     }
@@ -118,8 +106,8 @@ pub(super) fn run(
         shared.push(core.shared.clone());
         let w = LaneWorker {
             core,
-            share: (input.kind == LaneKind::Copies && workers > 1).then_some((id, workers)),
-            report_errors: input.kind == LaneKind::Split || id == 0,
+            // A shared input's problems are reported once, by worker 0.
+            report_errors: input.walks.is_empty() || id == 0,
             id,
             walks: input.walks,
             lanes: input.lanes,
@@ -225,10 +213,7 @@ fn add_kernel(a: Option<KernelStats>, b: KernelStats) -> KernelStats {
 
 struct LaneWorker {
     core: Core,
-    /// `(index, count)`: keep only packets whose flow hash picks `index`.
-    share: Option<(usize, usize)>,
-    /// Whether this worker reports source problems (copies of one input
-    /// would report the same problem once per worker).
+    /// Whether this worker reports source problems.
     report_errors: bool,
     /// This worker's number (its list in shared inputs).
     id: usize,
@@ -242,7 +227,6 @@ impl LaneWorker {
     fn run(mut self) -> LaneReport {
         let _guard = FailGuard(self.failed.clone());
         let mut clock = PacketClock::default();
-        let mut walker = LinkWalker::default();
         let mut errors = Vec::new();
         let mut kernel = None;
         let mut since_publish = 0u64;
@@ -275,7 +259,7 @@ impl LaneWorker {
                         kernel = Some(k);
                     }
                 }
-                let known = self.look_ahead(&mut lane, &mut walker, &mut ahead);
+                self.look_ahead(&mut lane, &mut ahead);
                 let next = match lane.next() {
                     Ok(n) => n,
                     Err(e) => {
@@ -304,14 +288,7 @@ impl LaneWorker {
                 if clock.arrive(p.ts) {
                     self.core.flush();
                 }
-                let mine = match self.share {
-                    None => true,
-                    Some(_) if known.frame == p.data.as_ptr() as usize => known.mine,
-                    Some(share) => is_mine(share, &mut walker, p.link, p.data),
-                };
-                if mine {
-                    self.track(p.link, p.ts, p.data, p.wire_len, p.arrival_ns);
-                }
+                self.track(p.link, p.ts, p.data, p.wire_len, p.arrival_ns);
                 if let Some(now) = clock.tick_due() {
                     self.core.tick(now);
                 }
@@ -354,32 +331,13 @@ impl LaneWorker {
     }
 }
 
-/// What a worker learnt of a packet before its turn.
-#[derive(Clone, Copy, Default)]
-struct Ahead {
-    /// Address of the frame, so a fact is never applied to another packet
-    /// (0: nothing known).
-    frame: usize,
-    /// Whether the packet is this worker's share.
-    mine: bool,
-    /// Its connection's index hash, when guessed (the slot is on its way).
-    guess: Option<u64>,
-}
-
-fn is_mine(
-    (index, count): (usize, usize),
-    walker: &mut LinkWalker,
-    link: LinkType,
-    frame: &[u8],
-) -> bool {
-    shard::worker_for(walker, link, frame, count) == index
-}
-
-/// What a worker knows of the next `LOOKAHEAD` packets of its lane.
+/// What a worker knows of the next `LOOKAHEAD` packets of its lane: the
+/// index hash of each one's connection, when guessed (its index slot is on
+/// the way).
 struct Lookahead {
     /// Packet `i + k` sits at `(next + k) % LOOKAHEAD`, `i` being the one
     /// the lane hands out next.
-    ring: [Ahead; LOOKAHEAD],
+    ring: [Option<u64>; LOOKAHEAD],
     next: usize,
     /// Whether the ring holds anything (looking ahead only pays with a
     /// large table).
@@ -389,7 +347,7 @@ struct Lookahead {
 impl Lookahead {
     fn new() -> Lookahead {
         Lookahead {
-            ring: [Ahead::default(); LOOKAHEAD],
+            ring: [None; LOOKAHEAD],
             next: 0,
             active: false,
         }
@@ -397,46 +355,25 @@ impl Lookahead {
 }
 
 impl LaneWorker {
-    /// Before reading a packet: learns what it can of the packet
-    /// `LOOKAHEAD` places on (whose share it is, and where its connection
-    /// is filed), requests the connection of the one halfway there, and
-    /// returns what was learnt of this one.
+    /// Before reading a packet: requests the index slot of the packet
+    /// `LOOKAHEAD` places on and the connection of the one halfway there.
     #[inline]
-    fn look_ahead(
-        &self,
-        lane: &mut Box<dyn Source>,
-        walker: &mut LinkWalker,
-        ahead: &mut Lookahead,
-    ) -> Ahead {
+    fn look_ahead(&self, lane: &mut Box<dyn Source>, ahead: &mut Lookahead) {
         if !self.core.tracker.prefetch_pays() {
             if ahead.active {
                 *ahead = Lookahead::new();
             }
-            return Ahead::default();
+            return;
         }
         ahead.active = true;
-        let far = match lane.peek_ahead() {
-            None => Ahead::default(),
-            Some((link, frame)) => {
-                let mine = self
-                    .share
-                    .is_none_or(|share| is_mine(share, walker, link, frame));
-                Ahead {
-                    frame: frame.as_ptr() as usize,
-                    mine,
-                    guess: mine
-                        .then(|| self.core.tracker.prefetch_slot(link, frame))
-                        .flatten(),
-                }
-            }
-        };
-        let at = ahead.next % LOOKAHEAD;
-        let this = std::mem::replace(&mut ahead.ring[at], far);
+        let far = lane
+            .peek_ahead()
+            .and_then(|(link, frame)| self.core.tracker.prefetch_slot(link, frame));
+        ahead.ring[ahead.next % LOOKAHEAD] = far;
         ahead.next = ahead.next.wrapping_add(1);
-        if let Some(g) = ahead.ring[(ahead.next + LOOKAHEAD / 2 - 1) % LOOKAHEAD].guess {
+        if let Some(g) = ahead.ring[(ahead.next + LOOKAHEAD / 2 - 1) % LOOKAHEAD] {
             self.core.tracker.prefetch_conn(g);
         }
-        this
     }
 }
 

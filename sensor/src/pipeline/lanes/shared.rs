@@ -1,14 +1,14 @@
 //! One input in memory (a mapped capture file, a recording) read by several
 //! workers together, with a single pass over it.
 //!
-//! With a lane of copies each, every worker passes over every packet to
-//! find its share, a cost the second worker cannot share. Here the input
-//! is cut into chunks walked one after another by whichever worker gets
+//! Were every worker to pass over every packet to find its own, that pass
+//! would be a cost the second worker cannot share. Instead the input is
+//! cut into chunks walked one after another by whichever worker gets
 //! there first: the walker reads each packet once, picks its worker by
 //! flow hash, runs the packet clock, and leaves every worker a list of its
 //! own packets with the clock's events (flushes, timer runs) in sequence,
-//! so timers and capture boundaries fall exactly where they fall with
-//! copies. Walking is serialised by the chunk counter (whoever moves it on
+//! so timers and capture boundaries fall exactly where they fall with one
+//! worker. Walking is serialised by the chunk counter (whoever moves it on
 //! holds the input until it publishes the chunk); processing is not: a
 //! worker works through its lists while another walks ahead. Chunks live
 //! in a small ring, and a walker reuses a slot only once every worker is
@@ -94,7 +94,8 @@ pub struct SharedWalk {
     backing: OnceLock<Backing>,
     end: Mutex<End>,
     /// The input before this one: packet time runs on from where it ended,
-    /// so a jump back between inputs ends every connection, as with copies.
+    /// so a jump back between inputs ends every connection, as with one
+    /// worker.
     /// Let go once the first chunk is walked.
     prev: Mutex<Option<Arc<SharedWalk>>>,
     /// Workers done with this input; the last frees the lists.
