@@ -17,6 +17,7 @@
 //! lossless and deterministic; live capture never waits, and what it
 //! cannot take is dropped and counted.
 
+mod ahead;
 pub mod batch;
 mod clock;
 mod idle;

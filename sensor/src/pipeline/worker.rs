@@ -6,6 +6,7 @@
 //! [`Queued`] takes batches from the reader's queue; the lane worker in
 //! `lanes` reads its own source.
 
+use super::ahead::Prefetcher;
 use super::batch::Batch;
 use super::writer::ToWriter;
 use crate::capture::{KernelStats, LOOKAHEAD};
@@ -223,21 +224,12 @@ impl Queued {
         if self.core.tracker.prefetch_pays() {
             // The whole batch is at hand: look ahead in it, as lane
             // workers do in their lanes.
-            let tracker = &mut self.core.tracker;
-            let mut guesses = [None; LOOKAHEAD];
-            for (i, g) in guesses.iter_mut().enumerate() {
-                *g = batch
-                    .get(i)
-                    .and_then(|(p, data)| tracker.prefetch_slot(p.link, data));
-            }
+            let packet = |j: usize| batch.get(j).map(|(p, data)| (p.link, data));
+            let mut ahead = Prefetcher::new();
+            ahead.prime(&self.core.tracker, packet);
             for (i, (p, data)) in batch.iter().enumerate() {
-                guesses[i % LOOKAHEAD] = batch
-                    .get(i + LOOKAHEAD)
-                    .and_then(|(q, next)| tracker.prefetch_slot(q.link, next));
-                if let Some(g) = guesses[(i + LOOKAHEAD / 2) % LOOKAHEAD] {
-                    tracker.prefetch_conn(g);
-                }
-                tracker.packet(p.link, p.ts, data, p.wire_len);
+                ahead.step(&self.core.tracker, packet(i + LOOKAHEAD));
+                self.core.tracker.packet(p.link, p.ts, data, p.wire_len);
             }
         } else {
             for (p, data) in batch.iter() {

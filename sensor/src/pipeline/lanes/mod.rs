@@ -11,6 +11,7 @@
 //! boundaries fall at the same packets as with one worker or in the queued
 //! mode, and records do not depend on the number of workers.
 
+use super::ahead::Prefetcher;
 use super::clock::PacketClock;
 use super::report::{self, Intake, Progress};
 use super::worker::{Core, WorkerReport};
@@ -19,7 +20,7 @@ use super::{Outputs, PipelineOptions, Summary};
 pub use shared::SharedWalk;
 
 mod shared;
-use crate::capture::{CaptureError, KernelStats, Next, Source, LOOKAHEAD};
+use crate::capture::{CaptureError, KernelStats, Next, Source};
 use crate::decode::LinkType;
 use crate::flow::Tracker;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -244,7 +245,7 @@ impl LaneWorker {
         let lanes = std::mem::take(&mut self.lanes);
         'lanes: for mut lane in lanes {
             // What is known of the next packet and the one after it.
-            let mut ahead = Lookahead::new();
+            let mut ahead: Option<Prefetcher> = None;
             loop {
                 if since_publish >= PUBLISH_EVERY {
                     since_publish = 0;
@@ -331,49 +332,18 @@ impl LaneWorker {
     }
 }
 
-/// What a worker knows of the next `LOOKAHEAD` packets of its lane: the
-/// index hash of each one's connection, when guessed (its index slot is on
-/// the way).
-struct Lookahead {
-    /// Packet `i + k` sits at `(next + k) % LOOKAHEAD`, `i` being the one
-    /// the lane hands out next.
-    ring: [Option<u64>; LOOKAHEAD],
-    next: usize,
-    /// Whether the ring holds anything (looking ahead only pays with a
-    /// large table).
-    active: bool,
-}
-
-impl Lookahead {
-    fn new() -> Lookahead {
-        Lookahead {
-            ring: [None; LOOKAHEAD],
-            next: 0,
-            active: false,
-        }
-    }
-}
-
 impl LaneWorker {
-    /// Before reading a packet: requests the index slot of the packet
-    /// `LOOKAHEAD` places on and the connection of the one halfway there.
+    /// Before reading a packet: prefetches for the packets ahead in the
+    /// lane, while the table is large enough for it to pay.
     #[inline]
-    fn look_ahead(&self, lane: &mut Box<dyn Source>, ahead: &mut Lookahead) {
+    fn look_ahead(&self, lane: &mut Box<dyn Source>, ahead: &mut Option<Prefetcher>) {
         if !self.core.tracker.prefetch_pays() {
-            if ahead.active {
-                *ahead = Lookahead::new();
-            }
+            *ahead = None;
             return;
         }
-        ahead.active = true;
-        let far = lane
-            .peek_ahead()
-            .and_then(|(link, frame)| self.core.tracker.prefetch_slot(link, frame));
-        ahead.ring[ahead.next % LOOKAHEAD] = far;
-        ahead.next = ahead.next.wrapping_add(1);
-        if let Some(g) = ahead.ring[(ahead.next + LOOKAHEAD / 2 - 1) % LOOKAHEAD] {
-            self.core.tracker.prefetch_conn(g);
-        }
+        ahead
+            .get_or_insert_with(Prefetcher::new)
+            .step(&self.core.tracker, lane.peek_ahead());
     }
 }
 

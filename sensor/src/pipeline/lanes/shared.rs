@@ -14,6 +14,7 @@
 //! in a small ring, and a walker reuses a slot only once every worker is
 //! done with it, so memory stays bounded and nothing is copied.
 
+use super::super::ahead::Prefetcher;
 use super::super::clock::PacketClock;
 use super::super::shard;
 use crate::capture::format::prefetch_lines;
@@ -363,12 +364,9 @@ impl super::LaneWorker {
                 }) => data.get(offset..offset + len as usize).map(|f| (link, f)),
                 _ => None,
             };
-            // Index hashes guessed for the entries ahead, by entry number.
-            let mut guesses = [None; LOOKAHEAD];
+            let mut ahead = Prefetcher::new();
             if prefetch {
-                for (j, g) in guesses.iter_mut().enumerate() {
-                    *g = packet(j).and_then(|(l, f)| self.core.tracker.prefetch_slot(l, f));
-                }
+                ahead.prime(&self.core.tracker, packet);
             }
             for (i, entry) in list.iter().enumerate() {
                 if *since_publish >= super::PUBLISH_EVERY {
@@ -388,15 +386,7 @@ impl super::LaneWorker {
                     prefetch_lines(f, 0, f.len().min(128));
                 }
                 if prefetch {
-                    // As lane workers do in their lanes: the index slot of
-                    // the entry `LOOKAHEAD` on, the connection of the one
-                    // halfway there.
-                    let tracker = &self.core.tracker;
-                    guesses[i % LOOKAHEAD] =
-                        packet(i + LOOKAHEAD).and_then(|(l, f)| tracker.prefetch_slot(l, f));
-                    if let Some(g) = guesses[half % LOOKAHEAD] {
-                        tracker.prefetch_conn(g);
-                    }
+                    ahead.step(&self.core.tracker, packet(i + LOOKAHEAD));
                 }
                 match *entry {
                     Entry::Packet {
