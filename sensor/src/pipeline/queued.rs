@@ -10,6 +10,7 @@
 
 use super::batch::{Batch, Push};
 use super::clock::PacketClock;
+use super::deal::Dealer;
 use super::report::{self, Intake, Progress};
 use super::worker::Queued;
 use super::writer::ToWriter;
@@ -90,6 +91,7 @@ pub(super) fn run(
         bytes: 0,
         clock: PacketClock::default(),
         walker: LinkWalker::default(),
+        dealer: Dealer::new(workers),
         latency: opts.latency,
     };
     let total = sources.iter().filter_map(|s| s.size_hint()).sum();
@@ -169,6 +171,7 @@ struct Reader {
     bytes: u64,
     clock: PacketClock,
     walker: LinkWalker,
+    dealer: Dealer,
     latency: bool,
 }
 
@@ -187,12 +190,13 @@ impl Reader {
         // same packet, so records never depend on how packets were batched.
         if self.clock.arrive(p.ts) {
             self.flush_workers();
+            self.dealer.forget();
         }
-        let n = self.shards.len();
-        let shard = if n == 1 {
+        let shard = if self.shards.len() == 1 {
             0
         } else {
-            shard::worker_of(shard::flow_hash(&mut self.walker, p.link, p.data), n)
+            self.dealer
+                .deal(shard::flow_hash(&mut self.walker, p.link, p.data))
         };
         if !self.push(shard, p) {
             self.queue_drops += 1;

@@ -1,6 +1,8 @@
-//! Which worker a packet goes to.
+//! The flow hash that decides which worker a packet goes to.
 //!
-//! The shard is a symmetric hash of the outermost IP address pair, found
+//! Where the sensor deals packets out itself, `deal` picks the worker from
+//! this hash; `worker_of` is the plain split, as a kernel's fanout makes
+//! it. The hash is a symmetric hash of the outermost IP address pair, found
 //! by the decoder's own link-layer walk (VLAN, MPLS, PPPoE, FabricPath,
 //! ...), so both directions of a connection meet in the same worker. Ports
 //! are left out on purpose: IP fragments after the first carry none, and a
