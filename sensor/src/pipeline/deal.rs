@@ -101,7 +101,7 @@ mod tests {
         let mut open: Vec<(u64, u32)> = Vec::new();
         let mut out = Vec::new();
         while out.len() < 400_000 {
-            if open.len() < 40 || rng.next() % 64 == 0 {
+            if open.len() < 40 || rng.next().is_multiple_of(64) {
                 // Sizes from 1 to 32,768 packets, each power of two
                 // about as likely: a heavy tail.
                 let size = 1u32 << (rng.next() % 16);
