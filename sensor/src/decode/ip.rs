@@ -29,6 +29,7 @@ pub(crate) fn decode<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<(), De
 }
 
 /// Records a decoded IP layer and decodes what it carries.
+#[inline(always)]
 pub(crate) fn push_and_descend<'a>(
     ctx: &mut Ctx<'_, 'a>,
     mut layer: IpLayer<'a>,

@@ -293,6 +293,7 @@ impl<'a> DecodedPacket<'a> {
 
     /// Adds a layer; returns its index, or `None` when the packet is already
     /// [`MAX_IP_LAYERS`] deep.
+    #[inline(always)]
     pub fn push_layer(&mut self, layer: IpLayer<'a>) -> Option<usize> {
         if self.layer_count >= MAX_IP_LAYERS {
             return None;
