@@ -116,12 +116,14 @@ pub fn names(bits: u32) -> Option<String> {
     if bits == 0 {
         return None;
     }
-    let v: Vec<&str> = Service::ALL
-        .iter()
-        .filter(|s| bits & s.bit() != 0)
-        .map(|s| s.name())
-        .collect();
-    Some(v.join(","))
+    let mut out = String::new();
+    for s in Service::ALL.iter().filter(|s| bits & s.bit() != 0) {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(s.name());
+    }
+    Some(out)
 }
 
 /// Detection settings.
