@@ -173,7 +173,7 @@ pub struct ConcatArgs {
 /// `--dispatch` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DispatchArg {
-    /// Each worker reads its own lane where the input allows it.
+    /// The workers read the input together (see `--dispatch`).
     Auto,
     /// The input is dealt out to per-worker queues by flow hash before
     /// timing starts, as a multi-queue card or the kernel's fanout does
@@ -255,9 +255,10 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub live: bool,
 
-    /// How packets reach the workers: `auto` lets every worker read the
-    /// in-memory input itself and keep its share (no reader thread);
-    /// `split` deals the input out to per-worker queues by flow hash before
+    /// How packets reach the workers: `auto` lets the workers read the
+    /// in-memory input together, chunk by chunk, whoever gets to a chunk
+    /// first dealing its packets out by flow (no reader thread), as
+    /// `vagt-sensor replay` reads files; `split` deals the input out to per-worker queues by flow hash before
     /// the clock starts, as live capture gets it from the kernel's fanout,
     /// so no worker passes over another's packets; a paced input always
     /// goes through the reader thread and its queues, as does `queued`.

@@ -31,7 +31,10 @@ impl Setup<'_> {
 
     fn dispatch(&self) -> &'static str {
         match (self.dispatch, self.live) {
-            (DispatchArg::Auto, _) => "lanes (every worker reads the input and keeps its share)",
+            (DispatchArg::Auto, _) => {
+                "together (the workers walk the input in chunks, whoever gets there first \
+                 dealing each chunk's packets out by flow; one worker reads it alone)"
+            }
             (DispatchArg::Split, _) => {
                 "split (the input dealt out to per-worker queues by flow hash before timing, \
                  as a multi-queue card or the kernel's fanout delivers it live)"

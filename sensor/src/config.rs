@@ -88,8 +88,9 @@ impl Default for CaptureSection {
 pub struct PipelineSection {
     /// Worker threads; 0 picks one per CPU core.
     pub workers: usize,
-    /// How packets reach workers: `auto` lets each worker read its own lane
-    /// where the input allows it; `queued` always uses a reader thread.
+    /// How packets reach workers: `auto` lets each worker read its own
+    /// fanout ring, or the workers read a file together; `queued` always
+    /// uses a reader thread.
     pub dispatch: crate::pipeline::Dispatch,
     /// Packets per batch handed to a worker (queued dispatch).
     pub batch_packets: usize,
