@@ -126,18 +126,9 @@ fn key_bool_opt(out: &mut Vec<u8>, key: &[u8], v: Option<bool>) {
     }
 }
 
-fn uint(out: &mut Vec<u8>, mut v: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+fn uint(out: &mut Vec<u8>, v: u64) {
+    // Two digits per step (itoa, which serde_json uses too).
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// Floats as serde_json writes them (shortest round-trip form; `null` for
@@ -170,6 +161,13 @@ fn ip(out: &mut Vec<u8>, a: &IpAddr) {
 fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Nearly every string of a record needs no escape: one pass that the
+    // compiler can widen, then a single copy.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
