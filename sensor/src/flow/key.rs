@@ -165,31 +165,6 @@ impl KeyHasher {
         )
     }
 
-    /// The key of `t` (see [`FlowKey::new`]) with its hash, taken from the
-    /// tuple's parts rather than from the key once stored: a wide load of
-    /// the stored ports would wait for the narrow stores that wrote them.
-    #[inline]
-    pub fn key_of(&self, t: &PacketTuple, depth: u8, vlan: [u16; 2]) -> (FlowKey, bool, u64) {
-        let (key, sender_first) = FlowKey::new(t, depth, vlan);
-        let (a, b, a_port, b_port) = if sender_first {
-            (&t.src, &t.dst, t.src_port, t.dst_port)
-        } else {
-            (&t.dst, &t.src, t.dst_port, t.src_port)
-        };
-        let halves = |a: &Addr| {
-            let x = u128::from_le_bytes(a.0);
-            (x as u64, (x >> 64) as u64)
-        };
-        let (a0, a1) = halves(a);
-        let (b0, b1) = halves(b);
-        let hash = self.words(
-            [a0, a1, b0, b1],
-            ports_word(a_port, b_port, t.proto, depth, vlan[0]),
-            vlan[1],
-        );
-        (key, sender_first, hash)
-    }
-
     /// The hash of an IPv4 key at tunnel depth 0, from its parts, equal
     /// to [`KeyHasher::hash`] of the same key: `a` and `b` are the
     /// addresses as read from the header, in key order.

@@ -174,8 +174,9 @@ impl ConnTable {
         } else {
             [0, 0]
         };
-        let (key, sender_is_a, hash) = self.hasher.key_of(&tuple, depth, vlan);
+        let (key, sender_is_a) = FlowKey::new(&tuple, depth, vlan);
         let sender_slot = usize::from(!sender_is_a);
+        let hash = self.hasher.hash(&key);
         let ts = input.ts;
 
         let mut found = self.find(hash, &key, tuple.one_way);
