@@ -115,8 +115,11 @@ pub(crate) fn prefetch_lines(data: &[u8], from: usize, to: usize) {
     let _ = (data, from, to);
 }
 
+// One range check and one load each; callers have checked the length.
+#[inline]
 fn u16_at(b: &[u8], at: usize, be: bool) -> u16 {
-    let v = [b[at], b[at + 1]];
+    let mut v = [0u8; 2];
+    v.copy_from_slice(&b[at..at + 2]);
     if be {
         u16::from_be_bytes(v)
     } else {
@@ -124,8 +127,10 @@ fn u16_at(b: &[u8], at: usize, be: bool) -> u16 {
     }
 }
 
+#[inline]
 fn u32_at(b: &[u8], at: usize, be: bool) -> u32 {
-    let v = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+    let mut v = [0u8; 4];
+    v.copy_from_slice(&b[at..at + 4]);
     if be {
         u32::from_be_bytes(v)
     } else {
@@ -219,10 +224,11 @@ impl Reader {
                 data.len() - at
             ));
         }
-        let sec = u32_at(data, at, be);
-        let frac = u32_at(data, at + 4, be);
-        let caplen = u32_at(data, at + 8, be);
-        let wire = u32_at(data, at + 12, be);
+        let header = &data[at..at + 16];
+        let sec = u32_at(header, 0, be);
+        let frac = u32_at(header, 4, be);
+        let caplen = u32_at(header, 8, be);
+        let wire = u32_at(header, 12, be);
         if caplen > MAX_PACKET {
             return Err(format!(
                 "damaged capture: a packet claims {caplen} captured bytes (more than {MAX_PACKET})"
