@@ -113,11 +113,13 @@ Examples:
 
     /// Time peer tools and vagt-sensor on the same capture file.
     ///
-    /// Every tool is run as a whole process: one warm-up run, then --runs
-    /// timed runs; the median wall time gives packets/s (packets in the
-    /// file over the time), shown with the ratio to the libpcap floor:
-    /// tcpdump reading the file with a filter that matches nothing, the
-    /// least any libpcap-based tool must spend. CPU seconds are the user
+    /// Every tool is run as a whole process: one warm-up round, then --runs
+    /// timed rounds, each tool running once per round, so that a machine
+    /// whose speed drifts moves all tools alike. The median wall time gives
+    /// packets/s (packets in the file over the time), shown with the ratio
+    /// to the libpcap floor (the median of the rounds' ratios): tcpdump
+    /// reading the file with a filter that matches nothing, the least any
+    /// libpcap-based tool must spend. CPU seconds are the user
     /// plus system time of the finished child (getrusage). Tools that are
     /// not installed are skipped. Start-up and exit costs are included, so
     /// use a capture that takes each tool at least a second or two.
@@ -346,7 +348,8 @@ pub struct CompareArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
-    /// Timed runs per tool, after one warm-up run; medians are reported.
+    /// Timed rounds (one run of every tool each), after one warm-up round;
+    /// medians are reported.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub runs: usize,
 

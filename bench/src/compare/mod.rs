@@ -1,6 +1,8 @@
 //! `vagt-bench compare`: times peer tools and vagt-sensor on one capture
-//! file, each as a whole process (one warm-up run, then `--runs` timed
-//! runs), and reports median packets/s, the ratio to the libpcap floor and
+//! file, each as a whole process (one warm-up round, then `--runs` timed
+//! rounds, every tool running once per round, so that a machine whose
+//! speed drifts moves all tools alike), and reports median packets/s, the
+//! ratio to the libpcap floor (the median of each round's ratio) and
 //! median CPU time, as Markdown and JSON.
 
 mod tools;
@@ -72,24 +74,43 @@ impl Outcome {
     }
 }
 
-/// Packets/s of an outcome, and its ratio to the floor's packets/s.
-fn rates(o: &Outcome, packets: u64, floor_pps: Option<f64>) -> (Option<f64>, Option<f64>) {
-    let pps = o
-        .median_wall()
-        .filter(|w| *w > 0.0)
-        .map(|w| packets as f64 / w);
-    let ratio = match (pps, floor_pps) {
-        (Some(p), Some(f)) if f > 0.0 => Some(p / f),
-        _ => None,
+/// Packets/s of an outcome, and its ratio to the floor's: the median of
+/// the rounds' ratios when both ran every round (runs of one round are
+/// close in time), else the ratio of the medians.
+fn rates(o: &Outcome, packets: u64, floor: Option<&Outcome>) -> (Option<f64>, Option<f64>) {
+    let pps = |o: &Outcome| {
+        o.median_wall()
+            .filter(|w| *w > 0.0)
+            .map(|w| packets as f64 / w)
     };
-    (pps, ratio)
+    let mine = pps(o);
+    let ratio = floor.and_then(|f| {
+        let paired = f.error.is_none()
+            && o.error.is_none()
+            && !o.wall_s.is_empty()
+            && f.wall_s.len() == o.wall_s.len()
+            && o.wall_s.iter().all(|w| *w > 0.0);
+        if paired {
+            let each: Vec<f64> = f.wall_s.iter().zip(&o.wall_s).map(|(f, w)| f / w).collect();
+            median(&each)
+        } else {
+            match (mine, pps(f)) {
+                (Some(p), Some(f)) if f > 0.0 => Some(p / f),
+                _ => None,
+            }
+        }
+    });
+    (mine, ratio)
+}
+
+fn floor_of(outcomes: &[Outcome]) -> Option<&Outcome> {
+    outcomes
+        .iter()
+        .find(|o| o.tool.floor && o.median_wall().is_some_and(|w| w > 0.0))
 }
 
 fn floor_pps(outcomes: &[Outcome], packets: u64) -> Option<f64> {
-    outcomes
-        .iter()
-        .find(|o| o.tool.floor)
-        .and_then(|o| rates(o, packets, None).0)
+    floor_of(outcomes).and_then(|o| rates(o, packets, None).0)
 }
 
 /// The Markdown report.
@@ -104,7 +125,8 @@ pub fn markdown(
     let _ = writeln!(
         s,
         "capture: {} ({} packets, {}, average frame {:.0} bytes); each tool run as a whole \
-         process, {runs} timed run(s) after one warm-up, medians shown",
+         process, {runs} timed round(s) after one warm-up round, the tools taking turns; \
+         medians shown, the ratio to the floor being the median of the rounds' ratios",
         path.display(),
         thousands(facts.packets),
         mib(facts.bytes),
@@ -116,7 +138,7 @@ pub fn markdown(
         "| tool | packets/s | vs libpcap floor | wall time | CPU time | CPU/packet | wall range | command |"
     );
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
-    let floor = floor_pps(outcomes, facts.packets);
+    let floor = floor_of(outcomes);
     let mut notes = Vec::new();
     for o in outcomes {
         let name = o.tool.title(o.version.as_deref());
@@ -165,7 +187,7 @@ pub fn json(
     outcomes: &[Outcome],
     skipped: &[Skipped],
 ) -> Value {
-    let floor = floor_pps(outcomes, facts.packets);
+    let floor = floor_of(outcomes);
     json!({
         "command": "compare",
         "file": {
@@ -174,7 +196,7 @@ pub fn json(
             "bytes": facts.bytes,
         },
         "runs": runs,
-        "floor_packets_per_s": floor,
+        "floor_packets_per_s": floor_pps(outcomes, facts.packets),
         "tools": outcomes.iter().map(|o| {
             let (pps, ratio) = rates(o, facts.packets, floor);
             json!({
@@ -252,33 +274,35 @@ pub fn run(args: &CompareArgs) -> Result<(), String> {
     let (tools, skipped) = tools::tools(&ctx, &args.tools);
     let timeout = Duration::from_secs(args.timeout.max(1));
     let quiet = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    let mut outcomes = Vec::new();
-    for tool in tools {
-        if !quiet {
-            eprintln!("vagt-bench: timing {} ...", tool.title(None));
-        }
-        let mut o = Outcome {
+    let mut outcomes: Vec<Outcome> = tools
+        .into_iter()
+        .map(|tool| Outcome {
             version: tools::version(&tool),
             tool,
             wall_s: Vec::new(),
             cpu_s: Vec::new(),
             error: None,
-        };
-        for i in 0..=args.runs {
+        })
+        .collect();
+    // Round 0 warms the page cache and the tools' files. A tool that fails
+    // sits out the rounds after.
+    for round in 0..=args.runs {
+        if !quiet {
+            match round {
+                0 => eprintln!("vagt-bench: warm-up round ..."),
+                r => eprintln!("vagt-bench: round {r} of {} ...", args.runs),
+            }
+        }
+        for o in outcomes.iter_mut().filter(|o| o.error.is_none()) {
             match tools::time_run(&o.tool, timeout, &scratch.0) {
-                // Run 0 warms the page cache and the tool's files.
-                Ok(_) if i == 0 => {}
+                Ok(_) if round == 0 => {}
                 Ok(t) => {
                     o.wall_s.push(t.wall.as_secs_f64());
                     o.cpu_s.push(t.cpu.as_secs_f64());
                 }
-                Err(e) => {
-                    o.error = Some(e);
-                    break;
-                }
+                Err(e) => o.error = Some(e),
             }
         }
-        outcomes.push(o);
     }
     drop(sink);
     if !quiet {
@@ -359,6 +383,25 @@ mod tests {
         assert_eq!(v["tools"][2]["status"], "failed");
         assert_eq!(v["tools"][2]["packets_per_s"], Value::Null);
         assert_eq!(v["skipped"][0]["name"], "suricata");
+    }
+
+    #[test]
+    fn the_ratio_pairs_the_runs_of_each_round() {
+        let facts = FileFacts {
+            packets: 1_000_000,
+            bytes: 500_000_000,
+            ethernet: true,
+        };
+        // The machine slowed down threefold in the last round: every tool
+        // took the same share of the floor's time in each round, which
+        // the ratio of the medians (1.0 / 6.0) would not show.
+        let outcomes = vec![
+            outcome("tcpdump", true, &[1.0, 1.0, 3.0], None),
+            outcome("argus", false, &[2.0, 6.0, 6.0], None),
+        ];
+        let v = json(Path::new("f.pcap"), &facts, 3, &outcomes, &[]);
+        assert_eq!(v["tools"][1]["ratio_to_floor"], 0.5);
+        assert_eq!(v["floor_packets_per_s"], 1_000_000.0);
     }
 
     #[test]
