@@ -345,13 +345,16 @@ mod tests {
         }
     }
 
+    /// A capture of a million packets, 500 bytes each.
+    const MILLION: FileFacts = FileFacts {
+        packets: 1_000_000,
+        bytes: 500_000_000,
+        ethernet: true,
+    };
+
     #[test]
     fn ratios_to_the_floor_from_median_wall_times() {
-        let facts = FileFacts {
-            packets: 1_000_000,
-            bytes: 500_000_000,
-            ethernet: true,
-        };
+        let facts = MILLION;
         let outcomes = vec![
             outcome("tcpdump", true, &[0.5, 0.4, 0.6], None),
             outcome("argus", false, &[2.0, 2.2, 1.8], None),
@@ -387,11 +390,7 @@ mod tests {
 
     #[test]
     fn the_ratio_pairs_the_runs_of_each_round() {
-        let facts = FileFacts {
-            packets: 1_000_000,
-            bytes: 500_000_000,
-            ethernet: true,
-        };
+        let facts = MILLION;
         // The machine slowed down threefold in the last round: every tool
         // took the same share of the floor's time in each round, which
         // the ratio of the medians (1.0 / 6.0) would not show.
