@@ -20,10 +20,6 @@ struct Meta {
 /// place.
 #[derive(Clone)]
 pub struct Recording {
-    /// The packets' bytes, and the same memory as the workers share it
-    /// (`Backing`): reading through the concrete type spares a dynamic call
-    /// per packet.
-    bytes: Arc<Vec<u8>>,
     data: Backing,
     meta: Arc<Vec<Meta>>,
     /// Time shift between loops, when it is not this recording's own span
@@ -63,17 +59,11 @@ impl Recording {
                 }
             }
         }
-        Ok(Recording::new(data, meta))
-    }
-
-    fn new(data: Vec<u8>, meta: Vec<Meta>) -> Recording {
-        let bytes = Arc::new(data);
-        Recording {
-            data: bytes.clone(),
-            bytes,
+        Ok(Recording {
+            data: Arc::new(data),
             meta: Arc::new(meta),
             loop_shift: None,
-        }
+        })
     }
 
     /// Builds a recording from packets already in memory (link type,
@@ -93,7 +83,11 @@ impl Recording {
             });
             data.extend_from_slice(bytes);
         }
-        Recording::new(data, meta)
+        Recording {
+            data: Arc::new(data),
+            meta: Arc::new(meta),
+            loop_shift: None,
+        }
     }
 
     fn own_loop_shift(&self) -> i64 {
@@ -114,7 +108,7 @@ impl Recording {
         mut part_of: impl FnMut(LinkType, &[u8]) -> usize,
     ) -> Vec<Recording> {
         let parts = parts.max(1);
-        let all: &[u8] = self.bytes.as_slice();
+        let all: &[u8] = (*self.data).as_ref();
         let mut metas: Vec<Vec<Meta>> = vec![Vec::new(); parts];
         for m in self.meta.iter() {
             let part = part_of(m.link, &all[m.offset..m.offset + m.len as usize]);
@@ -124,7 +118,6 @@ impl Recording {
         metas
             .into_iter()
             .map(|meta| Recording {
-                bytes: self.bytes.clone(),
                 data: self.data.clone(),
                 meta: Arc::new(meta),
                 loop_shift: Some(shift),
@@ -181,7 +174,7 @@ impl Source for MemorySource {
         }
         let m = self.rec.meta[self.next];
         self.next += 1;
-        let all: &[u8] = self.rec.bytes.as_slice();
+        let all: &[u8] = (*self.rec.data).as_ref();
         // The headers of a packet a few places on: the packets of a lane
         // are scattered over the recording (a part of a partition skips the
         // others'), which the CPU's own prefetcher does not follow.
@@ -211,7 +204,7 @@ impl Source for MemorySource {
             return None;
         }
         let m = self.rec.meta.get(at % len)?;
-        let all: &[u8] = self.rec.bytes.as_slice();
+        let all: &[u8] = (*self.rec.data).as_ref();
         Some((m.link, &all[m.offset..m.offset + m.len as usize]))
     }
 
