@@ -85,7 +85,7 @@ struct End {
     last_ts: Option<i64>,
     /// The packet clock and the dealer after the last packet, for the
     /// input that follows.
-    clock: Option<(PacketClock, Dealer)>,
+    carried: Option<(PacketClock, Dealer)>,
 }
 
 /// An input shared by `workers` workers.
@@ -241,7 +241,7 @@ impl SharedWalk {
         if c == 0 {
             // Whoever walks this input first has finished the one before.
             let prev = self.prev.lock().ok().and_then(|mut p| p.take());
-            if let Some((clock, dealer)) = prev.and_then(|p| p.end.lock().ok()?.clock.take()) {
+            if let Some((clock, dealer)) = prev.and_then(|p| p.end.lock().ok()?.carried.take()) {
                 w.clock = clock;
                 w.dealer = dealer;
             }
@@ -307,7 +307,7 @@ impl SharedWalk {
                     error,
                     first_ts: w.clock.first,
                     last_ts: w.clock.last(),
-                    clock: Some((w.clock.clone(), w.dealer.clone())),
+                    carried: Some((w.clock.clone(), w.dealer.clone())),
                 };
             }
             self.total.store(c + 1, Ordering::Release);
