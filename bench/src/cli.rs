@@ -271,6 +271,14 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub no_latency: bool,
 
+    /// For each worker count N above 1, also run N complete single-worker
+    /// pipelines side by side, each on an even share of the input dealt
+    /// out by flow, sharing nothing ("N apart"): the most this machine
+    /// gives N workers on this input at the time. Rows take turns, so the
+    /// report says how much of it the sensor's N workers reach.
+    #[arg(long)]
+    pub apart: bool,
+
     /// Do not verify checksums (for captures from hosts with checksum
     /// offloading).
     #[arg(long)]

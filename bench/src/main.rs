@@ -4,6 +4,7 @@
 //! commands, `report` and `plot` present replay results, `pacing` paces a
 //! replay, and `stats` and `rusage` hold shared measurement helpers.
 
+mod apart;
 mod cli;
 mod compare;
 mod concat;

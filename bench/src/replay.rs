@@ -58,6 +58,9 @@ pub struct RunResult {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     pub workers: usize,
+    /// Whether these were apart runs (see `apart`): `workers` pipelines
+    /// that share nothing.
+    pub apart: bool,
     pub runs: Vec<RunResult>,
     pub median: RunResult,
     pub pps_range: (f64, f64),
@@ -204,11 +207,51 @@ fn run_once(
             pace_out.clone(),
         )),
     };
+    let make = tracker_maker(cfg, w);
+    let opts = options(args, cfg, w);
+    let before = rusage::this_process();
+    let started = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sink = Box::new(NullSink::default());
+    let summary = match split {
+        Some(lanes) => pipeline::run_lanes(lanes, &opts, &make, sink, context(), stop),
+        None => pipeline::run(vec![src], &opts, &make, sink, context(), stop),
+    };
+    let wall_s = started.elapsed().as_secs_f64().max(1e-9);
+    let after = rusage::this_process();
+    let paced = match pace_out.lock() {
+        Ok(p) => *p,
+        Err(p) => *p.into_inner(),
+    };
+    let mut r = result_of(
+        &[summary],
+        wall_s,
+        after.cpu_since(&before).as_secs_f64(),
+        w,
+    )?;
+    r.peak_rss = after.max_rss;
+    r.spin_s = paced.spin.as_secs_f64();
+    r.cpu_ns_per_packet = ((r.cpu_s - r.spin_s).max(0.0) * 1e9) / r.packets.max(1) as f64;
+    if pace != Pace::Top && paced.packets > 0 {
+        let schedule_s = paced.schedule_ns / 1e9;
+        r.target_pps = (schedule_s > 0.0).then(|| (paced.packets - 1) as f64 / schedule_s);
+        r.on_time = Some(1.0 - paced.late as f64 / paced.packets as f64);
+        r.pace_p99_ns = Some(paced.late_p99_ns);
+    }
+    Ok(r)
+}
+
+/// Builds each worker's tracker; `workers` share the connection cap, as
+/// in the sensor.
+pub(crate) fn tracker_maker(cfg: &Config, workers: usize) -> impl Fn(usize) -> Tracker + Sync {
     let decode = cfg.decode_options();
-    let table = cfg.table_config(w);
-    let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
-    let opts = PipelineOptions {
-        workers: w,
+    let table = cfg.table_config(workers);
+    move |_id: usize| Tracker::new(decode.clone(), table.clone())
+}
+
+pub(crate) fn options(args: &ReplayArgs, cfg: &Config, workers: usize) -> PipelineOptions {
+    PipelineOptions {
+        workers,
         batch_packets: cfg.pipeline.batch_packets,
         queue_batches: cfg.pipeline.queue_batches,
         mode: if args.live { Mode::Live } else { Mode::Replay },
@@ -219,38 +262,48 @@ fn run_once(
             DispatchArg::Auto | DispatchArg::Split => Dispatch::Auto,
             DispatchArg::Queued => Dispatch::Queued,
         },
-    };
-    let ctx = RecordContext {
+    }
+}
+
+pub(crate) fn context() -> RecordContext {
+    RecordContext {
         municipality: "0000".into(),
         sensor: "bench".into(),
         site: Default::default(),
         uid_salt: 1,
-    };
-    let before = rusage::this_process();
-    let started = Instant::now();
-    let stop = Arc::new(AtomicBool::new(false));
-    let sink = Box::new(NullSink::default());
-    let summary = match split {
-        Some(lanes) => pipeline::run_lanes(lanes, &opts, &make, sink, ctx, stop),
-        None => pipeline::run(vec![src], &opts, &make, sink, ctx, stop),
-    };
-    let wall_s = started.elapsed().as_secs_f64().max(1e-9);
-    let after = rusage::this_process();
-    if let Some(e) = summary
-        .output_error
-        .clone()
-        .or_else(|| summary.source_errors.first().map(|e| e.to_string()))
-    {
-        return Err(format!("the run with {w} worker(s) failed: {e}"));
     }
-    let paced = match pace_out.lock() {
-        Ok(p) => *p,
-        Err(p) => *p.into_inner(),
-    };
-    let cpu_s = after.cpu_since(&before).as_secs_f64();
-    let spin_s = paced.spin.as_secs_f64();
-    let packets = summary.packets;
-    let latency_ns = summary.latency.as_ref().map(|h| {
+}
+
+/// The figures of a run made of `summaries` (one pipeline, or several run
+/// side by side) that took `wall_s` and `cpu_s`.
+pub(crate) fn result_of(
+    summaries: &[pipeline::Summary],
+    wall_s: f64,
+    cpu_s: f64,
+    workers: usize,
+) -> Result<RunResult, String> {
+    let wall_s = wall_s.max(1e-9);
+    if let Some(e) = summaries.iter().find_map(|s| {
+        s.output_error
+            .clone()
+            .or_else(|| s.source_errors.first().map(|e| e.to_string()))
+    }) {
+        return Err(format!("the run with {workers} worker(s) failed: {e}"));
+    }
+    let sum = |get: &dyn Fn(&pipeline::Summary) -> u64| summaries.iter().map(get).sum::<u64>();
+    let packets = sum(&|s| s.packets);
+    let bytes = sum(&|s| s.bytes);
+    let records = sum(&|s| s.records);
+    let mut latency: Option<hdrhistogram::Histogram<u64>> = None;
+    for h in summaries.iter().filter_map(|s| s.latency.as_ref()) {
+        match latency.as_mut() {
+            None => latency = Some(h.clone()),
+            Some(all) => all
+                .add(h)
+                .map_err(|e| format!("cannot merge the latency histograms: {e}"))?,
+        }
+    }
+    let latency_ns = latency.map(|h| {
         LATENCY_QUANTILES.map(|(_, q)| {
             if q >= 1.0 {
                 h.max() as f64
@@ -259,33 +312,25 @@ fn run_once(
             }
         })
     });
-    let (target_pps, on_time, pace_p99_ns) = if pace == Pace::Top || paced.packets == 0 {
-        (None, None, None)
-    } else {
-        let schedule_s = paced.schedule_ns / 1e9;
-        let target = (schedule_s > 0.0).then(|| (paced.packets - 1) as f64 / schedule_s);
-        let on_time = 1.0 - paced.late as f64 / paced.packets as f64;
-        (target, Some(on_time), Some(paced.late_p99_ns))
-    };
     Ok(RunResult {
         packets,
-        bytes: summary.bytes,
+        bytes,
         wall_s,
         pps: packets as f64 / wall_s,
-        gbps: summary.bytes as f64 * 8.0 / wall_s / 1e9,
-        records: summary.records,
-        connections_per_s: summary.records as f64 / wall_s,
-        queue_drops: summary.queue_drops,
-        decode_errors: summary.decode.total_errors(),
-        evicted: summary.table.evicted,
+        gbps: bytes as f64 * 8.0 / wall_s / 1e9,
+        records,
+        connections_per_s: records as f64 / wall_s,
+        queue_drops: sum(&|s| s.queue_drops),
+        decode_errors: sum(&|s| s.decode.total_errors()),
+        evicted: sum(&|s| s.table.evicted),
         latency_ns,
         cpu_s,
-        spin_s,
-        cpu_ns_per_packet: ((cpu_s - spin_s).max(0.0) * 1e9) / packets.max(1) as f64,
-        peak_rss: after.max_rss,
-        target_pps,
-        on_time,
-        pace_p99_ns,
+        spin_s: 0.0,
+        cpu_ns_per_packet: cpu_s * 1e9 / packets.max(1) as f64,
+        peak_rss: 0,
+        target_pps: None,
+        on_time: None,
+        pace_p99_ns: None,
     })
 }
 
@@ -355,20 +400,31 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
         cfg.flow.max_connections = n;
     }
     cfg.validate().map_err(|e| e.to_string())?;
-    // Worker counts take turns, run by run, so that a machine whose speed
-    // drifts (shared, noisy) weighs on every row alike and the ratios
-    // between rows stay fair.
-    let mut by_count: Vec<Vec<RunResult>> = vec![Vec::new(); args.workers.len()];
+    if args.apart && pace != Pace::Top {
+        return Err("--apart compares runs at top speed; leave out the pace".into());
+    }
+    // Rows take turns, run by run, so that a machine whose speed drifts
+    // (shared, noisy) weighs on every row alike and the ratios between
+    // rows stay fair.
+    let mut kinds: Vec<(usize, bool)> = args.workers.iter().map(|&w| (w, false)).collect();
+    if args.apart {
+        kinds.extend(args.workers.iter().filter(|&&w| w > 1).map(|&w| (w, true)));
+    }
+    let mut by_kind: Vec<Vec<RunResult>> = vec![Vec::new(); kinds.len()];
     for _ in 0..args.runs {
-        for (runs, &w) in by_count.iter_mut().zip(&args.workers) {
-            runs.push(run_once(&input, args, pace, &cfg, w)?);
+        for (runs, &(w, apart)) in by_kind.iter_mut().zip(&kinds) {
+            runs.push(match apart {
+                false => run_once(&input, args, pace, &cfg, w)?,
+                true => crate::apart::run_apart(&input, args, &cfg, w)?,
+            });
         }
     }
     let mut rows = Vec::new();
-    for (runs, &w) in by_count.into_iter().zip(&args.workers) {
+    for (runs, &(w, apart)) in by_kind.into_iter().zip(&kinds) {
         let pps: Vec<f64> = runs.iter().map(|r| r.pps).collect();
         rows.push(Row {
             workers: w,
+            apart,
             median: medians(&runs),
             pps_range: min_max(&pps).unwrap_or((0.0, 0.0)),
             runs,
@@ -399,6 +455,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
         let title = format!("vagt-sensor replay: {}", input.description);
         let points: Vec<crate::plot::Point> = rows
             .iter()
+            .filter(|r| !r.apart)
             .map(|r| crate::plot::Point {
                 workers: r.workers,
                 pps: r.median.pps,
@@ -415,7 +472,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn run_with(pps: f64, lat: Option<[f64; 5]>) -> RunResult {
@@ -531,7 +588,7 @@ mod tests {
     }
 
     /// Frames 1 µs apart, as a recording.
-    fn recording_of(frames: &[Vec<u8>]) -> Recording {
+    pub(crate) fn recording_of(frames: &[Vec<u8>]) -> Recording {
         Recording::from_packets(frames.iter().enumerate().map(|(i, f)| {
             (
                 vagt_sensor::decode::LinkType::ETHERNET,
@@ -541,7 +598,7 @@ mod tests {
         }))
     }
 
-    fn small_args() -> ReplayArgs {
+    pub(crate) fn small_args() -> ReplayArgs {
         ReplayArgs {
             files: vec![],
             workers: vec![2],
@@ -553,6 +610,7 @@ mod tests {
             live: false,
             dispatch: DispatchArg::Auto,
             no_latency: false,
+            apart: false,
             ignore_checksums: false,
             mix: MixKind::Concurrent,
             packets: 400,

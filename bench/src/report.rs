@@ -4,7 +4,7 @@
 use crate::cli::DispatchArg;
 use crate::pacing::Pace;
 use crate::replay::{Input, Row, RunResult, LATENCY_QUANTILES};
-use crate::stats::{mib, nanos, si, thousands};
+use crate::stats::{median, mib, min_max, nanos, si, thousands};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -89,7 +89,7 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
     let _ = writeln!(s, "|{}", "---|".repeat(cols));
     for row in rows {
         let m = &row.median;
-        let _ = write!(s, "| {} | {} | {:.2} |", row.workers, si(m.pps), m.gbps);
+        let _ = write!(s, "| {} | {} | {:.2} |", row_name(row), si(m.pps), m.gbps);
         for i in 0..LATENCY_QUANTILES.len() {
             let _ = write!(s, " {} |", latency_cell(m, i));
         }
@@ -133,6 +133,30 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
             ""
         }
     );
+    for sc in scaling(rows) {
+        let _ = write!(
+            s,
+            "\n{n} workers ÷ 1: {} (median of the {} rounds' ratios, {} to {})",
+            times(sc.vs_one.0),
+            sc.rounds,
+            times(sc.vs_one.1),
+            times(sc.vs_one.2),
+            n = sc.workers
+        );
+        if let (Some(apart), Some(of)) = (sc.apart_vs_one, sc.of_apart) {
+            let _ = write!(
+                s,
+                "; {n} apart ÷ 1: {} ({} to {}), the most this machine gave {n} workers \
+                 on this input at the time; {n} workers reached {:.0}% of it",
+                times(apart.0),
+                times(apart.1),
+                times(apart.2),
+                of * 100.0,
+                n = sc.workers
+            );
+        }
+        s.push_str(".\n");
+    }
     if rows.iter().any(|r| r.median.evicted > 0) {
         let _ = writeln!(
             s,
@@ -140,6 +164,64 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
         );
     }
     s
+}
+
+fn row_name(row: &Row) -> String {
+    match row.apart {
+        true => format!("{} apart", row.workers),
+        false => row.workers.to_string(),
+    }
+}
+
+fn times(x: f64) -> String {
+    format!("{x:.2}×")
+}
+
+/// How a worker count compared with one worker, round by round (rows take
+/// turns, so the runs of one round met the same machine).
+#[derive(Debug, PartialEq)]
+pub struct Scaling {
+    pub workers: usize,
+    pub rounds: usize,
+    /// Packets/s of the workers ÷ one worker's: median, lowest, highest.
+    pub vs_one: (f64, f64, f64),
+    /// The same for the apart runs, when made.
+    pub apart_vs_one: Option<(f64, f64, f64)>,
+    /// Median of the rounds' packets/s of the workers ÷ apart runs.
+    pub of_apart: Option<f64>,
+}
+
+/// The scaling of every worker count above one, when one was measured.
+pub fn scaling(rows: &[Row]) -> Vec<Scaling> {
+    let Some(one) = rows.iter().find(|r| r.workers == 1 && !r.apart) else {
+        return Vec::new();
+    };
+    let ratios = |a: &Row, b: &Row| -> Vec<f64> {
+        a.runs
+            .iter()
+            .zip(&b.runs)
+            .filter(|(_, y)| y.pps > 0.0)
+            .map(|(x, y)| x.pps / y.pps)
+            .collect()
+    };
+    let spread = |v: &[f64]| -> Option<(f64, f64, f64)> {
+        let (lo, hi) = min_max(v)?;
+        Some((median(v)?, lo, hi))
+    };
+    rows.iter()
+        .filter(|r| r.workers > 1 && !r.apart)
+        .filter_map(|row| {
+            let apart = rows.iter().find(|r| r.apart && r.workers == row.workers);
+            let vs_one = ratios(row, one);
+            Some(Scaling {
+                workers: row.workers,
+                rounds: vs_one.len(),
+                vs_one: spread(&vs_one)?,
+                apart_vs_one: apart.and_then(|a| spread(&ratios(a, one))),
+                of_apart: apart.and_then(|a| median(&ratios(row, a))),
+            })
+        })
+        .collect()
 }
 
 fn run_json(r: &RunResult) -> Value {
@@ -199,8 +281,18 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Value {
         "mode": if setup.live { "live" } else { "replay" },
         "checksums_verified": setup.checksums,
         "runs_per_row": setup.runs,
+        "scaling": scaling(rows).iter().map(|sc| json!({
+            "workers": sc.workers,
+            "rounds": sc.rounds,
+            "vs_one_median": sc.vs_one.0,
+            "vs_one_min": sc.vs_one.1,
+            "vs_one_max": sc.vs_one.2,
+            "apart_vs_one_median": sc.apart_vs_one.map(|a| a.0),
+            "share_of_apart_median": sc.of_apart,
+        })).collect::<Vec<_>>(),
         "rows": rows.iter().map(|row| json!({
             "workers": row.workers,
+            "apart": row.apart,
             "median": run_json(&row.median),
             "packets_per_s_min": row.pps_range.0,
             "packets_per_s_max": row.pps_range.1,
@@ -239,6 +331,7 @@ mod tests {
         };
         let rows = vec![Row {
             workers: 2,
+            apart: false,
             runs: vec![run.clone()],
             median: run,
             pps_range: (1_520_000.0, 2_470_000.0),
@@ -304,5 +397,73 @@ mod tests {
         assert_eq!(v["dispatch"], "lanes");
         let md = markdown(&setup, &rows);
         assert!(!md.contains("on time"), "no pacing columns at top speed");
+    }
+
+    /// A row of runs at the given packet rates, one per round.
+    fn row_of(workers: usize, apart: bool, pps: &[f64]) -> Row {
+        let runs: Vec<RunResult> = pps
+            .iter()
+            .map(|&pps| RunResult {
+                pps,
+                ..Default::default()
+            })
+            .collect();
+        Row {
+            workers,
+            apart,
+            median: crate::replay::medians(&runs),
+            pps_range: min_max(pps).unwrap_or_default(),
+            runs,
+        }
+    }
+
+    /// Ratios pair the runs of one round: the machine's slow second round
+    /// slows every row and cancels out, where a ratio of the rows' medians
+    /// (6 ÷ 4 = 1.5) would not.
+    #[test]
+    fn scaling_pairs_the_runs_of_each_round() {
+        let rows = vec![
+            row_of(1, false, &[4.0, 2.0, 4.0]),
+            row_of(2, false, &[7.0, 3.6, 7.4]),
+            row_of(2, true, &[7.6, 4.0, 8.0]),
+        ];
+        let sc = scaling(&rows);
+        assert_eq!(sc.len(), 1);
+        let sc = &sc[0];
+        assert_eq!((sc.workers, sc.rounds), (2, 3));
+        assert!((sc.vs_one.0 - 1.8).abs() < 1e-9, "{sc:?}");
+        assert!((sc.vs_one.1 - 1.75).abs() < 1e-9 && (sc.vs_one.2 - 1.85).abs() < 1e-9);
+        let apart = sc.apart_vs_one.unwrap();
+        assert!((apart.0 - 2.0).abs() < 1e-9, "{sc:?}");
+        assert!(
+            (sc.of_apart.unwrap() - 0.921_052_631_578_947_4).abs() < 1e-9,
+            "{sc:?}"
+        );
+
+        let input = Input {
+            recording: Recording::from_packets([(LinkType::ETHERNET, 0, &[0u8; 60][..])]),
+            description: "one frame".into(),
+            mean_gap_ns: 1.0,
+        };
+        let setup = Setup {
+            input: &input,
+            pace: Pace::Top,
+            live: false,
+            dispatch: DispatchArg::Split,
+            runs: 3,
+            loops: 1,
+            checksums: false,
+        };
+        let md = markdown(&setup, &rows);
+        assert!(md.contains("| 2 apart |"), "{md}");
+        assert!(md.contains("2 workers ÷ 1: 1.80×"), "{md}");
+        assert!(md.contains("2 apart ÷ 1: 2.00×"), "{md}");
+        assert!(md.contains("reached 92% of it"), "{md}");
+        let v = json(&setup, &rows);
+        assert_eq!(v["rows"][2]["apart"], true);
+        assert_eq!(v["scaling"][0]["rounds"], 3);
+
+        // Without a row of one worker there is nothing to compare with.
+        assert!(scaling(&rows[1..]).is_empty());
     }
 }

@@ -11,14 +11,15 @@
 //! been written out (a flush), after which the buckets are dealt afresh.
 //! Records do not depend on the dealing; only the balance does.
 //!
-//! Live capture is dealt by the kernel's fanout hash instead.
+//! Live capture is dealt by the kernel's fanout hash instead. The
+//! benchmark's apart runs use the dealer to share an input out evenly.
 
 /// Buckets of flow hashes: enough that flows rarely share one, few enough
 /// (32 KiB) to stay in the first-level cache.
 const BUCKETS: usize = 1 << 13;
 
 #[derive(Clone, Debug)]
-pub(super) struct Dealer {
+pub struct Dealer {
     /// Each bucket's worker (low half) and the round it was dealt in (high
     /// half); a bucket from an earlier round is not dealt yet.
     owner: Box<[u32]>,

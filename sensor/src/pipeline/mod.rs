@@ -20,7 +20,7 @@
 mod ahead;
 pub mod batch;
 mod clock;
-mod deal;
+pub mod deal;
 mod idle;
 pub mod lanes;
 mod queued;
