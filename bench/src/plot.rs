@@ -1,7 +1,9 @@
 //! A hand-written SVG chart of throughput (packets/s) against worker
 //! count: axes with ticks and labels, the median of each worker count as a
 //! point joined by a line and labelled with its value, and the range over
-//! the runs as a whisker.
+//! the runs as a whisker. Apart runs (`apart`), when measured, are drawn
+//! as open points on a dashed line from the one-worker median: the most
+//! the machine gave that many workers at the time.
 
 use crate::stats::si;
 use std::fmt::Write;
@@ -63,15 +65,30 @@ pub fn tick_step(max: f64) -> f64 {
     nice * mag
 }
 
-/// The chart; `title` names the input.
-pub fn throughput_svg(title: &str, points: &[Point]) -> String {
+/// The finite points, by worker count.
+fn usable(points: &[Point]) -> Vec<Point> {
     let mut pts: Vec<Point> = points
         .iter()
         .copied()
         .filter(|p| p.pps.is_finite() && p.low.is_finite() && p.high.is_finite())
         .collect();
     pts.sort_by_key(|p| p.workers);
-    let ymax_data = pts.iter().map(|p| p.high.max(p.pps)).fold(0.0, f64::max);
+    pts
+}
+
+/// The chart; `title` names the input, `apart` holds the apart runs (may
+/// be empty).
+pub fn throughput_svg(title: &str, points: &[Point], apart: &[Point]) -> String {
+    let pts = usable(points);
+    let apart: Vec<Point> = usable(apart)
+        .into_iter()
+        .filter(|a| pts.iter().any(|p| p.workers == a.workers))
+        .collect();
+    let ymax_data = pts
+        .iter()
+        .chain(&apart)
+        .map(|p| p.high.max(p.pps))
+        .fold(0.0, f64::max);
     let step = tick_step(ymax_data * 1.1);
     let ymax = (ymax_data * 1.1 / step).ceil().max(1.0) * step;
     let (wmin, wmax) = match (pts.first(), pts.last()) {
@@ -150,6 +167,7 @@ pub fn throughput_svg(title: &str, points: &[Point]) -> String {
         TOP + plot_h / 2.0,
         TOP + plot_h / 2.0
     );
+    ceiling(&mut s, &pts, &apart, &x, &y);
     // The line through the medians.
     if pts.len() > 1 {
         let path: Vec<String> = pts
@@ -195,6 +213,61 @@ pub fn throughput_svg(title: &str, points: &[Point]) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// The apart runs: a dashed line from the one-worker median through the
+/// apart medians, open points, and a legend.
+fn ceiling(
+    s: &mut String,
+    pts: &[Point],
+    apart: &[Point],
+    x: &dyn Fn(f64) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) {
+    if apart.is_empty() {
+        return;
+    }
+    let start = pts.iter().find(|p| p.workers == 1);
+    let path: Vec<String> = start
+        .iter()
+        .copied()
+        .chain(apart)
+        .map(|p| format!("{:.1},{:.1}", x(p.workers as f64), y(p.pps)))
+        .collect();
+    let _ = writeln!(
+        s,
+        r##"<polyline points="{}" fill="none" stroke="#d9822b" stroke-width="2" stroke-dasharray="6 4"/>"##,
+        path.join(" ")
+    );
+    for p in apart {
+        let _ = writeln!(
+            s,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="6" fill="white" stroke="#d9822b" stroke-width="2"><title>{} apart: {:.0} packets/s (runs {:.0} .. {:.0})</title></circle>"##,
+            x(p.workers as f64),
+            y(p.pps),
+            p.workers,
+            p.pps,
+            p.low,
+            p.high,
+        );
+    }
+    let lx = W - RIGHT - 250.0;
+    let _ = writeln!(
+        s,
+        r##"<line x1="{lx}" y1="{ly}" x2="{:.1}" y2="{ly}" stroke="#1f6fb4" stroke-width="2"/>
+<text x="{:.1}" y="{:.1}">the sensor's workers</text>
+<line x1="{lx}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#d9822b" stroke-width="2" stroke-dasharray="6 4"/>
+<text x="{:.1}" y="{:.1}">apart: pipelines sharing nothing</text>"##,
+        lx + 24.0,
+        lx + 30.0,
+        TOP - 12.0 + 4.0,
+        TOP + 6.0,
+        lx + 24.0,
+        TOP + 6.0,
+        lx + 30.0,
+        TOP + 10.0,
+        ly = TOP - 12.0,
+    );
 }
 
 #[cfg(test)]
@@ -258,7 +331,7 @@ mod tests {
                 high: 2_470_000.0,
             },
         ];
-        let svg = throughput_svg("municipal <mix> & more", &points);
+        let svg = throughput_svg("municipal <mix> & more", &points, &[]);
         assert!(svg.starts_with("<svg"));
         well_formed(&svg).unwrap();
         assert!(svg.contains("2.23 M packets/s"), "{svg}");
@@ -271,13 +344,52 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 2);
     }
 
+    /// Apart runs show as open points on a dashed line from one worker,
+    /// with a legend; the axis makes room for them.
+    #[test]
+    fn apart_runs_show_as_the_ceiling() {
+        let one = Point {
+            workers: 1,
+            pps: 1_000_000.0,
+            low: 900_000.0,
+            high: 1_100_000.0,
+        };
+        let two = Point {
+            workers: 2,
+            pps: 1_700_000.0,
+            ..one
+        };
+        let apart = Point {
+            workers: 2,
+            pps: 4_000_000.0,
+            low: 3_900_000.0,
+            high: 4_100_000.0,
+        };
+        let svg = throughput_svg("x", &[one, two], &[apart]);
+        well_formed(&svg).unwrap();
+        assert_eq!(svg.matches("stroke-dasharray").count(), 2, "{svg}");
+        assert!(svg.contains("2 apart: 4000000 packets/s"), "{svg}");
+        assert!(svg.contains("apart: pipelines sharing nothing"));
+        assert!(
+            svg.contains(">5.00 M<"),
+            "the y axis reaches past the apart run: {svg}"
+        );
+        // An apart run without its worker count is left out.
+        let lone = Point {
+            workers: 3,
+            ..apart
+        };
+        let svg = throughput_svg("x", &[one, two], &[lone]);
+        assert!(!svg.contains("stroke-dasharray") && !svg.contains("sharing nothing"));
+    }
+
     #[test]
     fn the_checker_catches_broken_documents() {
         assert!(well_formed("<svg><g></svg></g>").is_err());
         assert!(well_formed("<svg><text>a > b</text></svg>").is_err());
         assert!(well_formed("<svg a=\"1></svg>").is_err());
         assert!(well_formed("<svg></svg><svg></svg>").is_err());
-        assert!(well_formed(&throughput_svg("empty", &[])).is_ok());
+        assert!(well_formed(&throughput_svg("empty", &[], &[])).is_ok());
     }
 
     #[test]

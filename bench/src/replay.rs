@@ -453,17 +453,21 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
     }
     if let Some(path) = &args.plot {
         let title = format!("vagt-sensor replay: {}", input.description);
-        let points: Vec<crate::plot::Point> = rows
-            .iter()
-            .filter(|r| !r.apart)
-            .map(|r| crate::plot::Point {
-                workers: r.workers,
-                pps: r.median.pps,
-                low: r.pps_range.0,
-                high: r.pps_range.1,
-            })
-            .collect();
-        crate::write_output(path, &crate::plot::throughput_svg(&title, &points))?;
+        let points = |apart: bool| -> Vec<crate::plot::Point> {
+            rows.iter()
+                .filter(|r| r.apart == apart)
+                .map(|r| crate::plot::Point {
+                    workers: r.workers,
+                    pps: r.median.pps,
+                    low: r.pps_range.0,
+                    high: r.pps_range.1,
+                })
+                .collect()
+        };
+        crate::write_output(
+            path,
+            &crate::plot::throughput_svg(&title, &points(false), &points(true)),
+        )?;
         if !to_stdout(&args.json) {
             println!("\nchart written to {}", path.display());
         }
