@@ -382,6 +382,16 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
         return Err("--runs and --loops must be at least 1".into());
     }
     let pace = pace_of(args)?;
+    if args.apart && pace != Pace::Top {
+        return Err("--apart compares runs at top speed; leave out the pace".into());
+    }
+    if args.apart && !args.workers.iter().any(|&w| w > 1) {
+        return Err(
+            "--apart measures what several workers could reach: give a worker count above 1, \
+             e.g. --workers 1,2"
+                .into(),
+        );
+    }
     if let Some(p) = &args.json {
         crate::check_output_path(p, "--json")?;
     }
@@ -400,9 +410,6 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
         cfg.flow.max_connections = n;
     }
     cfg.validate().map_err(|e| e.to_string())?;
-    if args.apart && pace != Pace::Top {
-        return Err("--apart compares runs at top speed; leave out the pace".into());
-    }
     // Rows take turns, run by run, so that a machine whose speed drifts
     // (shared, noisy) weighs on every row alike and the ratios between
     // rows stay fair.
@@ -589,6 +596,24 @@ pub(crate) mod tests {
             2,
         );
         assert!(e.is_err_and(|e| e.contains("top speed")));
+    }
+
+    /// Asking for apart runs that cannot be compared fails before any
+    /// loading, with what to do.
+    #[test]
+    fn apart_needs_top_speed_and_several_workers() {
+        let one = ReplayArgs {
+            pps: None,
+            apart: true,
+            workers: vec![1],
+            ..small_args()
+        };
+        assert!(run(&one).is_err_and(|e| e.contains("--workers 1,2")));
+        let paced = ReplayArgs {
+            apart: true,
+            ..small_args()
+        };
+        assert!(run(&paced).is_err_and(|e| e.contains("top speed")));
     }
 
     /// Frames 1 µs apart, as a recording.
