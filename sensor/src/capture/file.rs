@@ -10,7 +10,7 @@
 //! the error, so nothing readable is lost.
 
 use super::format;
-use super::{timeval_ns, Backing, CaptureError, Next, RawPacket, Source};
+use super::{timeval_ns, Backing, CaptureError, Located, Locating, Next, RawPacket, Source};
 use crate::decode::LinkType;
 use std::path::Path;
 use std::sync::Arc;
@@ -185,13 +185,18 @@ impl FileSource {
     }
 }
 
+/// Damage found in a file, after the packets before it were handed out.
+fn damage(path: &str, problem: &str) -> CaptureError {
+    CaptureError::File {
+        path: path.to_string(),
+        problem: format!("{problem}; packets before the damage were processed"),
+    }
+}
+
 impl Source for FileSource {
     fn next(&mut self) -> Result<Next<'_>, CaptureError> {
         let path = &self.path;
-        let damaged = |problem: String| CaptureError::File {
-            path: path.clone(),
-            problem: format!("{problem}; packets before the damage were processed"),
-        };
+        let damaged = |problem: String| damage(path, &problem);
         match &mut self.inner {
             Inner::Mapped {
                 map,
@@ -256,6 +261,33 @@ impl Source for FileSource {
         w.fill(reader, data);
         let r = w.last()?;
         Some((r.link, data.get(r.offset..r.offset + r.caplen as usize)?))
+    }
+
+    fn locate(&mut self, out: &mut Vec<Located>, max: usize) -> Locating {
+        // A window of records read ahead is handed out first, by `next`.
+        let Inner::Mapped {
+            map,
+            reader,
+            window: None,
+        } = &mut self.inner
+        else {
+            return super::locate_by_next(self, out, max);
+        };
+        let data: &[u8] = (**map).as_ref();
+        for _ in 0..max {
+            match reader.next(data) {
+                Ok(Some(r)) => out.push(Located {
+                    ts: r.ts_ns,
+                    offset: r.offset,
+                    len: r.caplen,
+                    wire_len: r.wire_len,
+                    link: r.link,
+                }),
+                Ok(None) => break,
+                Err(problem) => return (Some(map.clone()), Some(damage(&self.path, &problem))),
+            }
+        }
+        (Some(map.clone()), None)
     }
 
     fn lanes(&self, n: usize) -> Option<Vec<Box<dyn Source>>> {

@@ -2,19 +2,13 @@
 //! needed, so benchmarks measure the sensor and not the disk.
 
 use super::file::FileSource;
-use super::{Backing, CaptureError, Next, RawPacket, Source};
+use super::{Backing, CaptureError, Located, Locating, Next, RawPacket, Source};
 use crate::decode::LinkType;
 use std::path::Path;
 use std::sync::Arc;
 
-#[derive(Clone, Copy, Debug)]
-struct Meta {
-    ts: i64,
-    offset: usize,
-    len: u32,
-    wire_len: u32,
-    link: LinkType,
-}
+/// Where each packet lies in the recording's bytes.
+type Meta = super::Located;
 
 /// A loaded capture; cheap to clone (shared). Workers read its packets in
 /// place.
@@ -149,10 +143,10 @@ impl Recording {
     }
 }
 
-/// How many packets ahead a memory lane pulls packet headers into the
-/// cache: far enough to cover a trip to memory when the reader only walks
-/// packets to deal them out.
-const DATA_AHEAD: usize = 16;
+/// How many packets ahead a memory lane, or a walk dealing packets out,
+/// pulls packet headers into the cache: far enough to cover a trip to
+/// memory when the reader does little else with each packet.
+pub(crate) const DATA_AHEAD: usize = 16;
 
 /// Plays a [`Recording`].
 pub struct MemorySource {
@@ -206,6 +200,27 @@ impl Source for MemorySource {
         let m = self.rec.meta.get(at % len)?;
         let all: &[u8] = (*self.rec.data).as_ref();
         Some((m.link, &all[m.offset..m.offset + m.len as usize]))
+    }
+
+    fn locate(&mut self, out: &mut Vec<Located>, max: usize) -> Locating {
+        let meta = &self.rec.meta;
+        let mut left = max;
+        while left > 0 && self.loop_no < self.loops {
+            if self.next == meta.len() {
+                self.loop_no += 1;
+                self.next = 0;
+                continue;
+            }
+            let end = (self.next + left).min(meta.len());
+            let shift = self.span * i64::from(self.loop_no);
+            out.extend(meta[self.next..end].iter().map(|m| Located {
+                ts: m.ts + shift,
+                ..*m
+            }));
+            left -= end - self.next;
+            self.next = end;
+        }
+        (Some(self.rec.data.clone()), None)
     }
 
     fn lanes(&self, n: usize) -> Option<Vec<Box<dyn Source>>> {

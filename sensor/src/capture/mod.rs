@@ -19,6 +19,20 @@ use std::sync::Arc;
 /// they can be handed over without a copy (a mapped file, a recording).
 pub type Backing = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
+/// Where a packet lies in its source's shared memory ([`Backing`]): what
+/// a walk over an input in memory needs to deal the packet out and what
+/// its worker needs to find it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Located {
+    /// Nanoseconds since the Unix epoch.
+    pub ts: i64,
+    pub offset: usize,
+    /// Captured bytes at `offset`.
+    pub len: u32,
+    pub wire_len: u32,
+    pub link: LinkType,
+}
+
 /// One captured packet, borrowed from the source until the next call.
 #[derive(Clone, Copy)]
 pub struct RawPacket<'a> {
@@ -105,6 +119,65 @@ pub trait Source: Send {
     fn lanes(&self, _n: usize) -> Option<Vec<Box<dyn Source>>> {
         None
     }
+    /// Where the next `max` packets lie, appended to `out`, with the
+    /// memory they lie in: for sources whose packets sit in one shared
+    /// memory (a mapped file, a recording), which a walk reads a batch at
+    /// a time rather than with a call per packet. Fewer than `max` means
+    /// the input ended, or was damaged after the packets appended (the
+    /// second half says how). The default reads through [`Source::next`]
+    /// and reports packets outside a shared memory as an error.
+    fn locate(&mut self, out: &mut Vec<Located>, max: usize) -> Locating {
+        locate_by_next(self, out, max)
+    }
+}
+
+/// What [`Source::locate`] found: the memory the packets lie in (none if
+/// no packet was read), and the damage that ended the input early.
+pub type Locating = (Option<Backing>, Option<CaptureError>);
+
+/// [`Source::locate`] through `next`, one packet at a time.
+pub fn locate_by_next<S: Source + ?Sized>(
+    src: &mut S,
+    out: &mut Vec<Located>,
+    max: usize,
+) -> Locating {
+    let mut memory: Option<Backing> = None;
+    let mut stray = None;
+    let mut n = 0;
+    while n < max {
+        let p = match src.next() {
+            Ok(Next::Packet(p)) => p,
+            Ok(Next::Timeout) => continue,
+            Ok(Next::End) => break,
+            Err(e) => return (memory, Some(e)),
+        };
+        match (p.backing, &memory) {
+            (Some((b, _)), Some(m)) if !Arc::ptr_eq(b, m) => {
+                stray = Some("packets in two memories");
+                break;
+            }
+            (Some((b, offset)), _) => {
+                memory.get_or_insert_with(|| b.clone());
+                out.push(Located {
+                    ts: p.ts,
+                    offset,
+                    len: p.data.len() as u32,
+                    wire_len: p.wire_len,
+                    link: p.link,
+                });
+                n += 1;
+            }
+            (None, _) => {
+                stray = Some("a packet outside the input's memory");
+                break;
+            }
+        }
+    }
+    let error = stray.map(|what| CaptureError::File {
+        path: src.name().to_string(),
+        problem: format!("{what}; this is a bug, please report it"),
+    });
+    (memory, error)
 }
 
 impl<S: Source + ?Sized> Source for Box<S> {
@@ -125,6 +198,9 @@ impl<S: Source + ?Sized> Source for Box<S> {
     }
     fn lanes(&self, n: usize) -> Option<Vec<Box<dyn Source>>> {
         (**self).lanes(n)
+    }
+    fn locate(&mut self, out: &mut Vec<Located>, max: usize) -> Locating {
+        (**self).locate(out, max)
     }
 }
 

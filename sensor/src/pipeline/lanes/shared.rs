@@ -20,8 +20,9 @@ use super::super::clock::PacketClock;
 use super::super::deal::Dealer;
 use super::super::shard;
 use crate::capture::format::prefetch_lines;
-use crate::capture::{Backing, CaptureError, Next, Source, LOOKAHEAD};
-use crate::decode::{LinkType, LinkWalker};
+use crate::capture::memory::DATA_AHEAD;
+use crate::capture::{Backing, CaptureError, Located, Source, LOOKAHEAD};
+use crate::decode::LinkWalker;
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -45,13 +46,7 @@ const UNKNOWN: u64 = u64::MAX;
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Entry {
     /// One of the worker's packets, where it lies in the input's memory.
-    Packet {
-        ts: i64,
-        offset: usize,
-        len: u32,
-        wire_len: u32,
-        link: LinkType,
-    },
+    Packet(Located),
     /// Packet time jumped back to another capture: write out everything.
     Flush,
     /// Run the timers up to this packet time.
@@ -75,6 +70,8 @@ struct Walker {
     /// the chunk is done: the slot's list headers, which the workers read,
     /// are then written once per chunk rather than once per packet.
     filling: Vec<Vec<Entry>>,
+    /// Where the chunk's packets lie, read from the source in one call.
+    located: Vec<Located>,
 }
 
 /// How the input ended.
@@ -152,6 +149,7 @@ impl SharedWalk {
                 dealer: Dealer::new(workers),
                 link: LinkWalker::default(),
                 filling: (0..workers).map(|_| Vec::new()).collect(),
+                located: Vec::new(),
             }),
             walked: AtomicU64::new(0),
             claimed: AtomicU64::new(0),
@@ -246,54 +244,54 @@ impl SharedWalk {
                 w.dealer = dealer;
             }
         }
-        let mut ended: Option<Option<CaptureError>> = None;
-        let mut n = 0;
-        while n < CHUNK {
-            let p = match w.source.next() {
-                Ok(Next::Packet(p)) => p,
-                Ok(Next::Timeout) => continue,
-                Ok(Next::End) => {
-                    ended = Some(None);
-                    break;
+        let mut located = std::mem::take(&mut w.located);
+        located.clear();
+        let (memory, damage) = w.source.locate(&mut located, CHUNK);
+        // Fewer packets than asked for: the input ended, or is damaged
+        // past the packets read.
+        let mut ended = match damage {
+            Some(e) => Some(Some(e)),
+            None if located.len() < CHUNK => Some(None),
+            None => None,
+        };
+        if memory.is_none() && !located.is_empty() {
+            ended = Some(Some(self.stray(w, "packets outside the input's memory")));
+            located.clear();
+        }
+        let data: &[u8] = match memory {
+            Some(m) => {
+                let same = self.backing.get_or_init(|| m.clone());
+                if Arc::ptr_eq(same, &m) {
+                    (**same).as_ref()
+                } else {
+                    ended = Some(Some(self.stray(w, "packets in two memories")));
+                    located.clear();
+                    &[]
                 }
-                Err(e) => {
-                    ended = Some(Some(e));
-                    break;
-                }
-            };
-            let Some((backing, offset)) = p.backing else {
-                ended = Some(Some(CaptureError::File {
-                    path: w.source.name().to_string(),
-                    problem: "a packet outside the input's memory; this is a bug, please report it"
-                        .into(),
-                }));
-                break;
-            };
-            let same = self.backing.get_or_init(|| backing.clone());
-            if !Arc::ptr_eq(same, backing) {
-                ended = Some(Some(CaptureError::File {
-                    path: w.source.name().to_string(),
-                    problem: "packets in two memories; this is a bug, please report it".into(),
-                }));
-                break;
             }
-            n += 1;
+            None => &[],
+        };
+        // This walk is the first to read the packets: their headers are
+        // asked for a little ahead.
+        let head =
+            |p: &Located| prefetch_lines(data, p.offset, p.offset + (p.len as usize).min(128));
+        located.iter().take(DATA_AHEAD).for_each(head);
+        for (i, p) in located.iter().enumerate() {
+            if let Some(a) = located.get(i + DATA_AHEAD) {
+                head(a);
+            }
             if w.clock.arrive(p.ts) {
                 every(&mut lists, Entry::Flush);
                 w.dealer.forget();
             }
-            let owner = w.dealer.deal(shard::flow_hash(&mut w.link, p.link, p.data));
-            lists[owner].push(Entry::Packet {
-                ts: p.ts,
-                offset,
-                len: p.data.len() as u32,
-                wire_len: p.wire_len,
-                link: p.link,
-            });
+            let frame = data.get(p.offset..p.offset + p.len as usize).unwrap_or(&[]);
+            let owner = w.dealer.deal(shard::flow_hash(&mut w.link, p.link, frame));
+            lists[owner].push(Entry::Packet(*p));
             if let Some(now) = w.clock.tick_due() {
                 every(&mut lists, Entry::Tick(now));
             }
         }
+        w.located = located;
         for (i, l) in lists.iter_mut().enumerate() {
             // SAFETY: every worker is done with the slot (see `Sync`); the
             // lists it held come back to be filled next time.
@@ -313,6 +311,14 @@ impl SharedWalk {
             self.total.store(c + 1, Ordering::Release);
         }
         self.walked.store(c + 1, Ordering::Release);
+    }
+
+    /// A source broke the promise that its packets lie in one memory.
+    fn stray(&self, w: &Walker, what: &str) -> CaptureError {
+        CaptureError::File {
+            path: w.source.name().to_string(),
+            problem: format!("{what}; this is a bug, please report it"),
+        }
     }
 
     /// After the end: the error the input ended with (once), and the
@@ -370,9 +376,9 @@ impl super::LaneWorker {
             };
             let prefetch = self.core.tracker.prefetch_pays();
             let packet = |j: usize| match list.get(j) {
-                Some(&Entry::Packet {
-                    offset, len, link, ..
-                }) => data.get(offset..offset + len as usize).map(|f| (link, f)),
+                Some(Entry::Packet(p)) => data
+                    .get(p.offset..p.offset + p.len as usize)
+                    .map(|f| (p.link, f)),
                 _ => None,
             };
             let mut ahead = Prefetcher::new();
@@ -400,16 +406,10 @@ impl super::LaneWorker {
                     ahead.step(&self.core.tracker, packet(i + LOOKAHEAD));
                 }
                 match *entry {
-                    Entry::Packet {
-                        ts,
-                        offset,
-                        len,
-                        wire_len,
-                        link,
-                    } => {
+                    Entry::Packet(p) => {
                         *since_publish += 1;
-                        let frame = data.get(offset..offset + len as usize).unwrap_or(&[]);
-                        self.track(link, ts, frame, wire_len, 0);
+                        let frame = data.get(p.offset..p.offset + p.len as usize).unwrap_or(&[]);
+                        self.track(p.link, p.ts, frame, p.wire_len, 0);
                     }
                     Entry::Flush => self.core.flush(),
                     Entry::Tick(now) => self.core.tick(now),
