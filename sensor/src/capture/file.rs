@@ -381,4 +381,51 @@ mod tests {
         }
         std::fs::remove_dir_all(&dir).ok();
     }
+
+    /// Reading where packets lie, in batches of any size, finds what `next`
+    /// hands out, and a damaged end comes after every packet before it,
+    /// with the same message.
+    #[test]
+    fn locating_in_batches_finds_what_next_reads() {
+        let dir = std::env::temp_dir().join(format!("vagt-locate-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut w = crate::synth::pcap::PcapWriter::new(Vec::new(), 1, 65535).unwrap();
+        for i in 0..7u8 {
+            w.write(i64::from(i) * 1_000_000, &vec![i; 60 + usize::from(i)])
+                .unwrap();
+        }
+        let whole = w.into_inner();
+        for (name, bytes) in [
+            ("whole.pcap", whole.clone()),
+            ("cut.pcap", whole[..whole.len() - 9].to_vec()),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let plain = read_all(&mut FileSource::open(&path).unwrap(), false);
+            for batch in [1, 3, 7, 64] {
+                let mut src = FileSource::open(&path).unwrap();
+                let (mut got, mut ended) = (Vec::new(), "end".to_string());
+                let mut memory = None;
+                loop {
+                    let mut out = Vec::new();
+                    let (m, damage) = src.locate(&mut out, batch);
+                    memory = m.or(memory);
+                    let data: &[u8] = memory.as_deref().map_or(&[], |m| (*m).as_ref());
+                    for l in &out {
+                        got.push(data[l.offset..l.offset + l.len as usize].to_vec());
+                    }
+                    if let Some(e) = damage {
+                        ended = e.to_string();
+                        break;
+                    }
+                    if out.len() < batch {
+                        break;
+                    }
+                }
+                assert_eq!(got, plain.0, "{name}, batches of {batch}");
+                assert_eq!(ended, plain.2, "{name}, batches of {batch}");
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -310,4 +310,45 @@ mod tests {
             }
         }
     }
+
+    /// Over several loops, batches of where packets lie name the packets
+    /// `next` hands out, at the same times, and stop at the end.
+    #[test]
+    fn locating_in_batches_plays_what_next_plays() {
+        let frames: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 20 + usize::from(i)]).collect();
+        let rec = Recording::from_packets(
+            frames
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (LinkType::ETHERNET, 100 + i as i64, f.as_slice())),
+        );
+        let mut src = rec.source(3);
+        let mut want = Vec::new();
+        while let Ok(Next::Packet(p)) = src.next() {
+            want.push((p.ts, p.data.to_vec()));
+        }
+        assert_eq!(want.len(), 15);
+        for batch in [1, 4, 5, 15, 16] {
+            let mut src = rec.source(3);
+            let mut got = Vec::new();
+            loop {
+                let mut out = Vec::new();
+                let (memory, damage) = src.locate(&mut out, batch);
+                assert!(damage.is_none());
+                let memory = memory.expect("a recording lies in memory");
+                let data: &[u8] = (*memory).as_ref();
+                got.extend(
+                    out.iter()
+                        .map(|l| (l.ts, data[l.offset..l.offset + l.len as usize].to_vec())),
+                );
+                if out.len() < batch {
+                    break;
+                }
+            }
+            assert_eq!(got, want, "batches of {batch}");
+            let mut out = Vec::new();
+            let _ = src.locate(&mut out, batch);
+            assert!(out.is_empty(), "the end stays the end");
+        }
+    }
 }

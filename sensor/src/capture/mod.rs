@@ -231,3 +231,70 @@ pub(crate) fn timeval_ns(sec: i64, frac: i64, nanos: bool) -> i64 {
         .saturating_add(frac_ns)
         .clamp(0, MAX_TS_NS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out `frames`, each in memory of its own or in none.
+    struct Scattered {
+        frames: Vec<(Option<Backing>, Vec<u8>)>,
+        next: usize,
+    }
+
+    impl Source for Scattered {
+        fn next(&mut self) -> Result<Next<'_>, CaptureError> {
+            let Some((memory, frame)) = self.frames.get(self.next) else {
+                return Ok(Next::End);
+            };
+            self.next += 1;
+            Ok(Next::Packet(RawPacket {
+                ts: self.next as i64,
+                data: frame,
+                wire_len: frame.len() as u32,
+                link: LinkType::ETHERNET,
+                backing: memory.as_ref().map(|m| (m, 0)),
+                arrival_ns: 0,
+            }))
+        }
+        fn name(&self) -> &str {
+            "scattered"
+        }
+    }
+
+    /// Reading where packets lie through `next` keeps the packets that lie
+    /// in one memory and stops, with a clear error, at the first that
+    /// does not.
+    #[test]
+    fn locating_through_next_refuses_packets_outside_one_memory() {
+        let one: Backing = Arc::new(vec![1u8; 64]);
+        let other: Backing = Arc::new(vec![2u8; 64]);
+        for (second, problem) in [
+            (None, "outside the input's memory"),
+            (Some(other), "two memories"),
+        ] {
+            let mut src = Scattered {
+                frames: vec![
+                    (Some(one.clone()), vec![0; 60]),
+                    (Some(one.clone()), vec![0; 61]),
+                    (second, vec![0; 62]),
+                ],
+                next: 0,
+            };
+            let mut out = Vec::new();
+            let (memory, damage) = src.locate(&mut out, 8);
+            assert!(memory.is_some_and(|m| Arc::ptr_eq(&m, &one)));
+            assert_eq!(out.iter().map(|l| l.len).collect::<Vec<_>>(), [60, 61]);
+            let e = damage.expect("refused").to_string();
+            assert!(e.contains(problem) && e.contains("scattered"), "{e}");
+        }
+        // Within one memory every packet is read, and the end ends it.
+        let mut src = Scattered {
+            frames: vec![(Some(one.clone()), vec![0; 60]); 3],
+            next: 0,
+        };
+        let mut out = Vec::new();
+        let (_, damage) = src.locate(&mut out, 8);
+        assert!(damage.is_none() && out.len() == 3);
+    }
+}
