@@ -82,27 +82,15 @@ pub fn run_apart(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{DispatchArg, MixKind};
-    use crate::replay::tests::{recording_of, small_args};
+    use crate::cli::DispatchArg;
+    use crate::replay::tests::{concurrent_input, small_args};
 
     /// Apart pipelines together play every packet once and write every
     /// connection once, for any number of pipelines: the even deal keeps
     /// each flow in one share.
     #[test]
     fn apart_pipelines_count_every_packet_and_connection_once() {
-        let frames = crate::generate::tests::frames_of(
-            crate::generate::mix_for(MixKind::Concurrent, 5, 60, 2000)
-                .unwrap()
-                .as_mut(),
-            3000,
-        );
-        let recording = recording_of(&frames);
-        let conns = crate::generate::tests::conn_states(&recording).len() as u64;
-        let input = Input {
-            mean_gap_ns: 1000.0,
-            recording,
-            description: "test".into(),
-        };
+        let (input, conns) = concurrent_input(5, 60);
         let args = ReplayArgs {
             pps: None,
             dispatch: DispatchArg::Split,
@@ -110,7 +98,7 @@ mod tests {
         };
         for n in 1..=3 {
             let r = run_apart(&input, &args, &Config::default(), n).unwrap();
-            assert_eq!(r.packets, 2 * frames.len() as u64, "{n} apart");
+            assert_eq!(r.packets, 2 * input.recording.packets() as u64, "{n} apart");
             assert_eq!(r.records, 2 * conns, "{n} apart");
             assert!(r.latency_ns.is_some_and(|l| l[4] >= l[0] && l[0] > 0.0));
         }

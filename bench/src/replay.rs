@@ -556,21 +556,9 @@ pub(crate) mod tests {
     /// one worker, across loops too.
     #[test]
     fn every_dispatch_writes_every_connection_once() {
-        let frames = crate::generate::tests::frames_of(
-            crate::generate::mix_for(MixKind::Concurrent, 3, 50, 2000)
-                .unwrap()
-                .as_mut(),
-            3000,
-        );
-        let recording = recording_of(&frames);
-        let conns = crate::generate::tests::conn_states(&recording).len() as u64;
-        let packets = 2 * recording.packets() as u64;
+        let (input, conns) = concurrent_input(3, 50);
+        let packets = 2 * input.recording.packets() as u64;
         assert!(conns >= 50 && packets >= 4000, "{conns} {packets}");
-        let input = Input {
-            mean_gap_ns: mean_gap(&recording),
-            recording,
-            description: "test".into(),
-        };
         for dispatch in [DispatchArg::Auto, DispatchArg::Split, DispatchArg::Queued] {
             for workers in 1..=3 {
                 let args = ReplayArgs {
@@ -614,6 +602,25 @@ pub(crate) mod tests {
             ..small_args()
         };
         assert!(run(&paced).is_err_and(|e| e.contains("top speed")));
+    }
+
+    /// 3,000 frames of the seeded concurrent mix over `flows` flows, 1 µs
+    /// apart, and how many connections they hold.
+    pub(crate) fn concurrent_input(seed: u64, flows: u64) -> (Input, u64) {
+        let frames = crate::generate::tests::frames_of(
+            crate::generate::mix_for(MixKind::Concurrent, seed, flows, 2000)
+                .unwrap()
+                .as_mut(),
+            3000,
+        );
+        let recording = recording_of(&frames);
+        let conns = crate::generate::tests::conn_states(&recording).len() as u64;
+        let input = Input {
+            mean_gap_ns: mean_gap(&recording),
+            recording,
+            description: "test".into(),
+        };
+        (input, conns)
     }
 
     /// Frames 1 µs apart, as a recording.

@@ -352,22 +352,31 @@ mod tests {
     /// Looking ahead changes nothing that is read, sees exactly the packet
     /// `LOOKAHEAD` places on, and a damaged end is still reported after
     /// every packet before it.
+    /// Seven frames written to `dir` as a pcap file, whole and cut 9 bytes
+    /// short (damage in the last record), with their names.
+    fn whole_and_cut(dir: &Path) -> [(&'static str, std::path::PathBuf); 2] {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut w = crate::synth::pcap::PcapWriter::new(Vec::new(), 1, 65535).unwrap();
+        for i in 0..7u8 {
+            w.write(i64::from(i) * 1_000_000, &vec![i; 60 + usize::from(i)])
+                .unwrap();
+        }
+        let whole = w.into_inner();
+        [
+            ("whole.pcap", whole.clone()),
+            ("cut.pcap", whole[..whole.len() - 9].to_vec()),
+        ]
+        .map(|(name, bytes)| {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            (name, path)
+        })
+    }
+
     #[test]
     fn looking_ahead_reads_the_same_packets() {
         let dir = std::env::temp_dir().join(format!("vagt-peek-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let frames: Vec<Vec<u8>> = (0..7u8).map(|i| vec![i; 60 + usize::from(i)]).collect();
-        let mut w = crate::synth::pcap::PcapWriter::new(Vec::new(), 1, 65535).unwrap();
-        for (i, f) in frames.iter().enumerate() {
-            w.write(i as i64 * 1_000_000, f).unwrap();
-        }
-        let whole = w.into_inner();
-        for (name, bytes) in [
-            ("whole.pcap", whole.clone()),
-            ("cut.pcap", whole[..whole.len() - 9].to_vec()),
-        ] {
-            let path = dir.join(name);
-            std::fs::write(&path, &bytes).unwrap();
+        for (name, path) in whole_and_cut(&dir) {
             let plain = read_all(&mut FileSource::open(&path).unwrap(), false);
             let ahead = read_all(&mut FileSource::open(&path).unwrap(), true);
             assert_eq!(plain.0, ahead.0, "{name}");
@@ -388,19 +397,7 @@ mod tests {
     #[test]
     fn locating_in_batches_finds_what_next_reads() {
         let dir = std::env::temp_dir().join(format!("vagt-locate-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut w = crate::synth::pcap::PcapWriter::new(Vec::new(), 1, 65535).unwrap();
-        for i in 0..7u8 {
-            w.write(i64::from(i) * 1_000_000, &vec![i; 60 + usize::from(i)])
-                .unwrap();
-        }
-        let whole = w.into_inner();
-        for (name, bytes) in [
-            ("whole.pcap", whole.clone()),
-            ("cut.pcap", whole[..whole.len() - 9].to_vec()),
-        ] {
-            let path = dir.join(name);
-            std::fs::write(&path, &bytes).unwrap();
+        for (name, path) in whole_and_cut(&dir) {
             let plain = read_all(&mut FileSource::open(&path).unwrap(), false);
             for batch in [1, 3, 7, 64] {
                 let mut src = FileSource::open(&path).unwrap();
