@@ -157,6 +157,34 @@ Example: the corpus mix of bench/RESULTS.md (about a million packets)
       $(find ../shared/corpus/zeek ../shared/corpus/attacks ../shared/corpus/ot \\
           -name '*.pcap' -o -name '*.pcapng' | sort)")]
     Concat(ConcatArgs),
+
+    /// Measure how this machine's cores scale, without the sensor.
+    ///
+    /// Runs a fixed integer loop (several independent chains of adds and
+    /// exclusive-ors, no memory traffic) on one thread, then on --threads
+    /// threads at once, each doing the same amount, for --rounds rounds
+    /// taking turns, and reports each round's throughput ratio. On a
+    /// machine of whole cores the ratio is close to the thread count. On a
+    /// virtual machine whose cores share physical ones, or are slowed by
+    /// neighbours, it is lower and it moves: read a worker scaling figure
+    /// from `replay` next to it (and next to `replay --apart`).
+    #[command(after_help = "Example:
+  vagt-bench cores --threads 2 --rounds 11")]
+    Cores(CoresArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CoresArgs {
+    /// Threads to run at once against one.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub threads: usize,
+    /// Rounds of one thread and --threads threads, taking turns.
+    #[arg(long, default_value_t = 11, value_name = "N")]
+    pub rounds: usize,
+    /// Length of one thread's share of work, in milliseconds (set once,
+    /// before the rounds, on one thread).
+    #[arg(long, default_value_t = 200, value_name = "MS")]
+    pub work_ms: u64,
 }
 
 #[derive(Args, Debug)]

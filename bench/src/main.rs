@@ -1,13 +1,14 @@
 //! `vagt-bench`: measures the sensor's packet path and compares it with
 //! peer tools. This file starts the command the user asked for; `cli`
-//! defines the command line, `replay`, `generate` and `compare` are the
-//! commands, `report` and `plot` present replay results, `pacing` paces a
+//! defines the command line, `replay`, `generate`, `compare`, `concat`
+//! and `cores` are the commands, `report` and `plot` present replay results, `pacing` paces a
 //! replay, and `stats` and `rusage` hold shared measurement helpers.
 
 mod apart;
 mod cli;
 mod compare;
 mod concat;
+mod cores;
 mod generate;
 mod pacing;
 mod plot;
@@ -69,6 +70,7 @@ fn main() {
         cli::Command::Generate(a) => generate::run(a),
         cli::Command::Compare(a) => compare::run(a),
         cli::Command::Concat(a) => concat::run(a),
+        cli::Command::Cores(a) => cores::run(a),
     };
     if let Err(e) = result {
         eprintln!("vagt-bench: error: {e}");
