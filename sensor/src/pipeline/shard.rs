@@ -43,12 +43,21 @@ pub fn worker_for(walker: &mut LinkWalker, link: LinkType, frame: &[u8], workers
 }
 
 /// A hash that is equal for both directions of a flow.
+#[inline]
 pub fn flow_hash(walker: &mut LinkWalker, link: LinkType, frame: &[u8]) -> u64 {
+    // The common frame is hashed in place, in the caller; the rest goes
+    // the long way, out of line.
     if link == LinkType::ETHERNET {
         if let Some(ip) = plain_ethernet_ipv4(frame) {
             return ipv4_hash(ip);
         }
     }
+    walked_hash(walker, link, frame)
+}
+
+#[cold]
+#[inline(never)]
+fn walked_hash(walker: &mut LinkWalker, link: LinkType, frame: &[u8]) -> u64 {
     let Some(ip) = walker.outer_ip(link, frame) else {
         return fallback(frame);
     };
@@ -63,6 +72,7 @@ pub fn flow_hash(walker: &mut LinkWalker, link: LinkType, frame: &[u8]) -> u64 {
     }
 }
 
+#[inline]
 fn ipv4_hash(ip: &[u8]) -> u64 {
     let a = u64::from(u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]));
     let b = u64::from(u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]));
