@@ -4,7 +4,6 @@
 //! and `cores` are the commands, `report` and `plot` present replay results, `pacing` paces a
 //! replay, and `stats` and `rusage` hold shared measurement helpers.
 
-mod apart;
 mod cli;
 mod compare;
 mod concat;

@@ -10,8 +10,9 @@
 //! sensor with that many workers can beat it on this machine at this
 //! moment; how close the real workers come is the sensor's own loss.
 
+use super::run::{context, options, result_of, tracker_maker};
+use super::{Input, RunResult};
 use crate::cli::ReplayArgs;
-use crate::replay::{context, options, result_of, tracker_maker, Input, RunResult};
 use crate::rusage;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
