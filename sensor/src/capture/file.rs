@@ -409,7 +409,7 @@ mod tests {
                     memory = m.or(memory);
                     let data: &[u8] = memory.as_deref().map_or(&[], |m| (*m).as_ref());
                     for l in &out {
-                        got.push(data[l.offset..l.offset + l.len as usize].to_vec());
+                        got.push(l.frame(data).unwrap().to_vec());
                     }
                     if let Some(e) = damage {
                         ended = e.to_string();

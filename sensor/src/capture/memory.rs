@@ -7,15 +7,13 @@ use crate::decode::LinkType;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Where each packet lies in the recording's bytes.
-type Meta = super::Located;
-
 /// A loaded capture; cheap to clone (shared). Workers read its packets in
 /// place.
 #[derive(Clone)]
 pub struct Recording {
     data: Backing,
-    meta: Arc<Vec<Meta>>,
+    /// Where each packet lies in `data`.
+    meta: Arc<Vec<Located>>,
     /// Time shift between loops, when it is not this recording's own span
     /// (a part of a larger recording keeps the whole one's).
     loop_shift: Option<i64>,
@@ -39,7 +37,7 @@ impl Recording {
             loop {
                 match src.next()? {
                     Next::Packet(p) => {
-                        meta.push(Meta {
+                        meta.push(Located {
                             ts: p.ts,
                             offset: data.len(),
                             len: p.data.len() as u32,
@@ -68,7 +66,7 @@ impl Recording {
         let mut data = Vec::new();
         let mut meta = Vec::new();
         for (link, ts, bytes) in packets {
-            meta.push(Meta {
+            meta.push(Located {
                 ts,
                 offset: data.len(),
                 len: bytes.len() as u32,
@@ -103,7 +101,7 @@ impl Recording {
     ) -> Vec<Recording> {
         let parts = parts.max(1);
         let all: &[u8] = (*self.data).as_ref();
-        let mut metas: Vec<Vec<Meta>> = vec![Vec::new(); parts];
+        let mut metas: Vec<Vec<Located>> = vec![Vec::new(); parts];
         for m in self.meta.iter() {
             let part = part_of(m.link, &all[m.offset..m.offset + m.len as usize]);
             metas[part.min(parts - 1)].push(*m);
@@ -337,10 +335,7 @@ mod tests {
                 assert!(damage.is_none());
                 let memory = memory.expect("a recording lies in memory");
                 let data: &[u8] = (*memory).as_ref();
-                got.extend(
-                    out.iter()
-                        .map(|l| (l.ts, data[l.offset..l.offset + l.len as usize].to_vec())),
-                );
+                got.extend(out.iter().map(|l| (l.ts, l.frame(data).unwrap().to_vec())));
                 if out.len() < batch {
                     break;
                 }

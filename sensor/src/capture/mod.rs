@@ -33,6 +33,24 @@ pub struct Located {
     pub link: LinkType,
 }
 
+impl Located {
+    /// The packet's captured bytes in `memory`, the memory it lies in;
+    /// `None` if it does not lie there.
+    #[inline]
+    pub fn frame<'a>(&self, memory: &'a [u8]) -> Option<&'a [u8]> {
+        memory.get(self.offset..self.offset.checked_add(self.len as usize)?)
+    }
+}
+
+/// A source broke its promise that its packets lie in one shared memory:
+/// `what` happened, in the source `name`.
+pub(crate) fn stray(name: &str, what: &str) -> CaptureError {
+    CaptureError::File {
+        path: name.to_string(),
+        problem: format!("{what}; this is a bug, please report it"),
+    }
+}
+
 /// One captured packet, borrowed from the source until the next call.
 #[derive(Clone, Copy)]
 pub struct RawPacket<'a> {
@@ -173,11 +191,7 @@ pub fn locate_by_next<S: Source + ?Sized>(
             }
         }
     }
-    let error = stray.map(|what| CaptureError::File {
-        path: src.name().to_string(),
-        problem: format!("{what}; this is a bug, please report it"),
-    });
-    (memory, error)
+    (memory, stray.map(|what| self::stray(src.name(), what)))
 }
 
 impl<S: Source + ?Sized> Source for Box<S> {

@@ -21,7 +21,7 @@ use super::super::deal::Dealer;
 use super::super::shard;
 use crate::capture::format::prefetch_lines;
 use crate::capture::memory::DATA_AHEAD;
-use crate::capture::{Backing, CaptureError, Located, Source, LOOKAHEAD};
+use crate::capture::{stray, Backing, CaptureError, Located, Source, LOOKAHEAD};
 use crate::decode::LinkWalker;
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -255,7 +255,10 @@ impl SharedWalk {
             None => None,
         };
         if memory.is_none() && !located.is_empty() {
-            ended = Some(Some(self.stray(w, "packets outside the input's memory")));
+            ended = Some(Some(stray(
+                w.source.name(),
+                "packets outside the input's memory",
+            )));
             located.clear();
         }
         let data: &[u8] = match memory {
@@ -264,7 +267,7 @@ impl SharedWalk {
                 if Arc::ptr_eq(same, &m) {
                     (**same).as_ref()
                 } else {
-                    ended = Some(Some(self.stray(w, "packets in two memories")));
+                    ended = Some(Some(stray(w.source.name(), "packets in two memories")));
                     located.clear();
                     &[]
                 }
@@ -284,7 +287,7 @@ impl SharedWalk {
                 every(&mut lists, Entry::Flush);
                 w.dealer.forget();
             }
-            let frame = data.get(p.offset..p.offset + p.len as usize).unwrap_or(&[]);
+            let frame = p.frame(data).unwrap_or(&[]);
             let owner = w.dealer.deal(shard::flow_hash(&mut w.link, p.link, frame));
             lists[owner].push(Entry::Packet(*p));
             if let Some(now) = w.clock.tick_due() {
@@ -311,14 +314,6 @@ impl SharedWalk {
             self.total.store(c + 1, Ordering::Release);
         }
         self.walked.store(c + 1, Ordering::Release);
-    }
-
-    /// A source broke the promise that its packets lie in one memory.
-    fn stray(&self, w: &Walker, what: &str) -> CaptureError {
-        CaptureError::File {
-            path: w.source.name().to_string(),
-            problem: format!("{what}; this is a bug, please report it"),
-        }
     }
 
     /// After the end: the error the input ended with (once), and the
@@ -376,9 +371,7 @@ impl super::LaneWorker {
             };
             let prefetch = self.core.tracker.prefetch_pays();
             let packet = |j: usize| match list.get(j) {
-                Some(Entry::Packet(p)) => data
-                    .get(p.offset..p.offset + p.len as usize)
-                    .map(|f| (p.link, f)),
+                Some(Entry::Packet(p)) => p.frame(data).map(|f| (p.link, f)),
                 _ => None,
             };
             let mut ahead = Prefetcher::new();
@@ -408,7 +401,7 @@ impl super::LaneWorker {
                 match *entry {
                     Entry::Packet(p) => {
                         *since_publish += 1;
-                        let frame = data.get(p.offset..p.offset + p.len as usize).unwrap_or(&[]);
+                        let frame = p.frame(data).unwrap_or(&[]);
                         self.track(p.link, p.ts, frame, p.wire_len, 0);
                     }
                     Entry::Flush => self.core.flush(),
