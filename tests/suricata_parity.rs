@@ -239,7 +239,7 @@ fn suricata_flow_checks() {
         let st = setup(dir, doc);
         let mut cfg = vagt_sensor::config::Config::default();
         cfg.pipeline.workers = 1;
-        cfg.decode.validate_checksums = false;
+        cfg.decode.checksums = vagt_sensor::decode::offload::ChecksumMode::Off;
         cfg.flow.tunnel_depth_in_key = st.depth_in_key;
         cfg.flow.likely_server_ports_udp = vec![];
         cfg.detect.disabled = st.disabled.clone();

@@ -39,7 +39,11 @@ fn main() {
         }
     }
     let mut cfg = Config::default();
-    cfg.decode.validate_checksums = checks;
+    cfg.decode.checksums = if checks {
+        vagt_sensor::decode::offload::ChecksumMode::Strict
+    } else {
+        vagt_sensor::decode::offload::ChecksumMode::Off
+    };
     let mut t = Tracker::new(cfg.decode_options(), cfg.table_config(1));
     let start = Instant::now();
     let mut n = 0u64;

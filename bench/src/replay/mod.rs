@@ -165,7 +165,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
         None => Config::default(),
     };
     if args.ignore_checksums {
-        cfg.decode.validate_checksums = false;
+        cfg.decode.checksums = vagt_sensor::decode::offload::ChecksumMode::Off;
     }
     if let Some(n) = args.max_connections {
         cfg.flow.max_connections = n;

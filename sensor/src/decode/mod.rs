@@ -23,6 +23,7 @@ mod ipv4;
 mod ipv6;
 pub mod link;
 mod mpls;
+pub mod offload;
 pub mod packet;
 mod ppp;
 mod tcp;
@@ -41,6 +42,10 @@ pub use packet::{
 pub struct DecodeOptions {
     /// Verify IPv4 header, TCP, UDP and ICMP checksums (like Zeek without -C).
     pub validate_checksums: bool,
+    /// Sample the first packets and stop verifying checksums when they show
+    /// checksum offload (`offload`; live capture's `auto` mode). The
+    /// tracker does the sampling; the decoder only verifies or not.
+    pub probe_offload: bool,
     /// Open tunnels and decode the packets inside them.
     pub decapsulate: bool,
     pub vxlan_ports: Vec<u16>,
@@ -56,6 +61,7 @@ impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
             validate_checksums: true,
+            probe_offload: false,
             decapsulate: true,
             vxlan_ports: vec![4789],
             geneve_ports: vec![6081],

@@ -13,6 +13,7 @@ use super::defrag::Defragmenter;
 use super::key::FlowKey;
 use super::record::uid_of;
 use super::table::{ConnTable, LayerInput, TableConfig};
+use crate::decode::offload::Probe;
 use crate::decode::{
     DecodeCounters, DecodeOptions, Decoded, DecodedPacket, Decoder, IpLayer, LinkType, Transport,
 };
@@ -44,6 +45,10 @@ pub struct Tracker {
     /// Time of the latest packet, in nanoseconds.
     now: i64,
     uid_salt: u64,
+    /// Checksum-offload sampling in progress (live `auto` mode).
+    probe: Option<Probe>,
+    /// The sample that showed offload, after which checksums went unchecked.
+    pub offload: Option<Probe>,
 }
 
 /// Packet facts every layer shares.
@@ -57,6 +62,7 @@ struct PacketFacts {
 impl Tracker {
     pub fn new(decode: DecodeOptions, table: TableConfig) -> Tracker {
         let uid_salt = table.uid_salt;
+        let probe = (decode.probe_offload && decode.validate_checksums).then(Probe::default);
         Tracker {
             decoder: Decoder::new(decode),
             table: ConnTable::new(table),
@@ -67,6 +73,8 @@ impl Tracker {
             finished: Vec::with_capacity(4096),
             now: i64::MIN,
             uid_salt,
+            probe,
+            offload: None,
         }
     }
 
@@ -80,11 +88,21 @@ impl Tracker {
         self.bytes += u64::from(wire_len);
         self.now = ts;
         let mut pkt = DecodedPacket::default();
+        let errors_before = match self.probe {
+            Some(_) => Probe::errors_now(&self.counters),
+            None => 0,
+        };
         // Errors are counted by the decoder; whatever layers were decoded
         // before the problem are still tracked.
         let _ = self
             .decoder
             .decode(link, frame, wire_len, &mut pkt, &mut self.counters);
+        if let Some(probe) = &mut self.probe {
+            probe.observe(&pkt, &self.counters, errors_before);
+            if probe.full() {
+                self.end_probe();
+            }
+        }
         let facts = PacketFacts {
             ts,
             frame_len: frame.len() as u32,
@@ -133,6 +151,20 @@ impl Tracker {
                 }
             }
             break;
+        }
+    }
+
+    /// Ends checksum-offload sampling; on offload, stops checking checksums.
+    #[cold]
+    fn end_probe(&mut self) {
+        let Some(probe) = self.probe.take() else {
+            return;
+        };
+        if probe.offload() {
+            let mut opts = self.decoder.options().clone();
+            opts.validate_checksums = false;
+            self.decoder = Decoder::new(opts);
+            self.offload = Some(probe);
         }
     }
 

@@ -99,6 +99,9 @@ pub struct Summary {
     pub output_error: Option<String>,
     /// Per-packet latency in nanoseconds, when measured.
     pub latency: Option<hdrhistogram::Histogram<u64>>,
+    /// Why checksums went unchecked although the configuration asked for
+    /// `auto`: the sample that showed checksum offload.
+    pub checksum_note: Option<String>,
 }
 
 /// Realtime (Unix epoch) nanoseconds minus [`clock_ns`] now: turns a
@@ -257,6 +260,13 @@ fn run_input(
             }
         }
         summary.decode.merge(&r.counters);
+        if let (Some(p), None) = (r.offload, &summary.checksum_note) {
+            summary.checksum_note = Some(format!(
+                "checksums not checked after the first packets: {} of the {} sampled by a \
+                 worker had bad checksums (checksum offload); --checksums strict checks them",
+                p.bad, p.sampled
+            ));
+        }
         summary.table.created += r.table.created;
         summary.table.expired += r.table.expired;
         summary.table.evicted += r.table.evicted;

@@ -82,6 +82,8 @@ pub struct WorkerReport {
     pub packets: u64,
     pub bytes: u64,
     pub latency: Option<hdrhistogram::Histogram<u64>>,
+    /// The sample that showed checksum offload, if the worker saw one.
+    pub offload: Option<crate::decode::offload::Probe>,
 }
 
 /// A worker's tracker and its ways out.
@@ -174,6 +176,7 @@ impl Core {
             packets: self.tracker.packets,
             bytes: self.tracker.bytes,
             latency: self.latency.take(),
+            offload: self.tracker.offload,
         }
     }
 }
