@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One command from a fresh machine to a running sensor on embedded defaults:
 # installs libpcap if needed, builds Vagt, generates a synthetic municipal
-# capture and replays it. Records go to ./vagt-demo.json.
+# capture and replays it. Records go to ./vagt-demo.json, the network's
+# segments to ./vagt-demo.toml (a configuration to read and reuse). Any
+# arguments are passed on to `vagt-sensor demo` (see `--help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! dpkg -s libpcap-dev >/dev/null 2>&1; then
-    echo "quickstart: installing libpcap-dev (needs root)"
+if ! dpkg -s libpcap-dev >/dev/null 2>&1 || ! dpkg -s pkg-config >/dev/null 2>&1; then
+    echo "quickstart: installing libpcap-dev and pkg-config (needs root)"
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -17,6 +19,11 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-cargo build --release --bin vagt-sensor
-./target/release/vagt-sensor demo --out vagt-demo.json "$@"
-echo "quickstart: connection records are in vagt-demo.json (one JSON object per line)"
+# Through cargo, so the binary is found wherever CARGO_TARGET_DIR points.
+cargo run --release --quiet --bin vagt-sensor -- demo \
+    --out vagt-demo.json --write-config vagt-demo.toml "$@"
+echo "quickstart: connection records are in vagt-demo.json (one JSON object per line);"
+echo "quickstart: the demo network's segments are in vagt-demo.toml. Replaying the demo's"
+echo "quickstart: capture with them gives the same records:"
+echo "quickstart:   cargo run --release --bin vagt-sensor -- demo --pcap demo.pcap -o a.json"
+echo "quickstart:   cargo run --release --bin vagt-sensor -- -c vagt-demo.toml replay demo.pcap -o b.json"

@@ -9,12 +9,15 @@
 use crate::capture::afpacket;
 use crate::capture::file::FileSource;
 use crate::capture::live::LiveSource;
-use crate::capture::Source;
+use crate::capture::{CaptureError, Source};
 use crate::cli::{Cli, Command, CommonArgs, ConfigArgs, DemoArgs, ReplayArgs, RunArgs};
 use crate::config::{CaptureMethod, Config};
+use crate::decode::offload::{self, ChecksumMode};
+use crate::decode::{DecodeOptions, Decoder};
 use crate::flow::{RecordContext, Tracker};
 use crate::pipeline::{self, Mode, PipelineOptions, Summary, WorkerLanes};
 use clap::Parser;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +50,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
 
 fn apply_common(cfg: &mut Config, c: &CommonArgs) -> Result<(), String> {
     if let Some(w) = c.workers {
+        // 0 picks automatically, as `pipeline.workers = 0` does.
         cfg.pipeline.workers = w;
     }
     if let Some(o) = &c.out {
@@ -55,8 +59,11 @@ fn apply_common(cfg: &mut Config, c: &CommonArgs) -> Result<(), String> {
     if let Some(f) = c.format {
         cfg.output.format = f;
     }
+    if let Some(m) = c.checksums {
+        cfg.decode.checksums = m;
+    }
     if c.ignore_checksums {
-        cfg.decode.validate_checksums = false;
+        cfg.decode.checksums = ChecksumMode::Off;
     }
     if let Some(m) = &c.municipality {
         cfg.sensor.municipality = m.clone();
@@ -64,10 +71,60 @@ fn apply_common(cfg: &mut Config, c: &CommonArgs) -> Result<(), String> {
     if let Some(s) = &c.sensor_id {
         cfg.sensor.sensor_id = s.clone();
     }
-    if c.workers == Some(0) {
-        return Err("--workers must be at least 1".into());
-    }
     cfg.validate().map_err(|e| e.to_string())
+}
+
+/// Opens the capture files of a replay ("-" is standard input). A file
+/// that cannot be opened is reported, as a file damaged halfway is, and
+/// the others are still replayed.
+fn open_files(files: &[PathBuf]) -> (Vec<Box<dyn Source>>, Vec<CaptureError>) {
+    let mut sources: Vec<Box<dyn Source>> = Vec::with_capacity(files.len());
+    let mut errors = Vec::new();
+    for f in files {
+        let opened = if f.as_os_str() == "-" {
+            FileSource::open_stdin()
+        } else {
+            FileSource::open(f)
+        };
+        match opened {
+            Ok(s) => sources.push(Box::new(s)),
+            Err(e) => errors.push(e),
+        }
+    }
+    (sources, errors)
+}
+
+/// Settles `auto` checksums before a replay starts, from the first packets
+/// of each file, so that records never depend on how the packets were
+/// spread over workers. Returns the summary's note when offload was seen.
+/// Standard input cannot be read twice: with it, each worker samples its
+/// own first packets instead, as in live capture.
+fn settle_checksums(cfg: &mut Config, files: &[PathBuf]) -> Option<String> {
+    if cfg.decode.checksums != ChecksumMode::Auto {
+        return None;
+    }
+    let decoder = Decoder::new(DecodeOptions {
+        validate_checksums: true,
+        ..cfg.decode_options()
+    });
+    for f in files.iter().filter(|f| f.as_os_str() != "-") {
+        let Ok(mut source) = FileSource::open(f) else {
+            continue;
+        };
+        let probe = offload::sample(&decoder, &mut source);
+        if probe.offload() {
+            cfg.decode.checksums = ChecksumMode::Off;
+            let finding = offload::Finding {
+                source: f.display().to_string(),
+                probe,
+            };
+            return Some(finding.describe());
+        }
+    }
+    if files.iter().all(|f| f.as_os_str() != "-") {
+        cfg.decode.checksums = ChecksumMode::Strict;
+    }
+    None
 }
 
 fn record_context(cfg: &Config) -> Result<RecordContext, String> {
@@ -125,9 +182,11 @@ pub fn replay_collect(
     cfg: &Config,
     files: &[std::path::PathBuf],
 ) -> Result<(Vec<vagt_schema::Event>, Summary), String> {
-    let mut sources: Vec<Box<dyn Source>> = Vec::with_capacity(files.len());
-    for f in files {
-        sources.push(Box::new(FileSource::open(f).map_err(|e| e.to_string())?));
+    let mut cfg = cfg.clone();
+    let note = settle_checksums(&mut cfg, files);
+    let (sources, errors) = open_files(files);
+    if let Some(e) = errors.first() {
+        return Err(e.to_string());
     }
     let sink = crate::output::memory::MemorySink::new();
     let workers = cfg.workers();
@@ -144,26 +203,27 @@ pub fn replay_collect(
         latency: false,
         dispatch: cfg.pipeline.dispatch,
     };
-    let summary = pipeline::run(
+    let mut summary = pipeline::run(
         sources,
         &opts,
         &make,
         Box::new(sink.clone()),
-        record_context(cfg)?,
+        record_context(&cfg)?,
         Arc::new(AtomicBool::new(false)),
     );
+    summary.checksum_note = note.or(summary.checksum_note);
     Ok((sink.take(), summary))
 }
 
 fn replay(cfg: &mut Config, args: ReplayArgs, quiet: bool) -> Result<i32, String> {
     apply_common(cfg, &args.common)?;
-    // Open every file first: a bad file is reported before any work starts.
-    let mut sources: Vec<Box<dyn Source>> = Vec::with_capacity(args.files.len());
-    for f in &args.files {
-        sources.push(Box::new(FileSource::open(f).map_err(|e| e.to_string())?));
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err("standard input (\"-\") can be read only once; name it once".into());
     }
+    let note = settle_checksums(cfg, &args.files);
+    let (sources, open_errors) = open_files(&args.files);
     let workers = cfg.workers();
-    let summary = execute(
+    let mut summary = execute(
         cfg,
         Feed::Sources(sources),
         workers,
@@ -171,6 +231,9 @@ fn replay(cfg: &mut Config, args: ReplayArgs, quiet: bool) -> Result<i32, String
         !args.no_progress && !quiet,
         Arc::new(AtomicBool::new(false)),
     )?;
+    summary.checksum_note = note.or(summary.checksum_note.take());
+    // Files that could not be opened come first, in the order given.
+    summary.source_errors.splice(0..0, open_errors);
     Ok(finish(&summary, workers, "replayed", quiet))
 }
 
@@ -243,9 +306,25 @@ fn open_live(cfg: &Config) -> Result<(Feed, usize, &'static str), String> {
 
 fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
     apply_common(cfg, &args.common)?;
-    if cfg.segments.is_empty() {
+    let built_in = cfg.segments.is_empty();
+    if built_in {
+        // The demo network's own segments, said out loud and written out
+        // on request: a replay of the same capture with the same
+        // configuration gives the same records.
         cfg.segments = crate::synth::municipal::segments();
         cfg.validate().map_err(|e| e.to_string())?;
+    }
+    if let Some(path) = &args.write_config {
+        write_config(cfg, path)?;
+    }
+    if !quiet {
+        let names: Vec<&str> = cfg.segments.iter().map(|s| s.name.as_str()).collect();
+        let whence = match (&args.write_config, built_in) {
+            (Some(p), _) => format!("written to {}", p.display()),
+            (None, true) => "the demo network's; --write-config FILE saves them".into(),
+            (None, false) => "from the configuration".into(),
+        };
+        eprintln!("vagt-sensor: segments {} ({whence})", names.join(", "));
     }
     let (path, temporary) = match &args.pcap {
         Some(p) => (p.clone(), false),
@@ -257,14 +336,22 @@ fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
     let truth = crate::synth::municipal::write_pcap(&path, args.seed, args.packets)
         .map_err(|e| format!("cannot write demo capture {}: {e}", path.display()))?;
     if !quiet {
+        let scanner = crate::synth::municipal::SCANNER;
+        let probes = truth
+            .connections
+            .iter()
+            .filter(|c| c.orig.0 == scanner)
+            .count();
         eprintln!(
-            "vagt-sensor: generated {} packets in {} connections ({}) from seed {}",
+            "vagt-sensor: generated {} packets in {} connections ({}) from seed {}, \
+             among them a port scan of {probes} ports from {scanner} (guest)",
             truth.packets,
             truth.connections.len(),
             path.display(),
             args.seed
         );
     }
+    let note = settle_checksums(cfg, std::slice::from_ref(&path));
     let source = FileSource::open(&path).map_err(|e| e.to_string())?;
     let workers = cfg.workers();
     let result = execute(
@@ -278,8 +365,22 @@ fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
     if temporary {
         let _ = std::fs::remove_file(&path);
     }
-    let summary = result?;
+    let mut summary = result?;
+    summary.checksum_note = note.or(summary.checksum_note.take());
     Ok(finish(&summary, workers, "replayed", quiet))
+}
+
+/// Writes the configuration a demo ran with, as TOML that `-c` reads back.
+fn write_config(cfg: &Config, path: &std::path::Path) -> Result<(), String> {
+    let body =
+        toml::to_string(cfg).map_err(|e| format!("cannot write the demo's configuration: {e}"))?;
+    let text = format!(
+        "# The configuration `vagt-sensor demo` ran with: the demo network's segments\n\
+         # and every other setting. `vagt-sensor -c {} replay CAPTURE` gives the\n\
+         # demo's records again; `vagt-sensor config` documents each setting.\n\n{body}",
+        path.display()
+    );
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn config_command(args: ConfigArgs) -> Result<i32, String> {
@@ -302,6 +403,9 @@ fn config_command(args: ConfigArgs) -> Result<i32, String> {
 fn finish(s: &Summary, workers: usize, verb: &str, quiet: bool) -> i32 {
     if !quiet {
         eprint!("{}", render_summary(s, workers, verb));
+    }
+    if let (Some(note), false) = (&s.checksum_note, quiet) {
+        eprintln!("vagt-sensor: note: {note}");
     }
     for e in &s.source_errors {
         eprintln!("vagt-sensor: error: {e}");

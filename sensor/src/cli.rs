@@ -18,7 +18,15 @@ Start here:
   vagt-sensor demo                       generate a sample capture and replay it
   vagt-sensor replay capture.pcap -o conn.json
   sudo vagt-sensor run -i eth1 -o conn.json
-  vagt-sensor config > vagt.toml         write a configuration to edit";
+  vagt-sensor config > vagt.toml         write a configuration to edit
+
+Exit codes:
+  0  success
+  1  the run failed: the output could not be written (disk full, closed pipe)
+  2  bad usage, configuration or input: a flag or setting that is not valid,
+     a file that cannot be opened, is not a capture or is truncated (records
+     of everything readable are still written), an interface that cannot be
+     opened";
 
 #[derive(Parser, Debug)]
 #[command(name = "vagt-sensor", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -41,8 +49,13 @@ pub enum Command {
     /// Read capture files (pcap or pcapng) and write connection records.
     ///
     /// Files are read in the order given, as one stream, using packet
-    /// timestamps (never the wall clock), so results are the same on every run
-    /// and with any number of workers. Ends with a summary on standard error.
+    /// timestamps (never the wall clock), so results are the same on every
+    /// run and with any number of workers, with one exception: a connection
+    /// inside tunnels (GRE, VXLAN, ...) that reaches the sensor through
+    /// several tunnels with different outer addresses gives one record per
+    /// worker that saw it (workers are chosen by the outer addresses, which
+    /// keeps each tunnel whole); its packets are still counted once. Ends
+    /// with a summary on standard error.
     Replay(ReplayArgs),
 
     /// Capture live from a network interface until Ctrl-C or SIGTERM.
@@ -56,8 +69,10 @@ pub enum Command {
     /// Generate a synthetic municipal network capture and replay it.
     ///
     /// The capture (admin, care, school, OT and guest segments; web, DNS,
-    /// file shares, building control and a port scan) is made from a fixed
-    /// seed, so the output is the same every time. A good first command.
+    /// file shares, building control and a port scan a third of the way
+    /// in) is made from a fixed seed, so the output is the same every time.
+    /// Without -c, the demo network's segments are used; --write-config
+    /// saves them for replaying the capture later. A good first command.
     Demo(DemoArgs),
 
     /// Print the default configuration, or check a configuration file.
@@ -67,7 +82,9 @@ pub enum Command {
 /// Settings shared by `replay`, `run` and `demo`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct CommonArgs {
-    /// Worker threads (default: one per CPU core, less one for the reader).
+    /// Worker threads; 0 picks them automatically, as pipeline.workers = 0
+    /// does: one per CPU core, or one less when libpcap capture needs a
+    /// reader thread [default: pipeline.workers, 0]
     #[arg(short, long, value_name = "N")]
     pub workers: Option<usize>,
 
@@ -79,10 +96,17 @@ pub struct CommonArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<OutputFormat>,
 
-    /// Do not verify IP, TCP, UDP and ICMP checksums (like zeek -C). Use it
-    /// when the capture host offloads checksums to the network card.
-    #[arg(short = 'C', long)]
+    /// Do not verify IP, TCP, UDP and ICMP checksums (like zeek -C); the
+    /// same as --checksums off.
+    #[arg(short = 'C', long, conflicts_with = "checksums")]
     pub ignore_checksums: bool,
+
+    /// Checksums: auto verifies them unless more than one in ten of the
+    /// first 1,000 packets fails (checksum offload on the capture host; the
+    /// summary then says so), strict always verifies them, as Zeek does,
+    /// off never does [default: decode.checksums, auto]
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub checksums: Option<crate::decode::offload::ChecksumMode>,
 
     /// Municipality code written into every record.
     #[arg(long, value_name = "CODE")]
@@ -95,7 +119,9 @@ pub struct CommonArgs {
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
-    /// Capture files to read (pcap or pcapng).
+    /// Capture files to read (pcap or pcapng); "-" reads standard input
+    /// (e.g. `tcpdump -w - | vagt-sensor replay -`). A file that cannot be
+    /// opened or read is reported and the others are still replayed.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -117,7 +143,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "EXPR")]
     pub bpf: Option<String>,
 
-    /// Bytes captured per packet.
+    /// Bytes captured per packet [default: capture.snaplen, 65535]
     #[arg(long, value_name = "BYTES")]
     pub snaplen: Option<i32>,
 
@@ -125,12 +151,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_promisc: bool,
 
-    /// Kernel capture buffer in MiB (with af-packet: per worker ring).
+    /// Kernel capture buffer in MiB (with af-packet: per worker ring)
+    /// [default: capture.buffer_mib, 64]
     #[arg(long, value_name = "MIB")]
     pub buffer_mib: Option<i32>,
 
     /// How to capture: af-packet (Linux rings, one per worker, the fast
-    /// path), libpcap (portable), or auto (af-packet where it works).
+    /// path), libpcap (portable), or auto (af-packet where it works)
+    /// [default: capture.method, auto]
     #[arg(long, value_name = "HOW")]
     pub method: Option<crate::config::CaptureMethod>,
 
@@ -152,6 +180,12 @@ pub struct DemoArgs {
     /// Seed of the generator.
     #[arg(long, default_value_t = 2025)]
     pub seed: u64,
+
+    /// Write the configuration the demo ran with (its network's segments
+    /// and the settings given) to FILE, so that `vagt-sensor -c FILE
+    /// replay` of the demo's capture gives the same records.
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<PathBuf>,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -4,6 +4,7 @@
 //! Unknown keys are errors, so a typo never silently falls back to a
 //! default. `vagt-sensor config` prints the defaults as a starting point.
 
+use crate::decode::offload::ChecksumMode;
 use crate::decode::DecodeOptions;
 use crate::flow::detect::{DetectConfig, Service};
 use crate::flow::{PortSet, TableConfig, Timeouts};
@@ -112,7 +113,8 @@ impl Default for PipelineSection {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DecodeSection {
-    pub validate_checksums: bool,
+    /// `auto`, `strict` or `off`; see [`ChecksumMode`].
+    pub checksums: ChecksumMode,
     pub decapsulate: bool,
     pub vxlan_ports: Vec<u16>,
     pub geneve_ports: Vec<u16>,
@@ -126,7 +128,7 @@ impl Default for DecodeSection {
     fn default() -> Self {
         let d = DecodeOptions::default();
         DecodeSection {
-            validate_checksums: d.validate_checksums,
+            checksums: ChecksumMode::default(),
             decapsulate: d.decapsulate,
             vxlan_ports: d.vxlan_ports,
             geneve_ports: d.geneve_ports,
@@ -289,7 +291,7 @@ pub enum ConfigError {
         path: String,
         source: std::io::Error,
     },
-    #[error("config file {path} is not valid: {message}")]
+    #[error("config file {path} is not valid:\n{message}")]
     Parse { path: String, message: String },
     #[error("invalid setting {setting}: {message}")]
     Invalid { setting: String, message: String },
@@ -318,9 +320,11 @@ impl Config {
     }
 
     pub fn parse(text: &str, name: &str) -> Result<Config, ConfigError> {
+        // The toml crate's message shows the line, a caret under the
+        // problem and what was expected, over several lines: kept as it is.
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: name.into(),
-            message: e.to_string().trim().replace('\n', " "),
+            message: e.to_string().trim_end().to_string(),
         })?;
         cfg.validate()?;
         Ok(cfg)
@@ -454,7 +458,8 @@ impl Config {
     pub fn decode_options(&self) -> DecodeOptions {
         let d = &self.decode;
         DecodeOptions {
-            validate_checksums: d.validate_checksums,
+            validate_checksums: d.checksums != ChecksumMode::Off,
+            probe_offload: d.checksums == ChecksumMode::Auto,
             decapsulate: d.decapsulate,
             vxlan_ports: d.vxlan_ports.clone(),
             geneve_ports: d.geneve_ports.clone(),

@@ -19,6 +19,16 @@ pub struct IpNet {
 }
 
 impl IpNet {
+    /// The network with the host bits cleared.
+    fn network(&self) -> IpNet {
+        let mut addr = self.addr;
+        for (i, byte) in addr.0.iter_mut().enumerate() {
+            let keep = usize::from(self.bits).saturating_sub(i * 8).min(8);
+            *byte &= if keep == 0 { 0 } else { 0xffu8 << (8 - keep) };
+        }
+        IpNet { addr, ..*self }
+    }
+
     pub fn contains(&self, a: &Addr) -> bool {
         let full = usize::from(self.bits / 8);
         if self.addr.0[..full] != a.0[..full] {
@@ -56,10 +66,19 @@ impl FromStr for IpNet {
             None => max,
         };
         let bits = if ip.is_ipv4() { len + 96 } else { len };
-        Ok(IpNet {
+        let net = IpNet {
             addr: Addr::from_ip(ip),
             bits,
-        })
+        };
+        // 10.20.1.0/16 is most likely a typo for 10.20.0.0/16 or
+        // 10.20.1.0/24; guessing which would silently watch the wrong hosts.
+        let base = net.network();
+        if base.addr != net.addr {
+            return Err(format!(
+                "'{s}' has host bits set; the network is {base} (or did you mean a longer prefix?)"
+            ));
+        }
+        Ok(net)
     }
 }
 
@@ -151,6 +170,17 @@ mod tests {
         assert_eq!(n.to_string(), "10.20.0.0/16");
         assert!("10.0.0.0/33".parse::<IpNet>().is_err());
         assert!("banana".parse::<IpNet>().is_err());
+    }
+
+    #[test]
+    fn host_bits_are_refused_with_the_network_named() {
+        let e = "10.20.1.0/16".parse::<IpNet>().unwrap_err();
+        assert!(e.contains("10.20.0.0/16"), "{e}");
+        assert!("192.168.1.129/25".parse::<IpNet>().is_err());
+        assert!("fd00::1/8".parse::<IpNet>().is_err());
+        for ok in ["0.0.0.0/0", "10.20.1.7", "10.20.1.0/24", "::/0", "fd00::/8"] {
+            assert!(ok.parse::<IpNet>().is_ok(), "{ok}");
+        }
     }
 
     #[test]

@@ -183,6 +183,38 @@ impl FileSource {
             size: None,
         })
     }
+
+    /// Reads a capture from standard input as it arrives (through libpcap,
+    /// which streams pcap and pcapng), named "-" in messages.
+    #[cfg(unix)]
+    pub fn open_stdin() -> Result<FileSource, CaptureError> {
+        let err = |problem: String| CaptureError::File {
+            path: "- (standard input)".into(),
+            problem,
+        };
+        // libpcap takes ownership of the descriptor it is given and closes
+        // it: hand it a duplicate, so standard input itself stays open.
+        // SAFETY: dup has no memory-safety preconditions.
+        let fd = unsafe { libc::dup(0) };
+        if fd < 0 {
+            return Err(err(format!(
+                "cannot read standard input: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        // SAFETY: `fd` is a fresh duplicate that nothing else owns.
+        let cap = unsafe { pcap::Capture::from_raw_fd_with_precision(fd, pcap::Precision::Nano) }
+            .map_err(|e| err(format!("not a pcap or pcapng capture: {e}")))?;
+        let link = LinkType(cap.get_datalink().0);
+        if !link.is_supported() {
+            return Err(err(unsupported(link, "unknown")));
+        }
+        Ok(FileSource {
+            path: "-".into(),
+            inner: Inner::Libpcap { cap, link },
+            size: None,
+        })
+    }
 }
 
 /// Damage found in a file, after the packets before it were handed out.

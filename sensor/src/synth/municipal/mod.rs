@@ -23,6 +23,9 @@ pub use network::segments;
 use network::*;
 use payloads::*;
 
+/// The guest device that scans the file server.
+pub const SCANNER: Ipv4Addr = Ipv4Addr::new(10, 50, 9, 99);
+
 /// The expected record of one generated connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedConn {
@@ -394,7 +397,7 @@ impl Scenario {
     /// A SYN scan of the file server from one guest device: open ports
     /// answer SYN-ACK and the scanner resets; closed ports reject.
     fn scan_sessions(&mut self, start: i64) -> Vec<(i64, Session)> {
-        let scanner = (host(Ipv4Addr::new(10, 50, 9, 99)), 50u16);
+        let scanner = (host(SCANNER), 50u16);
         let target = host(FILE_SERVER);
         let open = [22u16, 80, 139, 443, 445];
         let mut out = Vec::new();
@@ -471,7 +474,9 @@ pub fn generate<W: Write>(w: W, seed: u64, target_packets: u64) -> io::Result<Gr
         *order += 1;
         heap.push(Reverse((t, *order, slot)));
     };
-    let scan_at = start + 30_000_000_000;
+    // The scan starts a third of the way into the capture, whatever its
+    // size, so that every capture the demo makes shows it.
+    let scan_after = target_packets / 3;
     let mut scan_added = false;
 
     loop {
@@ -481,9 +486,9 @@ pub fn generate<W: Write>(w: W, seed: u64, target_packets: u64) -> io::Result<Gr
                 .peek()
                 .is_none_or(|Reverse((t, _, _))| next_arrival <= *t)
         {
-            if !scan_added && next_arrival >= scan_at {
+            if !scan_added && planned >= scan_after {
                 scan_added = true;
-                for (t, s) in sc.scan_sessions(scan_at) {
+                for (t, s) in sc.scan_sessions(next_arrival) {
                     planned += s.plan.len() as u64;
                     sessions.push(Some(s));
                     schedule(&mut heap, &mut order, t, sessions.len() - 1);
@@ -546,5 +551,19 @@ mod tests {
         let mut c = Vec::new();
         generate(&mut c, 8, 5000).unwrap();
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn every_capture_holds_the_port_scan() {
+        for target in [2_000, 100_000] {
+            let truth = generate(std::io::sink(), 2025, target).unwrap();
+            let scanner = SCANNER;
+            let probes = truth
+                .connections
+                .iter()
+                .filter(|c| c.orig.0 == scanner)
+                .count();
+            assert_eq!(probes, 200, "scan probes in a {target}-packet capture");
+        }
     }
 }
