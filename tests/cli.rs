@@ -14,10 +14,31 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vagt-sensor"))
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vagt-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+/// A path in a temporary folder of the test's own, removed with it.
+struct Temp(PathBuf, #[allow(dead_code)] common::TempDir);
+
+impl std::ops::Deref for Temp {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for Temp {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Temp {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+fn temp(name: &str) -> Temp {
+    let dir = common::temp_dir("cli");
+    Temp(dir.join(name), dir)
 }
 
 #[test]

@@ -15,7 +15,7 @@ fn records(workers: usize, dispatch: Dispatch, files: &[std::path::PathBuf]) -> 
     cfg.pipeline.workers = workers;
     cfg.pipeline.dispatch = dispatch;
     // Several corpus captures were made on hosts that offload checksums.
-    cfg.decode.validate_checksums = false;
+    cfg.decode.checksums = vagt_sensor::decode::offload::ChecksumMode::Off;
     let (events, summary) = replay(&cfg, files);
     assert!(
         summary.source_errors.is_empty(),
@@ -52,8 +52,7 @@ fn one_two_and_four_workers_agree() {
     // A synthetic municipal capture (many interleaved connections) plus
     // every real capture of the corpus (tunnels, VLANs, fragments, broken
     // packets), replayed as one stream whose time jumps back and forth.
-    let dir = std::env::temp_dir().join(format!("vagt-determinism-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("determinism");
     let synth = dir.join("municipal.pcap");
     vagt_sensor::synth::municipal::write_pcap(&synth, 11, 60_000).expect("generate");
     let mut files = vec![synth];
@@ -80,5 +79,4 @@ fn one_two_and_four_workers_agree() {
             assert_eq!(a, b, "{w} workers, {dispatch:?} disagree");
         }
     }
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -8,6 +8,8 @@
 //! and the two-million-source flood are measured in `bench/` (see
 //! bench/RESULTS.md); this test checks the behaviour.
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -201,8 +203,7 @@ fn write_capture(path: &PathBuf) -> HashMap<IpAddr, Sent> {
 
 #[test]
 fn syn_flood_stays_within_the_cap_and_ordinary_traffic_is_still_tracked() {
-    let dir = std::env::temp_dir().join(format!("vagt-flood-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = common::temp_dir("flood");
     let pcap = dir.join("flood.pcap");
     let sent = write_capture(&pcap);
 
@@ -211,7 +212,6 @@ fn syn_flood_stays_within_the_cap_and_ordinary_traffic_is_still_tracked() {
     cfg.flow.max_connections = CAP;
     let (events, summary) = vagt_sensor::app::replay_collect(&cfg, std::slice::from_ref(&pcap))
         .unwrap_or_else(|e| panic!("replay failed: {e}"));
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         summary.source_errors.is_empty(),
         "{:?}",

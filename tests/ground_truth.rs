@@ -10,8 +10,7 @@ use vagt_sensor::config::Config;
 
 #[test]
 fn generated_connections_are_reported_exactly() {
-    let dir = std::env::temp_dir().join(format!("vagt-truth-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("truth");
     let pcap = dir.join("municipal.pcap");
     let truth = vagt_sensor::synth::municipal::write_pcap(&pcap, 2025, 40_000).expect("generate");
     let mut cfg = Config::default();
@@ -99,7 +98,6 @@ fn generated_connections_are_reported_exactly() {
             }
         }
     }
-    std::fs::remove_dir_all(&dir).ok();
     assert!(
         wrong.is_empty(),
         "{} of {} wrong:\n{}",

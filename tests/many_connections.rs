@@ -14,8 +14,7 @@ use vagt_sensor::pipeline::Dispatch;
 
 #[test]
 fn tens_of_thousands_of_open_connections_are_tracked_exactly() {
-    let dir = std::env::temp_dir().join(format!("vagt-many-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("many");
     let path = dir.join("many.pcap");
     let truth = write_capture(&path);
     let mut first: Option<Vec<String>> = None;
@@ -45,5 +44,4 @@ fn tens_of_thousands_of_open_connections_are_tracked_exactly() {
             ),
         }
     }
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -11,11 +11,12 @@
 //! Case counts are small so the file runs in seconds in release mode; the
 //! fuzz targets (sensor/fuzz) check the same invariants on hostile input.
 
+mod common;
+
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use vagt_schema::{ConnRecord, EventBody};
 use vagt_sensor::config::Config;
 use vagt_sensor::decode::{DecodeOptions, LinkType, LinkWalker};
@@ -35,22 +36,13 @@ fn fixed_seed(cases: u32) -> ProptestConfig {
     }
 }
 
-/// A scratch file that is removed when dropped.
-struct Scratch(PathBuf);
+/// A scratch file in a folder of its own, both removed when dropped.
+struct Scratch(PathBuf, #[allow(dead_code)] common::TempDir);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("vagt-properties-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Scratch(dir.join(format!("{n}-{name}")))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let dir = common::temp_dir("properties");
+        Scratch(dir.join(name), dir)
     }
 }
 

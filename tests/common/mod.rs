@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use vagt_schema::{ConnRecord, Event, EventBody};
 use vagt_sensor::config::Config;
+use vagt_sensor::decode::offload::ChecksumMode;
 use vagt_sensor::pipeline::Summary;
 
 /// The shared test corpus: `$VAGT_CORPUS`, else `../shared/corpus` next
@@ -32,6 +33,35 @@ pub fn corpus() -> PathBuf {
         "test corpus not found; set VAGT_CORPUS or place it at {}",
         candidates[0].display()
     );
+}
+
+/// A folder of the system's temporary directory, removed with everything
+/// in it when the test that made it ends (also when it fails).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh `vagt-NAME-PID-N` temporary folder (see [`TempDir`]).
+pub fn temp_dir(name: &str) -> TempDir {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("vagt-{name}-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create temporary folder");
+    TempDir(dir)
 }
 
 /// Where tests may write reports (inside the target directory).
@@ -227,7 +257,11 @@ pub fn bare_mode_ports(loads: &[String]) -> (Vec<u16>, Vec<u16>) {
 pub fn config_for(cmd: &ZeekCommand) -> Config {
     let mut cfg = Config::default();
     cfg.pipeline.workers = 1;
-    cfg.decode.validate_checksums = !cmd.ignore_checksums;
+    cfg.decode.checksums = if cmd.ignore_checksums {
+        ChecksumMode::Off
+    } else {
+        ChecksumMode::Strict
+    };
     // Everything else stays at Vagt's defaults (VLAN in the key, interim
     // records on); only what the Zeek command line changes is mirrored.
     if cmd.bare {

@@ -125,6 +125,18 @@ pub fn udp(
     buf[at + 6..at + 8].copy_from_slice(&sum.to_be_bytes());
 }
 
+/// Wraps the IPv4 packet of `inner` (an untagged Ethernet frame) in GRE
+/// between `src` and `dst`, as a router's tunnel carries it.
+pub fn gre(buf: &mut Vec<u8>, src: &Host, dst: &Host, inner: &[u8], id: u16) {
+    let ip = inner.get(14..).unwrap_or_default();
+    buf.clear();
+    ethernet(buf, src, dst, None);
+    ipv4(buf, src, dst, 47, 4 + ip.len(), id);
+    // GRE without options, carrying IPv4.
+    buf.extend_from_slice(&[0, 0, 0x08, 0x00]);
+    buf.extend_from_slice(ip);
+}
+
 /// Builds an ICMP echo request (type 8) or reply (type 0).
 #[allow(clippy::too_many_arguments)]
 pub fn icmp_echo(
