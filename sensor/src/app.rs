@@ -372,8 +372,11 @@ fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
 
 /// Writes the configuration a demo ran with, as TOML that `-c` reads back.
 fn write_config(cfg: &Config, path: &std::path::Path) -> Result<(), String> {
+    // Where the demo wrote its records is no setting for the next run.
+    let mut cfg = cfg.clone();
+    cfg.output.path = crate::config::OutputSection::default().path;
     let body =
-        toml::to_string(cfg).map_err(|e| format!("cannot write the demo's configuration: {e}"))?;
+        toml::to_string(&cfg).map_err(|e| format!("cannot write the demo's configuration: {e}"))?;
     let text = format!(
         "# The configuration `vagt-sensor demo` ran with: the demo network's segments\n\
          # and every other setting. `vagt-sensor -c {} replay CAPTURE` gives the\n\
