@@ -65,7 +65,7 @@ fn decode_errors_are_counted_by_reason() {
     );
     let mut cfg = Config::default();
     cfg.decode.checksums = ChecksumMode::Strict;
-    let (events, summary) = common::replay(&cfg, &[path.clone()]);
+    let (events, summary) = common::replay(&cfg, std::slice::from_ref(&path));
     let stats = events
         .iter()
         .find_map(|e| match &e.body {
@@ -152,7 +152,7 @@ fn inactivity_timeouts_split_connections_by_packet_time() {
     write(&path, &frames);
     let mut cfg = Config::default();
     cfg.flow.timeouts.icmp_inactivity = 60.0;
-    let (events, _) = common::replay(&cfg, &[path.clone()]);
+    let (events, _) = common::replay(&cfg, std::slice::from_ref(&path));
     let mut records = common::conns(&events);
     records.sort_by(|a, b| (&a.proto, a.ts.to_bits()).cmp(&(&b.proto, b.ts.to_bits())));
     let shape: Vec<(&str, u64, &str)> = records

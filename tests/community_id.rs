@@ -126,7 +126,7 @@ fn community_ids_match_the_specification_vectors() {
 
     let mut cfg = Config::default();
     cfg.decode.checksums = ChecksumMode::Off;
-    let (events, _) = common::replay(&cfg, &[path.clone()]);
+    let (events, _) = common::replay(&cfg, std::slice::from_ref(&path));
     let records = common::conns(&events);
     assert_eq!(records.len(), cases.len());
     for (_, orig, expected) in &cases {
