@@ -30,7 +30,10 @@ pub fn corpus() -> PathBuf {
         }
     }
     panic!(
-        "test corpus not found; set VAGT_CORPUS or place it at {}",
+        "test corpus not found: this test compares the sensor with ground truth from \
+         real public captures (Zeek and Suricata baselines, labelled attacks, broken \
+         files), kept beside the checkout and described by its SOURCES.md; set \
+         VAGT_CORPUS or place it at {}",
         candidates[0].display()
     );
 }
