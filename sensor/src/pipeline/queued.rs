@@ -103,6 +103,9 @@ pub(super) fn run(
     'sources: for mut src in sources {
         loop {
             if stop.load(Ordering::Relaxed) || !reader.workers_alive() {
+                // Live capture only ever ends here: the capture layer's
+                // final drop counts must be read before the source goes.
+                kernel = src.kernel_stats().or(kernel);
                 break 'sources;
             }
             let next = match src.next() {
