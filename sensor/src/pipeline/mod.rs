@@ -153,8 +153,8 @@ impl Outputs {
     }
 
     /// Sends the final statistics, closes the writer and waits for it.
-    fn close(self, summary: &mut Summary) {
-        let final_stats = report::summary_stats(summary);
+    fn close(self, summary: &mut Summary, mode: Mode) {
+        let final_stats = report::summary_stats(summary, mode == Mode::Live);
         let _ = self.to_writer.send(ToWriter::Stats(Box::new(final_stats)));
         drop(self.to_writer);
         match self.writer.join() {
@@ -263,7 +263,7 @@ fn run_input(
         summary.table.reused += r.table.reused;
         summary.table.peak += r.table.peak;
     }
-    outputs.close(&mut summary);
+    outputs.close(&mut summary, opts.mode);
     summary.wall = started.elapsed();
     summary
 }

@@ -145,7 +145,10 @@ pub(super) fn run(
                         queue_drops: reader.queue_drops,
                         kernel,
                     };
-                    let stats = report::live_stats(&shared, &intake, reader.clock.now);
+                    // The wall clock, as the lanes' events: packet time
+                    // stands still (at 0 before the first packet) while
+                    // the wire is quiet.
+                    let stats = report::live_stats(&shared, &intake, report::wall_clock_ns());
                     let _ = outputs.send(ToWriter::Stats(Box::new(stats)));
                 }
             }
