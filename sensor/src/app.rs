@@ -330,16 +330,25 @@ fn thousands(n: u64) -> String {
 
 /// The end-of-run summary shown to the user.
 pub fn render_summary(s: &Summary, workers: usize, verb: &str) -> String {
-    let secs = s.wall.as_secs_f64().max(1e-9);
-    let pps = s.packets as f64 / secs;
-    let mbit = s.bytes as f64 * 8.0 / secs / 1e6;
+    // A replay's rate is its speed; a live capture's is the traffic's, over
+    // the time packets flowed (the run's wall time includes idle minutes).
+    let rate = match (s.live, s.traffic()) {
+        (false, _) => format!(
+            ": {:.0} packets/s, {:.0} Mbit/s",
+            s.speed().packets_per_sec,
+            s.speed().mbit_per_sec
+        ),
+        (true, Some(t)) => format!(
+            "; while packets flowed ({:.2} s, first to last): {:.0} packets/s, {:.0} Mbit/s",
+            t.secs, t.packets_per_sec, t.mbit_per_sec
+        ),
+        (true, None) => String::new(),
+    };
     let mut out = format!(
-        "vagt-sensor: {verb} {} packets ({:.1} MB) in {:.2} s with {workers} worker(s): {:.0} packets/s, {:.0} Mbit/s\n",
+        "vagt-sensor: {verb} {} packets ({:.1} MB) in {:.2} s with {workers} worker(s){rate}\n",
         thousands(s.packets),
         s.bytes as f64 / 1e6,
-        secs,
-        pps,
-        mbit
+        s.wall.as_secs_f64(),
     );
     out += &format!(
         "  connections: {} written, {} evicted early (table full), at most {} held at once\n",
