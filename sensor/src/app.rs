@@ -96,8 +96,25 @@ fn execute(
     progress: bool,
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, String> {
-    let sink =
-        crate::output::open(&cfg.output.path, cfg.output.format).map_err(|e| e.to_string())?;
+    // A live sensor appends, so a restart keeps what it wrote before; a
+    // replay's output is that replay's alone.
+    let existing = match mode {
+        Mode::Live if !cfg.output.truncate => crate::output::Existing::Append,
+        _ => crate::output::Existing::Truncate,
+    };
+    let sink = crate::output::open(&cfg.output.path, cfg.output.format, existing)
+        .map_err(|e| e.to_string())?;
+    // A live sensor answers SIGHUP by reopening its output (log rotation),
+    // where it would otherwise die.
+    let reopen = match mode {
+        Mode::Live => {
+            let flag = Arc::new(AtomicBool::new(false));
+            signal_hook::flag::register(signal_hook::consts::SIGHUP, flag.clone())
+                .map_err(|e| format!("cannot install the SIGHUP handler: {e}"))?;
+            Some(flag)
+        }
+        Mode::Replay => None,
+    };
     let decode = cfg.decode_options();
     let table = cfg.table_config(workers);
     let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
@@ -111,6 +128,8 @@ fn execute(
         progress,
         latency: false,
         dispatch: cfg.pipeline.dispatch,
+        flush_interval: Duration::from_secs_f64(cfg.output.flush_interval),
+        reopen,
     };
     let ctx = record_context(cfg)?;
     Ok(match feed {
@@ -143,6 +162,8 @@ pub fn replay_collect(
         progress: false,
         latency: false,
         dispatch: cfg.pipeline.dispatch,
+        flush_interval: Duration::from_secs_f64(cfg.output.flush_interval),
+        reopen: None,
     };
     let summary = pipeline::run(
         sources,
@@ -193,6 +214,9 @@ fn live(cfg: &mut Config, args: RunArgs, quiet: bool) -> Result<i32, String> {
     }
     if let Some(m) = args.method {
         cfg.capture.method = m;
+    }
+    if args.truncate {
+        cfg.output.truncate = true;
     }
     cfg.validate().map_err(|e| e.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));

@@ -65,6 +65,11 @@ pub struct PipelineOptions {
     pub latency: bool,
     /// How packets reach the workers.
     pub dispatch: Dispatch,
+    /// Finished records reach the output at most this long after they
+    /// were written (the sink holds them to write in large pieces).
+    pub flush_interval: Duration,
+    /// Set (by SIGHUP) to have the output reopened, for log rotation.
+    pub reopen: Option<Arc<AtomicBool>>,
 }
 
 /// How packets reach the workers.
@@ -160,7 +165,13 @@ pub(crate) struct Outputs {
 }
 
 impl Outputs {
-    fn start(sink: Box<dyn Sink>, ctx: RecordContext, workers: usize, queue: usize) -> Outputs {
+    fn start(
+        sink: Box<dyn Sink>,
+        ctx: RecordContext,
+        workers: usize,
+        opts: &PipelineOptions,
+    ) -> Outputs {
+        let queue = opts.queue_batches.max(2);
         let (to_writer, writer_rx) = crossbeam_channel::bounded::<ToWriter>(queue * workers * 2);
         let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<Snapshot>>(queue * workers * 2);
         // Vectors that carry finished connections to the writer and back:
@@ -168,7 +179,11 @@ impl Outputs {
         for _ in 0..4 * workers {
             let _ = pool_tx.try_send(Vec::with_capacity(worker::SHIP_AT));
         }
-        let writer = writer::spawn(sink, ctx, writer_rx, pool_tx);
+        let timing = writer::Timing {
+            flush_every: opts.flush_interval,
+            reopen: opts.reopen.clone(),
+        };
+        let writer = writer::spawn(sink, ctx, writer_rx, pool_tx, timing);
         Outputs {
             to_writer,
             pool,
@@ -277,7 +292,7 @@ fn run_input(
         Input::Sources(_) => opts.workers.max(1),
         Input::Lanes(l) => l.len().max(1),
     };
-    let outputs = Outputs::start(sink, ctx, workers, opts.queue_batches.max(2));
+    let outputs = Outputs::start(sink, ctx, workers, opts);
     let mut summary = Summary::default();
     let reports = match input {
         Input::Sources(sources) => {
