@@ -114,8 +114,9 @@ impl Sink for ZeekSink {
         if self.header_written {
             writeln!(self.w, "#close")?;
         }
-        let said = self.w.reopen()?;
+        // Whichever file the next record goes to (the old one, if the
+        // reopening failed), it starts after a #close: a new header.
         self.header_written = false;
-        Ok(said)
+        self.w.reopen()
     }
 }

@@ -87,7 +87,13 @@ pub(super) fn spawn(
                                 "vagt-sensor: SIGHUP: output is not a file; nothing to reopen"
                             )
                         }
-                        Err(e) => failure = Some(format!("reopening output failed: {e}")),
+                        // The file it had stays open (reopening replaces
+                        // it only on success): keep writing there rather
+                        // than lose records over a failed rotation.
+                        Err(e) => eprintln!(
+                            "vagt-sensor: error: SIGHUP: {e}; still writing to the file it had \
+                             (make the path writable and send SIGHUP again)"
+                        ),
                     }
                 }
                 if due.is_some_and(|d| Instant::now() >= d) {
