@@ -120,3 +120,38 @@ impl Sink for ZeekSink {
         self.w.reopen()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::lines::Existing;
+
+    /// Rotation closes the old log as Zeek does, and the new file gets a
+    /// header of its own before its first record.
+    #[test]
+    fn reopening_closes_the_old_log_and_heads_the_new_one() {
+        let dir = std::env::temp_dir();
+        let path = dir.join(format!("vagt-zeek-{}.log", std::process::id()));
+        let moved = dir.join(format!("vagt-zeek-{}.log.1", std::process::id()));
+        let name = path.to_str().expect("utf-8");
+        let (lines, _) = Lines::file(name, Existing::Truncate).expect("open");
+        let mut sink = ZeekSink::new(lines);
+        sink.header().expect("header");
+        sink.header_written = true;
+        std::fs::rename(&path, &moved).expect("rotate");
+        assert!(sink.reopen().expect("reopen").is_some());
+        sink.finish().expect("finish");
+        let old = std::fs::read_to_string(&moved).expect("old");
+        let new = std::fs::read_to_string(&path).expect("new");
+        assert!(
+            old.starts_with("#separator") && old.ends_with("#close\n"),
+            "{old}"
+        );
+        assert!(
+            new.starts_with("#separator") && new.ends_with("#close\n"),
+            "{new}"
+        );
+        std::fs::remove_file(&path).ok();
+        std::fs::remove_file(&moved).ok();
+    }
+}
