@@ -1,5 +1,6 @@
 //! Live capture, nothing lost and nothing hidden: libpcap's drops are
-//! counted when the sensor falls behind, and the output file behaves as
+//! counted when the sensor falls behind (and the summary's rate covers the
+//! time packets flowed, not the run), and the output file behaves as
 //! an operator needs it to: records reach it within the flush interval on
 //! a quiet network, SIGHUP reopens it for log rotation, a restart appends
 //! to it, and kill -9 leaves only complete lines, which the next start
@@ -109,6 +110,21 @@ fn libpcap_counts_drops_while_the_sensor_is_paused() {
     assert!(
         said.contains(&format!("kernel {}", thousands(kernel))),
         "the summary shows the drops: {said}"
+    );
+    // The summary's rate is over the time packets flowed, which is the
+    // time tcpreplay took to send them, not the run with its idle time.
+    let seconds = |text: &str, before: &str, after: &str| -> f64 {
+        let from = text.find(before).map(|i| i + before.len());
+        from.and_then(|i| text[i..].split(after).next())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no '{before}' figure in:\n{text}"))
+    };
+    let sending = seconds(&report, "sent in", "seconds");
+    let flowed = seconds(&said, "while packets flowed (", "s,");
+    eprintln!("tcpreplay sent for {sending} s; the summary's rate is over {flowed} s");
+    assert!(
+        (flowed - sending).abs() < 0.5,
+        "rate over the traffic ({flowed} s), not the run: {said}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }
