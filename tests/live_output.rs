@@ -290,12 +290,21 @@ fn output_is_prompt_rotates_appends_and_survives_kill() {
     sensor.stop();
     assert!(complete_lines(&out) > after_kill);
 
-    // --truncate starts afresh.
-    let mut sensor = loopback_sensor(&config, port, &out, &["--truncate"]);
+    // --truncate starts afresh. Through libpcap, with no packet at all:
+    // its stats events, periodic and final, carry the wall-clock time.
+    let extra = ["--truncate", "--method", "libpcap"];
+    let mut sensor = loopback_sensor(&config, port, &out, &extra);
+    let periodic = live::poll(Duration::from_secs(10), "a stats event", || {
+        live::last_stats(&out)
+    });
     sensor.stop();
     let events = live::events(&out);
     assert_eq!(record_of(&events, second), None, "started afresh");
-    assert!(live::last_stats(&out).is_some());
+    let last = live::last_stats(&out).expect("the final stats event");
+    for s in [&periodic, &last] {
+        assert_eq!(s.packets, 0);
+        assert!((wall_secs() - s.ts).abs() < 60.0, "wall-clock ts: {}", s.ts);
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 
