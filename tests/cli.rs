@@ -180,9 +180,18 @@ fn truncated_capture_keeps_what_was_read_and_fails() {
 /// makes the sensor write the open connection and exit cleanly.
 #[test]
 fn live_capture_on_loopback_flushes_on_sigterm() {
+    if !common::live::live_allowed("live_capture_on_loopback_flushes_on_sigterm", false) {
+        return;
+    }
     let port = 45_000 + (std::process::id() % 10_000) as u16;
     let out_file = temp("live.json");
+    // A stats event a second, on the file within 0.2 s: the sensor's own
+    // count is what the test waits for, never a fixed time.
+    let config_dir = temp("");
+    let config = common::live::prompt_config(&config_dir, 0.2, "");
     let mut child = bin()
+        .arg("-c")
+        .arg(&config)
         .args(["run", "-i", "lo", "--bpf"])
         .arg(format!("udp and port {port}"))
         .args(["-w", "2", "-o"])
@@ -203,14 +212,17 @@ fn live_capture_on_loopback_flushes_on_sigterm() {
         }
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
-    std::thread::sleep(Duration::from_millis(300));
     let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
     let sent = 25;
     for i in 0..sent {
         sock.send_to(format!("hello {i}").as_bytes(), ("127.0.0.1", port))
             .expect("send");
     }
-    std::thread::sleep(Duration::from_millis(500));
+    common::live::poll(
+        Duration::from_secs(20),
+        "the sensor to count 25 packets",
+        || common::live::last_stats(&out_file).filter(|s| s.packets >= sent),
+    );
     // SAFETY: signalling our own child process.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);

@@ -118,6 +118,8 @@ fn a_full_queue_drops_and_counts_instead_of_blocking() {
         progress: false,
         latency: false,
         dispatch: Dispatch::Queued,
+        flush_interval: Duration::from_secs(1),
+        reopen: None,
     };
     let ctx = RecordContext {
         municipality: "0000".into(),

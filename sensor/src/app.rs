@@ -153,8 +153,25 @@ fn execute(
     progress: bool,
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, String> {
-    let sink =
-        crate::output::open(&cfg.output.path, cfg.output.format).map_err(|e| e.to_string())?;
+    // A live sensor appends, so a restart keeps what it wrote before; a
+    // replay's output is that replay's alone.
+    let existing = match mode {
+        Mode::Live if !cfg.output.truncate => crate::output::Existing::Append,
+        _ => crate::output::Existing::Truncate,
+    };
+    let sink = crate::output::open(&cfg.output.path, cfg.output.format, existing)
+        .map_err(|e| e.to_string())?;
+    // A live sensor answers SIGHUP by reopening its output (log rotation),
+    // where it would otherwise die.
+    let reopen = match mode {
+        Mode::Live => {
+            let flag = Arc::new(AtomicBool::new(false));
+            signal_hook::flag::register(signal_hook::consts::SIGHUP, flag.clone())
+                .map_err(|e| format!("cannot install the SIGHUP handler: {e}"))?;
+            Some(flag)
+        }
+        Mode::Replay => None,
+    };
     let decode = cfg.decode_options();
     let table = cfg.table_config(workers);
     let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
@@ -168,6 +185,8 @@ fn execute(
         progress,
         latency: false,
         dispatch: cfg.pipeline.dispatch,
+        flush_interval: Duration::from_secs_f64(cfg.output.flush_interval),
+        reopen,
     };
     let ctx = record_context(cfg)?;
     Ok(match feed {
@@ -202,6 +221,8 @@ pub fn replay_collect(
         progress: false,
         latency: false,
         dispatch: cfg.pipeline.dispatch,
+        flush_interval: Duration::from_secs_f64(cfg.output.flush_interval),
+        reopen: None,
     };
     let mut summary = pipeline::run(
         sources,
@@ -256,6 +277,9 @@ fn live(cfg: &mut Config, args: RunArgs, quiet: bool) -> Result<i32, String> {
     }
     if let Some(m) = args.method {
         cfg.capture.method = m;
+    }
+    if args.truncate {
+        cfg.output.truncate = true;
     }
     cfg.validate().map_err(|e| e.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -437,16 +461,25 @@ fn thousands(n: u64) -> String {
 
 /// The end-of-run summary shown to the user.
 pub fn render_summary(s: &Summary, workers: usize, verb: &str) -> String {
-    let secs = s.wall.as_secs_f64().max(1e-9);
-    let pps = s.packets as f64 / secs;
-    let mbit = s.bytes as f64 * 8.0 / secs / 1e6;
+    // A replay's rate is its speed; a live capture's is the traffic's, over
+    // the time packets flowed (the run's wall time includes idle minutes).
+    let rate = match (s.live, s.traffic()) {
+        (false, _) => format!(
+            ": {:.0} packets/s, {:.0} Mbit/s",
+            s.speed().packets_per_sec,
+            s.speed().mbit_per_sec
+        ),
+        (true, Some(t)) => format!(
+            "; while packets flowed ({:.2} s, first to last): {:.0} packets/s, {:.0} Mbit/s",
+            t.secs, t.packets_per_sec, t.mbit_per_sec
+        ),
+        (true, None) => String::new(),
+    };
     let mut out = format!(
-        "vagt-sensor: {verb} {} packets ({:.1} MB) in {:.2} s with {workers} worker(s): {:.0} packets/s, {:.0} Mbit/s\n",
+        "vagt-sensor: {verb} {} packets ({:.1} MB) in {:.2} s with {workers} worker(s){rate}\n",
         thousands(s.packets),
         s.bytes as f64 / 1e6,
-        secs,
-        pps,
-        mbit
+        s.wall.as_secs_f64(),
     );
     out += &format!(
         "  connections: {} written, {} evicted early (table full), at most {} held at once\n",

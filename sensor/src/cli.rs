@@ -36,7 +36,8 @@ pub struct Cli {
     #[arg(short, long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Print nothing but errors on standard error.
+    /// Print nothing but errors on standard error (and what the sensor did
+    /// with the output file on SIGHUP or at start).
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
@@ -63,7 +64,14 @@ pub enum Command {
     /// Needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities. Open
     /// connections are written out when the sensor stops. Packets that arrive
     /// faster than the workers keep up are dropped and counted, never queued
-    /// without bound.
+    /// without bound; so are packets the capture buffer (AF_PACKET ring or
+    /// libpcap's) had no room for.
+    ///
+    /// An existing output file is appended to (an incomplete last line left
+    /// by a crash is cut off first); --truncate starts it afresh. Finished
+    /// records reach the file within output.flush_interval (1 s), in whole
+    /// lines only. SIGHUP reopens the file for log rotation:
+    /// `mv conn.json conn.json.1; kill -HUP PID`.
     Run(RunArgs),
 
     /// Generate a synthetic municipal network capture and replay it.
@@ -161,6 +169,10 @@ pub struct RunArgs {
     /// [default: capture.method, auto]
     #[arg(long, value_name = "HOW")]
     pub method: Option<crate::config::CaptureMethod>,
+
+    /// Start an existing output file afresh instead of appending to it.
+    #[arg(long)]
+    pub truncate: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

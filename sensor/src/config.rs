@@ -256,6 +256,12 @@ pub struct OutputSection {
     pub format: OutputFormat,
     /// Live capture writes a stats event this often, in seconds.
     pub stats_interval: f64,
+    /// Finished records reach the output at most this many seconds after
+    /// they are written (they are held to write in large pieces).
+    pub flush_interval: f64,
+    /// Live capture: start an existing output file afresh instead of
+    /// appending to it.
+    pub truncate: bool,
 }
 
 impl Default for OutputSection {
@@ -264,6 +270,8 @@ impl Default for OutputSection {
             path: "-".into(),
             format: OutputFormat::Json,
             stats_interval: 60.0,
+            flush_interval: 1.0,
+            truncate: false,
         }
     }
 }
@@ -414,6 +422,13 @@ impl Config {
                     format!("unknown protocol '{name}'; known: {}", known.join(", ")),
                 ));
             }
+        }
+        let flush = self.output.flush_interval;
+        if !flush.is_finite() || !(0.0..=3600.0).contains(&flush) {
+            return Err(invalid(
+                "output.flush_interval",
+                "must be a number of seconds between 0 and 3600",
+            ));
         }
         if self.output.path.is_empty() {
             return Err(invalid(
@@ -582,6 +597,9 @@ mod tests {
             e.to_string().contains("flow.timeouts.udp_inactivity"),
             "{e}"
         );
+
+        let e = Config::parse("[output]\nflush_interval = -1\n", "f").unwrap_err();
+        assert!(e.to_string().contains("output.flush_interval"), "{e}");
 
         let e = Config::parse("this is not toml", "n").unwrap_err();
         assert!(e.to_string().contains("not valid"), "{e}");

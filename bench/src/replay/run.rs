@@ -143,6 +143,8 @@ pub(crate) fn options(args: &ReplayArgs, cfg: &Config, workers: usize) -> Pipeli
             DispatchArg::Auto | DispatchArg::Split => Dispatch::Auto,
             DispatchArg::Queued => Dispatch::Queued,
         },
+        flush_interval: std::time::Duration::from_secs_f64(cfg.output.flush_interval),
+        reopen: None,
     }
 }
 

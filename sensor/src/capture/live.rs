@@ -2,7 +2,10 @@
 //! promiscuous mode, BPF filter and kernel buffer size.
 //!
 //! Reads wait at most the configured timeout so the sensor can notice
-//! shutdown and run its timers while the wire is quiet.
+//! shutdown and run its timers while the wire is quiet. libpcap's own
+//! counters (`pcap_stats`: packets seen, dropped because its buffer was
+//! full, dropped by the interface) become the kernel figures of the
+//! statistics, as the rings' counters do for AF_PACKET.
 
 use super::{timeval_ns, CaptureError, KernelStats, Next, RawPacket, Source};
 use crate::config::CaptureSection;
@@ -17,6 +20,10 @@ pub struct LiveSource {
     /// The last read returned a packet, so more may be buffered: read again
     /// before waiting on the descriptor.
     draining: bool,
+    /// libpcap's counters (`pcap_stats`), carried past their 32 bits.
+    received: Widened,
+    dropped: Widened,
+    if_dropped: Widened,
 }
 
 impl LiveSource {
@@ -74,6 +81,9 @@ impl LiveSource {
             fd,
             timeout_ms: cfg.timeout_ms,
             draining: false,
+            received: Widened::default(),
+            dropped: Widened::default(),
+            if_dropped: Widened::default(),
         })
     }
 }
@@ -111,11 +121,33 @@ impl Source for LiveSource {
     }
 
     fn kernel_stats(&mut self) -> Option<KernelStats> {
-        self.cap.stats().ok().map(|s| KernelStats {
-            received: u64::from(s.received),
-            dropped: u64::from(s.dropped),
-            if_dropped: u64::from(s.if_dropped),
+        // pcap_stats counts from the handle's opening (libpcap adds up the
+        // kernel's reset-on-read counters itself), so each reading replaces
+        // the last rather than adding to it.
+        let s = self.cap.stats().ok()?;
+        Some(KernelStats {
+            received: self.received.update(s.received),
+            dropped: self.dropped.update(s.dropped),
+            if_dropped: self.if_dropped.update(s.if_dropped),
         })
+    }
+}
+
+/// A cumulative 32-bit counter of libpcap's (`struct pcap_stat` has
+/// `u_int` fields) carried on in 64 bits: at a million packets a second it
+/// wraps after 71 minutes, and a sensor runs for months. Correct as long
+/// as it is read at least once per wrap, which the stats interval does.
+#[derive(Clone, Copy, Debug, Default)]
+struct Widened {
+    last: u32,
+    total: u64,
+}
+
+impl Widened {
+    fn update(&mut self, raw: u32) -> u64 {
+        self.total += u64::from(raw.wrapping_sub(self.last));
+        self.last = raw;
+        self.total
     }
 }
 
@@ -131,4 +163,21 @@ fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
     // An interrupted wait (a signal) reads as "nothing yet": the caller
     // checks for shutdown and comes back.
     n > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Widened;
+
+    /// libpcap's counters are cumulative and 32 bits wide: readings replace
+    /// each other, and a wrap carries on instead of going back to zero.
+    #[test]
+    fn pcap_counters_are_cumulative_and_carried_past_32_bits() {
+        let mut w = Widened::default();
+        assert_eq!(w.update(10), 10);
+        assert_eq!(w.update(10), 10);
+        assert_eq!(w.update(u32::MAX - 5), u64::from(u32::MAX) - 5);
+        assert_eq!(w.update(4), u64::from(u32::MAX) + 5);
+        assert_eq!(w.update(100), u64::from(u32::MAX) + 101);
+    }
 }

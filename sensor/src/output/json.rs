@@ -1,18 +1,19 @@
 //! JSON Lines: one event per line, Zeek field names, `event_type` and
 //! `schema_version` on every line.
 
+use super::lines::Lines;
 use super::Sink;
 use std::io::{self, Write};
 use vagt_schema::Event;
 
-pub struct JsonSink<W: Write + Send> {
-    w: W,
+pub struct JsonSink {
+    w: Lines,
     /// One line, reused from record to record.
     line: Vec<u8>,
 }
 
-impl<W: Write + Send> JsonSink<W> {
-    pub fn new(w: W) -> Self {
+impl JsonSink {
+    pub fn new(w: Lines) -> Self {
         JsonSink {
             w,
             line: Vec::with_capacity(1024),
@@ -20,7 +21,7 @@ impl<W: Write + Send> JsonSink<W> {
     }
 }
 
-impl<W: Write + Send> Sink for JsonSink<W> {
+impl Sink for JsonSink {
     fn write(&mut self, event: &Event) -> io::Result<()> {
         self.line.clear();
         event.write_json(&mut self.line);
@@ -30,5 +31,13 @@ impl<W: Write + Send> Sink for JsonSink<W> {
 
     fn finish(&mut self) -> io::Result<()> {
         self.w.flush()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+
+    fn reopen(&mut self) -> io::Result<Option<String>> {
+        self.w.reopen()
     }
 }

@@ -2,16 +2,19 @@
 //!
 //! The output stage runs on its own thread, turns finished connections into
 //! wire events (`flow::record`) and writes them as JSON Lines or as a
-//! Zeek-style TSV conn.log. Later sinks (Kafka) plug in behind the same
-//! [`Sink`] trait.
+//! Zeek-style TSV conn.log, through [`lines::Lines`] (whole lines only,
+//! appended to an existing file unless told to start afresh). Later sinks
+//! (Kafka) plug in behind the same [`Sink`] trait.
 
 pub mod json;
+pub mod lines;
 pub mod memory;
 pub mod zeek;
 
 use crate::config::OutputFormat;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+pub use lines::Existing;
+use lines::Lines;
+use std::io;
 use vagt_schema::Event;
 
 /// A destination for events.
@@ -19,6 +22,17 @@ pub trait Sink: Send {
     fn write(&mut self, event: &Event) -> io::Result<()>;
     /// Flushes and closes; called once at the end.
     fn finish(&mut self) -> io::Result<()>;
+    /// Hands the complete records held so far to the destination now; the
+    /// writer thread calls it on a timer, so that what is finished does
+    /// not wait in memory on a quiet network.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// Opens the destination's path again, for log rotation (SIGHUP); says
+    /// what it did, `None` where there is nothing to reopen.
+    fn reopen(&mut self) -> io::Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// A sink that only counts, for benchmarks of the packet path.
@@ -38,16 +52,19 @@ impl Sink for NullSink {
     }
 }
 
-/// Opens the configured sink; `path` "-" is standard output.
-pub fn open(path: &str, format: OutputFormat) -> io::Result<Box<dyn Sink>> {
-    let w: Box<dyn Write + Send> = if path == "-" {
-        Box::new(io::stdout())
+/// Opens the configured sink; `path` "-" is standard output. An existing
+/// file is appended to or started afresh as `existing` says; a repair made
+/// to it (an incomplete last line cut off) is reported on standard error.
+pub fn open(path: &str, format: OutputFormat, existing: Existing) -> io::Result<Box<dyn Sink>> {
+    let w = if path == "-" {
+        Lines::stdout()
     } else {
-        Box::new(File::create(path).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot create output file {path}: {e}"))
-        })?)
+        let (w, repair) = Lines::file(path, existing)?;
+        if let Some(r) = repair {
+            eprintln!("vagt-sensor: {r}");
+        }
+        w
     };
-    let w = BufWriter::with_capacity(1 << 20, w);
     Ok(match format {
         OutputFormat::Json => Box::new(json::JsonSink::new(w)),
         OutputFormat::Zeek => Box::new(zeek::ZeekSink::new(w)),

@@ -17,6 +17,9 @@ const BACKWARD_JUMP_NS: i64 = crate::flow::tracker::SWEEP_LAG_NS;
 pub(super) struct PacketClock {
     pub now: i64,
     pub first: Option<i64>,
+    /// The last packet's time. Not `now`, which a quiet live wire moves
+    /// on by the wall clock so that timers still run.
+    latest: Option<i64>,
     next_tick: i64,
 }
 
@@ -25,6 +28,7 @@ impl Default for PacketClock {
         PacketClock {
             now: i64::MIN,
             first: None,
+            latest: None,
             next_tick: i64::MIN,
         }
     }
@@ -40,6 +44,7 @@ impl PacketClock {
         }
         let jumped = self.now != i64::MIN && ts < self.now - BACKWARD_JUMP_NS;
         self.now = ts;
+        self.latest = Some(ts);
         jumped
     }
 
@@ -55,8 +60,26 @@ impl PacketClock {
         due.then_some(now)
     }
 
-    /// The latest packet time, if any packet arrived.
+    /// The last packet's time, if any packet arrived.
     pub fn last(&self) -> Option<i64> {
-        (self.now != i64::MIN).then_some(self.now)
+        self.latest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PacketClock;
+
+    /// A quiet live wire moves `now` on by the wall clock; the last
+    /// packet's time (the end of the traffic's span) stays where it was.
+    #[test]
+    fn quiet_ticks_do_not_move_the_last_packet_time() {
+        let mut c = PacketClock::default();
+        assert_eq!(c.last(), None);
+        c.arrive(5_000);
+        c.now = 9_000_000_000;
+        assert_eq!(c.last(), Some(5_000));
+        c.arrive(9_000_000_001);
+        assert_eq!(c.last(), Some(9_000_000_001));
     }
 }

@@ -65,6 +65,11 @@ pub struct PipelineOptions {
     pub latency: bool,
     /// How packets reach the workers.
     pub dispatch: Dispatch,
+    /// Finished records reach the output at most this long after they
+    /// were written (the sink holds them to write in large pieces).
+    pub flush_interval: Duration,
+    /// Set (by SIGHUP) to have the output reopened, for log rotation.
+    pub reopen: Option<Arc<AtomicBool>>,
 }
 
 /// How packets reach the workers.
@@ -102,6 +107,44 @@ pub struct Summary {
     /// Why checksums went unchecked although the configuration asked for
     /// `auto`: the sample that showed checksum offload.
     pub checksum_note: Option<String>,
+    /// The run captured live (its packet times are arrival times).
+    pub live: bool,
+}
+
+/// How fast packets went, over `secs` seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    pub secs: f64,
+    pub packets_per_sec: f64,
+    pub mbit_per_sec: f64,
+}
+
+impl Summary {
+    /// A replay's speed: packets over the wall time the run took.
+    pub fn speed(&self) -> Rate {
+        rate(self.packets, self.bytes, self.wall.as_secs_f64())
+    }
+
+    /// A live capture's traffic: packets over the time they flowed, first
+    /// to last arrival. The wall time would count every idle minute before,
+    /// between and after (a 1,558 Mbit/s send read as 748 over the run).
+    /// `None` with fewer than two packets: there is no span to rate.
+    pub fn traffic(&self) -> Option<Rate> {
+        let (first, last) = (self.first_ts?, self.last_ts?);
+        if self.packets < 2 || last <= first {
+            return None;
+        }
+        Some(rate(self.packets, self.bytes, (last - first) as f64 / 1e9))
+    }
+}
+
+fn rate(packets: u64, bytes: u64, secs: f64) -> Rate {
+    let per = secs.max(1e-9);
+    Rate {
+        secs,
+        packets_per_sec: packets as f64 / per,
+        mbit_per_sec: bytes as f64 * 8.0 / per / 1e6,
+    }
 }
 
 /// Realtime (Unix epoch) nanoseconds minus [`clock_ns`] now: turns a
@@ -125,7 +168,13 @@ pub(crate) struct Outputs {
 }
 
 impl Outputs {
-    fn start(sink: Box<dyn Sink>, ctx: RecordContext, workers: usize, queue: usize) -> Outputs {
+    fn start(
+        sink: Box<dyn Sink>,
+        ctx: RecordContext,
+        workers: usize,
+        opts: &PipelineOptions,
+    ) -> Outputs {
+        let queue = opts.queue_batches.max(2);
         let (to_writer, writer_rx) = crossbeam_channel::bounded::<ToWriter>(queue * workers * 2);
         let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<Snapshot>>(queue * workers * 2);
         // Vectors that carry finished connections to the writer and back:
@@ -133,7 +182,11 @@ impl Outputs {
         for _ in 0..4 * workers {
             let _ = pool_tx.try_send(Vec::with_capacity(worker::SHIP_AT));
         }
-        let writer = writer::spawn(sink, ctx, writer_rx, pool_tx);
+        let timing = writer::Timing {
+            flush_every: opts.flush_interval,
+            reopen: opts.reopen.clone(),
+        };
+        let writer = writer::spawn(sink, ctx, writer_rx, pool_tx, timing);
         Outputs {
             to_writer,
             pool,
@@ -156,8 +209,8 @@ impl Outputs {
     }
 
     /// Sends the final statistics, closes the writer and waits for it.
-    fn close(self, summary: &mut Summary) {
-        let final_stats = report::summary_stats(summary);
+    fn close(self, summary: &mut Summary, mode: Mode) {
+        let final_stats = report::summary_stats(summary, mode == Mode::Live);
         let _ = self.to_writer.send(ToWriter::Stats(Box::new(final_stats)));
         drop(self.to_writer);
         match self.writer.join() {
@@ -242,7 +295,7 @@ fn run_input(
         Input::Sources(_) => opts.workers.max(1),
         Input::Lanes(l) => l.len().max(1),
     };
-    let outputs = Outputs::start(sink, ctx, workers, opts.queue_batches.max(2));
+    let outputs = Outputs::start(sink, ctx, workers, opts);
     let mut summary = Summary::default();
     let reports = match input {
         Input::Sources(sources) => {
@@ -273,7 +326,8 @@ fn run_input(
         summary.table.reused += r.table.reused;
         summary.table.peak += r.table.peak;
     }
-    outputs.close(&mut summary);
+    summary.live = opts.mode == Mode::Live;
+    outputs.close(&mut summary, opts.mode);
     summary.wall = started.elapsed();
     summary
 }
@@ -294,4 +348,35 @@ fn join_workers(
         }
     }
     reports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Live, the rate is over the time packets flowed, not the run: a
+    /// second of traffic in a ten-second run is a second's rate.
+    #[test]
+    fn live_rate_is_over_the_traffic_not_the_run() {
+        let s = Summary {
+            packets: 1001,
+            bytes: 125_000_000,
+            wall: Duration::from_secs(10),
+            first_ts: Some(5_000_000_000),
+            last_ts: Some(6_000_000_000),
+            live: true,
+            ..Summary::default()
+        };
+        let t = s.traffic().expect("a span");
+        assert_eq!(t.secs, 1.0);
+        assert_eq!(t.mbit_per_sec, 1000.0);
+        assert_eq!(s.speed().mbit_per_sec, 100.0);
+        let one = Summary {
+            packets: 1,
+            first_ts: Some(5),
+            last_ts: Some(5),
+            ..Summary::default()
+        };
+        assert_eq!(one.traffic(), None);
+    }
 }

@@ -103,6 +103,9 @@ pub(super) fn run(
     'sources: for mut src in sources {
         loop {
             if stop.load(Ordering::Relaxed) || !reader.workers_alive() {
+                // Live capture only ever ends here: the capture layer's
+                // final drop counts must be read before the source goes.
+                kernel = src.kernel_stats().or(kernel);
                 break 'sources;
             }
             let next = match src.next() {
@@ -142,7 +145,10 @@ pub(super) fn run(
                         queue_drops: reader.queue_drops,
                         kernel,
                     };
-                    let stats = report::live_stats(&shared, &intake, reader.clock.now);
+                    // The wall clock, as the lanes' events: packet time
+                    // stands still (at 0 before the first packet) while
+                    // the wire is quiet.
+                    let stats = report::live_stats(&shared, &intake, report::wall_clock_ns());
                     let _ = outputs.send(ToWriter::Stats(Box::new(stats)));
                 }
             }

@@ -35,10 +35,16 @@ fn drops_to_stats(queue_drops: u64, kernel: Option<KernelStats>, s: &mut SensorS
     }
 }
 
-/// The statistics event that ends a run.
-pub(super) fn summary_stats(sum: &Summary) -> SensorStats {
+/// The statistics event that ends a run. A replay dates it by its last
+/// packet (replays never read the wall clock); a live capture by the wall
+/// clock, as its periodic events, since an idle wire has no packet time.
+pub(super) fn summary_stats(sum: &Summary, live: bool) -> SensorStats {
+    let ts = match (live, sum.last_ts) {
+        (true, _) => wall_clock_ns(),
+        (false, last) => last.unwrap_or(0),
+    };
     let mut s = SensorStats {
-        ts: sum.last_ts.map_or(0.0, |t| t as f64 / 1e9),
+        ts: ts as f64 / 1e9,
         packets: sum.packets,
         bytes: sum.bytes,
         connections: sum.table.created,
