@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use vagt_schema::{ConnRecord, Event, EventBody};
 use vagt_sensor::config::Config;
 use vagt_sensor::decode::offload::ChecksumMode;
+use vagt_sensor::flow::detect::Service;
 use vagt_sensor::pipeline::Summary;
 
 /// The shared test corpus: `$VAGT_CORPUS`, else `../shared/corpus` next
@@ -164,6 +165,17 @@ pub fn sensor_field(c: &ConnRecord, field: &str) -> Option<String> {
         "orig_bytes" => c.orig_bytes.map_or("-".into(), |v| v.to_string()),
         "resp_bytes" => c.resp_bytes.map_or("-".into(), |v| v.to_string()),
         "service" => c.service.clone().unwrap_or_else(|| "-".into()),
+        // Zeek prints intervals with six decimals.
+        "duration" => c.duration.map_or("-".into(), |d| format!("{d:.6}")),
+        "missed_bytes" => c.missed_bytes.to_string(),
+        "tunnel_parents" => {
+            if c.tunnel_parents.is_empty() {
+                "-".into()
+            } else {
+                c.tunnel_parents.join(",")
+            }
+        }
+        "uid" => c.uid.clone(),
         _ => return None,
     })
 }
@@ -193,8 +205,11 @@ pub fn read_zeek_command(path: &Path) -> ZeekCommand {
     for line in text.lines() {
         if line.contains("@TEST-EXEC:") && line.contains("zeek ") {
             let words: Vec<&str> = line.split_whitespace().collect();
-            cmd.ignore_checksums |= words.contains(&"-C");
-            cmd.bare |= words.contains(&"-b");
+            for w in &words {
+                let (c, b) = short_flags(w);
+                cmd.ignore_checksums |= c;
+                cmd.bare |= b;
+            }
             for w in words {
                 if w.starts_with("base/") || w.starts_with("policy/") {
                     cmd.loads.push(w.to_string());
@@ -207,6 +222,30 @@ pub fn read_zeek_command(path: &Path) -> ZeekCommand {
         }
     }
     cmd
+}
+
+/// Whether a command-line word sets `-C` (ignore checksums) and `-b`
+/// (bare mode). Short flags combine (`-Cr`, `-br`); letters after one that
+/// takes an argument belong to the argument (`-OZAM` is `-O ZAM`).
+fn short_flags(word: &str) -> (bool, bool) {
+    let Some(letters) = word.strip_prefix('-') else {
+        return (false, false);
+    };
+    if letters.starts_with('-') || !letters.chars().all(|ch| ch.is_ascii_alphabetic()) {
+        return (false, false);
+    }
+    let (mut c, mut b) = (false, false);
+    for ch in letters.chars() {
+        match ch {
+            'C' => c = true,
+            'b' => b = true,
+            // Zeek's options that take a value.
+            'r' | 'O' | 'w' | 'e' | 'f' | 'i' | 'p' | 's' | 't' | 'x' | 'X' | 'U' | 'G' | 'F'
+            | 'o' | 'P' | 'W' => break,
+            _ => {}
+        }
+    }
+    (c, b)
 }
 
 /// The likely-server ports Zeek has in bare mode with these scripts loaded.
@@ -272,6 +311,25 @@ pub fn config_for(cmd: &ZeekCommand) -> Config {
         let (tcp, udp) = bare_mode_ports(&cmd.loads);
         cfg.flow.likely_server_ports_tcp = tcp;
         cfg.flow.likely_server_ports_udp = udp;
+        // In bare mode Zeek attaches an analyzer only where the protocol's
+        // script registered its ports and signatures, so a protocol whose
+        // script is not loaded never shows up in `service`.
+        cfg.detect.disabled = Service::ALL
+            .iter()
+            .map(|s| s.name())
+            .filter(|name| {
+                let script = format!("base/protocols/{name}");
+                // Zeek's WebSocket script loads the HTTP script, whose
+                // upgrade handling it builds on.
+                let implied = *name == "http"
+                    && cmd
+                        .loads
+                        .iter()
+                        .any(|l| l.starts_with("base/protocols/websocket"));
+                !implied && !cmd.loads.iter().any(|l| l.starts_with(&script))
+            })
+            .map(str::to_string)
+            .collect();
     }
     cfg
 }

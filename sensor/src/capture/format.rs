@@ -12,8 +12,11 @@ use crate::decode::LinkType;
 
 /// Largest packet we believe; libpcap's limit.
 const MAX_PACKET: u32 = 262_144;
-/// Interfaces per pcapng section we keep track of.
-const MAX_INTERFACES: usize = 64;
+/// Interfaces per pcapng section we keep track of: enough for a capture
+/// that lists every adapter of a busy host (Windows captures with 126 are
+/// in the corpus), while a hostile file still cannot make the list take
+/// more than a megabyte.
+const MAX_INTERFACES: usize = 16_384;
 
 const PCAP_US: u32 = 0xa1b2_c3d4;
 const PCAP_NS: u32 = 0xa1b2_3c4d;

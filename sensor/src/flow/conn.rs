@@ -240,6 +240,31 @@ impl Count48 {
     }
 }
 
+/// A saturating 40-bit counter in five bytes: a terabyte of missed data
+/// is more than any connection reports, and the byte saved over a 64-bit
+/// counter keeps a connection within its memory budget.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Count40([u8; 5]);
+
+impl Count40 {
+    const MAX: u64 = (1 << 40) - 1;
+
+    #[inline]
+    pub fn get(self) -> u64 {
+        let mut b = [0u8; 8];
+        b[..5].copy_from_slice(&self.0);
+        u64::from_le_bytes(b)
+    }
+
+    /// Adds `n`, saturating.
+    #[inline]
+    pub fn add(&mut self, n: u64) {
+        let v = self.get().saturating_add(n).min(Self::MAX);
+        let b = v.to_le_bytes();
+        self.0.copy_from_slice(&b[..5]);
+    }
+}
+
 /// What an endpoint keeps beyond its counters: TCP's sequence state, or
 /// for every other transport the payload bytes it sent.
 #[derive(Clone, Copy, Debug)]
@@ -384,8 +409,9 @@ pub struct Conn {
     pub tunnel_depth: u8,
     /// Why the record was written (set when it is).
     pub end: EndReason,
-    /// Per-direction state of application protocol detection.
-    pub detect: [u8; 2],
+    /// Per-direction state of application protocol detection, a nibble
+    /// per endpoint slot (see `detect`).
+    pub detect: u8,
     /// Interim records written so far (active timeout).
     pub interims: u16,
     /// Application protocols recognised (bit set of `detect::Service`).
@@ -397,8 +423,9 @@ pub struct Conn {
     /// When the handshake attempt began, or when the close completed, in
     /// milliseconds after `start_ts` (see [`Conn::anchor_ts`]).
     anchor_ms: i32,
-    /// Stream bytes acknowledged but never captured (saturating).
-    pub missed_bytes: u32,
+    /// Stream bytes acknowledged but never captured: wider than 32 bits,
+    /// as captures of long transfers can miss more than 4 GiB.
+    pub missed_bytes: Count40,
     // Bookkeeping of the connection table.
     /// Side-slab entry (IPv6 addresses, tunnel parent), or `u32::MAX`.
     pub(crate) ext: u32,
@@ -419,7 +446,7 @@ impl Conn {
             tcp_flags: 0,
             tunnel_depth: 0,
             end: EndReason::Open,
-            detect: [0, 0],
+            detect: 0,
             interims: 0,
             services: 0,
             eps: [Endpoint::new(kind); 2],
@@ -427,7 +454,7 @@ impl Conn {
             start_ts: ts,
             last_ts: ts,
             anchor_ms: 0,
-            missed_bytes: 0,
+            missed_bytes: Count40::default(),
             ext: u32::MAX,
             listed: i64::MIN,
             prev: u32::MAX,

@@ -146,7 +146,18 @@ impl Default for DetectConfig {
 /// Payload packets per direction looked at before giving up.
 const ATTEMPTS: u8 = 3;
 /// Marks a direction whose detection is over.
-const DONE: u8 = 0xff;
+const DONE: u8 = 0xf;
+
+/// Detection state of endpoint `slot`: payload packets looked at, or
+/// `DONE`. Both directions share one byte of `Conn::detect`, a nibble each.
+fn state(conn: &Conn, slot: usize) -> u8 {
+    (conn.detect >> (4 * slot)) & 0xf
+}
+
+fn set_state(conn: &mut Conn, slot: usize, v: u8) {
+    let shift = 4 * slot;
+    conn.detect = (conn.detect & !(0xf << shift)) | ((v & 0xf) << shift);
+}
 
 /// Looks at a payload packet from endpoint `slot`; `resp_multicast` says
 /// whether the responder's address is a multicast group.
@@ -158,11 +169,11 @@ pub fn inspect(
     kind: ConnKind,
     resp_multicast: bool,
 ) {
-    if !cfg.enabled || payload.is_empty() || conn.detect[slot] == DONE {
+    if !cfg.enabled || payload.is_empty() || state(conn, slot) == DONE {
         return;
     }
-    let first_message = conn.detect == [0, 0];
-    conn.detect[slot] += 1;
+    let first_message = conn.detect == 0;
+    set_state(conn, slot, state(conn, slot) + 1);
     let is_orig = conn.is_orig(slot);
     let (orig_port, resp_port) = conn.ports();
     let found = match kind {
@@ -172,7 +183,7 @@ pub fn inspect(
     };
     if let Some(s) = found {
         conn.services |= s.bit() & !cfg.disabled;
-        conn.detect[slot] = DONE;
+        set_state(conn, slot, DONE);
         if cfg.disabled & s.bit() == 0
             && sent_by_server(s, payload, kind, is_orig, first_message)
             && !resp_multicast
@@ -181,8 +192,8 @@ pub fn inspect(
             // "originator" means the connection's start was missed.
             conn.flip_roles();
         }
-    } else if conn.detect[slot] >= ATTEMPTS {
-        conn.detect[slot] = DONE;
+    } else if state(conn, slot) >= ATTEMPTS {
+        set_state(conn, slot, DONE);
     }
 }
 

@@ -247,7 +247,7 @@ pub fn to_event(c: &Snapshot, ctx: &RecordContext) -> Event {
         conn_state: conn_state(c).to_string(),
         local_orig: local.then(|| ctx.site.is_local(&oa)),
         local_resp: local.then(|| ctx.site.is_local(&ra)),
-        missed_bytes: u64::from(c.missed_bytes),
+        missed_bytes: c.missed_bytes.get(),
         history: (!c.history.is_empty()).then(|| c.history.as_str().to_string()),
         orig_pkts: o.pkts.get(),
         orig_ip_bytes: o.ip_bytes.get(),

@@ -46,6 +46,8 @@ pub fn process(conn: &mut Conn, me: usize, seg: &TcpSegment, ts: i64) -> Outcome
         return Outcome::Ignored;
     }
 
+    set_partial_status(conn, is_orig, flags);
+
     let len = seg.payload_len;
     let base_seq = seg.seq;
     let ack_seq = seg.ack;
@@ -98,13 +100,21 @@ pub fn process(conn: &mut Conn, me: usize, seg: &TcpSegment, ts: i64) -> Outcome
         ack_received(conn, peer, ack_seq);
     }
 
-    if len > 0 && !flags.rst() && !seq_underflow {
-        let start = if flags.syn() {
-            base_seq.wrapping_add(1)
-        } else {
-            base_seq
-        };
+    let start = if flags.syn() {
+        base_seq.wrapping_add(1)
+    } else {
+        base_seq
+    };
+    // Zeek's reassembler only receives payload that was captured whole: a
+    // segment cut short by the snap length is data it never saw.
+    let whole = seg.payload.len() as u64 >= u64::from(len);
+    if len > 0 && !flags.rst() && !seq_underflow && whole {
         data_sent(conn.eps[me].tcp_mut(), start, len);
+    }
+    if flags.fin() && !seq_underflow {
+        // Zeek stops an acknowledgement at the FIN (`FIN_seq - 1`), so
+        // the FIN's own octet is never missing data: count it as seen.
+        data_sent(conn.eps[me].tcp_mut(), start.wrapping_add(len), 1);
     }
 
     if do_close {
@@ -114,7 +124,35 @@ pub fn process(conn: &mut Conn, me: usize, seg: &TcpSegment, ts: i64) -> Outcome
     if !conn.eps[me].tcp().state.in_handshake() || !conn.eps[peer].tcp().state.in_handshake() {
         conn.tcp_flags |= LEFT_HANDSHAKE;
     }
+    conn.tcp_flags |= if is_orig {
+        tcp_flags::FIRST_ORIG_SEEN
+    } else {
+        tcp_flags::FIRST_RESP_SEEN
+    };
     Outcome::Counted
+}
+
+/// Zeek's `SetPartialStatus`: a connection is partial when its first
+/// packet from the originator is not a plain SYN, or its first from the
+/// responder carries no SYN.
+fn set_partial_status(conn: &mut Conn, is_orig: bool, flags: TcpFlags) {
+    let f = conn.tcp_flags;
+    let partial = if is_orig {
+        if f & tcp_flags::FIRST_ORIG_SEEN != 0 {
+            return;
+        }
+        !flags.syn() || flags.ack()
+    } else {
+        if f & (tcp_flags::FIRST_RESP_SEEN | tcp_flags::PARTIAL) != 0 {
+            return;
+        }
+        !flags.syn()
+    };
+    if partial {
+        conn.tcp_flags |= tcp_flags::PARTIAL;
+    } else {
+        conn.tcp_flags &= !tcp_flags::PARTIAL;
+    }
 }
 
 /// Whether a SYN for an existing connection starts a new one (Zeek's
@@ -506,34 +544,59 @@ fn data_sent(ep: &mut TcpEndpoint, start: u32, len: u32) {
     }
 }
 
-/// The peer acknowledged `ack` for the stream of endpoint `slot`: bytes
-/// acknowledged but never seen are a content gap.
+/// Zeek's `is_clean`: established, or closed after being established.
+fn is_clean(ep: &TcpEndpoint) -> bool {
+    ep.state == TcpState::Established
+        || (ep.state == TcpState::Closed && ep.prev_state == TcpState::Established)
+}
+
+/// The peer acknowledged `ack` for the stream of endpoint `slot`; bytes
+/// acknowledged but never seen are content gaps (Zeek's
+/// `TCP_Reassembler::AckReceived` and `Undelivered`).
+///
+/// As in Zeek, the stream position always moves up to the acknowledgement,
+/// one hole at a time, so no gap is ever counted twice and a gap can be as
+/// large as the acknowledgements are apart (a capture of a multi-gigabyte
+/// transfer that kept only some packets misses gigabytes). Gaps count
+/// (`missed_bytes`, history `G`) only while both endpoints are established
+/// or cleanly closing: in other states they arise falsely from sequence
+/// numbers in RSTs or packets missed before a partial connection began.
 fn ack_received(conn: &mut Conn, slot: usize, ack: u32) {
-    let both_established = conn.eps[0].tcp().state == TcpState::Established
-        && conn.eps[1].tcp().state == TcpState::Established;
+    let partial = conn.tcp_flags & tcp_flags::PARTIAL != 0;
+    let clean = is_clean(conn.eps[0].tcp()) && is_clean(conn.eps[1].tcp());
     let is_orig = conn.is_orig(slot);
     let ep = conn.eps[slot].tcp_mut();
-    if !ep.has_contiguous() || !both_established {
+    if !ep.has_contiguous() || seq_delta(ack, ep.contiguous) <= 0 {
         return;
     }
-    let gap = seq_delta(ack, ep.contiguous);
-    if gap <= 0 || gap > TOO_LARGE_SEQ_DELTA * 64 {
+    if partial && seq_delta(ack, ep.start_seq) <= 2 {
+        // The first acknowledgement of a partial connection, whose
+        // numbering was faked as though a SYN had been seen (Zeek ignores
+        // it and leaves the stream position where it was).
         return;
     }
-    let mut missing = gap as u32;
+    let mut holes = [0u32; 2];
+    let mut reached = ep.contiguous;
     if ep.block_len > 0 && seq_delta(ep.block_start, ack) < 0 {
-        // Bytes held in the out-of-order block were seen.
-        let seen_end = if seq_delta(ep.block_start.wrapping_add(ep.block_len), ack) < 0 {
-            ep.block_start.wrapping_add(ep.block_len)
-        } else {
-            ack
-        };
-        missing = missing.saturating_sub(seen_end.wrapping_sub(ep.block_start));
+        // The hole before the block held ahead, then the block itself.
+        holes[0] = seq_delta(ep.block_start, reached).max(0) as u32;
+        let block_end = ep.block_start.wrapping_add(ep.block_len);
+        if seq_delta(block_end, reached) > 0 {
+            reached = block_end;
+        }
         ep.block_len = 0;
     }
-    ep.contiguous = ack;
-    if missing > 0 {
-        conn.missed_bytes = conn.missed_bytes.saturating_add(missing);
+    let rest = seq_delta(ack, reached);
+    if rest > 0 {
+        holes[1] = rest as u32;
+        reached = ack;
+    }
+    ep.contiguous = reached;
+    if !clean {
+        return;
+    }
+    for hole in holes.into_iter().filter(|&h| h > 0) {
+        conn.missed_bytes.add(u64::from(hole));
         if scaled(&mut conn.eps[slot].tcp_mut().gaps) {
             conn.history.add(is_orig, b'G');
         }

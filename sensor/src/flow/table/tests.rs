@@ -222,3 +222,39 @@ fn a_connection_fits_its_memory_budget() {
         ConnTable::bytes_per_side_entry()
     );
 }
+
+#[test]
+fn acknowledged_but_unseen_data_counts_in_full_past_4_gib() {
+    // A 5 GB download of which the capture kept no data packets: the
+    // client's acknowledgements, 1.25 GB apart, wrap the server's sequence
+    // space once; every byte up to the FIN is missed, the FIN itself not.
+    use crate::decode::TcpFlags as F;
+    let mut t = ConnTable::new(TableConfig::default());
+    let mut out = Vec::new();
+    let (c, s) = (1000u32, 4_000_000_000u32);
+    let total: u64 = 5_000_000_000;
+    let at = |n: u64| s.wrapping_add(1).wrapping_add(n as u32);
+    let mut steps = vec![
+        (true, F::SYN, c, 0),
+        (false, F::SYN | F::ACK, s, c + 1),
+        (true, F::ACK, c + 1, s + 1),
+    ];
+    for k in 1..=4u64 {
+        steps.push((true, F::ACK, c + 1, at(k * total / 4)));
+    }
+    steps.push((false, F::FIN | F::ACK, at(total), c + 1));
+    steps.push((true, F::FIN | F::ACK, c + 1, at(total + 1)));
+    steps.push((false, F::ACK, at(total + 1), c + 2));
+    for (i, (client, flags, seq, ack)) in steps.iter().enumerate() {
+        feed(
+            &mut t,
+            &tcp_layer(*client, *flags, *seq, *ack),
+            i as i64 * S / 10,
+            &mut out,
+        );
+    }
+    t.expire(10 * S, &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].missed_bytes.get(), total);
+    assert_eq!(out[0].history.as_str(), "ShAgfFa");
+}
