@@ -18,7 +18,7 @@
 mod common;
 
 use common::live::{self, Netns, Sensor};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use vagt_schema::{ConnRecord, Event, EventBody};
 
@@ -101,8 +101,7 @@ fn af_packet_counts_every_packet_and_reports_drops() {
     if !live::live_allowed("af_packet_counts_every_packet_and_reports_drops", true) {
         return;
     }
-    let dir: PathBuf = std::env::temp_dir().join(format!("vagt-afpacket-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = common::temp_dir("afpacket");
     let pcap = dir.join("municipal.pcap");
     let truth = vagt_sensor::synth::municipal::write_pcap(&pcap, 7, 60_000).expect("generate");
     let ns = Netns::new("afpacket");
@@ -154,5 +153,4 @@ fn af_packet_counts_every_packet_and_reports_drops() {
         sent,
         "packets counted plus drops reported equal packets sent"
     );
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -16,17 +16,11 @@ mod common;
 
 use common::live::{self, Netns, Sensor};
 use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use vagt_schema::{Event, EventBody};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vagt-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 /// libpcap, with the sensor stopped (SIGSTOP) for two seconds in the middle
 /// of a send into a 2 MiB buffer: most packets are lost, and every one of
@@ -46,7 +40,7 @@ fn libpcap_counts_drops_while_the_sensor_is_paused() {
     if !live::live_allowed("libpcap_counts_drops_while_the_sensor_is_paused", true) {
         return;
     }
-    let dir = temp_dir("pcapdrops");
+    let dir = common::temp_dir("pcapdrops");
     let pcap = dir.join("municipal.pcap");
     vagt_sensor::synth::municipal::write_pcap(&pcap, 11, 60_000).expect("generate");
     let ns = Netns::new("pcapdrops");
@@ -126,7 +120,6 @@ fn libpcap_counts_drops_while_the_sensor_is_paused() {
         (flowed - sending).abs() < 0.5,
         "rate over the traffic ({flowed} s), not the run: {said}"
     );
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 fn thousands(n: u64) -> String {
@@ -206,7 +199,7 @@ fn output_is_prompt_rotates_appends_and_survives_kill() {
     if !live::live_allowed("output_is_prompt_rotates_appends_and_survives_kill", false) {
         return;
     }
-    let dir = temp_dir("liveout");
+    let dir = common::temp_dir("liveout");
     let out = dir.join("out.json");
     let rotated = dir.join("out.json.1");
     let flush = 0.5;
@@ -305,7 +298,6 @@ fn output_is_prompt_rotates_appends_and_survives_kill() {
         assert_eq!(s.packets, 0);
         assert!((wall_secs() - s.ts).abs() < 60.0, "wall-clock ts: {}", s.ts);
     }
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 fn wall_secs() -> f64 {
