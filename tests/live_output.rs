@@ -21,7 +21,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use vagt_schema::{Event, EventBody};
 
-
 /// libpcap, with the sensor stopped (SIGSTOP) for two seconds in the middle
 /// of a send into a 2 MiB buffer: most packets are lost, and every one of
 /// them must show up in the statistics as a drop.

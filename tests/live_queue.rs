@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vagt_schema::{Event, EventBody};
-use vagt_sensor::capture::memory::Recording;
+use vagt_sensor::capture::recording::Recording;
 use vagt_sensor::capture::{CaptureError, Next, Source};
 use vagt_sensor::config::Config;
 use vagt_sensor::decode::LinkType;

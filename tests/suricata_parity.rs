@@ -242,7 +242,7 @@ fn suricata_flow_checks() {
         cfg.decode.checksums = vagt_sensor::decode::offload::ChecksumMode::Off;
         cfg.flow.tunnel_depth_in_key = st.depth_in_key;
         cfg.flow.likely_server_ports_udp = vec![];
-        cfg.detect.disabled = st.disabled.clone();
+        cfg.services.disabled = st.disabled.clone();
         let (events, _) = replay(&cfg, &pcaps);
         let flows = conns(&events);
 

@@ -310,7 +310,7 @@ impl<S: Source> Drop for PacedSource<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vagt_sensor::capture::memory::Recording;
+    use vagt_sensor::capture::recording::Recording;
     use vagt_sensor::decode::LinkType;
 
     #[test]

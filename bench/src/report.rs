@@ -304,7 +304,7 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vagt_sensor::capture::memory::Recording;
+    use vagt_sensor::capture::recording::Recording;
     use vagt_sensor::decode::LinkType;
 
     fn setup_rows() -> (Input, Vec<Row>) {

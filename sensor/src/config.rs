@@ -6,7 +6,7 @@
 
 use crate::decode::offload::ChecksumMode;
 use crate::decode::DecodeOptions;
-use crate::flow::detect::{DetectConfig, Service};
+use crate::flow::service::{Service, ServiceConfig};
 use crate::flow::{PortSet, TableConfig, Timeouts};
 use crate::site::{IpNet, Segment, Site};
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ pub struct Config {
     pub pipeline: PipelineSection,
     pub decode: DecodeSection,
     pub flow: FlowSection,
-    pub detect: DetectSection,
+    pub services: ServicesSection,
     pub output: OutputSection,
     pub site: SiteSection,
     pub segments: Vec<SegmentSection>,
@@ -210,15 +210,15 @@ impl Default for TimeoutSection {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct DetectSection {
+pub struct ServicesSection {
     pub enabled: bool,
     /// Protocols never reported, by name (e.g. ["snmp"]).
     pub disabled: Vec<String>,
 }
 
-impl Default for DetectSection {
+impl Default for ServicesSection {
     fn default() -> Self {
-        DetectSection {
+        ServicesSection {
             enabled: true,
             disabled: vec![],
         }
@@ -414,11 +414,11 @@ impl Config {
                 ));
             }
         }
-        for name in &self.detect.disabled {
+        for name in &self.services.disabled {
             if Service::from_name(name).is_none() {
                 let known: Vec<&str> = Service::ALL.iter().map(|s| s.name()).collect();
                 return Err(invalid(
-                    "detect.disabled",
+                    "services.disabled",
                     format!("unknown protocol '{name}'; known: {}", known.join(", ")),
                 ));
             }
@@ -490,7 +490,7 @@ impl Config {
         let t = &self.flow.timeouts;
         let ns = |s: f64| (s * 1e9) as i64;
         let disabled = self
-            .detect
+            .services
             .disabled
             .iter()
             .filter_map(|n| Service::from_name(n))
@@ -517,8 +517,8 @@ impl Config {
             vlan_in_key: self.flow.vlan_in_key,
             tunnel_depth_in_key: self.flow.tunnel_depth_in_key,
             uid_salt: self.uid_salt(),
-            detect: DetectConfig {
-                enabled: self.detect.enabled,
+            services: ServiceConfig {
+                enabled: self.services.enabled,
                 disabled,
             },
         }
@@ -589,7 +589,7 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("segments[0].networks"), "{e}");
 
-        let e = Config::parse("[detect]\ndisabled = [\"nosuch\"]\n", "z").unwrap_err();
+        let e = Config::parse("[services]\ndisabled = [\"nosuch\"]\n", "z").unwrap_err();
         assert!(e.to_string().contains("unknown protocol"), "{e}");
 
         let e = Config::parse("[flow.timeouts]\nudp_inactivity = -1\n", "t").unwrap_err();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use vagt_schema::{ConnRecord, Event, EventBody};
 use vagt_sensor::config::Config;
 use vagt_sensor::decode::offload::ChecksumMode;
-use vagt_sensor::flow::detect::Service;
+use vagt_sensor::flow::service::Service;
 use vagt_sensor::pipeline::Summary;
 
 /// The shared test corpus: `$VAGT_CORPUS`, else `../shared/corpus` next
@@ -321,7 +321,7 @@ pub fn config_for(cmd: &ZeekCommand) -> Config {
         // In bare mode Zeek attaches an analyzer only where the protocol's
         // script registered its ports and signatures, so a protocol whose
         // script is not loaded never shows up in `service`.
-        cfg.detect.disabled = Service::ALL
+        cfg.services.disabled = Service::ALL
             .iter()
             .map(|s| s.name())
             .filter(|name| {

@@ -198,7 +198,7 @@ impl Mix for Concurrent {
 mod tests {
     use super::super::tests::{decode_all, frames_of};
     use super::*;
-    use vagt_sensor::capture::memory::Recording;
+    use vagt_sensor::capture::recording::Recording;
     use vagt_sensor::decode::LinkType;
 
     #[test]

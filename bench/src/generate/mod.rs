@@ -208,7 +208,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), String> {
 pub(crate) mod tests {
     use super::*;
     use std::collections::{HashMap, HashSet};
-    use vagt_sensor::capture::memory::Recording;
+    use vagt_sensor::capture::recording::Recording;
     use vagt_sensor::config::Config;
     use vagt_sensor::decode::{Checksum, DecodeCounters, DecodedPacket, Decoder, LinkType};
     use vagt_sensor::decode::{DecodeOptions, Transport};

@@ -11,7 +11,7 @@ use crate::pacing::Pace;
 use crate::stats::{min_max, thousands};
 use crate::{generate, report};
 use std::path::PathBuf;
-use vagt_sensor::capture::memory::Recording;
+use vagt_sensor::capture::recording::Recording;
 use vagt_sensor::capture::{Next, Source};
 use vagt_sensor::config::Config;
 

@@ -9,7 +9,7 @@
 //! in the middle of a packet yields the packets before the damage and then
 //! the error, so nothing readable is lost.
 
-use super::format;
+use super::pcap_reader;
 use super::{timeval_ns, Backing, CaptureError, Located, Locating, Next, RawPacket, Source};
 use crate::decode::LinkType;
 use std::path::Path;
@@ -28,7 +28,7 @@ enum Inner {
     /// workers without a copy.
     Mapped {
         map: Backing,
-        reader: format::Reader,
+        reader: pcap_reader::Reader,
         window: Option<Window>,
     },
     /// libpcap, for formats the in-place reader does not know.
@@ -42,7 +42,7 @@ enum Inner {
 /// asks for them: the packet `next` returns next and the
 /// [`LOOKAHEAD`](super::LOOKAHEAD) after it, each parsed once.
 struct Window {
-    ring: [Option<format::Record>; RING],
+    ring: [Option<pcap_reader::Record>; RING],
     head: usize,
     len: usize,
     /// How reading ended, once it has: the end of the file, or damage (to
@@ -64,7 +64,7 @@ impl Window {
         }
     }
 
-    fn fill(&mut self, reader: &mut format::Reader, data: &[u8]) {
+    fn fill(&mut self, reader: &mut pcap_reader::Reader, data: &[u8]) {
         while self.len < WINDOW && self.end.is_none() {
             match reader.next(data) {
                 Ok(Some(r)) => {
@@ -77,7 +77,7 @@ impl Window {
         }
     }
 
-    fn pop(&mut self) -> Result<Option<format::Record>, String> {
+    fn pop(&mut self) -> Result<Option<pcap_reader::Record>, String> {
         if self.len == 0 {
             return match self.end.replace(Ok(())) {
                 Some(Err(e)) => Err(e),
@@ -90,7 +90,7 @@ impl Window {
         Ok(r)
     }
 
-    fn last(&self) -> Option<format::Record> {
+    fn last(&self) -> Option<pcap_reader::Record> {
         (self.len == WINDOW)
             .then(|| self.ring[(self.head + WINDOW - 1) % RING])
             .flatten()
@@ -124,7 +124,7 @@ impl FileSource {
         // program while it is replayed is not supported (as with any reader).
         let map =
             unsafe { memmap2::Mmap::map(&file) }.map_err(|e| err(format!("cannot map: {e}")))?;
-        let inner = match format::Reader::open(&map) {
+        let inner = match pcap_reader::Reader::open(&map) {
             Ok(reader) => {
                 if let Some(link) = reader.first_link() {
                     if !link.is_supported() {

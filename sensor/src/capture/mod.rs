@@ -1,16 +1,19 @@
 //! Capture sources: where packets come from.
 //!
 //! A [`Source`] yields packets one at a time, borrowed from its own buffer,
-//! with the link type, the packet time and the length on the wire. Files
-//! (pcap and pcapng) and live interfaces are read through libpcap; a
-//! source never decodes anything.
+//! with the link type, the packet time and the length on the wire; a
+//! source never decodes anything. Capture files are mapped and read in
+//! place (`file`, with `pcap_reader` for the pcap and pcapng formats;
+//! libpcap only for variants the reader does not know, and for standard
+//! input), live interfaces through AF_PACKET rings (`afpacket`) or libpcap
+//! (`live`), and `recording` holds packets in memory for the benchmarks.
 
 #[cfg(target_os = "linux")]
 pub mod afpacket;
 pub mod file;
-pub mod format;
 pub mod live;
-pub mod memory;
+pub mod pcap_reader;
+pub mod recording;
 
 use crate::decode::LinkType;
 use std::sync::Arc;

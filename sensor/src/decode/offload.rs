@@ -137,7 +137,7 @@ impl Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::memory::{MemorySource, Recording};
+    use crate::capture::recording::{MemorySource, Recording};
     use crate::decode::{DecodeOptions, LinkType};
     use crate::synth::frames::{self, Host};
 

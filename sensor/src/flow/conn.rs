@@ -410,11 +410,11 @@ pub struct Conn {
     /// Why the record was written (set when it is).
     pub end: EndReason,
     /// Per-direction state of application protocol detection, a nibble
-    /// per endpoint slot (see `detect`).
-    pub detect: u8,
+    /// per endpoint slot (see `service`).
+    pub probe: u8,
     /// Interim records written so far (active timeout).
     pub interims: u16,
-    /// Application protocols recognised (bit set of `detect::Service`).
+    /// Application protocols recognised (bit set of `service::Service`).
     pub services: u32,
     pub eps: [Endpoint; 2],
     pub history: History,
@@ -446,7 +446,7 @@ impl Conn {
             tcp_flags: 0,
             tunnel_depth: 0,
             end: EndReason::Open,
-            detect: 0,
+            probe: 0,
             interims: 0,
             services: 0,
             eps: [Endpoint::new(kind); 2],

@@ -2,18 +2,18 @@
 //! packets.
 //!
 //! `key` says which packets belong together, `conn` is the record itself,
-//! `tcp` its TCP semantics, `history` the history letters, `detect` the
+//! `tcp` its TCP semantics, `history` the history letters, `service` recognises the
 //! application protocol, `table` the per-worker store with timers, and
 //! `tracker` ties decoding and tracking into the unit a worker runs.
 //! `record` turns a finished connection into the wire event.
 
 pub mod conn;
 pub mod defrag;
-pub mod detect;
 pub mod history;
 pub mod key;
 pub mod ports;
 pub mod record;
+pub mod service;
 pub mod table;
 pub mod tcp;
 pub mod tracker;

@@ -1,11 +1,13 @@
 //! Turns a finished [`Conn`] into the wire record: Zeek's conn_state,
 //! the uid, the Community ID and the site context.
 //!
-//! This runs in the output stage, off the packet path, so it may format
-//! strings and hash freely.
+//! Turning a connection into an event runs in the output stage, off the
+//! packet path, so it may format strings and hash freely; `uid_of` is the
+//! exception: the tracker calls it for every packet that carries another
+//! (a tunnel packet), so it must stay cheap and allocation-free.
 
 use super::conn::{Conn, ConnKind, Snapshot, TcpState};
-use super::detect;
+use super::service;
 use crate::site::Site;
 use sha1::{Digest, Sha1};
 use vagt_schema::{ConnRecord, Event, EventBody, Origin};
@@ -240,7 +242,7 @@ pub fn to_event(c: &Snapshot, ctx: &RecordContext) -> Event {
         resp_h: ra.to_ip(),
         resp_p: rp,
         proto: proto_name(c).to_string(),
-        service: detect::names(c.services),
+        service: service::names(c.services),
         duration: (duration > 0).then(|| seconds(duration)),
         orig_bytes: (duration > 0).then_some(osize),
         resp_bytes: (duration > 0).then_some(rsize),

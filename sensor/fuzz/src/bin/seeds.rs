@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use vagt_sensor::capture::format::Reader;
+use vagt_sensor::capture::pcap_reader::Reader;
 use vagt_sensor::decode::{
     DecodeCounters, DecodeOptions, DecodedPacket, Decoder, IpLayer, LinkType, LinkWalker, Transport,
 };

@@ -4,7 +4,7 @@
 
 use super::check_packet;
 use vagt_schema::{ConnRecord, EventBody};
-use vagt_sensor::capture::format::Reader;
+use vagt_sensor::capture::pcap_reader::Reader;
 use vagt_sensor::capture::MAX_TS_NS;
 use vagt_sensor::decode::{
     DecodeCounters, DecodeOptions, DecodedPacket, Decoder, LinkType, LinkWalker,

@@ -12,7 +12,7 @@
 use super::conn::{Conn, ConnKind, EndReason, Snapshot};
 use super::key::{icmp_counterpart, FlowKey, KeyHasher, PacketTuple, StoredKey};
 use super::ports::PortSet;
-use super::{detect, record, tcp};
+use super::{record, service, tcp};
 use crate::decode::{Addr, Checksum, IpLayer, Transport};
 use index::Index;
 pub use timers::Timeouts;
@@ -37,8 +37,8 @@ pub struct TableConfig {
     pub tunnel_depth_in_key: bool,
     /// Secret mixed into connection uids.
     pub uid_salt: u64,
-    /// Application protocol detection settings.
-    pub detect: detect::DetectConfig,
+    /// Application protocol recognition settings.
+    pub services: service::ServiceConfig,
 }
 
 impl Default for TableConfig {
@@ -50,7 +50,7 @@ impl Default for TableConfig {
             vlan_in_key: true,
             tunnel_depth_in_key: true,
             uid_salt: 0,
-            detect: detect::DetectConfig::default(),
+            services: service::ServiceConfig::default(),
         }
     }
 }
@@ -417,7 +417,7 @@ impl ConnTable {
                 let o = tcp::process(conn, slot, seg, ts);
                 if o == tcp::Outcome::Counted && !seg.payload.is_empty() {
                     let group = resp_multicast(conn, slot, layer);
-                    detect::inspect(&cfg.detect, conn, slot, seg.payload, ConnKind::Tcp, group);
+                    service::probe(&cfg.services, conn, slot, seg.payload, ConnKind::Tcp, group);
                 }
                 o == tcp::Outcome::Counted
             }
@@ -435,7 +435,7 @@ impl ConnTable {
                     let mask = super::history::bit::DATA;
                     conn.history.check(is_orig, mask, b'D');
                     let group = resp_multicast(conn, slot, layer);
-                    detect::inspect(&cfg.detect, conn, slot, d.payload, ConnKind::Udp, group);
+                    service::probe(&cfg.services, conn, slot, d.payload, ConnKind::Udp, group);
                 }
                 // Zeek counts UDP packets before it checks the checksum.
                 true

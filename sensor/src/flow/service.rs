@@ -126,17 +126,17 @@ pub fn names(bits: u32) -> Option<String> {
     Some(out)
 }
 
-/// Detection settings.
+/// Service recognition settings.
 #[derive(Clone, Copy, Debug)]
-pub struct DetectConfig {
+pub struct ServiceConfig {
     pub enabled: bool,
     /// Services never reported (bit set).
     pub disabled: u32,
 }
 
-impl Default for DetectConfig {
+impl Default for ServiceConfig {
     fn default() -> Self {
-        DetectConfig {
+        ServiceConfig {
             enabled: true,
             disabled: 0,
         }
@@ -145,24 +145,24 @@ impl Default for DetectConfig {
 
 /// Payload packets per direction looked at before giving up.
 const ATTEMPTS: u8 = 3;
-/// Marks a direction whose detection is over.
+/// Marks a direction whose probing is over.
 const DONE: u8 = 0xf;
 
-/// Detection state of endpoint `slot`: payload packets looked at, or
-/// `DONE`. Both directions share one byte of `Conn::detect`, a nibble each.
+/// Probing state of endpoint `slot`: payload packets looked at, or
+/// `DONE`. Both directions share one byte of `Conn::probe`, a nibble each.
 fn state(conn: &Conn, slot: usize) -> u8 {
-    (conn.detect >> (4 * slot)) & 0xf
+    (conn.probe >> (4 * slot)) & 0xf
 }
 
 fn set_state(conn: &mut Conn, slot: usize, v: u8) {
     let shift = 4 * slot;
-    conn.detect = (conn.detect & !(0xf << shift)) | ((v & 0xf) << shift);
+    conn.probe = (conn.probe & !(0xf << shift)) | ((v & 0xf) << shift);
 }
 
 /// Looks at a payload packet from endpoint `slot`; `resp_multicast` says
 /// whether the responder's address is a multicast group.
-pub fn inspect(
-    cfg: &DetectConfig,
+pub fn probe(
+    cfg: &ServiceConfig,
     conn: &mut Conn,
     slot: usize,
     payload: &[u8],
@@ -172,7 +172,7 @@ pub fn inspect(
     if !cfg.enabled || payload.is_empty() || state(conn, slot) == DONE {
         return;
     }
-    let first_message = conn.detect == 0;
+    let first_message = conn.probe == 0;
     set_state(conn, slot, state(conn, slot) + 1);
     let is_orig = conn.is_orig(slot);
     let (orig_port, resp_port) = conn.ports();

@@ -172,7 +172,7 @@ impl Source for MemorySource {
         // others'), which the CPU's own prefetcher does not follow.
         if let Some(ahead) = self.rec.meta.get(self.next + DATA_AHEAD) {
             let head = (ahead.len as usize).min(128);
-            super::format::prefetch_lines(all, ahead.offset, ahead.offset + head);
+            super::pcap_reader::prefetch_lines(all, ahead.offset, ahead.offset + head);
         }
         Ok(Next::Packet(RawPacket {
             ts: m.ts + self.span * i64::from(self.loop_no),
