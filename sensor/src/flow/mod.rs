@@ -2,9 +2,11 @@
 //! packets.
 //!
 //! `key` says which packets belong together, `conn` is the record itself,
-//! `tcp` its TCP semantics, `history` the history letters, `service` recognises the
-//! application protocol, `table` the per-worker store with timers, and
-//! `tracker` ties decoding and tracking into the unit a worker runs.
+//! `tcp` its TCP semantics, `history` the history letters, `service`
+//! recognises the application protocol, `table` the per-worker store with
+//! timers (it finds and keeps connections), `transport` what a packet
+//! means to its connection, and `tracker` ties decoding and tracking into
+//! the unit a worker runs.
 //! `record` turns a finished connection into the wire event.
 
 pub mod conn;
@@ -17,6 +19,7 @@ pub mod service;
 pub mod table;
 pub mod tcp;
 pub mod tracker;
+pub mod transport;
 
 pub use conn::{Conn, ConnKind, Snapshot, TcpState};
 pub use key::FlowKey;

@@ -285,7 +285,7 @@ fn track_layer(
         parent_uid: parent,
         want_uid,
     };
-    let uid = table.process(&input, finished);
+    let uid = super::transport::track(table, &input, finished);
     if uid != 0 || !want_uid {
         uid
     } else {

@@ -65,7 +65,7 @@ fn feed(t: &mut ConnTable, layer: &IpLayer<'_>, ts: i64, out: &mut Vec<Snapshot>
         parent_uid: 0,
         want_uid: false,
     };
-    t.process(&input, out);
+    crate::flow::transport::track(t, &input, out);
 }
 
 #[test]

@@ -1,0 +1,142 @@
+//! What a packet means to its connection, per transport: TCP's state
+//! machine (`tcp`), UDP and ICMP sizes, other protocols' activity, service
+//! probing (`service`), and Zeek's guess of the originator when a
+//! connection's start was missed. The one path every packet layer takes:
+//! the table finds or opens the connection ([`ConnTable::open`]), this
+//! module runs the protocol logic on it, and the table settles its timers
+//! ([`ConnTable::close`]). The application parsers of later issues run here
+//! too, beside `service::probe`.
+
+use super::conn::{Conn, ConnKind, Snapshot};
+use super::key::PacketTuple;
+use super::ports::PortSet;
+use super::service::{self, ServiceConfig};
+use super::table::{ConnTable, LayerInput, TableConfig};
+use super::tcp;
+use crate::decode::{Checksum, IpLayer, Transport};
+
+/// Tracks one packet layer: opens or finds its connection in `table`,
+/// updates it, and settles it; finished connections go to `out`. Returns
+/// the connection's uid when `input.want_uid` is set, else 0 (also when
+/// the layer forms no connection).
+#[inline]
+pub fn track(table: &mut ConnTable, input: &LayerInput<'_, '_>, out: &mut Vec<Snapshot>) -> u64 {
+    let layer = input.layer;
+    let reused = |c: &Conn| match &layer.transport {
+        Transport::Tcp(seg) => c.kind == ConnKind::Tcp && tcp::is_reuse(c, seg),
+        _ => false,
+    };
+    let opened = |cfg: &TableConfig, tuple: &PacketTuple, conn: &mut Conn| {
+        if originator_missed(&cfg.likely_server_ports, conn.kind, tuple, &layer.transport) {
+            conn.flip_roles();
+        }
+    };
+    let Some(place) = table.open(input, reused, opened, out) else {
+        return 0;
+    };
+    let (conn, cfg) = table.conn(&place);
+    let services = cfg.services;
+    if update(&services, conn, place.slot, input) {
+        conn.eps[place.slot].count(layer.total_len, input.link_len);
+    }
+    table.close(&place, input, out)
+}
+
+/// Applies one packet from endpoint `slot` to `conn`; true when the packet
+/// counts towards the connection's packet and byte totals.
+#[inline]
+fn update(
+    services: &ServiceConfig,
+    conn: &mut Conn,
+    slot: usize,
+    input: &LayerInput<'_, '_>,
+) -> bool {
+    let layer = input.layer;
+    let ts = input.ts;
+    match &layer.transport {
+        Transport::Tcp(seg) => {
+            let o = tcp::process(conn, slot, seg, ts);
+            if o == tcp::Outcome::Counted && !seg.payload.is_empty() {
+                let group = resp_multicast(conn, slot, layer);
+                service::probe(services, conn, slot, seg.payload, ConnKind::Tcp, group);
+            }
+            o == tcp::Outcome::Counted
+        }
+        Transport::Udp(d) => {
+            let is_orig = conn.is_orig(slot);
+            let ep = &mut conn.eps[slot];
+            if d.checksum == Checksum::Bad {
+                if super::history::scaled(&mut ep.checksum_errors) {
+                    conn.history.add(is_orig, b'C');
+                }
+            } else {
+                ep.add_plain_size(u64::from(d.length.saturating_sub(8)));
+                ep.active = true;
+                conn.last_ts = conn.last_ts.max(ts);
+                let mask = super::history::bit::DATA;
+                conn.history.check(is_orig, mask, b'D');
+                let group = resp_multicast(conn, slot, layer);
+                service::probe(services, conn, slot, d.payload, ConnKind::Udp, group);
+            }
+            // Zeek counts UDP packets before it checks the checksum.
+            true
+        }
+        Transport::Icmp(m) => {
+            if m.checksum == Checksum::Bad {
+                false
+            } else {
+                let ep = &mut conn.eps[slot];
+                ep.add_plain_size(u64::from(m.payload_len));
+                ep.active = true;
+                conn.last_ts = conn.last_ts.max(ts);
+                // Zeek only counts ICMP messages it captured whole.
+                m.payload.len() as u32 >= m.payload_len
+            }
+        }
+        Transport::Other => {
+            conn.eps[slot].active = true;
+            conn.last_ts = conn.last_ts.max(ts);
+            true
+        }
+        Transport::None | Transport::LaterFragment | Transport::Tunnel => false,
+    }
+}
+
+/// Zeek's guess that the first packet seen came from the responder, when
+/// the connection's start was not seen: then the roles are swapped.
+fn originator_missed(
+    ports: &PortSet,
+    kind: ConnKind,
+    t: &PacketTuple,
+    transport: &Transport<'_>,
+) -> bool {
+    match (kind, transport) {
+        (ConnKind::Tcp, Transport::Tcp(seg)) => {
+            let f = seg.flags;
+            if f.syn() && !f.ack() {
+                return false;
+            }
+            if !ports.tcp(t.src_port) {
+                return false;
+            }
+            // A SYN-ACK from a server port is the server's answer.
+            // Otherwise, when both ports are plausible servers, flip
+            // only towards the lower port.
+            f.syn() || !ports.tcp(t.dst_port) || t.src_port < t.dst_port
+        }
+        // A datagram to a broadcast or multicast group is never a reply.
+        (ConnKind::Udp, _) => ports.udp(t.src_port) && !ports.udp(t.dst_port) && !t.dst.is_group(),
+        _ => false,
+    }
+}
+
+/// Whether the responder of `conn`, as seen in a packet from `slot`, is a
+/// multicast group.
+fn resp_multicast(conn: &Conn, slot: usize, layer: &IpLayer<'_>) -> bool {
+    let resp = if conn.is_orig(slot) {
+        layer.dst
+    } else {
+        layer.src
+    };
+    resp.is_multicast()
+}
