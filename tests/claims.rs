@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Write;
 use std::process::Command;
-use vagt_schema::EventBody;
+use vagt_schema::{EndReason, EventBody, Proto};
 use vagt_sensor::config::Config;
 use vagt_sensor::decode::offload::ChecksumMode;
 use vagt_sensor::synth::frames::{self, Host};
@@ -154,24 +154,18 @@ fn inactivity_timeouts_split_connections_by_packet_time() {
     cfg.flow.timeouts.icmp_inactivity = 60.0;
     let (events, _) = common::replay(&cfg, std::slice::from_ref(&path));
     let mut records = common::conns(&events);
-    records.sort_by(|a, b| (&a.proto, a.ts.to_bits()).cmp(&(&b.proto, b.ts.to_bits())));
-    let shape: Vec<(&str, u64, &str)> = records
+    records.sort_by_key(|r| (r.proto, r.ts.to_bits()));
+    let shape: Vec<(Proto, u64, Option<EndReason>)> = records
         .iter()
-        .map(|r| {
-            (
-                r.proto.as_str(),
-                r.orig_pkts,
-                r.end_reason.as_deref().unwrap_or(""),
-            )
-        })
+        .map(|r| (r.proto, r.orig_pkts, r.end_reason))
         .collect();
     assert_eq!(
         shape,
         vec![
-            ("icmp", 1, "timeout"),
-            ("icmp", 1, "shutdown"),
-            ("udp", 2, "timeout"),
-            ("udp", 1, "shutdown"),
+            (Proto::Udp, 2, Some(EndReason::Timeout)),
+            (Proto::Udp, 1, Some(EndReason::Shutdown)),
+            (Proto::Icmp, 1, Some(EndReason::Timeout)),
+            (Proto::Icmp, 1, Some(EndReason::Shutdown)),
         ]
     );
 }

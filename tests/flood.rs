@@ -13,7 +13,7 @@ mod common;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use vagt_schema::{ConnRecord, EventBody};
+use vagt_schema::{ConnRecord, ConnState, EventBody};
 use vagt_sensor::config::Config;
 use vagt_sensor::synth::frames::{self, flags, Host, TcpSpec};
 use vagt_sensor::synth::pcap::{PcapWriter, LINKTYPE_ETHERNET};
@@ -250,7 +250,7 @@ fn syn_flood_stays_within_the_cap_and_ordinary_traffic_is_still_tracked() {
     // Every flood source: one unanswered SYN.
     let flood: Vec<&ConnRecord> = records
         .iter()
-        .filter(|r| r.resp_p == 80 && r.conn_state == "S0")
+        .filter(|r| r.resp_p == 80 && r.conn_state == ConnState::S0)
         .collect();
     assert_eq!(flood.len(), SOURCES as usize);
     assert!(flood.iter().all(|r| r.orig_pkts == 1 && r.resp_pkts == 0));
@@ -261,7 +261,12 @@ fn syn_flood_stays_within_the_cap_and_ordinary_traffic_is_still_tracked() {
         let got: Vec<&ConnRecord> = records.iter().filter(|r| r.orig_h == *client).collect();
         assert_eq!(got.len(), 1, "{client}: {} records", got.len());
         let r = got[0];
-        assert_eq!(r.conn_state, "SF", "{client}: history {:?}", r.history);
+        assert_eq!(
+            r.conn_state,
+            ConnState::Sf,
+            "{client}: history {:?}",
+            r.history
+        );
         assert_eq!(
             (r.orig_pkts, r.resp_pkts),
             (want.orig, want.resp),

@@ -62,7 +62,7 @@ fn generated_connections_are_reported_exactly() {
             continue;
         };
         let got = (
-            c.conn_state.as_str(),
+            c.conn_state,
             c.orig_pkts,
             c.resp_pkts,
             c.orig_ip_bytes,

@@ -17,7 +17,7 @@ mod common;
 use common::*;
 use std::fmt::Write as _;
 use std::path::Path;
-use vagt_schema::ConnRecord;
+use vagt_schema::{ConnRecord, ConnState, EndReason, Proto};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// The Suricata version emulated, for `requires` clauses.
@@ -100,24 +100,34 @@ fn setup(dir: &Path, doc: &Yaml) -> Setup {
 }
 
 fn suricata_proto(c: &ConnRecord) -> String {
-    match c.proto.as_str() {
-        "icmp" if c.ip_proto == 58 => "IPv6-ICMP".into(),
-        p => p.to_uppercase(),
+    match c.proto {
+        Proto::Icmp if c.ip_proto == 58 => "IPv6-ICMP".into(),
+        p => p.as_str().to_uppercase(),
     }
 }
 
 fn flow_state(c: &ConnRecord) -> &'static str {
-    match c.conn_state.as_str() {
-        "SF" | "REJ" | "RSTO" | "RSTR" | "RSTOS0" | "RSTRH" => "closed",
-        "S0" => "new",
-        _ => "established",
+    match c.conn_state {
+        ConnState::Sf
+        | ConnState::Rej
+        | ConnState::Rsto
+        | ConnState::Rstr
+        | ConnState::Rstos0
+        | ConnState::Rstrh => "closed",
+        ConnState::S0 => "new",
+        ConnState::S1
+        | ConnState::S2
+        | ConnState::S3
+        | ConnState::Sh
+        | ConnState::Shr
+        | ConnState::Oth => "established",
     }
 }
 
 fn flow_reason(c: &ConnRecord) -> &'static str {
-    match c.end_reason.as_deref() {
-        Some("shutdown") => "shutdown",
-        Some("evicted") => "forced",
+    match c.end_reason {
+        Some(EndReason::Shutdown) => "shutdown",
+        Some(EndReason::Evicted) => "forced",
         _ => "timeout",
     }
 }

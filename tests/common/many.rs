@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use vagt_schema::ConnRecord;
+use vagt_schema::{ConnRecord, ConnState, Proto};
 use vagt_sensor::synth::frames::{self, flags, Host, TcpSpec};
 use vagt_sensor::synth::pcap::{PcapWriter, LINKTYPE_ETHERNET};
 use vagt_sensor::synth::rng::Rng;
@@ -115,7 +115,7 @@ pub fn tally(records: &[ConnRecord]) -> Truth {
         let std::net::IpAddr::V4(ip) = r.orig_h else {
             panic!("unexpected IPv6 record {r:?}");
         };
-        let proto = if r.proto == "tcp" { "tcp" } else { "udp" };
+        let proto = if r.proto == Proto::Tcp { "tcp" } else { "udp" };
         let sent = Sent {
             orig: r.orig_pkts,
             resp: r.resp_pkts,
@@ -124,8 +124,8 @@ pub fn tally(records: &[ConnRecord]) -> Truth {
             seen.insert((ip, r.orig_p, proto), sent).is_none(),
             "two records for {r:?}"
         );
-        if r.proto == "tcp" {
-            assert_eq!(r.conn_state, "SF", "{r:?}");
+        if r.proto == Proto::Tcp {
+            assert_eq!(r.conn_state, ConnState::Sf, "{r:?}");
         }
     }
     seen

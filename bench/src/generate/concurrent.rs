@@ -241,7 +241,7 @@ mod tests {
         let total: u64 = records.iter().map(|r| r.1).sum();
         assert_eq!(total, 600, "every packet belongs to a recorded connection");
         for (state, pkts) in &records {
-            assert_eq!(state, "SF", "{records:?}");
+            assert_eq!(*state, vagt_schema::ConnState::Sf, "{records:?}");
             assert!(*pkts >= MIN_CONN_PACKETS, "{records:?}");
         }
     }

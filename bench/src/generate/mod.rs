@@ -300,7 +300,7 @@ pub(crate) mod tests {
 
     /// Runs a recording through a tracker; (conn_state, packets) of every
     /// connection record.
-    pub fn conn_states(rec: &Recording) -> Vec<(String, u64)> {
+    pub fn conn_states(rec: &Recording) -> Vec<(vagt_schema::ConnState, u64)> {
         use vagt_sensor::capture::{Next, Source};
         let cfg = Config::default();
         let mut t = Tracker::new(cfg.decode_options(), cfg.table_config(1));
@@ -312,7 +312,7 @@ pub(crate) mod tests {
         t.finished()
             .iter()
             .map(|c| {
-                let state = record::conn_state(c).to_string();
+                let state = record::conn_state(c);
                 (state, c.orig().pkts.get() + c.resp().pkts.get())
             })
             .collect()

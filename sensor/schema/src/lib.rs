@@ -11,6 +11,9 @@
 //! [`SCHEMA_VERSION`] is bumped when a consumer must notice.
 
 mod json;
+mod values;
+
+pub use values::{ConnState, EndReason, Proto, UnknownValue};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -82,7 +85,7 @@ pub struct ConnRecord {
     #[serde(rename = "id.resp_p")]
     pub resp_p: u16,
     /// "tcp", "udp", "icmp" or "unknown_transport".
-    pub proto: String,
+    pub proto: Proto,
     /// Comma-separated application protocols recognised in the connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
@@ -96,7 +99,7 @@ pub struct ConnRecord {
     pub resp_bytes: Option<u64>,
     /// Zeek's connection state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR,
     /// RSTOS0, RSTRH, SH, SHR or OTH.
-    pub conn_state: String,
+    pub conn_state: ConnState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_orig: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,7 +144,7 @@ pub struct ConnRecord {
     /// connection took the same ports), "evicted" (table full), "shutdown"
     /// (end of input or sensor stop) or "interim".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
 }
 
 /// Sensor counters: packets, decode problems by reason, drops.
@@ -189,12 +192,12 @@ mod tests {
                 orig_p: 1234,
                 resp_h: "10.0.0.2".parse().unwrap(),
                 resp_p: 80,
-                proto: "tcp".into(),
+                proto: Proto::Tcp,
                 service: None,
                 duration: Some(0.25),
                 orig_bytes: Some(10),
                 resp_bytes: Some(20),
-                conn_state: "SF".into(),
+                conn_state: ConnState::Sf,
                 local_orig: None,
                 local_resp: None,
                 missed_bytes: 0,
@@ -214,7 +217,7 @@ mod tests {
                 resp_link_bytes: 336,
                 tunnel_depth: 0,
                 interim: false,
-                end_reason: Some("closed".into()),
+                end_reason: Some(EndReason::Closed),
             }),
         )
     }

@@ -200,14 +200,17 @@ pub enum EndReason {
 }
 
 impl EndReason {
-    pub fn name(self) -> &'static str {
+    /// The schema's `end_reason`. The tracker keeps its own one-byte enum
+    /// (it lives in every connection, and `Open` is the state of one not
+    /// yet ended); a connection still open is written as an interim.
+    pub fn wire(self) -> vagt_schema::EndReason {
         match self {
-            EndReason::Open => "interim",
-            EndReason::Closed => "closed",
-            EndReason::Timeout => "timeout",
-            EndReason::Reused => "reused",
-            EndReason::Evicted => "evicted",
-            EndReason::Shutdown => "shutdown",
+            EndReason::Open => vagt_schema::EndReason::Interim,
+            EndReason::Closed => vagt_schema::EndReason::Closed,
+            EndReason::Timeout => vagt_schema::EndReason::Timeout,
+            EndReason::Reused => vagt_schema::EndReason::Reused,
+            EndReason::Evicted => vagt_schema::EndReason::Evicted,
+            EndReason::Shutdown => vagt_schema::EndReason::Shutdown,
         }
     }
 }

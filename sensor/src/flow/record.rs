@@ -10,7 +10,7 @@ use super::conn::{Conn, ConnKind, Snapshot, TcpState};
 use super::service;
 use crate::site::Site;
 use sha1::{Digest, Sha1};
-use vagt_schema::{ConnRecord, Event, EventBody, Origin};
+use vagt_schema::{ConnRecord, ConnState, EndReason, Event, EventBody, Origin, Proto};
 
 /// Who the sensor is; stamped on every record.
 #[derive(Clone, Debug, Default)]
@@ -22,7 +22,7 @@ pub struct RecordContext {
 }
 
 /// Zeek's connection state of a finished connection.
-pub fn conn_state(c: &Conn) -> &'static str {
+pub fn conn_state(c: &Conn) -> ConnState {
     match c.kind {
         ConnKind::Tcp => {
             let os = c.orig().tcp().state;
@@ -34,51 +34,51 @@ pub fn conn_state(c: &Conn) -> &'static str {
                 if matches!(os, TcpState::SynSent | TcpState::SynAckSent)
                     || (os == TcpState::Reset && osize == 0 && rsize == 0)
                 {
-                    "REJ"
+                    ConnState::Rej
                 } else if o_inactive {
-                    "RSTRH"
+                    ConnState::Rstrh
                 } else {
-                    "RSTR"
+                    ConnState::Rstr
                 }
             } else if os == TcpState::Reset {
                 if r_inactive {
                     if syn_then_reset(c.history.as_str()) {
-                        "RSTOS0"
+                        ConnState::Rstos0
                     } else {
-                        "OTH"
+                        ConnState::Oth
                     }
                 } else {
-                    "RSTO"
+                    ConnState::Rsto
                 }
             } else if rs == TcpState::Closed && os == TcpState::Closed {
-                "SF"
+                ConnState::Sf
             } else if os == TcpState::Closed {
                 if r_inactive {
-                    "SH"
+                    ConnState::Sh
                 } else {
-                    "S2"
+                    ConnState::S2
                 }
             } else if rs == TcpState::Closed {
                 if o_inactive {
-                    "SHR"
+                    ConnState::Shr
                 } else {
-                    "S3"
+                    ConnState::S3
                 }
             } else if os == TcpState::SynSent && rs == TcpState::Inactive {
-                "S0"
+                ConnState::S0
             } else if os == TcpState::Established && rs == TcpState::Established {
-                "S1"
+                ConnState::S1
             } else {
-                "OTH"
+                ConnState::Oth
             }
         }
         ConnKind::Udp => match (c.orig().active, c.resp().active) {
-            (true, true) => "SF",
-            (true, false) => "S0",
-            (false, true) => "SHR",
-            (false, false) => "OTH",
+            (true, true) => ConnState::Sf,
+            (true, false) => ConnState::S0,
+            (false, true) => ConnState::Shr,
+            (false, false) => ConnState::Oth,
         },
-        ConnKind::Icmp | ConnKind::Other => "OTH",
+        ConnKind::Icmp | ConnKind::Other => ConnState::Oth,
     }
 }
 
@@ -211,12 +211,12 @@ fn mac_string(m: &[u8; 6]) -> String {
     s
 }
 
-fn proto_name(c: &Conn) -> &'static str {
+fn proto(c: &Conn) -> Proto {
     match c.kind {
-        ConnKind::Tcp => "tcp",
-        ConnKind::Udp => "udp",
-        ConnKind::Icmp => "icmp",
-        ConnKind::Other => "unknown_transport",
+        ConnKind::Tcp => Proto::Tcp,
+        ConnKind::Udp => Proto::Udp,
+        ConnKind::Icmp => Proto::Icmp,
+        ConnKind::Other => Proto::UnknownTransport,
     }
 }
 
@@ -241,12 +241,12 @@ pub fn to_event(c: &Snapshot, ctx: &RecordContext) -> Event {
         orig_p: op,
         resp_h: ra.to_ip(),
         resp_p: rp,
-        proto: proto_name(c).to_string(),
+        proto: proto(c),
         service: service::names(c.services),
         duration: (duration > 0).then(|| seconds(duration)),
         orig_bytes: (duration > 0).then_some(osize),
         resp_bytes: (duration > 0).then_some(rsize),
-        conn_state: conn_state(c).to_string(),
+        conn_state: conn_state(c),
         local_orig: local.then(|| ctx.site.is_local(&oa)),
         local_resp: local.then(|| ctx.site.is_local(&ra)),
         missed_bytes: c.missed_bytes.get(),
@@ -270,7 +270,11 @@ pub fn to_event(c: &Snapshot, ctx: &RecordContext) -> Event {
         resp_link_bytes: r.link_bytes(),
         tunnel_depth: c.tunnel_depth,
         interim: c.interim,
-        end_reason: Some(if c.interim { "interim" } else { c.end.name() }.to_string()),
+        end_reason: Some(if c.interim {
+            EndReason::Interim
+        } else {
+            c.end.wire()
+        }),
     };
     Event::new(
         Origin {

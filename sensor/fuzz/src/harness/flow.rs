@@ -163,19 +163,10 @@ impl Books {
     }
 }
 
-const CONN_STATES: &[&str] = &[
-    "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
-];
-
 fn check_record(r: &ConnRecord, allow_empty: bool) {
     assert!(
         allow_empty || r.orig_pkts + r.resp_pkts >= 1,
         "record without packets: {r:?}"
-    );
-    assert!(
-        CONN_STATES.contains(&r.conn_state.as_str()),
-        "conn_state {}",
-        r.conn_state
     );
     assert!(r.ts.is_finite(), "ts {}", r.ts);
     if let Some(d) = r.duration {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::decode::{Addr, Checksum, IpLayer, TcpFlags, TcpSegment, Transport, UdpDatagram};
+use vagt_schema::ConnState;
 
 const S: i64 = 1_000_000_000;
 
@@ -180,7 +181,7 @@ fn a_closed_tcp_connection_lingers_then_ends_as_closed() {
     assert_eq!(out.len(), 1);
     let conn = &out[0];
     assert_eq!(conn.end, EndReason::Closed);
-    assert_eq!(record::conn_state(conn), "SF");
+    assert_eq!(record::conn_state(conn), ConnState::Sf);
     assert_eq!(conn.history.as_str(), "ShAFf");
 }
 
@@ -199,7 +200,7 @@ fn a_new_syn_with_another_sequence_number_starts_a_new_connection() {
     feed(&mut t, &tcp_layer(true, F::SYN, 900, 0), S / 10, &mut out);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].end, EndReason::Reused);
-    assert_eq!(record::conn_state(&out[0]), "REJ");
+    assert_eq!(record::conn_state(&out[0]), ConnState::Rej);
     assert_eq!(t.stats.reused, 1);
 }
 

@@ -16,6 +16,7 @@ use std::collections::BinaryHeap;
 use std::io::{self, BufWriter, Write};
 use std::net::Ipv4Addr;
 use std::path::Path;
+use vagt_schema::ConnState;
 
 mod network;
 mod payloads;
@@ -32,7 +33,7 @@ pub struct ExpectedConn {
     pub orig: (Ipv4Addr, u16),
     pub resp: (Ipv4Addr, u16),
     pub proto: u8,
-    pub conn_state: &'static str,
+    pub conn_state: ConnState,
     pub orig_pkts: u64,
     pub resp_pkts: u64,
     pub orig_ip_bytes: u64,
@@ -100,7 +101,7 @@ impl Scenario {
         prefix: &'static [u8],
         service: Option<&'static str>,
         segment: &'static str,
-        state: &'static str,
+        state: ConnState,
     ) -> Session {
         let cport = self.port();
         let mut e = ExpectedConn {
@@ -165,7 +166,7 @@ impl Scenario {
             orig: (client.0.ip, cport),
             resp: (server.ip, sport),
             proto: 17,
-            conn_state: "SF",
+            conn_state: ConnState::Sf,
             orig_pkts: 1,
             resp_pkts: 1,
             orig_ip_bytes: 28 + q,
@@ -212,7 +213,7 @@ impl Scenario {
             orig: (client.0.ip, 8),
             resp: (server.ip, 0),
             proto: 1,
-            conn_state: "OTH",
+            conn_state: ConnState::Oth,
             orig_pkts: count,
             resp_pkts: count,
             orig_ip_bytes: count * 84,
@@ -274,14 +275,23 @@ impl Scenario {
                 TLS_HELLO,
                 Some("ssl"),
                 SEGMENTS[seg].name,
-                "SF",
+                ConnState::Sf,
             )
         } else if r < 0.40 {
             // Care staff use the patient record system (EPJ) over TLS.
             let c = self.client_in(2);
             let plan = tcp_plan(&mut self.rng, (1, 6), (300, 1200), (2000, 30_000), rtt_lan);
             let epj = host(EPJ);
-            self.tcp_session(c, epj, 443, plan, TLS_HELLO, Some("ssl"), "care", "SF")
+            self.tcp_session(
+                c,
+                epj,
+                443,
+                plan,
+                TLS_HELLO,
+                Some("ssl"),
+                "care",
+                ConnState::Sf,
+            )
         } else if r < 0.62 {
             let seg = *self.rng.pick(&[1usize, 2, 3, 5]);
             let c = self.client_in(seg);
@@ -306,7 +316,7 @@ impl Scenario {
                 HTTP_GET,
                 Some("http"),
                 "admin",
-                "SF",
+                ConnState::Sf,
             )
         } else if r < 0.78 {
             let seg = *self.rng.pick(&[1usize, 2]);
@@ -320,7 +330,7 @@ impl Scenario {
                 SMB_NEGOTIATE,
                 Some("smb"),
                 SEGMENTS[seg].name,
-                "SF",
+                ConnState::Sf,
             )
         } else if r < 0.85 {
             let ctrl = host(Ipv4Addr::new(10, 40, 1, self.rng.range(1, 13) as u8));
@@ -345,7 +355,7 @@ impl Scenario {
                 MODBUS_READ,
                 Some("modbus"),
                 "ot",
-                "SF",
+                ConnState::Sf,
             )
         } else if r < 0.94 {
             let seg = *self.rng.pick(&[1usize, 2, 3]);
@@ -371,7 +381,7 @@ impl Scenario {
                 RDP_REQUEST,
                 Some("rdp"),
                 "admin",
-                "SF",
+                ConnState::Sf,
             )
         } else {
             let seg = *self.rng.pick(&[1usize, 4]);
@@ -441,7 +451,11 @@ impl Scenario {
                     },
                 ]
             };
-            let state = if is_open { "RSTO" } else { "REJ" };
+            let state = if is_open {
+                ConnState::Rsto
+            } else {
+                ConnState::Rej
+            };
             let s = self.tcp_session(scanner, target, port, plan, b"", None, "guest", state);
             out.push((t, s));
         }
