@@ -43,7 +43,9 @@ mod sync {
     }
 }
 
-#[allow(dead_code)]
+// The same file a second time on purpose: loom must test the code that
+// runs, not a copy of it.
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "ring.rs"]
 mod ring;
 
