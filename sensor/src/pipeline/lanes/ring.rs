@@ -34,7 +34,8 @@ struct Slot<L> {
 /// Chunks handed from whoever walks them to `workers` workers.
 pub(super) struct Ring<W, L> {
     workers: usize,
-    /// How many chunks past its own a worker walks while nobody else does.
+    /// A worker walks the chunks below its own plus this many while
+    /// nobody else walks (its own included).
     ahead: u64,
     slots: Box<[Slot<L>]>,
     walker: Cell<W>,
@@ -67,10 +68,10 @@ pub(super) enum Turn<'a, L> {
 
 impl<W, L: Default> Ring<W, L> {
     /// A ring of `slots` slots for `workers` workers, each of which walks
-    /// up to `ahead` chunks past its own while nobody else walks. At most
-    /// as many as there are slots: walking further, a worker would wait
-    /// for a slot that holds a chunk it has yet to read itself (loom found
-    /// that with one slot and two ahead).
+    /// `ahead` chunks from its own on while nobody else walks. At most as
+    /// many as there are slots: walking further, a worker would wait for a
+    /// slot that holds a chunk it has yet to read itself (loom found that
+    /// with one slot and two ahead).
     pub(super) fn new(walker: W, workers: usize, slots: usize, ahead: u64) -> Ring<W, L> {
         let workers = workers.max(1);
         let slots = slots.max(1);

@@ -39,7 +39,8 @@ const CHUNK: usize = 2048;
 /// with 8 chunks the other worker idled for a quarter of a run; with 64
 /// (at most 4 MiB of lists per worker) it no longer waits.
 const SLOTS: usize = 64;
-/// How many chunks past its own a worker walks while nobody else does.
+/// How many chunks from its own on (its own included) a worker walks while
+/// nobody else does.
 const AHEAD: u64 = 2;
 
 /// One item of a worker's list.
