@@ -20,7 +20,7 @@ Benchmarks of the Vagt sensor.
 
 A typical session:
   vagt-bench generate --mix imix --packets 2000000 -o imix.pcap
-  vagt-bench replay imix.pcap --workers 1,2 --plot imix.svg --json imix.json
+  vagt-bench replay imix.pcap --workers 1,2 --json imix.json
   vagt-bench replay imix.pcap --speed 1 --live      # at 10 Gbit/s line rate
   vagt-bench compare imix.pcap --runs 5
 
@@ -71,7 +71,7 @@ Figures:
 Examples:
   vagt-bench replay                                     # municipal mix, 1M packets
   vagt-bench replay --mix min64 --packets 5000000 --workers 1,2,4
-  vagt-bench replay day.pcap --runs 7 --json day.json --plot day.svg
+  vagt-bench replay day.pcap --runs 7 --json day.json
   vagt-bench replay day.pcap --speed 1 --loops 3        # real time
   vagt-bench replay imix.pcap --mbps 2000 --live        # 2 Gbit/s, count drops"
     )]
@@ -342,10 +342,6 @@ pub struct ReplayArgs {
     /// output, instead of the table).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-
-    /// Draw packets/s against worker count as an SVG chart into FILE.
-    #[arg(long, value_name = "FILE.svg")]
-    pub plot: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

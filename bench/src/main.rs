@@ -1,7 +1,7 @@
 //! `vagt-bench`: measures the sensor's packet path and compares it with
 //! peer tools. This file starts the command the user asked for; `cli`
 //! defines the command line, `replay`, `generate`, `compare`, `concat`
-//! and `cores` are the commands, `report` and `plot` present replay results, `pacing` paces a
+//! and `cores` are the commands, `report` presents replay results, `pacing` paces a
 //! replay, and `stats` and `rusage` hold shared measurement helpers.
 
 mod cli;
@@ -10,7 +10,6 @@ mod concat;
 mod cores;
 mod generate;
 mod pacing;
-mod plot;
 mod replay;
 mod report;
 mod rusage;
@@ -86,10 +85,10 @@ mod tests {
         assert!(check_output_path(Path::new("-"), "--json").is_ok());
         assert!(check_output_path(Path::new("out.json"), "--json").is_ok());
         let tmp = std::env::temp_dir();
-        assert!(check_output_path(&tmp.join("x.svg"), "--plot").is_ok());
-        let e = check_output_path(Path::new("/nonexistent/dir/x.svg"), "--plot").unwrap_err();
+        assert!(check_output_path(&tmp.join("x.json"), "--json").is_ok());
+        let e = check_output_path(Path::new("/nonexistent/dir/x.json"), "--json").unwrap_err();
         assert!(
-            e.contains("/nonexistent/dir") && e.contains("--plot"),
+            e.contains("/nonexistent/dir") && e.contains("--json"),
             "{e}"
         );
         let e = check_output_path(&tmp, "--json").unwrap_err();

@@ -156,9 +156,6 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
     if let Some(p) = &args.json {
         crate::check_output_path(p, "--json")?;
     }
-    if let Some(p) = &args.plot {
-        crate::check_output_path(p, "--plot")?;
-    }
     let input = load_input(args)?;
     let mut cfg = match &args.config {
         Some(path) => Config::load(path).map_err(|e| e.to_string())?,
@@ -218,27 +215,6 @@ pub fn run(args: &ReplayArgs) -> Result<(), String> {
     if let Some(path) = &args.json {
         let json = report::json(&setup, &rows);
         crate::write_output(path, &format!("{json:#}\n"))?;
-    }
-    if let Some(path) = &args.plot {
-        let title = format!("vagt-sensor replay: {}", input.description);
-        let points = |apart: bool| -> Vec<crate::plot::Point> {
-            rows.iter()
-                .filter(|r| r.apart == apart)
-                .map(|r| crate::plot::Point {
-                    workers: r.workers,
-                    pps: r.median.pps,
-                    low: r.pps_range.0,
-                    high: r.pps_range.1,
-                })
-                .collect()
-        };
-        crate::write_output(
-            path,
-            &crate::plot::throughput_svg(&title, &points(false), &points(true)),
-        )?;
-        if !to_stdout(&args.json) {
-            println!("\nchart written to {}", path.display());
-        }
     }
     Ok(())
 }
@@ -314,7 +290,6 @@ pub(crate) mod tests {
             seed: 1,
             flows: None,
             json: None,
-            plot: None,
             config: None,
             max_connections: None,
         }

@@ -19,7 +19,11 @@ use super::writer::ToWriter;
 use super::{Outputs, PipelineOptions, Summary};
 pub use shared::SharedWalk;
 
+mod ring;
+#[cfg(test)]
+mod ring_loom;
 mod shared;
+mod sync;
 use crate::capture::{CaptureError, KernelStats, Next, Source};
 use crate::decode::LinkType;
 use crate::flow::Tracker;

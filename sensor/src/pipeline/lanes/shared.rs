@@ -13,18 +13,20 @@
 //! chunk); processing is not: a worker works through its lists while
 //! another walks ahead. Chunks live in a ring, and a walker reuses a slot
 //! only once every worker is done with it, so memory stays bounded and
-//! nothing is copied.
+//! nothing is copied. The hand-over itself, the one place where these
+//! threads meet without a lock, is `ring.rs`, which loom checks.
 
 use super::super::ahead::Prefetcher;
 use super::super::clock::PacketClock;
 use super::super::deal::Dealer;
 use super::super::shard;
+use super::ring::{Ring, Turn};
+use super::sync::Ref;
 use crate::capture::pcap_reader::prefetch_lines;
 use crate::capture::recording::DATA_AHEAD;
 use crate::capture::{stray, Backing, CaptureError, Located, Source, LOOKAHEAD};
 use crate::decode::LinkWalker;
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Packets per chunk: the hand-over costs nothing per packet, and a
@@ -37,10 +39,9 @@ const CHUNK: usize = 2048;
 /// with 8 chunks the other worker idled for a quarter of a run; with 64
 /// (at most 4 MiB of lists per worker) it no longer waits.
 const SLOTS: usize = 64;
-/// How many chunks past its own a worker walks while nobody else does.
+/// How many chunks from its own on (its own included) a worker walks while
+/// nobody else does.
 const AHEAD: u64 = 2;
-/// No chunk count known yet.
-const UNKNOWN: u64 = u64::MAX;
 
 /// One item of a worker's list.
 #[derive(Clone, Copy, Debug)]
@@ -51,13 +52,6 @@ pub(super) enum Entry {
     Flush,
     /// Run the timers up to this packet time.
     Tick(i64),
-}
-
-struct Slot {
-    /// One list per worker.
-    lists: Box<[UnsafeCell<Vec<Entry>>]>,
-    /// Workers done with the chunk in this slot; all of them means free.
-    done: AtomicUsize,
 }
 
 /// What only the walker touches.
@@ -85,17 +79,10 @@ struct End {
     carried: Option<(PacketClock, Dealer)>,
 }
 
-/// An input shared by `workers` workers.
+/// An input shared by several workers.
 pub struct SharedWalk {
-    workers: usize,
-    slots: Box<[Slot]>,
-    walker: UnsafeCell<Walker>,
-    /// Chunks walked and published.
-    walked: AtomicU64,
-    /// Chunks claimed: one more than `walked` while a worker walks.
-    claimed: AtomicU64,
-    /// Chunks in all, once the walker met the end of the input.
-    total: AtomicU64,
+    /// The chunks and their hand-over (`ring.rs`).
+    ring: Ring<Walker, Vec<Entry>>,
     /// The memory the packets lie in, set before the first chunk.
     backing: OnceLock<Backing>,
     end: Mutex<End>,
@@ -104,21 +91,13 @@ pub struct SharedWalk {
     /// worker.
     /// Let go once the first chunk is walked.
     prev: Mutex<Option<Arc<SharedWalk>>>,
-    /// Workers done with this input; the last frees the lists.
-    finished: AtomicUsize,
 }
-
-// SAFETY: `walker` is used only by the worker that moved `claimed` past
-// `walked`, until it moves `walked` on (release; the next walker acquires
-// it before claiming). A slot's lists are written only by the walker while
-// every worker is done with the slot (`done` acquired at `workers`), and
-// read by their workers only after the chunk is published (`walked`
-// acquired) and before they mark it done (release).
-unsafe impl Sync for SharedWalk {}
 
 /// What a worker gets for a chunk.
 pub(super) enum Chunk<'a> {
-    Ready(&'a [Entry], &'a [u8]),
+    /// Every worker's list (the caller reads its own) and the input's
+    /// memory.
+    Ready(Ref<'a, Box<[Vec<Entry>]>>, &'a [u8]),
     /// The input is over.
     End,
     /// Told to stop while waiting.
@@ -134,105 +113,49 @@ impl SharedWalk {
         let workers = workers.max(1);
         // Lists grow on the first walks: of many inputs given at once, only
         // those being read hold memory.
-        let slots = (0..SLOTS)
-            .map(|_| Slot {
-                lists: (0..workers).map(|_| UnsafeCell::new(Vec::new())).collect(),
-                done: AtomicUsize::new(workers),
-            })
-            .collect();
+        let walker = Walker {
+            source,
+            clock: PacketClock::default(),
+            dealer: Dealer::new(workers),
+            link: LinkWalker::default(),
+            filling: (0..workers).map(|_| Vec::new()).collect(),
+            located: Vec::new(),
+        };
         Arc::new(SharedWalk {
-            workers,
-            slots,
-            walker: UnsafeCell::new(Walker {
-                source,
-                clock: PacketClock::default(),
-                dealer: Dealer::new(workers),
-                link: LinkWalker::default(),
-                filling: (0..workers).map(|_| Vec::new()).collect(),
-                located: Vec::new(),
-            }),
-            walked: AtomicU64::new(0),
-            claimed: AtomicU64::new(0),
-            total: AtomicU64::new(UNKNOWN),
+            ring: Ring::new(walker, workers, SLOTS, AHEAD),
             backing: OnceLock::new(),
             end: Mutex::new(End::default()),
             prev: Mutex::new(prev),
-            finished: AtomicUsize::new(0),
         })
     }
 
-    /// Worker `me`'s list for chunk `c`, walking chunks itself when nobody
-    /// else does; waits while another worker walks it.
-    pub(super) fn chunk(&self, me: usize, c: u64, stop: &dyn Fn() -> bool) -> Chunk<'_> {
-        let mut spins = 0u32;
-        loop {
-            // Walk ahead while the input is free, so the other workers
-            // rarely find their next chunk missing.
-            while self.walked.load(Ordering::Acquire) < c + AHEAD && self.try_walk(stop) {}
-            if self.walked.load(Ordering::Acquire) > c {
-                let slot = &self.slots[(c % SLOTS as u64) as usize];
-                // SAFETY: published (acquired above) and not yet marked done
-                // by this worker, so the walker leaves it alone.
-                let list = unsafe { &*slot.lists[me].get() };
+    /// The lists of chunk `c`, walking chunks when nobody else does; waits
+    /// while another worker walks it.
+    pub(super) fn chunk(&self, c: u64, stop: &dyn Fn() -> bool) -> Chunk<'_> {
+        match self
+            .ring
+            .chunk(c, stop, &mut |w, c, lists| self.walk(w, c, lists))
+        {
+            Turn::Ready(lists) => {
                 let data: &[u8] = match self.backing.get() {
                     Some(b) => (**b).as_ref(),
                     None => &[],
                 };
-                return Chunk::Ready(list, data);
+                Chunk::Ready(lists, data)
             }
-            if c >= self.total.load(Ordering::Acquire) {
-                return Chunk::End;
-            }
-            if stop() {
-                return Chunk::Stopped;
-            }
-            // Another worker is walking this chunk, or waiting for a slot.
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
+            Turn::End => Chunk::End,
+            Turn::Stopped => Chunk::Stopped,
         }
     }
 
     /// Marks chunk `c` as done by one worker.
     pub(super) fn done(&self, c: u64) {
-        self.slots[(c % SLOTS as u64) as usize]
-            .done
-            .fetch_add(1, Ordering::Release);
+        self.ring.done(c);
     }
 
-    /// Walks the next chunk if nobody is walking and the input has not
-    /// ended; false when it did not.
-    fn try_walk(&self, stop: &dyn Fn() -> bool) -> bool {
-        let c = self.walked.load(Ordering::Acquire);
-        if c >= self.total.load(Ordering::Acquire) {
-            return false;
-        }
-        if self
-            .claimed
-            .compare_exchange(c, c + 1, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            return false;
-        }
-        let slot = &self.slots[(c % SLOTS as u64) as usize];
-        // The slot's last chunk must be done by everyone; a worker that far
-        // behind never waits for a walk, so this ends.
-        while slot.done.load(Ordering::Acquire) < self.workers {
-            if stop() {
-                return false;
-            }
-            std::thread::yield_now();
-        }
-        self.walk(c, slot);
-        true
-    }
-
-    fn walk(&self, c: u64, slot: &Slot) {
-        // SAFETY: this worker holds the claim on chunk `c` (see `Sync`).
-        let w = unsafe { &mut *self.walker.get() };
+    /// Reads chunk `c` from the source into `out`, one list per worker;
+    /// true when the input ended with it.
+    fn walk(&self, w: &mut Walker, c: u64, out: &mut [Vec<Entry>]) -> bool {
         let mut lists = std::mem::take(&mut w.filling);
         lists.iter_mut().for_each(Vec::clear);
         let every = |lists: &mut [Vec<Entry>], e: Entry| lists.iter_mut().for_each(|l| l.push(e));
@@ -295,25 +218,23 @@ impl SharedWalk {
             }
         }
         w.located = located;
-        for (i, l) in lists.iter_mut().enumerate() {
-            // SAFETY: every worker is done with the slot (see `Sync`); the
-            // lists it held come back to be filled next time.
-            std::mem::swap(unsafe { &mut *slot.lists[i].get() }, l);
+        // The slot's lists come back to be filled next time.
+        for (slot, l) in out.iter_mut().zip(lists.iter_mut()) {
+            std::mem::swap(slot, l);
         }
         w.filling = lists;
-        slot.done.store(0, Ordering::Relaxed);
-        if let Some(error) = ended {
-            if let Ok(mut end) = self.end.lock() {
-                *end = End {
-                    error,
-                    first_ts: w.clock.first,
-                    last_ts: w.clock.last(),
-                    carried: Some((w.clock.clone(), w.dealer.clone())),
-                };
-            }
-            self.total.store(c + 1, Ordering::Release);
+        let Some(error) = ended else {
+            return false;
+        };
+        if let Ok(mut end) = self.end.lock() {
+            *end = End {
+                error,
+                first_ts: w.clock.first,
+                last_ts: w.clock.last(),
+                carried: Some((w.clock.clone(), w.dealer.clone())),
+            };
         }
-        self.walked.store(c + 1, Ordering::Release);
+        true
     }
 
     /// After the end: the error the input ended with (once), and the
@@ -322,15 +243,7 @@ impl SharedWalk {
         &self,
         take_error: bool,
     ) -> (Option<CaptureError>, Option<i64>, Option<i64>) {
-        if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == self.workers {
-            for slot in self.slots.iter() {
-                for l in slot.lists.iter() {
-                    // SAFETY: every worker has finished with this input, so
-                    // nobody walks it or reads its lists any more.
-                    unsafe { *l.get() = Vec::new() };
-                }
-            }
-        }
+        self.ring.leave();
         match self.end.lock() {
             Ok(mut end) => {
                 let error = if take_error { end.error.take() } else { None };
@@ -364,11 +277,12 @@ impl super::LaneWorker {
         let should_stop = stop_flag(&stop, &failed);
         let mut c = 0u64;
         loop {
-            let (list, data) = match walk.chunk(me, c, &should_stop) {
-                Chunk::Ready(list, data) => (list, data),
+            let (lists, data) = match walk.chunk(c, &should_stop) {
+                Chunk::Ready(lists, data) => (lists, data),
                 Chunk::End => return true,
                 Chunk::Stopped => return false,
             };
+            let list: &[Entry] = &lists[me];
             let prefetch = self.core.tracker.prefetch_pays();
             let packet = |j: usize| match list.get(j) {
                 Some(Entry::Packet(p)) => p.frame(data).map(|f| (p.link, f)),
