@@ -311,6 +311,7 @@ pub(crate) mod tests {
         t.flush();
         t.finished()
             .iter()
+            .filter_map(|e| e.conn())
             .map(|c| {
                 let state = record::conn_state(c);
                 (state, c.orig().pkts.get() + c.resp().pkts.get())

@@ -42,7 +42,7 @@ pub struct StoredKey {
 }
 
 impl StoredKey {
-    #[inline(always)]
+    #[inline]
     pub fn of(k: &FlowKey, one_way: bool) -> StoredKey {
         let tail = |a: &Addr| [a.0[12], a.0[13], a.0[14], a.0[15]];
         StoredKey {

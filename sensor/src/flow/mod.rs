@@ -11,6 +11,7 @@
 
 pub mod conn;
 pub mod defrag;
+pub mod emit;
 pub mod history;
 pub mod key;
 pub mod ports;
@@ -22,6 +23,7 @@ pub mod tracker;
 pub mod transport;
 
 pub use conn::{Conn, ConnKind, Snapshot, TcpState};
+pub use emit::{Emit, Emitted};
 pub use key::FlowKey;
 pub use ports::PortSet;
 pub use record::RecordContext;

@@ -8,8 +8,8 @@
 //! connections collect in a buffer that the pipeline drains after each
 //! batch.
 
-use super::conn::Snapshot;
 use super::defrag::Defragmenter;
+use super::emit::Emitted;
 use super::key::FlowKey;
 use super::record::uid_of;
 use super::table::{ConnTable, LayerInput, TableConfig};
@@ -41,7 +41,7 @@ pub struct Tracker {
     pub counters: DecodeCounters,
     pub packets: u64,
     pub bytes: u64,
-    finished: Vec<Snapshot>,
+    finished: Vec<Emitted>,
     /// Time of the latest packet, in nanoseconds.
     now: i64,
     uid_salt: u64,
@@ -245,7 +245,7 @@ impl Tracker {
     }
 
     /// Finished connections since the last drain.
-    pub fn finished(&mut self) -> &mut Vec<Snapshot> {
+    pub fn finished(&mut self) -> &mut Vec<Emitted> {
         &mut self.finished
     }
 
@@ -263,7 +263,7 @@ impl Tracker {
 #[allow(clippy::too_many_arguments)]
 fn track_layer(
     table: &mut ConnTable,
-    finished: &mut Vec<Snapshot>,
+    finished: &mut Vec<Emitted>,
     salt: u64,
     layer: &IpLayer<'_>,
     depth: usize,

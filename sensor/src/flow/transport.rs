@@ -2,44 +2,68 @@
 //! machine (`tcp`), UDP and ICMP sizes, other protocols' activity, service
 //! probing (`service`), and Zeek's guess of the originator when a
 //! connection's start was missed. The one path every packet layer takes:
-//! the table finds or opens the connection ([`ConnTable::open`]), this
-//! module runs the protocol logic on it, and the table settles its timers
-//! ([`ConnTable::close`]). The application parsers of later issues run here
-//! too, beside `service::probe`.
+//! the table finds or opens the connection and hands it to these rules
+//! ([`PacketLogic`]), then settles its timers. The application parsers of
+//! later issues run here too, beside `service::probe`.
 
-use super::conn::{Conn, ConnKind, Snapshot};
+use super::conn::{Conn, ConnKind};
+use super::emit::Finished;
 use super::key::PacketTuple;
 use super::ports::PortSet;
 use super::service::{self, ServiceConfig};
-use super::table::{ConnTable, LayerInput, TableConfig};
+use super::table::{ConnTable, LayerInput, PacketLogic, TableConfig};
 use super::tcp;
 use crate::decode::{Checksum, IpLayer, Transport};
 
-/// Tracks one packet layer: opens or finds its connection in `table`,
-/// updates it, and settles it; finished connections go to `out`. Returns
+/// Tracks one packet layer: finds or opens its connection in `table` and
+/// applies the packet to it; finished connections go to `out`. Returns
 /// the connection's uid when `input.want_uid` is set, else 0 (also when
 /// the layer forms no connection).
 #[inline]
-pub fn track(table: &mut ConnTable, input: &LayerInput<'_, '_>, out: &mut Vec<Snapshot>) -> u64 {
-    let layer = input.layer;
-    let reused = |c: &Conn| match &layer.transport {
-        Transport::Tcp(seg) => c.kind == ConnKind::Tcp && tcp::is_reuse(c, seg),
-        _ => false,
-    };
-    let opened = |cfg: &TableConfig, tuple: &PacketTuple, conn: &mut Conn| {
-        if originator_missed(&cfg.likely_server_ports, conn.kind, tuple, &layer.transport) {
+pub fn track(table: &mut ConnTable, input: &LayerInput<'_, '_>, out: &mut impl Finished) -> u64 {
+    table.process(input, &Rules, out)
+}
+
+/// The protocol rules the table applies to each packet's connection.
+struct Rules;
+
+impl PacketLogic for Rules {
+    #[inline]
+    fn reused(&self, c: &Conn, input: &LayerInput<'_, '_>) -> bool {
+        match &input.layer.transport {
+            Transport::Tcp(seg) => c.kind == ConnKind::Tcp && tcp::is_reuse(c, seg),
+            _ => false,
+        }
+    }
+
+    #[inline]
+    fn opened(
+        &self,
+        cfg: &TableConfig,
+        tuple: &PacketTuple,
+        conn: &mut Conn,
+        input: &LayerInput<'_, '_>,
+    ) {
+        if originator_missed(
+            &cfg.likely_server_ports,
+            conn.kind,
+            tuple,
+            &input.layer.transport,
+        ) {
             conn.flip_roles();
         }
-    };
-    let Some(place) = table.open(input, reused, opened, out) else {
-        return 0;
-    };
-    let (conn, cfg) = table.conn(&place);
-    let services = cfg.services;
-    if update(&services, conn, place.slot, input) {
-        conn.eps[place.slot].count(layer.total_len, input.link_len);
     }
-    table.close(&place, input, out)
+
+    #[inline]
+    fn apply(
+        &self,
+        cfg: &TableConfig,
+        conn: &mut Conn,
+        slot: usize,
+        input: &LayerInput<'_, '_>,
+    ) -> bool {
+        update(&cfg.services, conn, slot, input)
+    }
 }
 
 /// Applies one packet from endpoint `slot` to `conn`; true when the packet

@@ -31,7 +31,7 @@ mod writer;
 
 use crate::capture::{CaptureError, KernelStats, Source};
 use crate::decode::DecodeCounters;
-use crate::flow::{RecordContext, Snapshot, TableStats, Tracker};
+use crate::flow::{Emitted, RecordContext, TableStats, Tracker};
 use crate::output::Sink;
 pub use lanes::{SharedWalk, WorkerLanes};
 use std::sync::atomic::AtomicBool;
@@ -163,7 +163,7 @@ pub fn clock_ns() -> u64 {
 /// The writer thread and the ways to it, shared by all workers.
 pub(crate) struct Outputs {
     to_writer: crossbeam_channel::Sender<ToWriter>,
-    pool: crossbeam_channel::Receiver<Vec<Snapshot>>,
+    pool: crossbeam_channel::Receiver<Vec<Emitted>>,
     writer: std::thread::JoinHandle<Result<u64, String>>,
 }
 
@@ -176,7 +176,7 @@ impl Outputs {
     ) -> Outputs {
         let queue = opts.queue_batches.max(2);
         let (to_writer, writer_rx) = crossbeam_channel::bounded::<ToWriter>(queue * workers * 2);
-        let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<Snapshot>>(queue * workers * 2);
+        let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<Emitted>>(queue * workers * 2);
         // Vectors that carry finished connections to the writer and back:
         // the only ones there are, so they bound the records in flight.
         for _ in 0..4 * workers {

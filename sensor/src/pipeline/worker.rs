@@ -11,7 +11,7 @@ use super::batch::Batch;
 use super::writer::ToWriter;
 use crate::capture::{KernelStats, LOOKAHEAD};
 use crate::decode::{DecodeCounters, DecodeError, Decoded};
-use crate::flow::{Snapshot, TableStats, Tracker};
+use crate::flow::{Emitted, TableStats, Tracker};
 use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -90,7 +90,7 @@ pub struct WorkerReport {
 pub(super) struct Core {
     pub tracker: Tracker,
     pub out: crossbeam_channel::Sender<ToWriter>,
-    pub pool: crossbeam_channel::Receiver<Vec<Snapshot>>,
+    pub pool: crossbeam_channel::Receiver<Vec<Emitted>>,
     pub shared: Arc<WorkerShared>,
     /// Per-packet latency, when measured.
     pub latency: Option<hdrhistogram::Histogram<u64>>,
@@ -130,7 +130,7 @@ impl Core {
             },
         };
         let full = std::mem::replace(finished, replacement);
-        let _ = self.out.send(ToWriter::Conns(full));
+        let _ = self.out.send(ToWriter::Events(full));
     }
 
     /// Runs timers to `now`, handing expired connections on in bounded

@@ -1,6 +1,7 @@
-//! The writer thread: turns finished connections and statistics into
-//! events and hands them to the sink, off the packet path. Vectors of
-//! connections go back to the workers' pool once written.
+//! The writer thread: turns what workers emit (finished connections, and
+//! later application records and notices) and statistics into wire events
+//! and hands them to the output, off the packet path. Vectors of events go
+//! back to the workers' pool once written.
 //!
 //! It also keeps the output's clock: records held by the sink reach their
 //! destination at most one flush interval after they were written, however
@@ -8,7 +9,7 @@
 //! answered within [`LOOK_EVERY`]. Both belong here rather than on the
 //! packet path, which never waits on the output.
 
-use crate::flow::{RecordContext, Snapshot};
+use crate::flow::{Emitted, RecordContext};
 use crate::output::Sink;
 use crossbeam_channel::RecvTimeoutError;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +19,8 @@ use vagt_schema::{Event, EventBody, Origin, SensorStats};
 
 /// Messages to the writer thread.
 pub(super) enum ToWriter {
-    Conns(Vec<Snapshot>),
+    /// Connections and other events of a worker, in a pooled vector.
+    Events(Vec<Emitted>),
     Stats(Box<SensorStats>),
 }
 
@@ -38,7 +40,7 @@ pub(super) fn spawn(
     mut sink: Box<dyn Sink>,
     ctx: RecordContext,
     rx: crossbeam_channel::Receiver<ToWriter>,
-    pool: crossbeam_channel::Sender<Vec<Snapshot>>,
+    pool: crossbeam_channel::Sender<Vec<Emitted>>,
     timing: Timing,
 ) -> std::thread::JoinHandle<Result<u64, String>> {
     std::thread::Builder::new()
@@ -59,7 +61,7 @@ pub(super) fn spawn(
                 };
                 if failure.is_some() {
                     // Keep draining so workers never block on a dead writer.
-                    if let Some(ToWriter::Conns(mut conns)) = msg {
+                    if let Some(ToWriter::Events(mut conns)) = msg {
                         conns.clear();
                         let _ = pool.try_send(conns);
                     }
@@ -123,24 +125,24 @@ fn write(
     sink: &mut dyn Sink,
     ctx: &RecordContext,
     msg: ToWriter,
-    pool: &crossbeam_channel::Sender<Vec<Snapshot>>,
+    pool: &crossbeam_channel::Sender<Vec<Emitted>>,
     written: &mut u64,
 ) -> std::io::Result<()> {
     match msg {
-        ToWriter::Conns(mut conns) => {
+        ToWriter::Events(mut events) => {
             let mut result = Ok(());
-            for c in conns.iter() {
-                let ev = crate::flow::record::to_event(c, ctx);
-                if let Err(e) = sink.write(&ev) {
-                    result = Err(e);
+            for e in events.iter() {
+                let ev = e.to_event(ctx);
+                if let Err(err) = sink.write(&ev) {
+                    result = Err(err);
                     break;
                 }
-                if !c.interim {
+                if e.conn().is_some_and(|c| !c.interim) {
                     *written += 1;
                 }
             }
-            conns.clear();
-            let _ = pool.try_send(conns);
+            events.clear();
+            let _ = pool.try_send(events);
             result
         }
         ToWriter::Stats(s) => {
@@ -154,5 +156,75 @@ fn write(
             );
             sink.write(&ev)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Emit;
+    use crate::output::memory::MemorySink;
+
+    /// An event kind the workers do not make yet (an application record,
+    /// a notice): it must reach the output through the same channel.
+    #[derive(Debug)]
+    struct Note(u64);
+
+    impl Emit for Note {
+        fn to_event(&self, ctx: &RecordContext) -> Event {
+            let stats = SensorStats {
+                packets: self.0,
+                ..SensorStats::default()
+            };
+            Event::new(
+                Origin {
+                    municipality: ctx.municipality.clone(),
+                    sensor: ctx.sensor.clone(),
+                    segment: "unassigned".into(),
+                },
+                EventBody::Stats(stats),
+            )
+        }
+    }
+
+    #[test]
+    fn events_of_other_kinds_travel_with_the_connections() {
+        let sink = MemorySink::new();
+        let (tx, rx) = crossbeam_channel::bounded(4);
+        let (pool_tx, pool_rx) = crossbeam_channel::bounded(4);
+        let ctx = RecordContext {
+            municipality: "0751".into(),
+            sensor: "s".into(),
+            site: Default::default(),
+            uid_salt: 0,
+        };
+        let timing = Timing {
+            flush_every: Duration::from_millis(10),
+            reopen: None,
+        };
+        let writer = spawn(Box::new(sink.clone()), ctx, rx, pool_tx, timing);
+        let batch = vec![
+            Emitted::Other(Box::new(Note(7))),
+            Emitted::Other(Box::new(Note(8))),
+        ];
+        tx.send(ToWriter::Events(batch)).expect("send");
+        drop(tx);
+        let written = writer
+            .join()
+            .expect("writer thread")
+            .expect("no output failure");
+        assert_eq!(written, 0, "no connection among them");
+        let events = sink.take();
+        let packets: Vec<u64> = events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::Stats(s) => Some(s.packets),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(packets, vec![7, 8]);
+        assert_eq!(events[0].origin.municipality, "0751");
+        // The vector went back to the workers' pool, emptied.
+        assert!(pool_rx.try_recv().is_ok_and(|v| v.is_empty()));
     }
 }

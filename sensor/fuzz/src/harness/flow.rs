@@ -149,8 +149,8 @@ impl Books {
     }
 
     fn drain(&mut self, t: &mut Tracker) {
-        for c in t.finished().drain(..) {
-            let ev = vagt_sensor::flow::record::to_event(&c, &self.ctx);
+        for e in t.finished().drain(..) {
+            let ev = e.to_event(&self.ctx);
             let EventBody::Conn(r) = &ev.body else {
                 panic!("a connection became a non-connection event");
             };

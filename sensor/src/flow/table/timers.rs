@@ -9,7 +9,8 @@
 //! list surgery.
 
 use super::{ConnTable, NONE, SECOND};
-use crate::flow::conn::{Conn, ConnKind, EndReason, Snapshot, TcpState};
+use crate::flow::conn::{Conn, ConnKind, EndReason, TcpState};
+use crate::flow::emit::Finished;
 use crate::flow::tcp;
 
 /// Timer classes; see [`ConnTable::schedule`]. Within a class every
@@ -131,7 +132,7 @@ impl ConnTable {
         None
     }
 
-    pub(super) fn evict_one(&mut self, out: &mut Vec<Snapshot>) {
+    pub(super) fn evict_one(&mut self, out: &mut impl Finished) {
         let mut victim: Option<u32> = None;
         for class in 0..CLASSES {
             // Heads active since they were listed go to the back first, so
