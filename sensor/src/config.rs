@@ -3,12 +3,23 @@
 //!
 //! Unknown keys are errors, so a typo never silently falls back to a
 //! default. `vagt-sensor config` prints the defaults as a starting point.
+//!
+//! Each part's settings type lives with its module (`capture::settings`,
+//! `decode::settings`, `flow::settings`, `pipeline::settings`,
+//! `output::settings`, `site`); this file composes them, checks what
+//! types alone cannot, and turns them into each part's runtime options.
 
+pub use crate::capture::{CaptureMethod, CaptureSection};
 use crate::decode::offload::ChecksumMode;
 use crate::decode::DecodeOptions;
+pub use crate::decode::DecodeSection;
 use crate::flow::service::{Service, ServiceConfig};
+pub use crate::flow::{FlowSection, ServicesSection, TimeoutSection};
 use crate::flow::{PortSet, TableConfig, Timeouts};
+pub use crate::output::{OutputFormat, OutputSection};
+pub use crate::pipeline::PipelineSection;
 use crate::site::{IpNet, Segment, Site};
+pub use crate::site::{SegmentSection, SiteSection};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -42,253 +53,6 @@ impl Default for SensorSection {
             sensor_id: "sensor-1".into(),
         }
     }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CaptureSection {
-    /// Interface for `run` (flag: --interface).
-    pub interface: String,
-    /// How to capture: AF_PACKET rings (Linux), libpcap, or `auto`.
-    pub method: CaptureMethod,
-    pub snaplen: i32,
-    pub promiscuous: bool,
-    /// BPF filter expression; empty captures everything.
-    pub bpf: String,
-    /// Kernel capture buffer in MiB; with AF_PACKET, per worker ring.
-    pub buffer_mib: i32,
-    /// AF_PACKET: size of one ring block in KiB (a power of two, at least
-    /// the page size); the kernel hands blocks over whole.
-    pub block_kib: i32,
-    /// AF_PACKET: a block that is not full is handed over after this many
-    /// milliseconds, which bounds the latency on a quiet wire.
-    pub block_timeout_ms: i32,
-    /// How long a read may wait for packets before the sensor checks for
-    /// shutdown and timers, in milliseconds.
-    pub timeout_ms: i32,
-}
-
-impl Default for CaptureSection {
-    fn default() -> Self {
-        CaptureSection {
-            interface: String::new(),
-            snaplen: 65535,
-            promiscuous: true,
-            bpf: String::new(),
-            method: CaptureMethod::Auto,
-            buffer_mib: 64,
-            block_kib: 1024,
-            block_timeout_ms: 10,
-            timeout_ms: 100,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PipelineSection {
-    /// Worker threads; 0 picks one per CPU core.
-    pub workers: usize,
-    /// How packets reach workers: `auto` lets each worker read its own
-    /// fanout ring, or the workers read a file together; `queued` always
-    /// uses a reader thread.
-    pub dispatch: crate::pipeline::Dispatch,
-    /// Packets per batch handed to a worker (queued dispatch).
-    pub batch_packets: usize,
-    /// Batches in flight per worker (queued dispatch).
-    pub queue_batches: usize,
-}
-
-impl Default for PipelineSection {
-    fn default() -> Self {
-        PipelineSection {
-            workers: 0,
-            dispatch: crate::pipeline::Dispatch::Auto,
-            batch_packets: 256,
-            queue_batches: 32,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DecodeSection {
-    /// `auto`, `strict` or `off`; see [`ChecksumMode`].
-    pub checksums: ChecksumMode,
-    pub decapsulate: bool,
-    pub vxlan_ports: Vec<u16>,
-    pub geneve_ports: Vec<u16>,
-    pub teredo_ports: Vec<u16>,
-    pub ayiya_ports: Vec<u16>,
-    pub gtp_ports: Vec<u16>,
-    pub gre_udp_ports: Vec<u16>,
-}
-
-impl Default for DecodeSection {
-    fn default() -> Self {
-        let d = DecodeOptions::default();
-        DecodeSection {
-            checksums: ChecksumMode::default(),
-            decapsulate: d.decapsulate,
-            vxlan_ports: d.vxlan_ports,
-            geneve_ports: d.geneve_ports,
-            teredo_ports: d.teredo_ports,
-            ayiya_ports: d.ayiya_ports,
-            gtp_ports: d.gtp_ports,
-            gre_udp_ports: d.gre_udp_ports,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FlowSection {
-    /// Connections tracked at most (across all workers); when reached, the
-    /// connections idle the longest are written out early.
-    pub max_connections: usize,
-    /// Tell the same 5-tuple on different VLANs apart.
-    pub vlan_in_key: bool,
-    /// Tell the same 5-tuple at different tunnel depths apart.
-    pub tunnel_depth_in_key: bool,
-    /// Ports taken to be servers when a connection's start was missed.
-    pub likely_server_ports_tcp: Vec<u16>,
-    pub likely_server_ports_udp: Vec<u16>,
-    pub timeouts: TimeoutSection,
-}
-
-impl Default for FlowSection {
-    fn default() -> Self {
-        FlowSection {
-            max_connections: 1_000_000,
-            vlan_in_key: true,
-            tunnel_depth_in_key: true,
-            likely_server_ports_tcp: crate::flow::ports::ZEEK_TCP.to_vec(),
-            likely_server_ports_udp: crate::flow::ports::ZEEK_UDP.to_vec(),
-            timeouts: TimeoutSection::default(),
-        }
-    }
-}
-
-/// Timeouts in seconds.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TimeoutSection {
-    pub tcp_inactivity: f64,
-    pub tcp_handshake_inactivity: f64,
-    pub tcp_attempt: f64,
-    pub tcp_close_delay: f64,
-    pub udp_inactivity: f64,
-    pub icmp_inactivity: f64,
-    pub other_inactivity: f64,
-    /// Long-lived connections write an interim record this often, per
-    /// transport; 0 = never.
-    pub tcp_active: f64,
-    pub udp_active: f64,
-    pub icmp_active: f64,
-    pub other_active: f64,
-}
-
-impl Default for TimeoutSection {
-    fn default() -> Self {
-        let t = Timeouts::default();
-        let s = |ns: i64| ns as f64 / 1e9;
-        TimeoutSection {
-            tcp_inactivity: s(t.tcp_inactivity),
-            tcp_handshake_inactivity: s(t.tcp_handshake_inactivity),
-            tcp_attempt: s(t.tcp_attempt),
-            tcp_close_delay: s(t.tcp_close_delay),
-            udp_inactivity: s(t.udp_inactivity),
-            icmp_inactivity: s(t.icmp_inactivity),
-            other_inactivity: s(t.other_inactivity),
-            tcp_active: s(t.tcp_active),
-            udp_active: s(t.udp_active),
-            icmp_active: s(t.icmp_active),
-            other_active: s(t.other_active),
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServicesSection {
-    pub enabled: bool,
-    /// Protocols never reported, by name (e.g. ["snmp"]).
-    pub disabled: Vec<String>,
-}
-
-impl Default for ServicesSection {
-    fn default() -> Self {
-        ServicesSection {
-            enabled: true,
-            disabled: vec![],
-        }
-    }
-}
-
-/// How live packets are captured.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum CaptureMethod {
-    /// AF_PACKET where the system has it, else libpcap.
-    #[default]
-    Auto,
-    /// Linux AF_PACKET TPACKET_V3 rings, one per worker, with fanout: no
-    /// copy and no hand-over between threads.
-    AfPacket,
-    /// libpcap (portable; one reader thread feeds the workers).
-    Libpcap,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum OutputFormat {
-    /// JSON Lines with Zeek field names.
-    Json,
-    /// Zeek's tab-separated conn.log.
-    Zeek,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct OutputSection {
-    /// File to write; "-" is standard output.
-    pub path: String,
-    pub format: OutputFormat,
-    /// Live capture writes a stats event this often, in seconds.
-    pub stats_interval: f64,
-    /// Finished records reach the output at most this many seconds after
-    /// they are written (they are held to write in large pieces).
-    pub flush_interval: f64,
-    /// Live capture: start an existing output file afresh instead of
-    /// appending to it.
-    pub truncate: bool,
-}
-
-impl Default for OutputSection {
-    fn default() -> Self {
-        OutputSection {
-            path: "-".into(),
-            format: OutputFormat::Json,
-            stats_interval: 60.0,
-            flush_interval: 1.0,
-            truncate: false,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct SiteSection {
-    /// Local networks outside any named segment.
-    pub local_networks: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct SegmentSection {
-    pub name: String,
-    pub networks: Vec<String>,
-    pub vlans: Vec<u16>,
 }
 
 /// A configuration problem, phrased for the person editing the file.

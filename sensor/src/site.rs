@@ -6,6 +6,7 @@
 //! because baselines and policies are per segment.
 
 use crate::decode::Addr;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -145,6 +146,23 @@ impl Site {
                 .iter()
                 .any(|s| s.nets.iter().any(|n| n.contains(a)))
     }
+}
+
+/// The site settings (`[site]`): local networks outside any segment.
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteSection {
+    /// Local networks outside any named segment.
+    pub local_networks: Vec<String>,
+}
+
+/// One `[[segments]]` entry of the configuration.
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SegmentSection {
+    pub name: String,
+    pub networks: Vec<String>,
+    pub vlans: Vec<u16>,
 }
 
 #[cfg(test)]

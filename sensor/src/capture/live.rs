@@ -7,8 +7,8 @@
 //! full, dropped by the interface) become the kernel figures of the
 //! statistics, as the rings' counters do for AF_PACKET.
 
+use super::CaptureSection;
 use super::{timeval_ns, CaptureError, KernelStats, Next, RawPacket, Source};
-use crate::config::CaptureSection;
 use crate::decode::LinkType;
 
 pub struct LiveSource {

@@ -14,8 +14,10 @@ pub mod file;
 pub mod live;
 pub mod pcap_reader;
 pub mod recording;
+pub mod settings;
 
 use crate::decode::LinkType;
+pub use settings::{CaptureMethod, CaptureSection};
 use std::sync::Arc;
 
 /// Memory that packets live in and that may be shared with workers, so

@@ -26,6 +26,7 @@ mod mpls;
 pub mod offload;
 pub mod packet;
 mod ppp;
+pub mod settings;
 mod tcp;
 pub mod tunnel;
 mod udp;
@@ -36,6 +37,7 @@ pub use packet::{
     Addr, Checksum, DecodedPacket, Encap, Fragment, IcmpMessage, IpLayer, TcpFlags, TcpSegment,
     Transport, UdpDatagram, MAX_IP_LAYERS,
 };
+pub use settings::DecodeSection;
 
 /// Decoder settings.
 #[derive(Clone, Debug)]

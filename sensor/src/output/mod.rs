@@ -9,11 +9,12 @@
 pub mod json;
 pub mod lines;
 pub mod memory;
+pub mod settings;
 pub mod zeek;
 
-use crate::config::OutputFormat;
 pub use lines::Existing;
 use lines::Lines;
+pub use settings::{OutputFormat, OutputSection};
 use std::io;
 use vagt_schema::Event;
 

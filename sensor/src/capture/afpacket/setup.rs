@@ -3,8 +3,8 @@
 //! joining the fanout group. Errors name the interface and say what to do.
 
 use super::AfPacketLane;
+use crate::capture::CaptureSection;
 use crate::capture::{CaptureError, KernelStats};
-use crate::config::CaptureSection;
 use crate::decode::LinkType;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicU16, Ordering};

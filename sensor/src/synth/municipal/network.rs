@@ -2,7 +2,7 @@
 //! number of hosts), its servers, and how hosts get their MAC addresses.
 
 use super::super::frames::Host;
-use crate::config::SegmentSection;
+use crate::site::SegmentSection;
 use std::net::Ipv4Addr;
 
 /// The demo's segments, as configuration.
