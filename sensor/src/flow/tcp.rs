@@ -204,40 +204,39 @@ fn segment_len(payload_len: u32, flags: TcpFlags) -> u32 {
 }
 
 fn init_endpoint(ep: &mut TcpEndpoint, flags: TcpFlags, first_seq: u32, last_seq: u32) {
-    match ep.state {
-        TcpState::Inactive => {
-            if flags.syn() {
-                ep.init_ack_seq(first_seq);
-                ep.init_start_seq(first_seq);
-                ep.init_last_seq(last_seq);
-            } else {
-                // A partial connection: number as though a SYN was seen,
-                // and do not take the first packet for a retransmission.
-                ep.init_ack_seq(first_seq.wrapping_sub(1));
-                ep.init_start_seq(first_seq.wrapping_sub(1));
-                ep.init_last_seq(first_seq);
-            }
-            reset_contiguity(ep);
+    // Tests in the order of how often they decide: an endpoint seen before
+    // only renumbers on a SYN, so most packets leave after two predictable
+    // branches (a `match` on the state compiled to a jump table that
+    // mispredicted once a packet; bench/RESULTS.md, issue 11).
+    if ep.state == TcpState::Inactive {
+        if flags.syn() {
+            ep.init_ack_seq(first_seq);
+            ep.init_start_seq(first_seq);
+            ep.init_last_seq(last_seq);
+        } else {
+            // A partial connection: number as though a SYN was seen,
+            // and do not take the first packet for a retransmission.
+            ep.init_ack_seq(first_seq.wrapping_sub(1));
+            ep.init_start_seq(first_seq.wrapping_sub(1));
+            ep.init_last_seq(first_seq);
         }
-        TcpState::SynSent | TcpState::SynAckSent => {
-            if flags.syn() && first_seq != ep.start_seq {
-                reinit(ep, first_seq, last_seq);
-            }
-        }
-        TcpState::Established | TcpState::Partial => {
-            if flags.syn() {
-                // Guess that the connection did not get established and this
-                // SYN is the one that really sets it up.
-                reinit(ep, first_seq, last_seq);
-            }
-        }
-        TcpState::Reset => {
-            if flags.syn() && ep.prev_state == TcpState::Inactive {
-                // Numbers came from a RST, perhaps injected; trust the SYN.
-                reinit(ep, first_seq, last_seq);
-            }
-        }
-        TcpState::Closed => {}
+        reset_contiguity(ep);
+        return;
+    }
+    if !flags.syn() {
+        return;
+    }
+    let renumber = match ep.state {
+        TcpState::SynSent | TcpState::SynAckSent => first_seq != ep.start_seq,
+        // Guess that the connection did not get established and this SYN
+        // is the one that really sets it up.
+        TcpState::Established | TcpState::Partial => true,
+        // Numbers came from a RST, perhaps injected; trust the SYN.
+        TcpState::Reset => ep.prev_state == TcpState::Inactive,
+        TcpState::Inactive | TcpState::Closed => false,
+    };
+    if renumber {
+        reinit(ep, first_seq, last_seq);
     }
 }
 
