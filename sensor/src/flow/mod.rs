@@ -2,16 +2,17 @@
 //! packets.
 //!
 //! `key` says which packets belong together, `conn` is the record itself,
-//! `tcp` its TCP semantics, `history` the history letters, `service`
-//! recognises the application protocol, `table` the per-worker store with
-//! timers (it finds and keeps connections), `transport` what a packet
-//! means to its connection, and `tracker` ties decoding and tracking into
-//! the unit a worker runs.
+//! `tcp` its TCP semantics (`gaps` the bytes never captured), `history`
+//! the history letters, `service` recognises the application protocol,
+//! `table` the per-worker store with timers (it finds and keeps
+//! connections), `transport` what a packet means to its connection, and
+//! `tracker` ties decoding and tracking into the unit a worker runs.
 //! `record` turns a finished connection into the wire event.
 
 pub mod conn;
 pub mod defrag;
 pub mod emit;
+mod gaps;
 pub mod history;
 pub mod key;
 pub mod ports;
