@@ -175,7 +175,23 @@ fn execute(
     let decode = cfg.decode_options();
     let table = cfg.table_config(workers);
     let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
-    let opts = PipelineOptions {
+    let opts = pipeline_options(cfg, workers, mode, progress, reopen);
+    let ctx = record_context(cfg)?;
+    Ok(match feed {
+        Feed::Sources(sources) => pipeline::run(sources, &opts, &make, sink, ctx, stop),
+        Feed::Lanes(lanes) => pipeline::run_lanes(lanes, &opts, &make, sink, ctx, stop),
+    })
+}
+
+/// The pipeline's options from the configuration, for `workers` workers.
+fn pipeline_options(
+    cfg: &Config,
+    workers: usize,
+    mode: Mode,
+    progress: bool,
+    reopen: Option<Arc<AtomicBool>>,
+) -> PipelineOptions {
+    PipelineOptions {
         workers,
         batch_packets: cfg.pipeline.batch_packets,
         queue_batches: cfg.pipeline.queue_batches,
@@ -187,12 +203,7 @@ fn execute(
         dispatch: cfg.pipeline.dispatch,
         flush_interval: Duration::from_secs_f64(cfg.output.flush_interval),
         reopen,
-    };
-    let ctx = record_context(cfg)?;
-    Ok(match feed {
-        Feed::Sources(sources) => pipeline::run(sources, &opts, &make, sink, ctx, stop),
-        Feed::Lanes(lanes) => pipeline::run_lanes(lanes, &opts, &make, sink, ctx, stop),
-    })
+    }
 }
 
 /// Replays `files` with `cfg` and returns every event written, in memory.
@@ -212,18 +223,7 @@ pub fn replay_collect(
     let decode = cfg.decode_options();
     let table = cfg.table_config(workers);
     let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
-    let opts = PipelineOptions {
-        workers,
-        batch_packets: cfg.pipeline.batch_packets,
-        queue_batches: cfg.pipeline.queue_batches,
-        mode: Mode::Replay,
-        stats_interval: None,
-        progress: false,
-        latency: false,
-        dispatch: cfg.pipeline.dispatch,
-        flush_interval: Duration::from_secs_f64(cfg.output.flush_interval),
-        reopen: None,
-    };
+    let opts = pipeline_options(&cfg, workers, Mode::Replay, false, None);
     let mut summary = pipeline::run(
         sources,
         &opts,

@@ -316,11 +316,11 @@ fn run_input(
         }
         summary.decode.merge(&r.counters);
         if let (Some(p), None) = (r.offload, &summary.checksum_note) {
-            summary.checksum_note = Some(format!(
-                "checksums not checked after the first packets: {} of the {} sampled by a \
-                 worker had bad checksums (checksum offload); --checksums strict checks them",
-                p.bad, p.sampled
-            ));
+            let finding = crate::decode::offload::Finding {
+                source: "a worker's share of the traffic".into(),
+                probe: p,
+            };
+            summary.checksum_note = Some(finding.describe());
         }
         summary.table.created += r.table.created;
         summary.table.expired += r.table.expired;
