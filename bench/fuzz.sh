@@ -3,6 +3,7 @@
 # after another, and ends with a table of executions and coverage per target.
 #
 #   bench/fuzz.sh SECONDS [TARGET...]
+#   bench/fuzz.sh --total SECONDS [TARGET...]   # one budget shared by all
 #   VAGT_SKIP_FUZZ=1 bench/fuzz.sh SECONDS    # explicit opt-out: says so, exits 0
 #
 # Installs cargo-fuzz (from crates.io) only if it is missing. cargo fuzz needs
@@ -26,8 +27,16 @@ if [ "${1:-}" = "--if-available" ]; then
     # Older spelling; it no longer hides a failed install or build.
     shift
 fi
+# --total SECONDS: a budget for the whole run, shared by the targets (at
+# least 10 s each), so that CI's fuzz time stays fixed as targets are added.
+budget=
+if [ "${1:-}" = "--total" ]; then
+    budget=${2:-}
+    shift 2 || true
+    set -- "${budget:-x}" "$@"
+fi
 if [ $# -lt 1 ] || ! [[ "$1" =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ]; then
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 fi
 seconds=$1
@@ -65,6 +74,11 @@ if [ $# -gt 0 ]; then
     targets=("$@")
 else
     mapfile -t targets < <(cargo fuzz list | grep -vx seeds)
+fi
+
+if [ -n "$budget" ]; then
+    seconds=$((budget / ${#targets[@]}))
+    [ "$seconds" -ge 10 ] || seconds=10
 fi
 
 # Seed corpora, once.

@@ -34,8 +34,22 @@ fn write(path: &std::path::Path, frames: &[(i64, Vec<u8>)]) {
 }
 
 fn udp(from: u8, to: u8, sport: u16) -> Vec<u8> {
+    udp_to(from, to, sport, 53)
+}
+
+fn udp_to(from: u8, to: u8, sport: u16, dport: u16) -> Vec<u8> {
     let mut f = Vec::new();
-    frames::udp(&mut f, &host(from), &host(to), None, sport, 53, None, 20, 1);
+    frames::udp(
+        &mut f,
+        &host(from),
+        &host(to),
+        None,
+        sport,
+        dport,
+        None,
+        20,
+        1,
+    );
     f
 }
 
@@ -136,11 +150,12 @@ fn flags_override_the_configuration_file() {
 #[test]
 fn inactivity_timeouts_split_connections_by_packet_time() {
     // One UDP flow with a 59 s pause (inside the 60 s timeout) and then a
-    // 61 s pause (past it); an ICMP echo pair 61 s apart.
+    // 61 s pause (past it); an ICMP echo pair 61 s apart. Not to a DNS
+    // port, where Zeek's DNS analyzer ends connections after 10 s.
     let mut frames = vec![
-        (T0, udp(1, 2, 2000)),
-        (T0 + 59 * S, udp(1, 2, 2000)),
-        (T0 + 120 * S, udp(1, 2, 2000)),
+        (T0, udp_to(1, 2, 2000, 5000)),
+        (T0 + 59 * S, udp_to(1, 2, 2000, 5000)),
+        (T0 + 120 * S, udp_to(1, 2, 2000, 5000)),
     ];
     let mut ping = Vec::new();
     frames::icmp_echo(&mut ping, &host(3), &host(4), None, false, 7, 1, 32, 1);

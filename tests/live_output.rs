@@ -203,8 +203,14 @@ fn output_is_prompt_rotates_appends_and_survives_kill() {
     let rotated = dir.join("out.json.1");
     let flush = 0.5;
     // UDP connections end one second after their last packet, so records
-    // are finished (and then written) while the test watches.
-    let config = live::prompt_config(&dir, flush, "[flow.timeouts]\nudp_inactivity = 1.0\n");
+    // are finished (and then written) while the test watches. Checksums
+    // off: loopback datagrams carry the partial sums the kernel leaves to
+    // offload, and a datagram with a bad checksum is not counted.
+    let config = live::prompt_config(
+        &dir,
+        flush,
+        "[decode]\nchecksums = \"off\"\n[flow.timeouts]\nudp_inactivity = 1.0\n",
+    );
     let port = 46_000 + (std::process::id() % 10_000) as u16;
 
     let mut sensor = loopback_sensor(&config, port, &out, &[]);

@@ -5,12 +5,13 @@
 //! 2 bad usage, configuration or input (a file that is not a capture, a
 //! truncated capture; records of everything readable are still written).
 
+use crate::assets::{store, Inventory, InventorySink};
 #[cfg(target_os = "linux")]
 use crate::capture::afpacket;
 use crate::capture::file::FileSource;
 use crate::capture::live::LiveSource;
 use crate::capture::{CaptureError, Source};
-use crate::cli::{Cli, Command, CommonArgs, ConfigArgs, DemoArgs, ReplayArgs, RunArgs};
+use crate::cli::{AssetsArgs, Cli, Command, CommonArgs, ConfigArgs, DemoArgs, ReplayArgs, RunArgs};
 use crate::config::{CaptureMethod, Config};
 use crate::decode::offload::{self, ChecksumMode};
 use crate::decode::{DecodeOptions, Decoder};
@@ -45,6 +46,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         Command::Run(args) => live(&mut cfg, args, cli.quiet),
         Command::Demo(args) => demo(&mut cfg, args, cli.quiet),
         Command::Config(args) => config_command(args),
+        Command::Assets(args) => assets_command(&mut cfg, args, cli.quiet),
     }
 }
 
@@ -161,6 +163,8 @@ fn execute(
     };
     let sink = crate::output::open(&cfg.output.path, cfg.output.format, existing)
         .map_err(|e| e.to_string())?;
+    let site = cfg.site().map_err(|e| e.to_string())?;
+    let sink = crate::assets::in_front(&cfg.assets, site, sink, mode == Mode::Live, progress);
     // A live sensor answers SIGHUP by reopening its output (log rotation),
     // where it would otherwise die.
     let reopen = match mode {
@@ -181,6 +185,64 @@ fn execute(
         Feed::Sources(sources) => pipeline::run(sources, &opts, &make, sink, ctx, stop),
         Feed::Lanes(lanes) => pipeline::run_lanes(lanes, &opts, &make, sink, ctx, stop),
     })
+}
+
+/// `vagt-sensor assets`: replays capture files into the inventory (the
+/// one in --state, if given) and prints it as a table; with no files,
+/// prints the inventory kept in --state.
+fn assets_command(cfg: &mut Config, args: AssetsArgs, quiet: bool) -> Result<i32, String> {
+    if let Some(w) = args.workers {
+        cfg.pipeline.workers = w;
+    }
+    if args.ignore_checksums {
+        cfg.decode.checksums = ChecksumMode::Off;
+    }
+    cfg.validate().map_err(|e| e.to_string())?;
+    let site = cfg.site().map_err(|e| e.to_string())?;
+    let max = cfg.assets.max_assets;
+    let state = args.state.clone().or_else(|| cfg.assets.state_path(false));
+    let (inventory, warning) = match &state {
+        Some(path) if args.files.is_empty() && !path.exists() => {
+            return Err(format!("no asset inventory at {}", path.display()))
+        }
+        Some(path) => store::load(path, site, max),
+        None if args.files.is_empty() => {
+            return Err(
+                "give capture files to replay, or --state FILE to print a kept \
+                        inventory (see vagt-sensor assets --help)"
+                    .into(),
+            )
+        }
+        None => (Inventory::new(site, max), None),
+    };
+    if let Some(w) = warning {
+        eprintln!("vagt-sensor: warning: {w}");
+    }
+    let mut code = 0;
+    let inventory = if args.files.is_empty() {
+        inventory
+    } else {
+        let note = settle_checksums(cfg, &args.files);
+        let (sources, open_errors) = open_files(&args.files);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = InventorySink::new(Box::<crate::output::NullSink>::default(), inventory, state)
+            .handing_back(tx);
+        let workers = cfg.workers();
+        let decode = cfg.decode_options();
+        let table = cfg.table_config(workers);
+        let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
+        let opts = pipeline_options(cfg, workers, Mode::Replay, false, None);
+        let stop = Arc::new(AtomicBool::new(false));
+        let ctx = record_context(cfg)?;
+        let mut summary = pipeline::run(sources, &opts, &make, Box::new(sink), ctx, stop);
+        summary.checksum_note = note.or(summary.checksum_note.take());
+        summary.source_errors.splice(0..0, open_errors);
+        code = finish(&summary, workers, "replayed", quiet);
+        rx.recv()
+            .map_err(|_| "the asset inventory was lost with the output thread".to_string())?
+    };
+    print!("{}", crate::assets::table::render(&inventory.assets()));
+    Ok(code)
 }
 
 /// The pipeline's options from the configuration, for `workers` workers.

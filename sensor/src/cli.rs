@@ -85,6 +85,24 @@ pub enum Command {
 
     /// Print the default configuration, or check a configuration file.
     Config(ConfigArgs),
+
+    /// Show the devices seen on the network: the passive asset inventory.
+    ///
+    /// One row per device and segment: MAC address and its vendor (IEEE
+    /// registry), addresses, host name, the role the sensor guesses
+    /// (router, ot_controller, domain_controller, printer, camera,
+    /// iot_gateway, phone, engineering_workstation, server, client) and
+    /// the services it offers, first and last seen; then the evidence
+    /// behind each role. Only local addresses are inventoried (the
+    /// configured segments and site.local_networks, else the private
+    /// ranges).
+    ///
+    /// `vagt-sensor assets capture.pcap` replays capture files and prints
+    /// what they show. `vagt-sensor assets --state /var/lib/vagt/assets.json`
+    /// prints the inventory a running sensor keeps (see [assets] in the
+    /// configuration); with files as well, adds what they show to it and
+    /// saves it.
+    Assets(AssetsArgs),
 }
 
 /// Settings shared by `replay`, `run` and `demo`.
@@ -208,4 +226,24 @@ pub struct ConfigArgs {
     /// Check this configuration file instead of printing the defaults.
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AssetsArgs {
+    /// Capture files to replay (pcap or pcapng).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The inventory's state file: printed as it is without FILEs, else
+    /// replayed into and saved [default: assets.state]
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+
+    /// Worker threads for the replay; 0 picks them automatically.
+    #[arg(short, long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Do not verify checksums (like zeek -C).
+    #[arg(short = 'C', long)]
+    pub ignore_checksums: bool,
 }

@@ -9,6 +9,8 @@
 //! `output::settings`, `site`); this file composes them, checks what
 //! types alone cannot, and turns them into each part's runtime options.
 
+pub use crate::applayer::AppSettings;
+pub use crate::assets::AssetsSection;
 pub use crate::capture::{CaptureMethod, CaptureSection};
 use crate::decode::offload::ChecksumMode;
 use crate::decode::DecodeOptions;
@@ -32,7 +34,9 @@ pub struct Config {
     pub decode: DecodeSection,
     pub flow: FlowSection,
     pub services: ServicesSection,
+    pub app: AppSettings,
     pub output: OutputSection,
+    pub assets: AssetsSection,
     pub site: SiteSection,
     pub segments: Vec<SegmentSection>,
 }
@@ -166,6 +170,7 @@ impl Config {
             ("udp_inactivity", t.udp_inactivity),
             ("icmp_inactivity", t.icmp_inactivity),
             ("other_inactivity", t.other_inactivity),
+            ("dns_session", t.dns_session),
             ("tcp_active", t.tcp_active),
             ("udp_active", t.udp_active),
             ("icmp_active", t.icmp_active),
@@ -187,6 +192,19 @@ impl Config {
                 ));
             }
         }
+        if let Some(name) = self.app.unknown_names().first() {
+            let known: Vec<&str> = Service::ALL.iter().map(|s| s.name()).collect();
+            return Err(invalid(
+                "app.disabled",
+                format!("unknown protocol '{name}'; known: {}", known.join(", ")),
+            ));
+        }
+        if self.app.max_held_per_stream == 0 || self.app.reassembly_memory == 0 {
+            return Err(invalid(
+                "app",
+                "max_held_per_stream and reassembly_memory must be above 0 bytes",
+            ));
+        }
         let flush = self.output.flush_interval;
         if !flush.is_finite() || !(0.0..=3600.0).contains(&flush) {
             return Err(invalid(
@@ -198,6 +216,12 @@ impl Config {
             return Err(invalid(
                 "output.path",
                 "must not be empty; use \"-\" for stdout",
+            ));
+        }
+        if !(1..=16_777_216).contains(&self.assets.max_assets) {
+            return Err(invalid(
+                "assets.max_assets",
+                "must be between 1 and 16777216",
             ));
         }
         self.site()?;
@@ -259,6 +283,7 @@ impl Config {
             .iter()
             .filter_map(|n| Service::from_name(n))
             .fold(0u32, |acc, s| acc | s.bit());
+        let dns_analysed = self.services.enabled && disabled & Service::Dns.bit() == 0;
         TableConfig {
             max_connections: (self.flow.max_connections / workers.max(1)).max(1),
             timeouts: Timeouts {
@@ -269,6 +294,8 @@ impl Config {
                 udp_inactivity: ns(t.udp_inactivity),
                 icmp_inactivity: ns(t.icmp_inactivity),
                 other_inactivity: ns(t.other_inactivity),
+                // The DNS analyzer's timer comes with DNS analysis.
+                dns_session: if dns_analysed { ns(t.dns_session) } else { 0 },
                 tcp_active: ns(t.tcp_active),
                 udp_active: ns(t.udp_active),
                 icmp_active: ns(t.icmp_active),
@@ -285,6 +312,11 @@ impl Config {
                 enabled: self.services.enabled,
                 disabled,
             },
+            app: crate::applayer::Registry::new(&AppSettings {
+                // Each worker gets its share of the reassembly memory.
+                reassembly_memory: (self.app.reassembly_memory / workers.max(1)).max(1),
+                ..self.app.clone()
+            }),
         }
     }
 

@@ -7,12 +7,15 @@
 //! * [`pipeline`] — reader, sharded workers and writer, joined by lock-free
 //!   queues of recycled batches;
 //! * [`decode`] — protocol parsing, one module per protocol, no allocation;
+//! * [`applayer`] — application-layer metadata (TLS, QUIC) as pure functions;
 //! * [`flow`] — connection records with Zeek's semantics;
 //! * [`output`] — sinks for the records (JSON Lines, Zeek TSV);
 //! * [`config`], [`site`] — settings and the model of the monitored network;
 //! * [`synth`] — seeded synthetic traffic for demos, tests and benchmarks.
 
 pub mod app;
+pub mod applayer;
+pub mod assets;
 pub mod capture;
 pub mod cli;
 pub mod config;

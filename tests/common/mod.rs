@@ -5,6 +5,7 @@
 
 pub mod live;
 pub mod many;
+pub mod packets;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -204,6 +205,8 @@ pub struct ZeekCommand {
     pub ignore_checksums: bool,
     pub bare: bool,
     pub loads: Vec<String>,
+    /// `redef NAME=VALUE` given with `-e` on the command line.
+    pub redefs: Vec<(String, String)>,
 }
 
 pub fn read_zeek_command(path: &Path) -> ZeekCommand {
@@ -217,10 +220,29 @@ pub fn read_zeek_command(path: &Path) -> ZeekCommand {
                 cmd.ignore_checksums |= c;
                 cmd.bare |= b;
             }
+            for part in line.split("redef ").skip(1) {
+                let stmt = part.split([';', '\'']).next().unwrap_or_default();
+                if let Some((name, value)) = stmt.split_once('=') {
+                    cmd.redefs
+                        .push((name.trim().to_string(), value.trim().to_string()));
+                }
+            }
             for w in words {
                 if w.starts_with("base/") || w.starts_with("policy/") {
                     cmd.loads.push(w.to_string());
                 }
+            }
+        }
+        // A script from another test's folder (`%DIR/events.zeek`), which
+        // the notes describe as "it loads base/protocols/<name>".
+        if line.contains("%DIR/") {
+            if let Some(rest) = line.split("it loads ").nth(1) {
+                cmd.loads.extend(
+                    rest.split_whitespace()
+                        .next()
+                        .filter(|w| w.starts_with("base/") || w.starts_with("policy/"))
+                        .map(str::to_string),
+                );
             }
         }
         if let Some(rest) = line.split("the test script loads:").nth(1) {
@@ -278,10 +300,12 @@ pub fn bare_mode_ports(loads: &[String]) -> (Vec<u16>, Vec<u16>) {
         ("irc", (&[6666u16, 6667, 6668, 6669][..], &[][..])),
         ("krb", (&[88u16][..], &[88u16][..])),
         ("modbus", (&[502u16][..], &[][..])),
+        ("dnp3", (&[20000u16][..], &[20000u16][..])),
         ("smtp", (&[25u16, 587][..], &[][..])),
         ("quic", (&[][..], &[443u16][..])),
         ("redis", (&[6379u16][..], &[][..])),
         ("syslog", (&[][..], &[514u16][..])),
+        ("snmp", (&[][..], &[161u16, 162][..])),
         ("imap", (&[143u16][..], &[][..])),
         (
             "tunnels",
@@ -312,6 +336,20 @@ pub fn config_for(cmd: &ZeekCommand) -> Config {
     } else {
         ChecksumMode::Strict
     };
+    // Zeek options that Vagt has as settings.
+    for (name, value) in &cmd.redefs {
+        let dhcp = &mut cfg.app.dhcp;
+        match name.as_str() {
+            "DHCP::max_uids_per_log_entry" => {
+                dhcp.max_uids_per_log_entry = value.parse().unwrap_or(dhcp.max_uids_per_log_entry)
+            }
+            "DHCP::max_msg_types_per_log_entry" => {
+                dhcp.max_msg_types_per_log_entry =
+                    value.parse().unwrap_or(dhcp.max_msg_types_per_log_entry)
+            }
+            _ => {}
+        }
+    }
     // Everything else stays at Vagt's defaults (VLAN in the key, interim
     // records on); only what the Zeek command line changes is mirrored.
     if cmd.bare {
@@ -325,7 +363,13 @@ pub fn config_for(cmd: &ZeekCommand) -> Config {
             .iter()
             .map(|s| s.name())
             .filter(|name| {
-                let script = format!("base/protocols/{name}");
+                // Zeek's syslog script registers its TCP analyzer too.
+                let base: &str = if *name == "syslog_tcp" {
+                    "syslog"
+                } else {
+                    name
+                };
+                let script = format!("base/protocols/{base}");
                 // Zeek's WebSocket script loads the HTTP script, whose
                 // upgrade handling it builds on.
                 let implied = *name == "http"
@@ -333,7 +377,21 @@ pub fn config_for(cmd: &ZeekCommand) -> Config {
                         .loads
                         .iter()
                         .any(|l| l.starts_with("base/protocols/websocket"));
-                !implied && !cmd.loads.iter().any(|l| l.starts_with(&script))
+                // A protocol's policy scripts load its base script.
+                let policy = format!("policy/protocols/{name}/");
+                // Zeek's DCE/RPC scripts live under `dce-rpc`.
+                let dce_rpc = *name == "dce_rpc"
+                    && cmd
+                        .loads
+                        .iter()
+                        .any(|l| l.starts_with("base/protocols/dce-rpc"));
+                // `@load protocols/<name>/...` names the same policy script.
+                let short = format!("protocols/{name}/");
+                !implied
+                    && !dce_rpc
+                    && !cmd.loads.iter().any(|l| {
+                        l.starts_with(&script) || l.starts_with(&policy) || l.starts_with(&short)
+                    })
             })
             .map(str::to_string)
             .collect();

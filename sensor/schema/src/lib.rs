@@ -10,9 +10,27 @@
 //! The schema only grows: fields are added, never renamed or re-typed, and
 //! [`SCHEMA_VERSION`] is bumped when a consumer must notice.
 
+pub mod app;
+pub mod asset;
 mod json;
 mod values;
 
+pub use app::DhcpRecord;
+pub use app::FtpRecord;
+pub use app::HttpRecord;
+pub use app::KerberosRecord;
+pub use app::NtpRecord;
+pub use app::RdpRecord;
+pub use app::SmtpRecord;
+pub use app::SnmpRecord;
+pub use app::SshRecord;
+pub use app::SyslogRecord;
+pub use app::{BacnetRecord, Dnp3Record, EnipRecord, ModbusRecord, OtClass, S7commRecord};
+pub use app::{ConnId, DnsRecord};
+pub use app::{DceRpcRecord, NtlmRecord, SmbFilesRecord, SmbMappingRecord};
+pub use app::{LdapRecord, LdapSearchRecord};
+pub use app::{QuicRecord, SslRecord, X509Record};
+pub use asset::{AssetIp, AssetRecord};
 pub use values::{ConnState, EndReason, Proto, UnknownValue};
 
 use serde::{Deserialize, Serialize};
@@ -66,6 +84,61 @@ pub enum EventBody {
     Conn(ConnRecord),
     /// Sensor health and counters.
     Stats(SensorStats),
+    /// A DNS transaction (Zeek's dns.log).
+    Dns(DnsRecord),
+    /// A Modbus/TCP message (Zeek's modbus.log).
+    Modbus(ModbusRecord),
+    /// A DNP3 request and its response (Zeek's dnp3.log).
+    Dnp3(Dnp3Record),
+    /// A BACnet/IP message (ICSNPP's bacnet.log).
+    Bacnet(BacnetRecord),
+    /// An S7comm or S7comm-plus message (ICSNPP's s7comm.log).
+    S7comm(S7commRecord),
+    /// An EtherNet/IP message or a CIP message in one (ICSNPP's enip.log
+    /// and cip.log).
+    Enip(EnipRecord),
+    /// An SSH connection's version, algorithms and inferred
+    /// authentication outcome (Zeek's ssh.log, plus HASSH).
+    Ssh(SshRecord),
+    /// A Kerberos ticket request and its outcome (Zeek's kerberos.log).
+    Kerberos(KerberosRecord),
+    /// An LDAP operation other than a search (Zeek's ldap.log).
+    Ldap(LdapRecord),
+    /// An LDAP search (Zeek's ldap_search.log).
+    LdapSearch(LdapSearchRecord),
+    /// An RDP connection's negotiation and client settings (Zeek's
+    /// rdp.log).
+    Rdp(RdpRecord),
+    /// An HTTP request/response pair (Zeek's http.log).
+    Http(HttpRecord),
+    /// An FTP command and its reply (Zeek's ftp.log).
+    Ftp(FtpRecord),
+    /// An SMTP mail transaction (Zeek's smtp.log).
+    Smtp(SmtpRecord),
+    /// An SMB tree connect (Zeek's smb_mapping.log).
+    SmbMapping(SmbMappingRecord),
+    /// An action on a file over SMB (Zeek's smb_files.log).
+    SmbFiles(SmbFilesRecord),
+    /// A DCE/RPC call (Zeek's dce_rpc.log).
+    DceRpc(DceRpcRecord),
+    /// An NTLM authentication (Zeek's ntlm.log).
+    Ntlm(NtlmRecord),
+    /// A DHCP exchange (Zeek's dhcp.log).
+    Dhcp(DhcpRecord),
+    /// An NTP message (Zeek's ntp.log).
+    Ntp(NtpRecord),
+    /// A syslog message (Zeek's syslog.log).
+    Syslog(SyslogRecord),
+    /// The SNMP messages of a connection (Zeek's snmp.log).
+    Snmp(SnmpRecord),
+    /// A device of the passive asset inventory, new or changed.
+    Asset(AssetRecord),
+    /// A TLS handshake (Zeek's ssl.log).
+    Ssl(SslRecord),
+    /// A certificate seen in a TLS handshake (Zeek's x509.log).
+    X509(X509Record),
+    /// A QUIC connection (Zeek's quic.log).
+    Quic(QuicRecord),
 }
 
 /// A connection summary, field for field compatible with Zeek's conn.log

@@ -186,6 +186,41 @@ impl Decoder {
     }
 }
 
+impl Decoder {
+    /// Decodes the next A-MSDU subframe left in `DecodedPacket::subframes`
+    /// of a packet (`data`), which came `encap` in the layer before; what
+    /// follows it is left in `out.subframes` in turn.
+    pub fn decode_subframe<'a>(
+        &self,
+        data: &'a [u8],
+        depth: u8,
+        encap: packet::Encap,
+        out: &mut DecodedPacket<'a>,
+        counters: &mut DecodeCounters,
+    ) -> Result<(), DecodeError> {
+        out.clear();
+        out.subframe_depth = depth;
+        out.subframe_encap = encap;
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            tunnel_ports: &self.tunnel_ports,
+            out,
+            counters,
+            missing: 0,
+            vlan: [0, 0],
+            outermost: false,
+            encap,
+            stop_at_ip: false,
+            first_ip: None,
+        };
+        let result = ieee80211::subframe(&mut ctx, data);
+        if let Err(e) = result {
+            ctx.counters.error(e);
+        }
+        result
+    }
+}
+
 /// Finds the outermost IP header of frames, walking the link layers exactly
 /// as the decoder does. The pipeline uses it to send both directions of a
 /// connection, and every encapsulation of it, to the same worker.

@@ -239,6 +239,15 @@ pub struct DecodedPacket<'a> {
     pub arp: bool,
     /// Ethertype of a non-IP frame, for counting.
     pub other_ethertype: Option<u16>,
+    /// A-MSDU subframes not decoded yet (802.11 aggregates several packets
+    /// in one frame; the layers hold the first): empty when there are
+    /// none. The tracker decodes them one by one
+    /// (`Decoder::decode_subframe`), as siblings of the first.
+    pub subframes: &'a [u8],
+    /// Layers before the 802.11 frame of `subframes`, and how it was
+    /// carried.
+    pub subframe_depth: u8,
+    pub subframe_encap: Encap,
     /// Only the first `layer_count` are initialised: a packet is decoded
     /// millions of times a second, and most have a single layer.
     layers: [MaybeUninit<IpLayer<'a>>; MAX_IP_LAYERS],
@@ -253,6 +262,9 @@ impl Default for DecodedPacket<'_> {
             vlan: [0, 0],
             arp: false,
             other_ethertype: None,
+            subframes: &[],
+            subframe_depth: 0,
+            subframe_encap: Encap::None,
             layers: [const { MaybeUninit::uninit() }; MAX_IP_LAYERS],
             layer_count: 0,
         }
@@ -279,6 +291,7 @@ impl<'a> DecodedPacket<'a> {
         self.vlan = [0, 0];
         self.arp = false;
         self.other_ethertype = None;
+        self.subframes = &[];
         self.layer_count = 0;
     }
 

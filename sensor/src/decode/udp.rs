@@ -1,5 +1,6 @@
 //! UDP headers, and the hand-off to UDP-borne tunnels (VXLAN, Geneve,
-//! Teredo, AYIYA, GTP-U) recognised by their well-known ports.
+//! Teredo, AYIYA, GTP-U) recognised by their well-known ports, and to
+//! Teredo recognised by its content on any other port.
 
 use super::packet::{Checksum, Transport, UdpDatagram};
 use super::{be16, checksum, ip, tunnel, Ctx, DecodeError, Decoded};
@@ -42,8 +43,13 @@ pub(crate) fn decode(ctx: &mut Ctx<'_, '_>, idx: usize) -> Result<(), DecodeErro
         payload_len: wire_len - 8,
         checksum,
     });
-    if tunnel_port && ctx.opts.decapsulate && !more_fragments && checksum != Checksum::Bad {
-        return tunnel::udp(ctx, src_port, dst_port, payload);
+    if ctx.opts.decapsulate && !more_fragments && checksum != Checksum::Bad {
+        if tunnel_port {
+            return tunnel::udp(ctx, src_port, dst_port, payload);
+        }
+        if tunnel::teredo_detected(ctx.opts, payload) {
+            return tunnel::teredo::decode(ctx, payload);
+        }
     }
     Ok(())
 }

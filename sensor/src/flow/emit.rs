@@ -9,6 +9,7 @@
 
 use super::conn::Snapshot;
 use super::record::RecordContext;
+use crate::applayer::AppLayer;
 use vagt_schema::Event;
 
 /// An event kind a worker produces other than a connection: it builds its
@@ -49,11 +50,50 @@ impl Emitted {
 }
 
 /// Where the connection table puts the connections it writes out: the
-/// tracker's vector of [`Emitted`] events, or, in the table's own tests, a
-/// plain vector of snapshots.
+/// tracker's [`Outbox`] (events plus the application layer, which must hear
+/// when a connection ends), or, in the table's own tests, a plain vector of
+/// snapshots.
 pub trait Finished {
     fn push_conn(&mut self, s: Snapshot);
     fn count(&self) -> usize;
+    /// Connection `idx` (its slot in the table) is being written out for
+    /// good: parser state tied to the slot must be settled now.
+    #[inline]
+    fn conn_ended(&mut self, _idx: u32, _s: &Snapshot) {}
+    /// The application layer and the events it writes to, where there is
+    /// one.
+    #[inline]
+    fn app(&mut self) -> Option<(&mut AppLayer, &mut Vec<Emitted>)> {
+        None
+    }
+}
+
+/// What a tracker's packets produce: events for the writer, and the
+/// application layer whose parsers add to them.
+pub struct Outbox {
+    pub events: Vec<Emitted>,
+    pub app: AppLayer,
+}
+
+impl Finished for Outbox {
+    #[inline]
+    fn push_conn(&mut self, s: Snapshot) {
+        self.events.push(Emitted::Conn(s));
+    }
+    #[inline]
+    fn count(&self) -> usize {
+        self.events.len()
+    }
+    #[inline]
+    fn conn_ended(&mut self, idx: u32, s: &Snapshot) {
+        if s.conn.services & super::service::ATTACHED != 0 {
+            self.app.conn_ended(idx, s.conn.last_ts, &mut self.events);
+        }
+    }
+    #[inline]
+    fn app(&mut self) -> Option<(&mut AppLayer, &mut Vec<Emitted>)> {
+        Some((&mut self.app, &mut self.events))
+    }
 }
 
 impl Finished for Vec<Snapshot> {

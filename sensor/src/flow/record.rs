@@ -220,7 +220,7 @@ fn proto(c: &Conn) -> Proto {
     }
 }
 
-fn seconds(ns: i64) -> f64 {
+pub fn seconds(ns: i64) -> f64 {
     ns as f64 / 1e9
 }
 
@@ -242,7 +242,7 @@ pub fn to_event(c: &Snapshot, ctx: &RecordContext) -> Event {
         resp_h: ra.to_ip(),
         resp_p: rp,
         proto: proto(c),
-        service: service::names(c.services),
+        service: service::names_on(c.services, c.kind == ConnKind::Tcp),
         duration: (duration > 0).then(|| seconds(duration)),
         orig_bytes: (duration > 0).then_some(osize),
         resp_bytes: (duration > 0).then_some(rsize),

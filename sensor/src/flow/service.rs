@@ -38,6 +38,11 @@ pub enum Service {
     Redis,
     Ldap,
     Syslog,
+    Krb,
+    DceRpc = 26,
+    /// Syslog over TCP: Zeek runs a separate analyzer for it and names
+    /// the service after that analyzer.
+    SyslogTcp,
 }
 
 impl Service {
@@ -67,6 +72,9 @@ impl Service {
         Service::Redis,
         Service::Ldap,
         Service::Syslog,
+        Service::Krb,
+        Service::DceRpc,
+        Service::SyslogTcp,
     ];
 
     pub fn name(self) -> &'static str {
@@ -96,6 +104,9 @@ impl Service {
             Service::Redis => "redis",
             Service::Ldap => "ldap",
             Service::Syslog => "syslog",
+            Service::Krb => "krb",
+            Service::DceRpc => "dce_rpc",
+            Service::SyslogTcp => "syslog_tcp",
         }
     }
 
@@ -113,6 +124,7 @@ impl Service {
 
 /// Names of the services in a bit set, comma-separated in a fixed order.
 pub fn names(bits: u32) -> Option<String> {
+    let bits = bits & !ATTACHED;
     if bits == 0 {
         return None;
     }
@@ -125,6 +137,29 @@ pub fn names(bits: u32) -> Option<String> {
     }
     Some(out)
 }
+
+/// `names` as a connection's record writes them: Zeek names its TCP
+/// Kerberos and LDAP analyzers `krb_tcp` and `ldap_tcp`.
+pub fn names_on(bits: u32, tcp: bool) -> Option<String> {
+    let n = names(bits)?;
+    if !tcp || bits & (Service::Krb.bit() | Service::Ldap.bit()) == 0 {
+        return Some(n);
+    }
+    Some(
+        n.split(',')
+            .map(|s| match s {
+                "krb" => "krb_tcp",
+                "ldap" => "ldap_tcp",
+                s => s,
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+/// Marks, in `Conn::services`, a connection that an application parser
+/// was attached to (`applayer`); no service uses this bit.
+pub const ATTACHED: u32 = 1 << 31;
 
 /// Service recognition settings.
 #[derive(Clone, Copy, Debug)]
@@ -147,6 +182,25 @@ impl Default for ServiceConfig {
 const ATTEMPTS: u8 = 3;
 /// Marks a direction whose probing is over.
 const DONE: u8 = 0xf;
+/// The originator's direction watches for a TLS ClientHello after a
+/// protocol that can switch to TLS (STARTTLS, RDP's TLS security) was
+/// recognised: states `WATCH..DONE` count its payload packets, so it
+/// watches seven of them, as Zeek's analyzers hand over to SSL mid-stream.
+const WATCH: u8 = 8;
+
+/// Services whose connections can continue as TLS.
+fn may_upgrade(s: Service) -> bool {
+    matches!(
+        s,
+        Service::Smtp
+            | Service::Pop3
+            | Service::Imap
+            | Service::Ftp
+            | Service::Irc
+            | Service::Ldap
+            | Service::Rdp
+    )
+}
 
 /// Probing state of endpoint `slot`: payload packets looked at, or
 /// `DONE`. Both directions share one byte of `Conn::probe`, a nibble each.
@@ -173,8 +227,17 @@ pub fn probe(
         return;
     }
     let first_message = conn.probe == 0;
-    set_state(conn, slot, state(conn, slot) + 1);
     let is_orig = conn.is_orig(slot);
+    if state(conn, slot) >= WATCH {
+        if is_orig && tls_client_hello(payload) {
+            conn.services |= Service::Ssl.bit() & !cfg.disabled;
+            set_state(conn, slot, DONE);
+        } else if is_orig {
+            set_state(conn, slot, state(conn, slot) + 1);
+        }
+        return;
+    }
+    set_state(conn, slot, state(conn, slot) + 1);
     let (orig_port, resp_port) = conn.ports();
     let found = match kind {
         ConnKind::Tcp => tcp_signature(payload, is_orig, resp_port, orig_port),
@@ -184,6 +247,10 @@ pub fn probe(
     if let Some(s) = found {
         conn.services |= s.bit() & !cfg.disabled;
         set_state(conn, slot, DONE);
+        let orig_slot = usize::from(!conn.is_orig(0));
+        if may_upgrade(s) && conn.services & Service::Ssl.bit() == 0 {
+            set_state(conn, orig_slot, WATCH);
+        }
         if cfg.disabled & s.bit() == 0
             && sent_by_server(s, payload, kind, is_orig, first_message)
             && !resp_multicast
@@ -217,244 +284,8 @@ fn sent_by_server(s: Service, p: &[u8], kind: ConnKind, is_orig: bool, first: bo
     }
 }
 
-fn starts_with_any(p: &[u8], prefixes: &[&[u8]]) -> bool {
-    prefixes.iter().any(|x| p.starts_with(x))
-}
-
-fn starts_with_ci(p: &[u8], prefix: &[u8]) -> bool {
-    p.len() >= prefix.len() && p[..prefix.len()].eq_ignore_ascii_case(prefix)
-}
-
-/// Client commands that open or end an FTP control session.
-const FTP_COMMANDS: &[&[u8]] = &[
-    b"USER ", b"PASS ", b"AUTH ", b"QUIT", b"SYST", b"FEAT", b"PWD", b"CWD ", b"TYPE ", b"PASV",
-    b"EPSV", b"PORT ", b"LIST", b"RETR ", b"STOR ",
-];
-
-const HTTP_METHODS: &[&[u8]] = &[
-    b"GET ",
-    b"POST ",
-    b"HEAD ",
-    b"PUT ",
-    b"DELETE ",
-    b"OPTIONS ",
-    b"CONNECT ",
-    b"PATCH ",
-    b"TRACE ",
-    b"PROPFIND ",
-];
-
-fn tcp_signature(p: &[u8], is_orig: bool, resp_port: u16, orig_port: u16) -> Option<Service> {
-    let port = |x: u16| resp_port == x || orig_port == x;
-    if p.starts_with(b"SSH-") {
-        return Some(Service::Ssh);
-    }
-    if tls_record(p) {
-        return Some(Service::Ssl);
-    }
-    if p.len() >= 10 && p[0] == 0x05 && p[1] == 0x64 {
-        return Some(Service::Dnp3);
-    }
-    if starts_with_any(p, HTTP_METHODS) || p.starts_with(b"HTTP/1.") {
-        return Some(Service::Http);
-    }
-    if starts_with_any(
-        p,
-        &[
-            b"SIP/2.0 ",
-            b"INVITE sip:",
-            b"REGISTER sip:",
-            b"OPTIONS sip:",
-        ],
-    ) {
-        return Some(Service::Sip);
-    }
-    if !is_orig {
-        // Server banners and replies.
-        if p.starts_with(b"220") && p.len() > 3 && (p[3] == b' ' || p[3] == b'-') {
-            let text = &p[..p.len().min(256)];
-            let says = |w: &[u8]| text.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-            if port(21) || port(2811) || says(b"ftp") {
-                return Some(Service::Ftp);
-            }
-            if port(25) || port(587) || says(b"smtp") || says(b"esmtp") || says(b"mail") {
-                return Some(Service::Smtp);
-            }
-        }
-        if p.starts_with(b"+OK") && (port(110) || p.len() < 512) {
-            return Some(Service::Pop3);
-        }
-        if p.starts_with(b"* OK") || p.starts_with(b"* PREAUTH") {
-            return Some(Service::Imap);
-        }
-    } else {
-        if starts_with_ci(p, b"EHLO ") || starts_with_ci(p, b"HELO ") {
-            return Some(Service::Smtp);
-        }
-        if port(21) && FTP_COMMANDS.iter().any(|c| starts_with_ci(p, c)) {
-            return Some(Service::Ftp);
-        }
-        if starts_with_ci(p, b"NICK ") || (starts_with_ci(p, b"USER ") && port(6667)) {
-            return Some(Service::Irc);
-        }
-        if p.len() > 8 && p[0] == 0x03 && p[1] == 0x00 && p[5] == 0xe0 {
-            // TPKT + X.224 connection request: RDP (or ISO-TSAP for S7).
-            return Some(if port(102) {
-                Service::S7comm
-            } else {
-                Service::Rdp
-            });
-        }
-        if p.starts_with(b"*") && p.len() > 3 && p[1].is_ascii_digit() && port(6379) {
-            return Some(Service::Redis);
-        }
-        if p.len() >= 2 && p[0] == 0x10 && port(1883) {
-            return Some(Service::Mqtt);
-        }
-    }
-    if p.len() >= 8 && (&p[4..8] == b"\xffSMB" || &p[4..8] == b"\xfeSMB") {
-        return Some(Service::Smb);
-    }
-    if p.len() >= 8 && port(502) && p[2] == 0 && p[3] == 0 {
-        // MBAP header: protocol id 0 and a length a Modbus PDU can have.
-        let len = u16::from_be_bytes([p[4], p[5]]);
-        if (2..=254).contains(&len) {
-            return Some(Service::Modbus);
-        }
-    }
-    if p.len() >= 24 && port(44818) && enip_command(p) {
-        return Some(Service::Enip);
-    }
-    if port(53) && dns_header(p.get(2..).unwrap_or(&[])) {
-        return Some(Service::Dns);
-    }
-    if port(389) && p.first() == Some(&0x30) {
-        return Some(Service::Ldap);
-    }
-    None
-}
-
-fn udp_signature(p: &[u8], resp_port: u16, orig_port: u16) -> Option<Service> {
-    let port = |x: u16| resp_port == x || orig_port == x;
-    if (port(53) || port(5353) || port(5355) || port(137)) && dns_header(p) {
-        return Some(Service::Dns);
-    }
-    if (port(67) || port(68)) && p.len() >= 240 && p[236..240] == [0x63, 0x82, 0x53, 0x63] {
-        return Some(Service::Dhcp);
-    }
-    if port(123) && p.len() >= 48 {
-        let version = (p[0] >> 3) & 0x7;
-        if (1..=4).contains(&version) {
-            return Some(Service::Ntp);
-        }
-    }
-    if (port(161) || port(162)) && p.len() > 2 && p[0] == 0x30 {
-        return Some(Service::Snmp);
-    }
-    if starts_with_any(
-        p,
-        &[
-            b"SIP/2.0 ",
-            b"INVITE sip:",
-            b"REGISTER sip:",
-            b"OPTIONS sip:",
-        ],
-    ) {
-        return Some(Service::Sip);
-    }
-    if port(47808) && p.len() >= 4 && p[0] == 0x81 {
-        return Some(Service::Bacnet);
-    }
-    if port(514) && p.first() == Some(&b'<') {
-        return Some(Service::Syslog);
-    }
-    if port(44818) && p.len() >= 24 && enip_command(p) {
-        return Some(Service::Enip);
-    }
-    if p.len() >= 10 && p[0] == 0x05 && p[1] == 0x64 && port(20000) {
-        return Some(Service::Dnp3);
-    }
-    if port(443) && p.len() >= 5 && p[0] & 0xc0 == 0xc0 && p[1..5] != [0, 0, 0, 0] {
-        return Some(Service::Quic);
-    }
-    None
-}
-
-/// An EtherNet/IP encapsulation header with a known command.
-fn enip_command(p: &[u8]) -> bool {
-    matches!(
-        u16::from_le_bytes([p[0], p[1]]),
-        0x0004 | 0x0063 | 0x0064 | 0x0065 | 0x0066 | 0x006f | 0x0070
-    )
-}
-
-/// A TLS (or SSL 3) handshake record header.
-fn tls_record(p: &[u8]) -> bool {
-    p.len() >= 6 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04 && (p[5] == 0x01 || p[5] == 0x02)
-}
-
-/// A plausible DNS message header.
-fn dns_header(p: &[u8]) -> bool {
-    if p.len() < 12 {
-        return false;
-    }
-    let opcode = (p[2] >> 3) & 0xf;
-    let qd = u16::from_be_bytes([p[4], p[5]]);
-    let an = u16::from_be_bytes([p[6], p[7]]);
-    opcode <= 5 && qd <= 16 && an <= 256 && (qd > 0 || an > 0)
-}
+mod signature;
+use signature::{tcp_signature, tls_client_hello, udp_signature};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recognises_common_openings() {
-        assert_eq!(
-            tcp_signature(b"GET / HTTP/1.1\r\n", true, 80, 5000),
-            Some(Service::Http)
-        );
-        assert_eq!(
-            tcp_signature(b"SSH-2.0-OpenSSH", false, 22, 5000),
-            Some(Service::Ssh)
-        );
-        assert_eq!(
-            tcp_signature(b"220 ProFTPD ready\r\n", false, 21, 5000),
-            Some(Service::Ftp)
-        );
-        assert_eq!(
-            tcp_signature(b"220 mx ESMTP\r\n", false, 25, 5000),
-            Some(Service::Smtp)
-        );
-        assert_eq!(
-            tcp_signature(b"* OK IMAP4rev1\r\n", false, 143, 5000),
-            Some(Service::Imap)
-        );
-        assert_eq!(
-            tcp_signature(&[0x16, 3, 1, 0, 0x80, 1, 0, 0], true, 443, 5000),
-            Some(Service::Ssl)
-        );
-        assert_eq!(tcp_signature(b"hello", true, 80, 5000), None);
-        assert_eq!(udp_signature(b"M-SEARCH * HTTP/1.1\r\n", 1900, 5000), None);
-    }
-
-    #[test]
-    fn no_panic_on_short_payloads() {
-        for n in 0..32 {
-            let p = vec![0x30u8; n];
-            let _ = tcp_signature(&p, true, 502, 44818);
-            let _ = tcp_signature(&p, false, 25, 21);
-            let _ = udp_signature(&p, 53, 161);
-        }
-    }
-
-    #[test]
-    fn names_are_comma_joined() {
-        assert_eq!(
-            names(Service::Http.bit() | Service::Ssl.bit()).as_deref(),
-            Some("http,ssl")
-        );
-        assert_eq!(names(0), None);
-        assert_eq!(Service::from_name("TLS"), Some(Service::Ssl));
-    }
-}
+mod tests;

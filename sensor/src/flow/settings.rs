@@ -46,6 +46,10 @@ pub struct TimeoutSection {
     pub udp_inactivity: f64,
     pub icmp_inactivity: f64,
     pub other_inactivity: f64,
+    /// Zeek's `dns_session_timeout`: UDP DNS connections end at the first
+    /// check, this often from their first packet, that finds them idle
+    /// for this long less a second; 0 = never (the UDP timeout applies).
+    pub dns_session: f64,
     /// Long-lived connections write an interim record this often, per
     /// transport; 0 = never.
     pub tcp_active: f64,
@@ -66,6 +70,7 @@ impl Default for TimeoutSection {
             udp_inactivity: s(t.udp_inactivity),
             icmp_inactivity: s(t.icmp_inactivity),
             other_inactivity: s(t.other_inactivity),
+            dns_session: s(t.dns_session),
             tcp_active: s(t.tcp_active),
             udp_active: s(t.udp_active),
             icmp_active: s(t.icmp_active),

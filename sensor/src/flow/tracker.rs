@@ -9,10 +9,11 @@
 //! batch.
 
 use super::defrag::Defragmenter;
-use super::emit::Emitted;
+use super::emit::{Emitted, Outbox};
 use super::key::FlowKey;
 use super::record::uid_of;
 use super::table::{ConnTable, LayerInput, TableConfig};
+use crate::applayer::AppLayer;
 use crate::decode::offload::Probe;
 use crate::decode::{
     DecodeCounters, DecodeOptions, Decoded, DecodedPacket, Decoder, IpLayer, LinkType, Transport,
@@ -41,7 +42,8 @@ pub struct Tracker {
     pub counters: DecodeCounters,
     pub packets: u64,
     pub bytes: u64,
-    finished: Vec<Emitted>,
+    /// Finished connections and application records, and the parsers.
+    out: Outbox,
     /// Time of the latest packet, in nanoseconds.
     now: i64,
     uid_salt: u64,
@@ -65,12 +67,15 @@ impl Tracker {
         let probe = (decode.probe_offload && decode.validate_checksums).then(Probe::default);
         Tracker {
             decoder: Decoder::new(decode),
-            table: ConnTable::new(table),
+            table: ConnTable::new(table.clone()),
             defrag: Defragmenter::new(DEFRAG_SLOTS, DEFRAG_TIMEOUT_NS),
             counters: DecodeCounters::default(),
             packets: 0,
             bytes: 0,
-            finished: Vec::with_capacity(4096),
+            out: Outbox {
+                events: Vec::with_capacity(4096),
+                app: AppLayer::new(table.app.clone(), uid_salt),
+            },
             now: i64::MIN,
             uid_salt,
             probe,
@@ -109,6 +114,10 @@ impl Tracker {
             src_mac: pkt.src_mac,
             dst_mac: pkt.dst_mac,
         };
+        if !pkt.subframes.is_empty() {
+            self.packet_with_subframes(&pkt, &facts);
+            return;
+        }
         let mut parent = 0u64;
         let count = pkt.layer_count();
         for (depth, layer) in pkt.layers().iter().enumerate() {
@@ -140,7 +149,7 @@ impl Tracker {
                 for (k, l) in inner.layers().iter().enumerate() {
                     parent = track_layer(
                         &mut self.table,
-                        &mut self.finished,
+                        &mut self.out,
                         self.uid_salt,
                         l,
                         depth + k,
@@ -151,6 +160,47 @@ impl Tracker {
                 }
             }
             break;
+        }
+    }
+
+    /// A frame that aggregates several packets (802.11 A-MSDU, as Aruba
+    /// access points tunnel them): the decoded layers hold the first, and
+    /// each further subframe is decoded and tracked as a packet of its own
+    /// inside the same carriers, as Zeek does. Rare, so the common path
+    /// only pays for the test that sends packets here; fragments inside
+    /// such frames are not reassembled.
+    #[cold]
+    fn packet_with_subframes(&mut self, pkt: &DecodedPacket<'_>, facts: &PacketFacts) {
+        let first = usize::from(pkt.subframe_depth);
+        let count = pkt.layer_count();
+        let (mut parent, mut carrier) = (0u64, 0u64);
+        for (depth, layer) in pkt.layers().iter().enumerate() {
+            let carries = depth + 1 == first;
+            parent = self.track(layer, depth, parent, depth + 1 < count || carries, facts);
+            if carries {
+                carrier = parent;
+            }
+        }
+        let mut rest = pkt.subframes;
+        while !rest.is_empty() {
+            let mut sub = DecodedPacket::default();
+            let _ = self.decoder.decode_subframe(
+                rest,
+                pkt.subframe_depth,
+                pkt.subframe_encap,
+                &mut sub,
+                &mut self.counters,
+            );
+            let n = sub.layer_count();
+            let mut parent = carrier;
+            for (k, layer) in sub.layers().iter().enumerate() {
+                parent = self.track(layer, first + k, parent, k + 1 < n, facts);
+            }
+            // Each subframe takes at least its 14-byte header.
+            if sub.subframes.len() >= rest.len() {
+                break;
+            }
+            rest = sub.subframes;
         }
     }
 
@@ -199,7 +249,7 @@ impl Tracker {
     ) -> u64 {
         track_layer(
             &mut self.table,
-            &mut self.finished,
+            &mut self.out,
             self.uid_salt,
             layer,
             depth,
@@ -216,7 +266,9 @@ impl Tracker {
             self.now = now;
         }
         self.table
-            .expire(self.now.saturating_sub(SWEEP_LAG_NS), &mut self.finished);
+            .expire(self.now.saturating_sub(SWEEP_LAG_NS), &mut self.out);
+        let until = self.now.saturating_sub(SWEEP_LAG_NS);
+        self.out.app.tick(until, &mut self.out.events);
     }
 
     /// Like [`Tracker::tick`], but stops once `limit` finished connections
@@ -226,12 +278,18 @@ impl Tracker {
             self.now = now;
         }
         let until = self.now.saturating_sub(SWEEP_LAG_NS);
-        self.table.expire_some(until, &mut self.finished, limit)
+        let more = self.table.expire_some(until, &mut self.out, limit);
+        self.out.app.tick(until, &mut self.out.events);
+        more
     }
 
     /// Like [`Tracker::flush`] in pieces; true when connections remain.
     pub fn flush_some(&mut self, limit: usize) -> bool {
-        self.table.flush_some(&mut self.finished, limit)
+        let more = self.table.flush_some(&mut self.out, limit);
+        if !more {
+            self.out.app.flush_shared(&mut self.out.events);
+        }
+        more
     }
 
     /// Time of the latest packet.
@@ -241,12 +299,13 @@ impl Tracker {
 
     /// Writes out every open connection (end of input or shutdown).
     pub fn flush(&mut self) {
-        self.table.flush(&mut self.finished);
+        self.table.flush(&mut self.out);
+        self.out.app.flush_shared(&mut self.out.events);
     }
 
     /// Finished connections since the last drain.
     pub fn finished(&mut self) -> &mut Vec<Emitted> {
-        &mut self.finished
+        &mut self.out.events
     }
 
     pub fn table(&self) -> &ConnTable {
@@ -263,7 +322,7 @@ impl Tracker {
 #[allow(clippy::too_many_arguments)]
 fn track_layer(
     table: &mut ConnTable,
-    finished: &mut Vec<Emitted>,
+    finished: &mut Outbox,
     salt: u64,
     layer: &IpLayer<'_>,
     depth: usize,

@@ -8,11 +8,14 @@
 
 use super::conn::{Conn, ConnKind};
 use super::emit::Finished;
+use super::key::FlowKey;
 use super::key::PacketTuple;
 use super::ports::PortSet;
+use super::service::ATTACHED;
 use super::service::{self, ServiceConfig};
 use super::table::{ConnTable, LayerInput, PacketLogic, TableConfig};
 use super::tcp;
+use crate::applayer::slab::Payload;
 use crate::decode::{Checksum, IpLayer, Transport};
 
 /// Tracks one packet layer: finds or opens its connection in `table` and
@@ -59,10 +62,55 @@ impl PacketLogic for Rules {
         &self,
         cfg: &TableConfig,
         conn: &mut Conn,
+        idx: u32,
+        key: &FlowKey,
         slot: usize,
         input: &LayerInput<'_, '_>,
+        out: &mut impl Finished,
     ) -> bool {
-        update(&cfg.services, conn, slot, input)
+        let counted = update(&cfg.services, conn, slot, input);
+        // Only connections whose service has a parser go further: one test
+        // of a word already in hand for every other packet.
+        if conn.services & (cfg.app.mask | ATTACHED) != 0 && counted {
+            parse(conn, idx, key, slot, input, out);
+        }
+        counted
+    }
+}
+
+/// Hands the packet's payload to the application layer.
+#[cold]
+#[inline(never)]
+fn parse(
+    conn: &mut Conn,
+    idx: u32,
+    key: &FlowKey,
+    slot: usize,
+    input: &LayerInput<'_, '_>,
+    out: &mut impl Finished,
+) {
+    let payload = match &input.layer.transport {
+        Transport::Tcp(seg) => {
+            // Pure ACKs matter once a parser reads the connection: they
+            // tell the reassembler which holes the capture missed.
+            if seg.payload.is_empty() && conn.services & ATTACHED == 0 {
+                return;
+            }
+            let f = seg.flags;
+            Payload::Tcp {
+                seq: seg.seq,
+                ack: f.ack().then_some(seg.ack),
+                syn: f.syn(),
+                fin: f.fin(),
+                data: seg.payload,
+            }
+        }
+        Transport::Udp(d) if d.checksum != Checksum::Bad => Payload::Udp(d.payload),
+        _ => return,
+    };
+    let is_orig = conn.is_orig(slot);
+    if let Some((app, events)) = out.app() {
+        app.packet(events, conn, idx, key, is_orig, input.ts, payload);
     }
 }
 
@@ -102,8 +150,9 @@ fn update(
                 let group = resp_multicast(conn, slot, layer);
                 service::probe(services, conn, slot, d.payload, ConnKind::Udp, group);
             }
-            // Zeek counts UDP packets before it checks the checksum.
-            true
+            // Zeek's UDP analyzer returns at a bad checksum before it hands
+            // the packet on to the analyzer that counts packets and bytes.
+            d.checksum != Checksum::Bad
         }
         Transport::Icmp(m) => {
             if m.checksum == Checksum::Bad {

@@ -20,18 +20,35 @@
 //!
 //! `packets` holds the targets that decode one frame or packet, `flow` the
 //! ones that feed connection tracking (capture files, packet sequences, TCP
-//! scripts); the checks shared by the decoding targets are here.
+//! scripts), `applayer` the TLS and QUIC parsers; the checks shared by the
+//! decoding targets are here.
 
+mod app;
 mod flow;
+mod ot;
 mod packets;
+mod smb;
+mod text;
+mod udp_apps;
+
+pub use app::{app_krb, app_ldap, app_rdp, app_ssh};
+pub use app::{dns, reassembly, STREAM_STEP};
+mod applayer;
+
+pub use applayer::{quic_datagrams, tls_stream};
+pub use applayer::{quic_frames, quic_initial, tls_hello, tls_records, x509};
 
 pub use flow::{
     advance, capture_file, conn_sequence, encode_sequence, ip_defrag, sequence, tcp_state,
     SEQ_HEADER, TCP_STEP,
 };
+pub use ot::{app_bacnet, app_dnp3, app_enip, app_modbus, app_s7comm};
 pub use packets::{
     decode_options, erspan, ethernet, geneve, gre, ip, link_types, transport, vxlan, LINK_TYPES,
 };
+pub use smb::{dce_rpc, ntlm, smb};
+pub use text::{app_ftp, app_http, app_smtp};
+pub use udp_apps::{app_dhcp, app_ntp, app_snmp, app_syslog};
 
 use vagt_sensor::decode::{
     DecodeCounters, DecodedPacket, Decoder, IpLayer, LinkType, LinkWalker, Transport,
@@ -55,6 +72,34 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ip_defrag", ip_defrag),
     ("conn_sequence", conn_sequence),
     ("tcp_state", tcp_state),
+    ("reassembly", reassembly),
+    ("dns", dns),
+    ("app_modbus", app_modbus),
+    ("app_dnp3", app_dnp3),
+    ("app_bacnet", app_bacnet),
+    ("app_s7comm", app_s7comm),
+    ("app_enip", app_enip),
+    ("app_ssh", app_ssh),
+    ("app_krb", app_krb),
+    ("app_ldap", app_ldap),
+    ("app_rdp", app_rdp),
+    ("app_http", app_http),
+    ("app_ftp", app_ftp),
+    ("app_smtp", app_smtp),
+    ("smb", smb),
+    ("dce_rpc", dce_rpc),
+    ("ntlm", ntlm),
+    ("app_dhcp", app_dhcp),
+    ("app_ntp", app_ntp),
+    ("app_snmp", app_snmp),
+    ("app_syslog", app_syslog),
+    ("tls_records", tls_records),
+    ("tls_hello", tls_hello),
+    ("x509", x509),
+    ("quic_initial", quic_initial),
+    ("quic_frames", quic_frames),
+    ("tls_stream", tls_stream),
+    ("quic_datagrams", quic_datagrams),
 ];
 
 /// Runs the target called `name` on `data`; false for an unknown name.

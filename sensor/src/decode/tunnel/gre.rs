@@ -1,9 +1,10 @@
 //! GRE (RFC 2784/2890) and PPTP's enhanced GRE (RFC 2637), with the
 //! payloads municipal networks see: IP, transparent Ethernet bridging,
-//! ERSPAN mirror sessions, MPLS and PPP.
+//! ERSPAN mirror sessions, MPLS, PPP, and the 802.11 frames Aruba access
+//! points send their controller.
 
 use super::super::packet::Encap;
-use super::super::{be16, ethernet, ip, mpls, ppp, Ctx, DecodeError, Decoded};
+use super::super::{be16, ethernet, ieee80211, ip, mpls, ppp, Ctx, DecodeError, Decoded};
 use super::erspan;
 
 const PROTO_TEB: u16 = 0x6558;
@@ -90,6 +91,17 @@ pub(crate) fn decode<'a>(ctx: &mut Ctx<'_, 'a>, data: &'a [u8]) -> Result<(), De
             super::enter(ctx, Encap::Gre);
             ppp::decode(ctx, inner)
         }
+        p if is_aruba(p) => {
+            super::enter(ctx, Encap::Gre);
+            ieee80211::decode(ctx, inner)
+        }
         _ => Err(DecodeError::GreUnknownProtocol),
     }
+}
+
+/// The protocol types Aruba access points use for the 802.11 frames they
+/// tunnel to their controller: the set Zeek's GRE analyzer accepts (its
+/// second range, 0x8300 to 0x8370, lies inside the first).
+fn is_aruba(proto: u16) -> bool {
+    (proto & 0x8200 == 0x8200 && proto & 0x0f == 0) || proto == 0x9000
 }

@@ -4,7 +4,7 @@
 //! IP-borne tunnels (GRE with ERSPAN, IP-in-IP) are recognised by protocol
 //! number in `ip`; UDP-borne ones (VXLAN, Geneve, Teredo, AYIYA, GTP-U,
 //! GRE-in-UDP) by
-//! their configured ports here. Each tunnel validates its header before it
+//! their configured ports here, and Teredo on other ports by its content. Each tunnel validates its header before it
 //! enters, so a datagram that only happens to use a tunnel port stays a
 //! plain datagram.
 
@@ -85,7 +85,18 @@ pub(crate) fn udp<'a>(
         ayiya::decode(ctx, payload)
     } else if port_in(&opts.gre_udp_ports, src, dst) {
         gre::decode(ctx, payload)
+    } else if teredo_detected(opts, payload) {
+        teredo::decode(ctx, payload)
     } else {
         Ok(())
     }
+}
+
+/// Whether a datagram that no port sent to a tunnel is Teredo by its
+/// content (Zeek's protocol detection). Configuring no Teredo port turns
+/// Teredo off, detection included. Out of line, so that inlined into the
+/// transport decoder it does not cost TCP packets register saves.
+#[inline(never)]
+pub(crate) fn teredo_detected(opts: &DecodeOptions, payload: &[u8]) -> bool {
+    teredo::detect(payload) && !opts.teredo_ports.is_empty()
 }

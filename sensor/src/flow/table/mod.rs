@@ -44,6 +44,8 @@ pub struct TableConfig {
     pub uid_salt: u64,
     /// Application protocol recognition settings.
     pub services: service::ServiceConfig,
+    /// The application parsers that run, and their reassembly limits.
+    pub app: crate::applayer::Registry,
 }
 
 impl Default for TableConfig {
@@ -56,6 +58,7 @@ impl Default for TableConfig {
             tunnel_depth_in_key: true,
             uid_salt: 0,
             services: service::ServiceConfig::default(),
+            app: crate::applayer::Registry::default(),
         }
     }
 }
@@ -108,14 +111,20 @@ pub trait PacketLogic {
         conn: &mut Conn,
         input: &LayerInput<'_, '_>,
     );
-    /// Applies the packet from endpoint `slot`; true when it counts towards
-    /// the connection's packet and byte totals.
+    /// Applies the packet from endpoint `slot` to connection `idx` (its
+    /// slot in the table, which identifies it to the application layer
+    /// in `out` until it ends), whose key is `key`; true when the packet
+    /// counts towards the connection's packet and byte totals.
+    #[allow(clippy::too_many_arguments)]
     fn apply(
         &self,
         cfg: &TableConfig,
         conn: &mut Conn,
+        idx: u32,
+        key: &FlowKey,
         slot: usize,
         input: &LayerInput<'_, '_>,
+        out: &mut impl Finished,
     ) -> bool;
 }
 
@@ -265,7 +274,7 @@ impl ConnTable {
             self.ext_entry(idx).parent_uid = input.parent_uid;
         }
         let conn = &mut self.slab[idx as usize];
-        if logic.apply(&self.cfg, conn, slot, input) {
+        if logic.apply(&self.cfg, conn, idx, key, slot, input, out) {
             conn.eps[slot].count(input.layer.total_len, input.link_len);
         }
         let start_ts = conn.start_ts;
@@ -451,7 +460,9 @@ impl ConnTable {
         self.unlink(idx, class);
         self.index.remove(hash, idx);
         self.slab[idx as usize].end = why;
-        out.push_conn(self.snapshot(idx));
+        let snapshot = self.snapshot(idx);
+        out.conn_ended(idx, &snapshot);
+        out.push_conn(snapshot);
         let e = std::mem::replace(&mut self.slab[idx as usize].ext, NONE);
         if (e as usize) < self.ext.len() {
             self.ext_free.push(e);

@@ -32,8 +32,16 @@ pub(super) enum Class {
     Closing = 6,
     /// Nothing valid was ever seen (Zeek's expire timer removes these).
     Void = 7,
+    /// UDP DNS whose packets all came within a second of the first: gone
+    /// at the DNS analyzer's first check (deadline = first packet + DNS
+    /// session timeout, exactly).
+    DnsSession = 8,
+    /// Longer UDP DNS conversations, gone at a later check; listed by an
+    /// upper bound of that deadline, as the checks keep the first
+    /// packet's phase and such deadlines do not come in listing order.
+    DnsSessionLong = 9,
 }
-pub(super) const CLASSES: usize = 8;
+pub(super) const CLASSES: usize = 10;
 /// Class value of a connection on no list yet.
 pub(super) const UNLISTED: u8 = u8::MAX;
 
@@ -81,10 +89,7 @@ impl ConnTable {
                     )
                 }
             }
-            ConnKind::Udp => (
-                Class::UdpInactive,
-                c.last_ts.saturating_add(t.udp_inactivity),
-            ),
+            ConnKind::Udp => udp_timer(t, c),
             ConnKind::Icmp => (
                 Class::IcmpInactive,
                 c.last_ts.saturating_add(t.icmp_inactivity),
@@ -108,7 +113,8 @@ impl ConnTable {
             return;
         }
         self.unlink(idx, old_class);
-        self.slab[idx as usize].listed = deadline;
+        let last = c_last(self, idx);
+        self.slab[idx as usize].listed = listed(&self.cfg.timeouts, class, deadline, last);
         self.link(idx, class);
     }
 
@@ -126,7 +132,8 @@ impl ConnTable {
                 return Some(idx);
             }
             self.unlink(idx, class);
-            self.slab[idx as usize].listed = actual;
+            self.slab[idx as usize].listed =
+                listed(&self.cfg.timeouts, class, actual, c_last(self, idx));
             self.link(idx, class);
         }
         None
@@ -141,6 +148,7 @@ impl ConnTable {
             for _ in 0..8 {
                 let Some(h) = self.head(class) else { break };
                 let (_, actual) = self.timer(&self.slab[h as usize]);
+                let actual = listed(&self.cfg.timeouts, class, actual, c_last(self, h));
                 if actual == self.slab[h as usize].listed {
                     break;
                 }
@@ -205,6 +213,62 @@ impl ConnTable {
     }
 }
 
+/// The timer of a UDP connection. Out of line: inlined, the DNS rule made
+/// `timer` save registers for every packet of every transport.
+#[inline(never)]
+fn udp_timer(t: &Timeouts, c: &Conn) -> (Class, i64) {
+    dns_session(t, c).unwrap_or((
+        Class::UdpInactive,
+        c.last_ts.saturating_add(t.udp_inactivity),
+    ))
+}
+
+fn c_last(t: &ConnTable, idx: u32) -> i64 {
+    t.slab[idx as usize].last_ts
+}
+
+/// Responder ports Zeek's DNS analyzer is attached to (UDP).
+const DNS_PORTS: [u16; 4] = [53, 137, 5353, 5355];
+
+/// Zeek's DNS analyzer on UDP ends its connection itself: it checks every
+/// `dns_session_timeout` (10 s) from the first packet and removes the
+/// connection at the first check that finds it idle for at least that
+/// long less a second. A later packet of the same address pair opens a
+/// new connection, where the UDP timeout (60 s) would have kept one.
+fn dns_session(t: &Timeouts, c: &Conn) -> Option<(Class, i64)> {
+    let s = t.dns_session;
+    if s <= 0 || s >= t.udp_inactivity || !DNS_PORTS.contains(&c.ports().1) {
+        return None;
+    }
+    let grace = (s - SECOND).max(0);
+    let since = c.last_ts.saturating_sub(c.start_ts).max(0);
+    // The first check k (from 1) with start + k * s - last >= grace.
+    let checks = (since.saturating_add(grace).saturating_add(s - 1) / s).max(1);
+    let deadline = c.start_ts.saturating_add(s.saturating_mul(checks));
+    let class = if checks == 1 {
+        Class::DnsSession
+    } else {
+        Class::DnsSessionLong
+    };
+    Some((class, deadline))
+}
+
+/// Where a connection is listed in its class: its deadline, except for
+/// [`Class::DnsSessionLong`], listed by a bound (last packet + one
+/// period + the idle time a check wants) that grows in listing order like every
+/// other class's deadline. Expiry there may come up to one period after
+/// the deadline; a packet that arrives meanwhile still finds the
+/// connection over (`ConnTable::process` checks the exact deadline).
+fn listed(t: &Timeouts, class: usize, deadline: i64, last_ts: i64) -> i64 {
+    if class == Class::DnsSessionLong as usize {
+        let s = t.dns_session;
+        let grace = (s - SECOND).max(0);
+        last_ts.saturating_add(grace).saturating_add(s)
+    } else {
+        deadline
+    }
+}
+
 /// Why an expired connection ended: closed TCP connections linger in the
 /// closing class; everything else timed out.
 pub(super) fn expiry_reason(c: &Conn) -> EndReason {
@@ -226,6 +290,9 @@ pub struct Timeouts {
     pub udp_inactivity: i64,
     pub icmp_inactivity: i64,
     pub other_inactivity: i64,
+    /// How often Zeek's DNS analyzer checks a UDP DNS connection for
+    /// idleness (`dns_session_timeout`); 0 = never (no DNS analysis).
+    pub dns_session: i64,
     /// Long connections write an interim record this often (0 = never),
     /// per transport.
     pub tcp_active: i64,
@@ -257,6 +324,7 @@ impl Default for Timeouts {
             udp_inactivity: 60 * SECOND,
             icmp_inactivity: 60 * SECOND,
             other_inactivity: 60 * SECOND,
+            dns_session: 10 * SECOND,
             tcp_active: 3600 * SECOND,
             udp_active: 3600 * SECOND,
             icmp_active: 3600 * SECOND,

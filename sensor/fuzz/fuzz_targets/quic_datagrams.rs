@@ -1,0 +1,6 @@
+//! Fuzz target `quic_datagrams`: see `vagt_sensor_fuzz::harness::quic_datagrams` for the input layout.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| vagt_sensor_fuzz::harness::quic_datagrams(data));

@@ -1,0 +1,268 @@
+//! The Common Packet Format items of SendRRData and SendUnitData and the
+//! CIP messages in them (ODVA CIP Vol. 1 chapter 2 and appendix C; Vol. 2
+//! chapter 2): service, request path (class, instance, attribute, tag
+//! names), response status, and the requests packed inside Multiple
+//! Service Packets and Unconnected Sends.
+
+use nom::number::complete::{le_u16, le_u32, u8 as byte};
+use nom::IResult;
+
+/// Messages read from one encapsulation message at most.
+pub const MAX_MESSAGES: usize = 64;
+/// Classes kept from one request path.
+const MAX_CLASSES: usize = 4;
+
+/// One CIP request or response.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Cip {
+    /// Service code without the response bit.
+    pub service: u8,
+    pub response: bool,
+    pub status: Option<u8>,
+    /// Classes named in the request path, outermost first.
+    pub classes: Vec<u32>,
+    pub instance: Option<u32>,
+    pub attribute: Option<u32>,
+    /// The path names a tag (ANSI extended symbolic segment).
+    pub symbolic: bool,
+    /// Sequence count of connected data.
+    pub seq: Option<u16>,
+    /// Index (in the same list) of the message this one is packed in.
+    pub parent: Option<usize>,
+}
+
+/// The CIP payload of a SendRRData or SendUnitData message: the data
+/// item's bytes and, for connected data, its sequence count.
+pub fn cpf(data: &[u8]) -> Option<(Option<u16>, &[u8])> {
+    fn head(i: &[u8]) -> IResult<&[u8], u16> {
+        let (i, _interface) = le_u32(i)?;
+        let (i, _timeout) = le_u16(i)?;
+        le_u16(i)
+    }
+    let (mut i, count) = head(data).ok()?;
+    for _ in 0..count.min(8) {
+        let (r, kind) = le_u16::<_, nom::error::Error<&[u8]>>(i).ok()?;
+        let (r, len) = le_u16::<_, nom::error::Error<&[u8]>>(r).ok()?;
+        let item = r.get(..usize::from(len))?;
+        i = &r[usize::from(len)..];
+        match kind {
+            0xb2 => return Some((None, item)),
+            0xb1 => {
+                let seq = u16::from_le_bytes([*item.first()?, *item.get(1)?]);
+                return Some((Some(seq), item.get(2..)?));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Reads a request path: logical class, instance and attribute segments
+/// (8, 16 and 32 bits), symbolic segments, and port, member, key and data
+/// segments skipped over.
+fn path(p: &[u8], c: &mut Cip) {
+    let mut i = 0;
+    while let Some(&seg) = p.get(i) {
+        let value = || -> Option<(u32, usize)> {
+            match seg & 0x03 {
+                0 => Some((u32::from(*p.get(i + 1)?), 2)),
+                1 => {
+                    let v = p.get(i + 2..i + 4)?;
+                    Some((u32::from(u16::from_le_bytes([v[0], v[1]])), 4))
+                }
+                2 => {
+                    let v = p.get(i + 2..i + 6)?;
+                    Some((u32::from_le_bytes([v[0], v[1], v[2], v[3]]), 6))
+                }
+                _ => None,
+            }
+        };
+        let step = match seg {
+            0x00..=0x1f => {
+                // Port segment: a one-byte link address, or a sized one.
+                if seg & 0x10 != 0 {
+                    let n = usize::from(*p.get(i + 1).unwrap_or(&0));
+                    2 + n + (n & 1)
+                } else {
+                    2
+                }
+            }
+            0x20..=0x22 => match value() {
+                Some((v, n)) => {
+                    if c.classes.len() < MAX_CLASSES {
+                        c.classes.push(v);
+                    }
+                    n
+                }
+                None => return,
+            },
+            0x24..=0x26 => match value() {
+                Some((v, n)) => {
+                    c.instance.get_or_insert(v);
+                    n
+                }
+                None => return,
+            },
+            0x30..=0x32 => match value() {
+                Some((v, n)) => {
+                    c.attribute.get_or_insert(v);
+                    n
+                }
+                None => return,
+            },
+            0x28..=0x2a | 0x2c..=0x2e => match value() {
+                Some((_, n)) => n,
+                None => return,
+            },
+            // Electronic key.
+            0x34 => 10,
+            0x91 => {
+                c.symbolic = true;
+                let n = usize::from(*p.get(i + 1).unwrap_or(&0));
+                2 + n + (n & 1)
+            }
+            0x80 => 2 + 2 * usize::from(*p.get(i + 1).unwrap_or(&0)),
+            _ => return,
+        };
+        i += step;
+    }
+}
+
+/// One message; its data (after path or status) comes back with it.
+fn message(i: &[u8]) -> IResult<&[u8], Cip> {
+    let (i, code) = byte(i)?;
+    let mut c = Cip {
+        service: code & 0x7f,
+        response: code & 0x80 != 0,
+        ..Cip::default()
+    };
+    if c.response {
+        let (i, _reserved) = byte(i)?;
+        let (i, status) = byte(i)?;
+        let (i, ext) = byte(i)?;
+        let (i, _ext) = nom::bytes::complete::take(2 * usize::from(ext))(i)?;
+        c.status = Some(status);
+        return Ok((i, c));
+    }
+    let (i, words) = byte(i)?;
+    let (i, p) = nom::bytes::complete::take(2 * usize::from(words))(i)?;
+    path(p, &mut c);
+    Ok((i, c))
+}
+
+/// Reads a CIP message and those packed in it into `out`.
+pub fn read(data: &[u8], seq: Option<u16>, parent: Option<usize>, depth: u8, out: &mut Vec<Cip>) {
+    if out.len() >= MAX_MESSAGES {
+        return;
+    }
+    let Ok((body, mut c)) = message(data) else {
+        return;
+    };
+    c.seq = seq;
+    c.parent = parent;
+    let me = out.len();
+    let (service, response) = (c.service, c.response);
+    let via_cm = c.classes.first() == Some(&0x06);
+    out.push(c);
+    if depth >= 2 {
+        return;
+    }
+    if service == 0x0a {
+        // Multiple Service Packet: a count, offsets from the count, and
+        // the messages.
+        let Some(n) = body
+            .get(..2)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+        else {
+            return;
+        };
+        let offsets: Vec<usize> = (0..n.min(MAX_MESSAGES))
+            .filter_map(|k| body.get(2 + 2 * k..4 + 2 * k))
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+            .collect();
+        for (k, &start) in offsets.iter().enumerate() {
+            let end = offsets.get(k + 1).copied().unwrap_or(body.len());
+            if let Some(m) = body.get(start..end.max(start)) {
+                read(m, None, Some(me), depth + 1, out);
+            }
+        }
+    } else if service == 0x52 && !response && via_cm {
+        // Unconnected Send: priority and tick, timeout, the embedded
+        // request's size and the request.
+        let Some(size) = body
+            .get(2..4)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+        else {
+            return;
+        };
+        if let Some(m) = body.get(4..4 + size) {
+            read(m, None, Some(me), depth + 1, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    #[test]
+    fn connected_request_with_program_path() {
+        // CL5000EIP-Software_Upload, frame 434, after the encapsulation
+        // header: SendUnitData items (connection address 0x00790f01,
+        // connected data with sequence 0x00a5), service 0x4b on class
+        // 0x6c instance 0.
+        let data = hex("0000000000000200a1000400010f7900b1000800a5004b02206c2400");
+        let Some((seq, cip)) = cpf(&data) else {
+            panic!("no data item");
+        };
+        assert_eq!(seq, Some(0xa5));
+        let mut out = Vec::new();
+        read(cip, seq, None, 0, &mut out);
+        assert_eq!(out[0].service, 0x4b);
+        assert_eq!(out[0].classes, vec![0x6c]);
+        assert_eq!(out[0].instance, Some(0));
+    }
+
+    #[test]
+    fn multiple_service_packet_and_unconnected_send() {
+        // Multiple Service Packet to the Message Router with two requests:
+        // Get_Attribute_List on class 0x8b and Stop on class 0x8e.
+        let msp = [
+            0x0a, 0x02, 0x20, 0x02, 0x24, 0x01, // service, path
+            0x02, 0x00, 0x06, 0x00, 0x0c, 0x00, // count, offsets
+            0x03, 0x02, 0x20, 0x8b, 0x24, 0x01, // first
+            0x07, 0x02, 0x20, 0x8e, 0x24, 0x01, // second
+        ];
+        let mut out = Vec::new();
+        read(&msp, None, None, 0, &mut out);
+        assert_eq!(out.len(), 3);
+        assert_eq!((out[1].service, out[1].classes[0]), (0x03, 0x8b));
+        assert_eq!((out[2].service, out[2].classes[0]), (0x07, 0x8e));
+        assert_eq!(out[2].parent, Some(0));
+        // Unconnected Send carrying a Set_Attribute_Single of attribute 3
+        // of TCP/IP Interface instance 1, with a tag-named request after.
+        let us = [
+            0x52, 0x02, 0x20, 0x06, 0x24, 0x01, 0x0a, 0xf0, 0x08, 0x00, // head
+            0x10, 0x03, 0x20, 0xf5, 0x24, 0x01, 0x30, 0x03, // embedded
+            0x01, 0x00, 0x01, 0x00, // route
+        ];
+        let mut out = Vec::new();
+        read(&us, None, None, 0, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].service, 0x10);
+        assert_eq!(out[1].attribute, Some(3));
+        let tag = [
+            0x4d, 0x04, 0x91, 0x05, b'S', b'p', b'e', b'e', b'd', 0x00, 0xc4, 0x00,
+        ];
+        let mut out = Vec::new();
+        read(&tag, None, None, 0, &mut out);
+        assert!(out[0].symbolic && out[0].classes.is_empty());
+    }
+}

@@ -1,0 +1,215 @@
+//! EtherNet/IP (TCP and UDP 44818), after the `enip.log` and `cip.log` of
+//! CISA's ICSNPP ENIP plugin: each encapsulation message (a 24-byte
+//! little-endian header: command, length, session handle, status, sender
+//! context, options) gives one record per CIP message it carries (`cip.rs`
+//! reads them, the requests inside Multiple Service Packets and
+//! Unconnected Sends included), or one record when it carries none. CIP
+//! requests are classed for the OT-write detectors (`codes.rs`); a request
+//! that packs others takes the strongest class among them.
+//!
+//! Cyclic I/O on UDP 2222 has no encapsulation header and is not logged
+//! (thousands of packets a second on a busy cell, carrying no command).
+
+mod cip;
+mod codes;
+
+use super::{ConnIdent, Dir, Parser, Session, Verdict};
+use cip::Cip;
+use nom::number::complete::{le_u16, le_u32};
+use nom::IResult;
+use vagt_schema::{EnipRecord, EventBody, OtClass, Proto};
+
+const HEADER: usize = 24;
+/// An encapsulation message is at most the header plus 65,535 bytes.
+const MAX_MESSAGE: usize = HEADER + 0xffff;
+
+pub fn make(conn: &ConnIdent) -> Box<dyn Parser> {
+    Box::new(Enip {
+        tcp: conn.proto == Proto::Tcp,
+        buf: [Vec::new(), Vec::new()],
+        cips: Vec::new(),
+    })
+}
+
+struct Enip {
+    tcp: bool,
+    /// Partial messages per direction (TCP).
+    buf: [Vec<u8>; 2],
+    cips: Vec<Cip>,
+}
+
+struct Header {
+    command: u16,
+    length: u16,
+    session: u32,
+    status: u32,
+    context: [u8; 8],
+    options: u32,
+}
+
+fn header(i: &[u8]) -> IResult<&[u8], Header> {
+    let (i, command) = le_u16(i)?;
+    let (i, length) = le_u16(i)?;
+    let (i, session) = le_u32(i)?;
+    let (i, status) = le_u32(i)?;
+    let (i, ctx) = nom::bytes::complete::take(8usize)(i)?;
+    let (i, options) = le_u32(i)?;
+    let mut context = [0u8; 8];
+    context.copy_from_slice(ctx);
+    Ok((
+        i,
+        Header {
+            command,
+            length,
+            session,
+            status,
+            context,
+            options,
+        },
+    ))
+}
+
+/// `0x` and the bytes in lower-case hexadecimal: written directly, as
+/// every EtherNet/IP message has one and `format!` per byte showed in
+/// profiles (bench/RESULTS.md).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 + 2 * bytes.len());
+    out.push_str("0x");
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+fn base(s: &Session<'_>, dir: Dir, h: &Header) -> EnipRecord {
+    EnipRecord {
+        ts: ConnIdent::time(s.ts),
+        uid: s.conn.uid.clone(),
+        id: s.conn.id,
+        is_orig: dir.is_orig(),
+        enip_command_code: format!("0x{:02x}", h.command),
+        enip_command: codes::command(h.command).to_string(),
+        length: h.length,
+        session_handle: format!("0x{:08x}", h.session),
+        enip_status: codes::enip_status(h.status),
+        sender_context: hex(&h.context),
+        options: format!("0x{:08x}", h.options),
+        cip_sequence_count: None,
+        direction: None,
+        cip_service_code: None,
+        cip_service: None,
+        cip_status: None,
+        class_id: None,
+        class_name: None,
+        instance_id: None,
+        attribute_id: None,
+        class: None,
+    }
+}
+
+impl Enip {
+    /// One whole encapsulation message.
+    fn message(&mut self, s: &mut Session<'_>, dir: Dir, m: &[u8]) {
+        let Ok((data, h)) = header(m) else {
+            s.weird("enip_truncated_header");
+            return;
+        };
+        let data = data.get(..usize::from(h.length)).unwrap_or(data);
+        self.cips.clear();
+        if matches!(h.command, 0x6f | 0x70) {
+            match cip::cpf(data) {
+                Some((seq, payload)) => cip::read(payload, seq, None, 0, &mut self.cips),
+                None => s.weird("enip_malformed_cpf"),
+            }
+        }
+        if self.cips.is_empty() {
+            let mut r = base(s, dir, &h);
+            if dir.is_orig() {
+                r.class = Some(codes::command_class(h.command));
+            }
+            s.emit(EventBody::Enip(r));
+            return;
+        }
+        // A packing request takes the strongest class of what it packs.
+        let mut classes: Vec<Option<OtClass>> = self
+            .cips
+            .iter()
+            .map(|c| (!c.response).then(|| codes::class(c.service, &c.classes, c.symbolic)))
+            .collect();
+        for k in (0..self.cips.len()).rev() {
+            if let (Some(p), Some(child)) = (self.cips[k].parent, classes[k]) {
+                if let Some(Some(parent)) = classes.get(p).copied() {
+                    classes[p] = Some(codes::strongest(parent, child));
+                }
+            }
+        }
+        for (c, class) in self.cips.iter().zip(classes) {
+            let mut r = base(s, dir, &h);
+            r.cip_sequence_count = c.seq.filter(|&n| n != 0);
+            r.direction = Some(if c.response { "response" } else { "request" }.to_string());
+            r.cip_service_code = Some(format!("0x{:02x}", c.service));
+            r.cip_service = Some(codes::service(c.service).to_string());
+            if c.response {
+                r.cip_status = c.status.map(codes::cip_status);
+            } else {
+                if let Some(&id) = c.classes.first() {
+                    r.class_id = Some(format!("0x{id:02x}"));
+                    r.class_name = Some(codes::class_name(id).to_string());
+                }
+                r.instance_id = c.instance.map(|v| format!("0x{v:02x}"));
+                r.attribute_id = c.attribute.map(|v| format!("0x{v:02x}"));
+                r.class = class;
+            }
+            s.emit(EventBody::Enip(r));
+        }
+    }
+
+    fn stream(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
+        let mut buf = std::mem::take(&mut self.buf[dir.index()]);
+        buf.extend_from_slice(data);
+        let mut at = 0;
+        while let Some(h) = buf.get(at..at + HEADER) {
+            let len = HEADER + usize::from(u16::from_le_bytes([h[2], h[3]]));
+            let Some(m) = buf.get(at..at + len) else {
+                break;
+            };
+            if codes::command(u16::from_le_bytes([h[0], h[1]])) == "unknown" {
+                // Not an encapsulation header: the stream cannot be framed.
+                s.weird("enip_unknown_command");
+                return Verdict::Done;
+            }
+            self.message(s, dir, m);
+            at += len;
+        }
+        buf.drain(..at);
+        if buf.len() > MAX_MESSAGE {
+            return Verdict::Done;
+        }
+        self.buf[dir.index()] = buf;
+        Verdict::More
+    }
+}
+
+impl Parser for Enip {
+    fn parse(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
+        if self.tcp {
+            return self.stream(s, dir, data);
+        }
+        self.message(s, dir, data);
+        Verdict::More
+    }
+
+    fn gap(&mut self, _s: &mut Session<'_>, dir: Dir, _len: u64) -> Verdict {
+        // Clients write one message per segment: start again at the next
+        // one, whose command is checked.
+        self.buf[dir.index()].clear();
+        Verdict::More
+    }
+
+    fn close(&mut self, _s: &mut Session<'_>) {}
+}
+
+#[cfg(test)]
+mod tests;

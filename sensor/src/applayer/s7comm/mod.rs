@@ -1,0 +1,243 @@
+//! S7comm and S7comm-plus on ISO-TSAP (TCP 102), after the `s7comm.log`
+//! of CISA's ICSNPP S7comm plugin: TPKT frames (RFC 1006: version 3, a
+//! 16-bit length) carry COTP TPDUs (ISO 8073); data TPDUs are joined up to
+//! the one marked end-of-TSDU and the result is one S7 PDU: protocol id
+//! 0x32 (classic: ROSCTR, PDU reference, parameters with the function
+//! code, User-Data function group and sub-function) or 0x72 (S7comm-plus:
+//! version, opcode, function). One record per PDU; requests are classed
+//! for the OT-write detectors (`codes.rs`).
+
+mod codes;
+
+use super::{ConnIdent, Dir, Parser, Session, Verdict};
+use nom::bytes::complete::take;
+use nom::number::complete::{be_u16, u8 as byte};
+use nom::IResult;
+use vagt_schema::{EventBody, S7commRecord};
+
+/// The largest S7 PDU kept; S7 negotiates at most 960 bytes, S7comm-plus
+/// a few KiB. Beyond this a PDU is skipped (only its start is read).
+const MAX_PDU: usize = 64 << 10;
+
+pub fn make(_conn: &ConnIdent) -> Box<dyn Parser> {
+    Box::new(S7comm::default())
+}
+
+#[derive(Default)]
+struct Side {
+    /// Bytes of a TPKT frame not complete yet.
+    frame: Vec<u8>,
+    /// Data TPDUs of an S7 PDU not ended yet.
+    pdu: Vec<u8>,
+}
+
+#[derive(Default)]
+struct S7comm {
+    sides: [Side; 2],
+}
+
+/// The S7 header and the start of the parameters.
+struct Classic {
+    rosctr: u8,
+    reference: u16,
+    error: Option<(u8, u8)>,
+    params: Vec<u8>,
+}
+
+fn classic(i: &[u8]) -> IResult<&[u8], Classic> {
+    let (i, _proto) = byte(i)?;
+    let (i, rosctr) = byte(i)?;
+    let (i, _redundancy) = be_u16(i)?;
+    let (i, reference) = be_u16(i)?;
+    let (i, plen) = be_u16(i)?;
+    let (i, _dlen) = be_u16(i)?;
+    let (i, error) = if rosctr == 2 || rosctr == 3 {
+        let (i, class) = byte(i)?;
+        let (i, code) = byte(i)?;
+        (i, Some((class, code)))
+    } else {
+        (i, None)
+    };
+    let n = usize::from(plen).min(i.len());
+    let (i, params) = take(n)(i)?;
+    Ok((
+        i,
+        Classic {
+            rosctr,
+            reference,
+            error,
+            params: params.to_vec(),
+        },
+    ))
+}
+
+/// The PI service name of a PLC Control (0x28) parameter block: seven
+/// bytes, a 16-bit parameter block length and the block, then a
+/// length-prefixed name.
+fn pi_service(params: &[u8]) -> Option<String> {
+    let rest = params.get(8..)?;
+    let (rest, blen) = be_u16::<_, nom::error::Error<&[u8]>>(rest).ok()?;
+    let rest = rest.get(usize::from(blen)..)?;
+    let (&n, rest) = rest.split_first()?;
+    let name = rest.get(..usize::from(n))?;
+    Some(String::from_utf8_lossy(name).into_owned())
+}
+
+fn record(s: &Session<'_>, dir: Dir) -> S7commRecord {
+    S7commRecord {
+        ts: ConnIdent::time(s.ts),
+        uid: s.conn.uid.clone(),
+        id: s.conn.id,
+        is_orig: dir.is_orig(),
+        rosctr_code: None,
+        rosctr_name: None,
+        pdu_reference: None,
+        function_code: None,
+        function_name: None,
+        subfunction_code: None,
+        subfunction_name: None,
+        error_class: None,
+        error_code: None,
+        version: None,
+        opcode_name: None,
+        class: None,
+    }
+}
+
+/// Reads one S7 PDU into a record.
+fn pdu(s: &Session<'_>, dir: Dir, p: &[u8]) -> Result<S7commRecord, &'static str> {
+    let mut r = record(s, dir);
+    match p.first() {
+        Some(0x32) => {
+            let (_, h) = classic(p).map_err(|_| "s7comm_truncated_header")?;
+            r.rosctr_code = Some(h.rosctr);
+            r.rosctr_name = Some(codes::rosctr(h.rosctr).to_string());
+            r.pdu_reference = Some(h.reference);
+            if let Some((class, code)) = h.error {
+                r.error_class = Some(if class == 0xfe && code != 0 {
+                    "Parameter Error".to_string()
+                } else {
+                    codes::error_class(if class == 0xfe { 0 } else { class })
+                });
+                r.error_code = Some(format!("0x{code:02x}"));
+            }
+            if h.rosctr == 7 {
+                // User-Data parameters: head (3), length, method, type and
+                // function group, sub-function, sequence number.
+                if let (Some(&group), Some(&sub)) = (h.params.get(5), h.params.get(6)) {
+                    r.function_code = Some(format!("0x{group:02x}"));
+                    r.function_name = Some(codes::userdata_function(group));
+                    r.subfunction_code = Some(format!("0x{sub:02x}"));
+                    r.subfunction_name = codes::subfunction(group, sub).map(str::to_string);
+                    if group & 0xf0 == 0x40 {
+                        r.class = Some(codes::userdata_class(group, sub));
+                    }
+                }
+            } else if let Some(&f) = h.params.first() {
+                r.function_code = Some(format!("0x{f:02x}"));
+                r.function_name = Some(codes::function(f).to_string());
+                let pi = (f == 0x28).then(|| pi_service(&h.params)).flatten();
+                if h.rosctr == 1 {
+                    r.class = Some(codes::job_class(f, pi.as_deref()));
+                    if let Some(name) = pi {
+                        r.subfunction_name = Some(codes::pi_service(&name).to_string());
+                        r.subfunction_code = Some(name);
+                    }
+                }
+            }
+            Ok(r)
+        }
+        Some(0x72) => {
+            let version = p.get(1).copied().ok_or("s7comm_truncated_header")?;
+            // Versions 2 and 3 put an integrity part (a digest length of
+            // 32 and the digest) before the opcode.
+            let at = if version >= 2 && p.get(4) == Some(&0x20) {
+                4 + 33
+            } else {
+                4
+            };
+            let opcode = p.get(at).copied().ok_or("s7comm_truncated_header")?;
+            r.version = Some(version);
+            r.opcode_name = Some(codes::plus_opcode(opcode));
+            if let Some(f) = p.get(at + 3..at + 5) {
+                let f = u16::from_be_bytes([f[0], f[1]]);
+                r.function_code = Some(format!("0x{f:04x}"));
+                r.function_name = Some(codes::plus_function(f));
+                if opcode == 0x31 {
+                    r.class = Some(codes::plus_class(f));
+                }
+            }
+            Ok(r)
+        }
+        _ => Err("s7comm_unknown_protocol_id"),
+    }
+}
+
+impl S7comm {
+    fn read(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
+        let side = &mut self.sides[dir.index()];
+        side.frame.extend_from_slice(data);
+        let mut at = 0;
+        while let Some(h) = side.frame.get(at..at + 4) {
+            if h[0] != 3 {
+                // Not TPKT: the stream cannot be framed any more.
+                s.weird("s7comm_not_tpkt");
+                side.frame = Vec::new();
+                side.pdu = Vec::new();
+                return Verdict::Done;
+            }
+            let len = usize::from(u16::from_be_bytes([h[2], h[3]]));
+            if len < 7 {
+                s.weird("s7comm_bad_tpkt_length");
+                side.frame = Vec::new();
+                side.pdu = Vec::new();
+                return Verdict::Done;
+            }
+            let Some(tpkt) = side.frame.get(at..at + len) else {
+                break;
+            };
+            at += len;
+            // COTP: length indicator, TPDU code; data TPDUs (0xF0) carry
+            // the end-of-TSDU bit in the byte after the code.
+            let li = usize::from(tpkt[4]);
+            if tpkt[5] & 0xf0 != 0xf0 {
+                continue;
+            }
+            let eot = tpkt.get(6).is_some_and(|b| b & 0x80 != 0);
+            let user = tpkt.get(5 + li..).unwrap_or(&[]);
+            if side.pdu.len() + user.len() <= MAX_PDU {
+                side.pdu.extend_from_slice(user);
+            }
+            if eot {
+                let p = std::mem::take(&mut side.pdu);
+                match pdu(s, dir, &p) {
+                    Ok(r) => s.emit(EventBody::S7comm(r)),
+                    Err(reason) => s.weird(reason),
+                }
+                side.pdu = p;
+                side.pdu.clear();
+            }
+        }
+        side.frame.drain(..at);
+        Verdict::More
+    }
+}
+
+impl Parser for S7comm {
+    fn parse(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
+        self.read(s, dir, data)
+    }
+
+    fn gap(&mut self, _s: &mut Session<'_>, dir: Dir, _len: u64) -> Verdict {
+        // What was being framed is lost. Senders write one TPKT per
+        // segment, so the next segment most likely starts a frame; if it
+        // does not, the TPKT check gives up on the direction.
+        self.sides[dir.index()] = Side::default();
+        Verdict::More
+    }
+
+    fn close(&mut self, _s: &mut Session<'_>) {}
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,35 @@
+//! State a protocol keeps across the connections of one worker, beside the
+//! per-connection parser state of the slab. Most protocols need none; DHCP
+//! joins the messages of one exchange, which travel on several connections
+//! (client broadcasts from 0.0.0.0, server replies from its own address).
+//!
+//! Parsers reach it through [`super::Session`]; the worker's timer sweeps
+//! run its expiry ([`Shared::tick`], on packet time) and the end of input
+//! writes what it still holds ([`Shared::flush`]).
+
+use super::registry::Registry;
+use crate::flow::Emitted;
+
+/// The per-worker state of the protocols that have some.
+pub struct Shared {
+    pub dhcp: super::dhcp::Aggregator,
+}
+
+impl Shared {
+    pub fn new(registry: &Registry) -> Shared {
+        Shared {
+            dhcp: super::dhcp::Aggregator::new(registry.dhcp),
+        }
+    }
+
+    /// Packet time reached `now`: writes what has expired by then.
+    pub fn tick(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        self.dhcp.tick(now, out);
+    }
+
+    /// Writes everything held (end of input, or every connection being
+    /// written out at once).
+    pub fn flush(&mut self, out: &mut Vec<Emitted>) {
+        self.dhcp.flush(out);
+    }
+}

@@ -1,0 +1,254 @@
+//! OT records on the corpus captures: the industrial parsers (Modbus,
+//! DNP3, BACnet, S7comm, EtherNet/IP) attach to the captures in `ot/`,
+//! decode what Wireshark decodes in them (counts checked by hand with
+//! tshark, noted at each test), and the labelled OT attacks in `attacks/`
+//! yield requests classed as changing the device where the label says the
+//! attack changes something.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use vagt_schema::{Event, EventBody, OtClass};
+use vagt_sensor::config::Config;
+
+fn run(path: PathBuf) -> Vec<Event> {
+    let mut cfg = Config::default();
+    cfg.pipeline.workers = 1;
+    replay(&cfg, &[path]).0
+}
+
+fn ot(folder: &str) -> PathBuf {
+    let dir = corpus().join("ot").join(folder);
+    trace_in(&dir).unwrap_or_else(|| panic!("{}: no trace", dir.display()))
+}
+
+/// The event type and OT class of every OT request record.
+fn requests(events: &[Event]) -> Vec<(&'static str, OtClass)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Modbus(r) => r.class.map(|c| ("modbus", c)),
+            EventBody::Dnp3(r) => r.class.map(|c| ("dnp3", c)),
+            EventBody::Bacnet(r) => r.class.map(|c| ("bacnet", c)),
+            EventBody::S7comm(r) => r.class.map(|c| ("s7comm", c)),
+            EventBody::Enip(r) => r.class.map(|c| ("enip", c)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn services(events: &[Event]) -> Vec<String> {
+    conns(events)
+        .into_iter()
+        .filter_map(|c| c.service)
+        .collect()
+}
+
+#[test]
+fn parsers_attach_to_every_ot_capture_of_their_protocol() {
+    let index = std::fs::read_to_string(corpus().join("ot/INDEX.tsv")).expect("ot/INDEX.tsv");
+    let mut missing = Vec::new();
+    for line in index.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (Some(folder), Some(proto)) = (cols.first(), cols.get(1)) else {
+            continue;
+        };
+        let (service, event) = match *proto {
+            "modbus" | "modbus-umas" => ("modbus", "modbus"),
+            "dnp3" => ("dnp3", "dnp3"),
+            "bacnet" => ("bacnet", "bacnet"),
+            "s7" => ("s7comm", "s7comm"),
+            "enip" => ("enip", "enip"),
+            _ => continue,
+        };
+        let events = run(ot(folder));
+        let recognised = services(&events).iter().any(|s| s.contains(service));
+        let records = events
+            .iter()
+            .filter(|e| {
+                serde_json::to_value(e)
+                    .ok()
+                    .and_then(|v| {
+                        v.get("event_type")
+                            .and_then(|t| t.as_str().map(str::to_string))
+                    })
+                    .as_deref()
+                    == Some(event)
+            })
+            .count();
+        if !recognised || records == 0 {
+            missing.push(format!(
+                "{folder}: service {recognised}, {records} {event} records"
+            ));
+        }
+    }
+    // enip-cip-eth-set-2 and enip-cip-multiple-2 hold one packet each, a
+    // response from the server with no handshake: too little to tell the
+    // protocol by, and the sensor does not guess from the port alone.
+    let expected = ["enip-cip-eth-set-2", "enip-cip-multiple-2"];
+    let unexpected: Vec<&String> = missing
+        .iter()
+        .filter(|m| !expected.iter().any(|e| m.starts_with(e)))
+        .collect();
+    assert!(unexpected.is_empty(), "not parsed: {unexpected:#?}");
+}
+
+#[test]
+fn bacnet_example_decodes_as_wireshark_does() {
+    // tshark on icsnpp-bacnet_example: 1,400 readProperty requests and as
+    // many Complex-ACKs, 210 I-Am, 7 Who-Is, 120 reinitializeDevice
+    // requests answered by 90 Error-PDUs (password failure) and 30
+    // Simple-ACKs: 3,257 messages in all.
+    let events = run(ot("icsnpp-bacnet_example"));
+    let mut count: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for e in &events {
+        if let EventBody::Bacnet(r) = &e.body {
+            let key = (
+                r.pdu_type.clone().unwrap_or_default(),
+                r.pdu_service.clone().unwrap_or_default(),
+                r.result_code.clone().unwrap_or_default(),
+            );
+            *count.entry(key).or_default() += 1;
+        }
+    }
+    let get = |t: &str, s: &str, r: &str| count.get(&(t.into(), s.into(), r.into())).copied();
+    assert_eq!(count.values().sum::<usize>(), 3257);
+    assert_eq!(get("CONFIRMED_REQUEST", "read_property", ""), Some(1400));
+    assert_eq!(get("COMPLEX_ACK", "read_property", ""), Some(1400));
+    assert_eq!(get("UNCONFIRMED_REQUEST", "i_am", ""), Some(210));
+    assert_eq!(get("UNCONFIRMED_REQUEST", "who_is", ""), Some(7));
+    assert_eq!(
+        get("CONFIRMED_REQUEST", "reinitialized_device", ""),
+        Some(120)
+    );
+    assert_eq!(
+        get("ERROR_PDU", "reinitialized_device", "password-failure"),
+        Some(90)
+    );
+    assert_eq!(get("SIMPLE_ACK", "reinitialized_device", ""), Some(30));
+    let control = requests(&events)
+        .iter()
+        .filter(|(_, c)| *c == OtClass::Control)
+        .count();
+    assert_eq!(control, 120, "reinitializeDevice is control");
+}
+
+#[test]
+fn s7_captures_decode_as_wireshark_does() {
+    // snap7_s300_stop: one Job "PLC Stop" (function 0x29) and its ACK-Data.
+    let events = run(ot("s7-snap7_s300_stop"));
+    assert_eq!(requests(&events), vec![("s7comm", OtClass::Control)]);
+    // wincc_s400_production: tshark counts 84 Read Variable and 27 Write
+    // Variable Job requests.
+    let events = run(ot("s7-wincc_s400_production"));
+    let jobs = |name: &str| {
+        events
+            .iter()
+            .filter(|e| match &e.body {
+                EventBody::S7comm(r) => {
+                    r.rosctr_code == Some(1) && r.function_name.as_deref() == Some(name)
+                }
+                _ => false,
+            })
+            .count()
+    };
+    assert_eq!(jobs("Read Variable"), 84);
+    assert_eq!(jobs("Write Variable"), 27);
+    // step7_s300_download: a block download (Request Download, Download
+    // Block, Download Ended, PLC Control _INSE) is program.
+    let events = run(ot("s7-step7_s300_download"));
+    let program = requests(&events)
+        .iter()
+        .filter(|(_, c)| *c == OtClass::Program)
+        .count();
+    assert!(program >= 4, "{program} program requests");
+}
+
+#[test]
+fn modbus_and_dnp3_programming_is_classed() {
+    // modicon_test: 55 UMAS requests are download functions (0x5A with
+    // UMAS codes 0x33, 0x34, 0x35), by tshark.
+    let events = run(ot("modbus-umas-modicon_test"));
+    let program = requests(&events)
+        .iter()
+        .filter(|r| **r == ("modbus", OtClass::Program))
+        .count();
+    assert_eq!(program, 55);
+    // dnp3 file_write: OPEN_FILE in write mode and the file data WRITE.
+    let events = run(ot("dnp3-file_write"));
+    let classes: Vec<OtClass> = requests(&events).into_iter().map(|(_, c)| c).collect();
+    assert_eq!(
+        classes,
+        vec![OtClass::Program, OtClass::Program, OtClass::Other]
+    );
+    // dnp3 file_read: OPEN_FILE in read mode.
+    let events = run(ot("dnp3-file_read"));
+    assert_eq!(requests(&events).first(), Some(&("dnp3", OtClass::Read)));
+}
+
+/// What a labelled OT attack is expected to do, from the words of its
+/// label: setting a clock or date writes; switching mode, locking,
+/// starting or stopping controls; firmware, upload and download change
+/// (or take) the program.
+fn expected_class(contents: &str) -> Option<OtClass> {
+    let text = contents.to_ascii_lowercase();
+    let words: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    let has = |w: &[&str]| words.iter().any(|x| w.contains(x));
+    if has(&["firmware", "upload", "uploaded", "download", "downloaded"]) {
+        Some(OtClass::Program)
+    } else if has(&["mode", "lock", "unlock", "stop", "start", "restart"]) {
+        Some(OtClass::Control)
+    } else if has(&["set", "write", "writes"]) {
+        Some(OtClass::Write)
+    } else {
+        None
+    }
+}
+
+#[test]
+fn ot_attacks_yield_requests_that_change_the_device() {
+    let dir = corpus().join("attacks");
+    let labels = std::fs::read_to_string(dir.join("LABELS.tsv")).expect("attacks/LABELS.tsv");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in labels.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (Some(file), Some(contents), Some(label)) = (cols.first(), cols.get(3), cols.get(4))
+        else {
+            continue;
+        };
+        if !label.starts_with("ot-") {
+            continue;
+        }
+        let Some(want) = expected_class(contents) else {
+            continue;
+        };
+        checked += 1;
+        let reqs = requests(&run(dir.join(file)));
+        let changing: Vec<_> = reqs.iter().filter(|(_, c)| c.changes_device()).collect();
+        if !reqs.iter().any(|(_, c)| *c == want) {
+            failures.push(format!(
+                "{file}: no {want} request among {} ({} changing the device)",
+                reqs.len(),
+                changing.len()
+            ));
+        }
+    }
+    assert!(checked >= 6, "only {checked} OT attack captures found");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn read_only_traffic_has_no_changing_requests() {
+    // The BACnet test trace reads properties and broadcast tables and
+    // registers a foreign device; s7comm_reading_plc_status reads SZLs
+    // and the clock.
+    for folder in ["bacnet-bacnet_test", "s7-s7comm_reading_plc_status"] {
+        let reqs = requests(&run(ot(folder)));
+        assert!(!reqs.is_empty(), "{folder}: no requests");
+        let changing: Vec<_> = reqs.iter().filter(|(_, c)| c.changes_device()).collect();
+        assert!(changing.is_empty(), "{folder}: {changing:?}");
+    }
+}
