@@ -291,6 +291,8 @@ fn app_config(cmd: &ZeekCommand, dir: &std::path::Path) -> vagt_sensor::config::
     if notes.contains("FTP::default_capture_password = T") {
         cfg.app.ftp_capture_password = true;
     }
+    // Zeek writes a line per OT message; the sensor does with `every`.
+    cfg.app.ot.records = vagt_sensor::applayer::ot_tally::OtRecords::Every;
     cfg
 }
 

@@ -11,12 +11,38 @@ use common::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use vagt_schema::{Event, EventBody, OtClass};
+use vagt_sensor::applayer::ot_tally::OtRecords;
 use vagt_sensor::config::Config;
 
+/// Replays with a record per OT message, as Wireshark lists them.
 fn run(path: PathBuf) -> Vec<Event> {
+    run_with(path, OtRecords::Every)
+}
+
+fn run_with(path: PathBuf, records: OtRecords) -> Vec<Event> {
     let mut cfg = Config::default();
     cfg.pipeline.workers = 1;
+    cfg.app.ot.records = records;
     replay(&cfg, &[path]).0
+}
+
+/// Messages per (protocol, direction, class, failed or not): from the
+/// records of single messages, and from `ot_summary` counts.
+fn message_counts(events: &[Event]) -> BTreeMap<(String, bool, Option<OtClass>), u64> {
+    let mut out = BTreeMap::new();
+    for e in events {
+        let (proto, is_orig, class, n) = match &e.body {
+            EventBody::Modbus(r) => ("modbus", r.pdu_type.as_deref() == Some("REQ"), r.class, 1),
+            EventBody::Dnp3(r) => ("dnp3", r.fc_request.is_some(), r.class, 1),
+            EventBody::Bacnet(r) => ("bacnet", r.is_orig, r.class, 1),
+            EventBody::S7comm(r) => ("s7comm", r.is_orig, r.class, 1),
+            EventBody::Enip(r) => ("enip", r.is_orig, r.class, 1),
+            EventBody::OtSummary(r) => (r.protocol.as_str(), r.is_orig, r.class, r.count),
+            _ => continue,
+        };
+        *out.entry((proto.to_string(), is_orig, class)).or_default() += n;
+    }
+    out
 }
 
 fn ot(folder: &str) -> PathBuf {
@@ -63,7 +89,7 @@ fn parsers_attach_to_every_ot_capture_of_their_protocol() {
             "enip" => ("enip", "enip"),
             _ => continue,
         };
-        let events = run(ot(folder));
+        let events = run_with(ot(folder), OtRecords::Changes);
         let recognised = services(&events).iter().any(|s| s.contains(service));
         let records = events
             .iter()
@@ -76,6 +102,7 @@ fn parsers_attach_to_every_ot_capture_of_their_protocol() {
                     })
                     .as_deref()
                     == Some(event)
+                    || matches!(&e.body, EventBody::OtSummary(r) if r.protocol == event)
             })
             .count();
         if !recognised || records == 0 {
@@ -226,7 +253,7 @@ fn ot_attacks_yield_requests_that_change_the_device() {
             continue;
         };
         checked += 1;
-        let reqs = requests(&run(dir.join(file)));
+        let reqs = requests(&run_with(dir.join(file), OtRecords::Changes));
         let changing: Vec<_> = reqs.iter().filter(|(_, c)| c.changes_device()).collect();
         if !reqs.iter().any(|(_, c)| *c == want) {
             failures.push(format!(
@@ -251,4 +278,37 @@ fn read_only_traffic_has_no_changing_requests() {
         let changing: Vec<_> = reqs.iter().filter(|(_, c)| c.changes_device()).collect();
         assert!(changing.is_empty(), "{folder}: {changing:?}");
     }
+}
+
+#[test]
+fn summaries_count_every_message_the_default_does_not_write() {
+    // With the default `records = "changes"`, every OT message is in
+    // exactly one record: its own, or an `ot_summary` count. So the
+    // messages per protocol, direction and class are those of `every`,
+    // capture by capture; and far fewer records are written.
+    let index = std::fs::read_to_string(corpus().join("ot/INDEX.tsv")).expect("ot/INDEX.tsv");
+    let (mut every_records, mut default_records) = (0, 0);
+    for line in index.lines().skip(1) {
+        let Some(folder) = line.split('\t').next() else {
+            continue;
+        };
+        let every = run_with(ot(folder), OtRecords::Every);
+        let changes = run_with(ot(folder), OtRecords::Changes);
+        assert_eq!(message_counts(&every), message_counts(&changes), "{folder}");
+        every_records += every.len();
+        default_records += changes.len();
+        // What changes a device is still written one by one: each kind of
+        // write, program or control request of `every` has a record.
+        let kinds = |events: &[Event]| -> std::collections::BTreeSet<(&'static str, OtClass)> {
+            requests(events)
+                .into_iter()
+                .filter(|(_, c)| c.changes_device())
+                .collect()
+        };
+        assert_eq!(kinds(&every), kinds(&changes), "{folder}");
+    }
+    assert!(
+        default_records * 2 < every_records,
+        "{default_records} records by default, {every_records} with every message"
+    );
 }

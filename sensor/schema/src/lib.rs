@@ -25,7 +25,9 @@ pub use app::SmtpRecord;
 pub use app::SnmpRecord;
 pub use app::SshRecord;
 pub use app::SyslogRecord;
-pub use app::{BacnetRecord, Dnp3Record, EnipRecord, ModbusRecord, OtClass, S7commRecord};
+pub use app::{
+    BacnetRecord, Dnp3Record, EnipRecord, ModbusRecord, OtClass, OtSummaryRecord, S7commRecord,
+};
 pub use app::{ConnId, DnsRecord};
 pub use app::{DceRpcRecord, NtlmRecord, SmbFilesRecord, SmbMappingRecord};
 pub use app::{LdapRecord, LdapSearchRecord};
@@ -97,6 +99,9 @@ pub enum EventBody {
     /// An EtherNet/IP message or a CIP message in one (ICSNPP's enip.log
     /// and cip.log).
     Enip(EnipRecord),
+    /// OT messages that change nothing (reads, responses), counted per
+    /// connection, unit and function instead of written one by one.
+    OtSummary(OtSummaryRecord),
     /// An SSH connection's version, algorithms and inferred
     /// authentication outcome (Zeek's ssh.log, plus HASSH).
     Ssh(SshRecord),

@@ -29,6 +29,7 @@ pub mod ldap;
 pub mod modbus;
 pub mod ntlm;
 pub mod ntp;
+pub mod ot_tally;
 pub mod quic;
 pub mod rdp;
 pub mod record;

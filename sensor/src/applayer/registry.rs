@@ -66,6 +66,8 @@ pub struct AppSettings {
     pub ftp_capture_password: bool,
     /// `[app.dhcp]`: how DHCP messages are joined into exchanges.
     pub dhcp: super::dhcp::Settings,
+    /// `[app.ot]`: which industrial messages are written one by one.
+    pub ot: super::ot_tally::Settings,
 }
 
 impl Default for AppSettings {
@@ -79,6 +81,7 @@ impl Default for AppSettings {
             http_capture_password: false,
             ftp_capture_password: false,
             dhcp: super::dhcp::Settings::default(),
+            ot: super::ot_tally::Settings::default(),
         }
     }
 }
@@ -104,6 +107,7 @@ pub struct Registry {
     pub limits: Limits,
     pub memory: usize,
     pub dhcp: super::dhcp::Settings,
+    pub ot: super::ot_tally::Settings,
 }
 
 impl Registry {
@@ -143,6 +147,7 @@ impl Registry {
             },
             memory: settings.reassembly_memory,
             dhcp: settings.dhcp,
+            ot: settings.ot,
         }
     }
 

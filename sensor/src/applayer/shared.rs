@@ -13,12 +13,15 @@ use crate::flow::Emitted;
 /// The per-worker state of the protocols that have some.
 pub struct Shared {
     pub dhcp: super::dhcp::Aggregator,
+    /// `[app.ot]`, read by the OT parsers' tallies.
+    pub ot: super::ot_tally::Settings,
 }
 
 impl Shared {
     pub fn new(registry: &Registry) -> Shared {
         Shared {
             dhcp: super::dhcp::Aggregator::new(registry.dhcp),
+            ot: registry.ot,
         }
     }
 

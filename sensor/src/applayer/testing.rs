@@ -2,7 +2,7 @@
 //! session that feeds it bytes and collects what it emits. Used by the
 //! parsers' unit tests and by the fuzz targets (`sensor/fuzz`).
 
-use super::{ConnIdent, Dir, Parser, Session, Weirds};
+use super::{ot_tally, AppSettings, ConnIdent, Dir, Parser, Session, Weirds};
 use crate::decode::Addr;
 use crate::flow::Emitted;
 use vagt_schema::{ConnId, EventBody, Proto};
@@ -27,15 +27,35 @@ pub fn ident(proto: Proto, resp_p: u16) -> ConnIdent {
 }
 
 /// Feeds `steps` (direction, bytes) to `parser`, closes it, and returns the
-/// bodies it emitted and the weirds it counted.
+/// bodies it emitted and the weirds it counted. OT parsers write every
+/// message, as Zeek's logs have them (`[app.ot] records = "every"`).
 pub fn run(
     parser: &mut dyn Parser,
     conn: &ConnIdent,
     steps: &[(Dir, &[u8])],
 ) -> (Vec<EventBody>, Weirds) {
+    let settings = AppSettings {
+        ot: ot_tally::Settings {
+            records: ot_tally::OtRecords::Every,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    run_with(parser, conn, steps, &settings)
+}
+
+/// [`run`] with the given `[app]` settings; step `n` (from 0) is at
+/// second `n + 1`.
+pub fn run_with(
+    parser: &mut dyn Parser,
+    conn: &ConnIdent,
+    steps: &[(Dir, &[u8])],
+    settings: &AppSettings,
+) -> (Vec<EventBody>, Weirds) {
     let mut out: Vec<Emitted> = Vec::new();
     let mut weird = Weirds::default();
-    let mut shared = crate::applayer::shared::Shared::new(&crate::applayer::Registry::default());
+    let mut shared =
+        crate::applayer::shared::Shared::new(&crate::applayer::Registry::new(settings));
     for (n, (dir, data)) in steps.iter().enumerate() {
         let mut s = Session {
             ts: 1_000_000_000 * (n as i64 + 1),

@@ -31,7 +31,7 @@ pub use http::HttpRecord;
 pub use kerberos::KerberosRecord;
 pub use ldap::{LdapRecord, LdapSearchRecord};
 pub use modbus::ModbusRecord;
-pub use ot::OtClass;
+pub use ot::{OtClass, OtSummaryRecord};
 pub use rdp::RdpRecord;
 pub use s7comm::S7commRecord;
 pub use smtp::SmtpRecord;

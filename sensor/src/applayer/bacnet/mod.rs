@@ -11,6 +11,7 @@
 
 mod codes;
 
+use super::ot_tally::{Key, Tally};
 use super::{ConnIdent, Dir, Parser, Session, Verdict};
 use nom::bytes::complete::take;
 use nom::number::complete::{be_u16, u8 as byte};
@@ -18,10 +19,15 @@ use nom::IResult;
 use vagt_schema::{BacnetRecord, EventBody};
 
 pub fn make(_conn: &ConnIdent) -> Box<dyn Parser> {
-    Box::new(Bacnet)
+    Box::new(Bacnet {
+        tally: Tally::new("bacnet"),
+    })
 }
 
-struct Bacnet;
+struct Bacnet {
+    /// Reads, announcements and their answers counted (`ot_tally`).
+    tally: Tally,
+}
 
 /// What one message says.
 #[derive(Debug, Default, PartialEq)]
@@ -258,11 +264,31 @@ impl Parser for Bacnet {
                 }
             }
         }
-        s.emit(EventBody::Bacnet(rec));
+        let (ptype, service) = m
+            .apdu
+            .as_ref()
+            .map_or((0xff, 0), |a| (a.ptype, a.service.unwrap_or_default()));
+        let key = Key {
+            is_orig: dir.is_orig(),
+            unit: None,
+            code: u64::from(m.bvlc) << 16 | u64::from(ptype) << 8 | u64::from(service),
+            class: rec.class,
+        };
+        // Error, Reject and Abort PDUs, and a failed BVLC result.
+        let failed = matches!(ptype, 5..=7) || m.bvlc_result.is_some_and(|r| r != 0);
+        let name = || {
+            let function = rec.pdu_service.as_deref().or(rec.bvlc_function.as_deref());
+            function.unwrap_or_default().to_string().into()
+        };
+        if self.tally.write_each(s, key, failed, name) {
+            s.emit(EventBody::Bacnet(rec));
+        }
         Verdict::More
     }
 
-    fn close(&mut self, _s: &mut Session<'_>) {}
+    fn close(&mut self, s: &mut Session<'_>) {
+        self.tally.flush(s);
+    }
 }
 
 /// Whether `class` is set on a record: only requests carry it.

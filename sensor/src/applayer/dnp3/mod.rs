@@ -10,6 +10,7 @@
 mod codes;
 mod link;
 
+use super::ot_tally::{Key, Tally};
 use super::{ConnIdent, Dir, Parser, Session, Verdict};
 use link::{Link, Unit};
 use nom::number::complete::{be_u16, u8 as byte};
@@ -17,7 +18,13 @@ use nom::IResult;
 use vagt_schema::{Dnp3Record, EventBody, OtClass};
 
 pub fn make(_conn: &ConnIdent) -> Box<dyn Parser> {
-    Box::new(Dnp3::default())
+    Box::new(Dnp3 {
+        links: Default::default(),
+        pending: None,
+        dead: false,
+        units: Vec::new(),
+        tally: Tally::new("dnp3"),
+    })
 }
 
 /// A request waiting for its response.
@@ -27,13 +34,14 @@ struct Pending {
     ts: i64,
 }
 
-#[derive(Default)]
 struct Dnp3 {
     links: [Link; 2],
     pending: Option<Pending>,
     /// Zeek stops reading the connection at the first link-layer error.
     dead: bool,
     units: Vec<Unit>,
+    /// Polls and their responses counted (`ot_tally`).
+    tally: Tally,
 }
 
 /// Application control and function code.
@@ -70,6 +78,23 @@ impl Dnp3 {
             return;
         };
         let req = self.pending.take();
+        let key = Key {
+            is_orig: req.is_some(),
+            unit: None,
+            code: u64::from(req.as_ref().map_or(0xffff, |r| u16::from(r.fc))) << 8 | u64::from(fc),
+            class: req.as_ref().map(|r| r.class),
+        };
+        // IIN2's low bits are the outstation's errors: function or object
+        // unsupported, parameter error, overflow, already executing,
+        // configuration corrupt.
+        let failed = iin & 0x003f != 0;
+        let name = || match &req {
+            Some(r) => format!("{}/{}", codes::name(r.fc), codes::name(fc)).into(),
+            None => codes::name(fc).into(),
+        };
+        if !self.tally.write_each(s, key, failed, name) {
+            return;
+        }
         s.emit(EventBody::Dnp3(Dnp3Record {
             ts: ConnIdent::time(s.ts),
             uid: s.conn.uid.clone(),
@@ -118,6 +143,7 @@ impl Parser for Dnp3 {
     }
 
     fn close(&mut self, s: &mut Session<'_>) {
+        self.tally.flush(s);
         if let Some(r) = self.pending.take() {
             s.emit(EventBody::Dnp3(Dnp3Record {
                 ts: ConnIdent::time(r.ts),

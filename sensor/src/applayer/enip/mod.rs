@@ -13,6 +13,7 @@
 mod cip;
 mod codes;
 
+use super::ot_tally::{Key, Tally};
 use super::{ConnIdent, Dir, Parser, Session, Verdict};
 use cip::Cip;
 use nom::number::complete::{le_u16, le_u32};
@@ -28,6 +29,8 @@ pub fn make(conn: &ConnIdent) -> Box<dyn Parser> {
         tcp: conn.proto == Proto::Tcp,
         buf: [Vec::new(), Vec::new()],
         cips: Vec::new(),
+        classes: Vec::new(),
+        tally: Tally::new("enip"),
     })
 }
 
@@ -36,6 +39,10 @@ struct Enip {
     /// Partial messages per direction (TCP).
     buf: [Vec<u8>; 2],
     cips: Vec<Cip>,
+    /// The class of each of `cips` (requests only), reused.
+    classes: Vec<Option<OtClass>>,
+    /// Reads, discovery and responses counted (`ot_tally`).
+    tally: Tally,
 }
 
 struct Header {
@@ -125,19 +132,30 @@ impl Enip {
             }
         }
         if self.cips.is_empty() {
-            let mut r = base(s, dir, &h);
-            if dir.is_orig() {
-                r.class = Some(codes::command_class(h.command));
+            let class = dir.is_orig().then(|| codes::command_class(h.command));
+            let key = Key {
+                is_orig: dir.is_orig(),
+                unit: None,
+                code: u64::from(h.command),
+                class,
+            };
+            // A status other than success is an error, written as such.
+            let command = || codes::command(h.command).into();
+            if self.tally.write_each(s, key, h.status != 0, command) {
+                let mut r = base(s, dir, &h);
+                r.class = class;
+                s.emit(EventBody::Enip(r));
             }
-            s.emit(EventBody::Enip(r));
             return;
         }
         // A packing request takes the strongest class of what it packs.
-        let mut classes: Vec<Option<OtClass>> = self
-            .cips
-            .iter()
-            .map(|c| (!c.response).then(|| codes::class(c.service, &c.classes, c.symbolic)))
-            .collect();
+        let classes = &mut self.classes;
+        classes.clear();
+        classes.extend(
+            self.cips
+                .iter()
+                .map(|c| (!c.response).then(|| codes::class(c.service, &c.classes, c.symbolic))),
+        );
         for k in (0..self.cips.len()).rev() {
             if let (Some(p), Some(child)) = (self.cips[k].parent, classes[k]) {
                 if let Some(Some(parent)) = classes.get(p).copied() {
@@ -145,7 +163,26 @@ impl Enip {
                 }
             }
         }
-        for (c, class) in self.cips.iter().zip(classes) {
+        for (c, &class) in self.cips.iter().zip(classes.iter()) {
+            let failed = h.status != 0 || c.status.is_some_and(|st| st != 0);
+            let key = Key {
+                is_orig: dir.is_orig(),
+                unit: None,
+                // CIP messages apart from bare encapsulation commands.
+                code: 1 << 40
+                    | u64::from(c.service) << 32
+                    | u64::from(c.classes.first().copied().unwrap_or(0)),
+                class,
+            };
+            let name = || match c.classes.first() {
+                Some(&id) => {
+                    format!("{} ({})", codes::service(c.service), codes::class_name(id)).into()
+                }
+                None => codes::service(c.service).into(),
+            };
+            if !self.tally.write_each(s, key, failed, name) {
+                continue;
+            }
             let mut r = base(s, dir, &h);
             r.cip_sequence_count = c.seq.filter(|&n| n != 0);
             r.direction = Some(if c.response { "response" } else { "request" }.to_string());
@@ -208,7 +245,9 @@ impl Parser for Enip {
         Verdict::More
     }
 
-    fn close(&mut self, _s: &mut Session<'_>) {}
+    fn close(&mut self, s: &mut Session<'_>) {
+        self.tally.flush(s);
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 
 mod codes;
 
+use super::ot_tally::{Key, Tally};
 use super::{ConnIdent, Dir, Parser, Session, Verdict};
 use vagt_schema::{EventBody, ModbusRecord};
 
@@ -25,7 +26,10 @@ const MAX_ADU: usize = 6 + 0xffff;
 const HEADER: usize = 8;
 
 pub fn make(_conn: &ConnIdent) -> Box<dyn Parser> {
-    Box::new(Modbus::default())
+    Box::new(Modbus {
+        sides: Default::default(),
+        tally: Tally::new("modbus"),
+    })
 }
 
 #[derive(Default)]
@@ -36,9 +40,10 @@ struct Side {
     header_seen: bool,
 }
 
-#[derive(Default)]
 struct Modbus {
     sides: [Side; 2],
+    /// Reads and responses counted (`ot_tally`).
+    tally: Tally,
 }
 
 /// An MBAP header with the function code.
@@ -61,7 +66,36 @@ fn header(b: &[u8]) -> Option<Header> {
     })
 }
 
-fn record(s: &Session<'_>, h: &Header, orig: bool, exception: Option<u8>, pdu: &[u8]) -> EventBody {
+/// Writes a message's record, or counts it (`ot_tally`).
+fn log(
+    s: &mut Session<'_>,
+    tally: &mut Tally,
+    h: &Header,
+    orig: bool,
+    exception: Option<u8>,
+    pdu: &[u8],
+) {
+    let class = orig.then(|| codes::class(h.fc, pdu));
+    let key = Key {
+        is_orig: orig,
+        unit: Some(u32::from(h.unit)),
+        code: u64::from(h.fc),
+        class,
+    };
+    if tally.write_each(s, key, exception.is_some(), || {
+        codes::func_name(h.fc).into()
+    }) {
+        s.emit(record(s, h, orig, exception, class));
+    }
+}
+
+fn record(
+    s: &Session<'_>,
+    h: &Header,
+    orig: bool,
+    exception: Option<u8>,
+    class: Option<vagt_schema::OtClass>,
+) -> EventBody {
     EventBody::Modbus(ModbusRecord {
         ts: ConnIdent::time(s.ts),
         uid: s.conn.uid.clone(),
@@ -71,7 +105,7 @@ fn record(s: &Session<'_>, h: &Header, orig: bool, exception: Option<u8>, pdu: &
         func: Some(codes::func_name(h.fc)),
         pdu_type: Some(if orig { "REQ" } else { "RESP" }.to_string()),
         exception: exception.map(codes::exception_name),
-        class: orig.then(|| codes::class(h.fc, pdu)),
+        class,
     })
 }
 
@@ -79,6 +113,7 @@ impl Modbus {
     fn read(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) {
         let orig = dir.is_orig();
         let side = &mut self.sides[dir.index()];
+        let tally = &mut self.tally;
         side.buf.extend_from_slice(data);
         let mut at = 0;
         while let Some(h) = header(&side.buf[at..]) {
@@ -107,7 +142,7 @@ impl Modbus {
                 // exception response waits for its code.
                 if h.fc < 0x80 {
                     let pdu = &avail[HEADER..avail.len().min(adu_len)];
-                    s.emit(record(s, &h, orig, None, pdu));
+                    log(s, tally, &h, orig, None, pdu);
                 }
             }
             let Some(adu) = avail.get(..adu_len) else {
@@ -121,7 +156,7 @@ impl Modbus {
                 return;
             }
             if !orig && h.fc >= 0x80 {
-                s.emit(record(s, &h, orig, body.first().copied(), &[]));
+                log(s, tally, &h, orig, body.first().copied(), &[]);
             }
             side.header_seen = false;
             at += adu_len;
@@ -185,7 +220,9 @@ impl Parser for Modbus {
         Verdict::More
     }
 
-    fn close(&mut self, _s: &mut Session<'_>) {}
+    fn close(&mut self, s: &mut Session<'_>) {
+        self.tally.flush(s);
+    }
 }
 
 #[cfg(test)]

@@ -9,18 +9,22 @@
 
 mod codes;
 
+use super::ot_tally::{Key, Tally};
 use super::{ConnIdent, Dir, Parser, Session, Verdict};
 use nom::bytes::complete::take;
 use nom::number::complete::{be_u16, u8 as byte};
 use nom::IResult;
-use vagt_schema::{EventBody, S7commRecord};
+use vagt_schema::{EventBody, OtClass, S7commRecord};
 
 /// The largest S7 PDU kept; S7 negotiates at most 960 bytes, S7comm-plus
 /// a few KiB. Beyond this a PDU is skipped (only its start is read).
 const MAX_PDU: usize = 64 << 10;
 
 pub fn make(_conn: &ConnIdent) -> Box<dyn Parser> {
-    Box::new(S7comm::default())
+    Box::new(S7comm {
+        sides: Default::default(),
+        tally: Tally::new("s7comm"),
+    })
 }
 
 #[derive(Default)]
@@ -31,20 +35,21 @@ struct Side {
     pdu: Vec<u8>,
 }
 
-#[derive(Default)]
 struct S7comm {
     sides: [Side; 2],
+    /// Reads and responses counted (`ot_tally`).
+    tally: Tally,
 }
 
 /// The S7 header and the start of the parameters.
-struct Classic {
+struct Classic<'a> {
     rosctr: u8,
     reference: u16,
     error: Option<(u8, u8)>,
-    params: Vec<u8>,
+    params: &'a [u8],
 }
 
-fn classic(i: &[u8]) -> IResult<&[u8], Classic> {
+fn classic(i: &[u8]) -> IResult<&[u8], Classic<'_>> {
     let (i, _proto) = byte(i)?;
     let (i, rosctr) = byte(i)?;
     let (i, _redundancy) = be_u16(i)?;
@@ -66,7 +71,7 @@ fn classic(i: &[u8]) -> IResult<&[u8], Classic> {
             rosctr,
             reference,
             error,
-            params: params.to_vec(),
+            params,
         },
     ))
 }
@@ -83,69 +88,63 @@ fn pi_service(params: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(name).into_owned())
 }
 
-fn record(s: &Session<'_>, dir: Dir) -> S7commRecord {
-    S7commRecord {
-        ts: ConnIdent::time(s.ts),
-        uid: s.conn.uid.clone(),
-        id: s.conn.id,
-        is_orig: dir.is_orig(),
-        rosctr_code: None,
-        rosctr_name: None,
-        pdu_reference: None,
-        function_code: None,
-        function_name: None,
-        subfunction_code: None,
-        subfunction_name: None,
-        error_class: None,
-        error_code: None,
-        version: None,
-        opcode_name: None,
-        class: None,
-    }
+/// What one S7 PDU says, in numbers: read once, then either counted or
+/// turned into a record (`ot_tally`), so that counted PDUs cost no text.
+enum Pdu {
+    Classic {
+        rosctr: u8,
+        reference: u16,
+        error: Option<(u8, u8)>,
+        /// User-Data function group and sub-function.
+        userdata: Option<(u8, u8)>,
+        /// Job or Ack-Data function code.
+        function: Option<u8>,
+        /// PLC Control's PI service name.
+        pi: Option<String>,
+        class: Option<OtClass>,
+    },
+    Plus {
+        version: u8,
+        opcode: u8,
+        function: Option<u16>,
+        class: Option<OtClass>,
+    },
 }
 
-/// Reads one S7 PDU into a record.
-fn pdu(s: &Session<'_>, dir: Dir, p: &[u8]) -> Result<S7commRecord, &'static str> {
-    let mut r = record(s, dir);
+/// Reads one S7 PDU.
+fn pdu(p: &[u8]) -> Result<Pdu, &'static str> {
     match p.first() {
         Some(0x32) => {
             let (_, h) = classic(p).map_err(|_| "s7comm_truncated_header")?;
-            r.rosctr_code = Some(h.rosctr);
-            r.rosctr_name = Some(codes::rosctr(h.rosctr).to_string());
-            r.pdu_reference = Some(h.reference);
-            if let Some((class, code)) = h.error {
-                r.error_class = Some(if class == 0xfe && code != 0 {
-                    "Parameter Error".to_string()
-                } else {
-                    codes::error_class(if class == 0xfe { 0 } else { class })
-                });
-                r.error_code = Some(format!("0x{code:02x}"));
-            }
+            let mut userdata = None;
+            let mut function = None;
+            let mut pi = None;
+            let mut class = None;
             if h.rosctr == 7 {
                 // User-Data parameters: head (3), length, method, type and
                 // function group, sub-function, sequence number.
                 if let (Some(&group), Some(&sub)) = (h.params.get(5), h.params.get(6)) {
-                    r.function_code = Some(format!("0x{group:02x}"));
-                    r.function_name = Some(codes::userdata_function(group));
-                    r.subfunction_code = Some(format!("0x{sub:02x}"));
-                    r.subfunction_name = codes::subfunction(group, sub).map(str::to_string);
+                    userdata = Some((group, sub));
                     if group & 0xf0 == 0x40 {
-                        r.class = Some(codes::userdata_class(group, sub));
+                        class = Some(codes::userdata_class(group, sub));
                     }
                 }
             } else if let Some(&f) = h.params.first() {
-                r.function_code = Some(format!("0x{f:02x}"));
-                r.function_name = Some(codes::function(f).to_string());
-                let pi = (f == 0x28).then(|| pi_service(&h.params)).flatten();
+                function = Some(f);
+                pi = (f == 0x28).then(|| pi_service(h.params)).flatten();
                 if h.rosctr == 1 {
-                    r.class = Some(codes::job_class(f, pi.as_deref()));
-                    if let Some(name) = pi {
-                        r.subfunction_name = Some(codes::pi_service(&name).to_string());
-                        r.subfunction_code = Some(name);
-                    }
+                    class = Some(codes::job_class(f, pi.as_deref()));
                 }
             }
-            Ok(r)
+            Ok(Pdu::Classic {
+                rosctr: h.rosctr,
+                reference: h.reference,
+                error: h.error,
+                userdata,
+                function,
+                pi,
+                class,
+            })
         }
         Some(0x72) => {
             let version = p.get(1).copied().ok_or("s7comm_truncated_header")?;
@@ -157,19 +156,186 @@ fn pdu(s: &Session<'_>, dir: Dir, p: &[u8]) -> Result<S7commRecord, &'static str
                 4
             };
             let opcode = p.get(at).copied().ok_or("s7comm_truncated_header")?;
-            r.version = Some(version);
-            r.opcode_name = Some(codes::plus_opcode(opcode));
-            if let Some(f) = p.get(at + 3..at + 5) {
-                let f = u16::from_be_bytes([f[0], f[1]]);
-                r.function_code = Some(format!("0x{f:04x}"));
-                r.function_name = Some(codes::plus_function(f));
-                if opcode == 0x31 {
-                    r.class = Some(codes::plus_class(f));
-                }
-            }
-            Ok(r)
+            let function = p
+                .get(at + 3..at + 5)
+                .map(|f| u16::from_be_bytes([f[0], f[1]]));
+            let class = function.filter(|_| opcode == 0x31).map(codes::plus_class);
+            Ok(Pdu::Plus {
+                version,
+                opcode,
+                function,
+                class,
+            })
         }
         _ => Err("s7comm_unknown_protocol_id"),
+    }
+}
+
+impl Pdu {
+    /// The kind of PDU, for counting: ROSCTR or opcode, function and
+    /// sub-function.
+    fn key(&self, dir: Dir) -> Key {
+        let (code, class) = match self {
+            Pdu::Classic {
+                rosctr,
+                userdata,
+                function,
+                pi,
+                class,
+                ..
+            } => {
+                let (group, sub) = userdata.unwrap_or_default();
+                // A PI service is a word of ASCII: its first bytes tell
+                // them apart.
+                let pi = pi.as_deref().map_or(0, |n| {
+                    n.bytes().take(4).fold(0u64, |a, b| a << 8 | u64::from(b))
+                });
+                let f = function.map_or(0x1ff, u64::from);
+                let code = u64::from(*rosctr) << 56
+                    | u64::from(group) << 48
+                    | u64::from(sub) << 40
+                    | f << 32
+                    | pi;
+                (code, *class)
+            }
+            Pdu::Plus {
+                opcode,
+                function,
+                class,
+                ..
+            } => {
+                let f = function.map_or(0x1_ffff, u64::from);
+                (1 << 63 | u64::from(*opcode) << 32 | f, *class)
+            }
+        };
+        Key {
+            is_orig: dir.is_orig(),
+            unit: None,
+            code,
+            class,
+        }
+    }
+
+    /// An Ack or Ack-Data that reports an error.
+    fn failed(&self) -> bool {
+        match self {
+            Pdu::Classic {
+                error: Some((class, code)),
+                ..
+            } => *code != 0 || (*class != 0 && *class != 0xfe),
+            _ => false,
+        }
+    }
+
+    fn record(&self, s: &Session<'_>, dir: Dir) -> S7commRecord {
+        let mut r = S7commRecord {
+            ts: ConnIdent::time(s.ts),
+            uid: s.conn.uid.clone(),
+            id: s.conn.id,
+            is_orig: dir.is_orig(),
+            rosctr_code: None,
+            rosctr_name: None,
+            pdu_reference: None,
+            function_code: None,
+            function_name: None,
+            subfunction_code: None,
+            subfunction_name: None,
+            error_class: None,
+            error_code: None,
+            version: None,
+            opcode_name: None,
+            class: None,
+        };
+        match self {
+            Pdu::Classic {
+                rosctr,
+                reference,
+                error,
+                userdata,
+                function,
+                pi,
+                class,
+            } => {
+                r.rosctr_code = Some(*rosctr);
+                r.rosctr_name = Some(codes::rosctr(*rosctr).to_string());
+                r.pdu_reference = Some(*reference);
+                if let Some((class, code)) = *error {
+                    r.error_class = Some(if class == 0xfe && code != 0 {
+                        "Parameter Error".to_string()
+                    } else {
+                        codes::error_class(if class == 0xfe { 0 } else { class })
+                    });
+                    r.error_code = Some(format!("0x{code:02x}"));
+                }
+                if let Some((group, sub)) = *userdata {
+                    r.function_code = Some(format!("0x{group:02x}"));
+                    r.function_name = Some(codes::userdata_function(group));
+                    r.subfunction_code = Some(format!("0x{sub:02x}"));
+                    r.subfunction_name = codes::subfunction(group, sub).map(str::to_string);
+                }
+                if let Some(f) = *function {
+                    r.function_code = Some(format!("0x{f:02x}"));
+                    r.function_name = Some(codes::function(f).to_string());
+                    if *rosctr == 1 {
+                        if let Some(name) = pi {
+                            r.subfunction_name = Some(codes::pi_service(name).to_string());
+                            r.subfunction_code = Some(name.clone());
+                        }
+                    }
+                }
+                r.class = *class;
+            }
+            Pdu::Plus {
+                version,
+                opcode,
+                function,
+                class,
+            } => {
+                r.version = Some(*version);
+                r.opcode_name = Some(codes::plus_opcode(*opcode));
+                if let Some(f) = *function {
+                    r.function_code = Some(format!("0x{f:04x}"));
+                    r.function_name = Some(codes::plus_function(f));
+                }
+                r.class = *class;
+            }
+        }
+        r
+    }
+
+    /// The name an `ot_summary` record gives this kind: ROSCTR or opcode,
+    /// function and sub-function, as the record spells them.
+    fn name(&self) -> String {
+        let parts: [Option<String>; 3] = match self {
+            Pdu::Classic {
+                rosctr,
+                userdata,
+                function,
+                pi,
+                ..
+            } => match (userdata, function) {
+                (Some((group, sub)), _) => [
+                    Some(codes::rosctr(*rosctr).to_string()),
+                    Some(codes::userdata_function(*group)),
+                    codes::subfunction(*group, *sub).map(str::to_string),
+                ],
+                (None, f) => [
+                    Some(codes::rosctr(*rosctr).to_string()),
+                    f.map(|f| codes::function(f).to_string()),
+                    pi.as_deref()
+                        .filter(|_| *rosctr == 1)
+                        .map(|n| codes::pi_service(n).to_string()),
+                ],
+            },
+            Pdu::Plus {
+                opcode, function, ..
+            } => [
+                Some(codes::plus_opcode(*opcode)),
+                function.map(codes::plus_function),
+                None,
+            ],
+        };
+        parts.into_iter().flatten().collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -210,8 +376,13 @@ impl S7comm {
             }
             if eot {
                 let p = std::mem::take(&mut side.pdu);
-                match pdu(s, dir, &p) {
-                    Ok(r) => s.emit(EventBody::S7comm(r)),
+                match pdu(&p) {
+                    Ok(m) => {
+                        let name = || m.name().into();
+                        if self.tally.write_each(s, m.key(dir), m.failed(), name) {
+                            s.emit(EventBody::S7comm(m.record(s, dir)));
+                        }
+                    }
                     Err(reason) => s.weird(reason),
                 }
                 side.pdu = p;
@@ -236,7 +407,9 @@ impl Parser for S7comm {
         Verdict::More
     }
 
-    fn close(&mut self, _s: &mut Session<'_>) {}
+    fn close(&mut self, s: &mut Session<'_>) {
+        self.tally.flush(s);
+    }
 }
 
 #[cfg(test)]
