@@ -204,12 +204,19 @@ impl Enip {
     }
 
     fn stream(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
-        let mut buf = std::mem::take(&mut self.buf[dir.index()]);
-        buf.extend_from_slice(data);
+        let mut held = std::mem::take(&mut self.buf[dir.index()]);
+        // Clients write whole messages per segment: those are framed where
+        // they lie, and only a message cut by a segment boundary is copied.
+        let input: &[u8] = if held.is_empty() {
+            data
+        } else {
+            held.extend_from_slice(data);
+            &held
+        };
         let mut at = 0;
-        while let Some(h) = buf.get(at..at + HEADER) {
+        while let Some(h) = input.get(at..at + HEADER) {
             let len = HEADER + usize::from(u16::from_le_bytes([h[2], h[3]]));
-            let Some(m) = buf.get(at..at + len) else {
+            let Some(m) = input.get(at..at + len) else {
                 break;
             };
             if codes::command(u16::from_le_bytes([h[0], h[1]])) == "unknown" {
@@ -220,11 +227,16 @@ impl Enip {
             self.message(s, dir, m);
             at += len;
         }
-        buf.drain(..at);
-        if buf.len() > MAX_MESSAGE {
+        let rest = input.len() - at;
+        if rest > MAX_MESSAGE {
             return Verdict::Done;
         }
-        self.buf[dir.index()] = buf;
+        if held.is_empty() {
+            held.extend_from_slice(&data[at..]);
+        } else {
+            held.drain(..at);
+        }
+        self.buf[dir.index()] = held;
         Verdict::More
     }
 }
