@@ -47,6 +47,12 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
         Command::Demo(args) => demo(&mut cfg, args, cli.quiet),
         Command::Config(args) => config_command(args),
         Command::Assets(args) => assets_command(&mut cfg, args, cli.quiet),
+        Command::Rules(args) => match args.action {
+            crate::cli::RulesAction::Check { dir } => {
+                println!("{}", crate::analysis::check(&dir)?);
+                Ok(0)
+            }
+        },
     }
 }
 
@@ -165,6 +171,7 @@ fn execute(
         .map_err(|e| e.to_string())?;
     let site = cfg.site().map_err(|e| e.to_string())?;
     let sink = crate::assets::in_front(&cfg.assets, site, sink, mode == Mode::Live, progress);
+    let sink = crate::analysis::in_front(&cfg.analysis, &cfg.sensor.sensor_id, sink)?;
     // A live sensor answers SIGHUP by reopening its output (log rotation),
     // where it would otherwise die.
     let reopen = match mode {

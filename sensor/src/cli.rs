@@ -103,6 +103,31 @@ pub enum Command {
     /// configuration); with files as well, adds what they show to it and
     /// saves it.
     Assets(AssetsArgs),
+
+    /// Check detection rules files before putting them in place.
+    ///
+    /// `vagt-sensor rules check DIR` reads every `*.toml` in DIR as the
+    /// sensor would (`[analysis] rules`), and prints each error with its
+    /// file, line and field, or a count of what it read. Exit code 0 when
+    /// every file is good, 2 otherwise. rules/README.md in the repository
+    /// documents the files.
+    Rules(RulesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub action: RulesAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesAction {
+    /// Read every rules file in a folder and report what is wrong.
+    Check {
+        /// The rules folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// Settings shared by `replay`, `run` and `demo`.

@@ -37,6 +37,7 @@ pub struct Config {
     pub app: AppSettings,
     pub output: OutputSection,
     pub assets: AssetsSection,
+    pub analysis: crate::analysis::AnalysisSection,
     pub site: SiteSection,
     pub segments: Vec<SegmentSection>,
 }

@@ -13,6 +13,7 @@
 //! * [`config`], [`site`] — settings and the model of the monitored network;
 //! * [`synth`] — seeded synthetic traffic for demos, tests and benchmarks.
 
+pub mod analysis;
 pub mod app;
 pub mod applayer;
 pub mod assets;

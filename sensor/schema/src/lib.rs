@@ -10,11 +10,13 @@
 //! The schema only grows: fields are added, never renamed or re-typed, and
 //! [`SCHEMA_VERSION`] is bumped when a consumer must notice.
 
+pub mod alert;
 pub mod app;
 pub mod asset;
 mod json;
 mod values;
 
+pub use app::AuthRecord;
 pub use app::DhcpRecord;
 pub use app::FtpRecord;
 pub use app::HttpRecord;
@@ -32,6 +34,7 @@ pub use app::{ConnId, DnsRecord};
 pub use app::{DceRpcRecord, NtlmRecord, SmbFilesRecord, SmbMappingRecord};
 pub use app::{LdapRecord, LdapSearchRecord};
 pub use app::{QuicRecord, SslRecord, X509Record};
+pub use alert::{AlertRecord, Severity};
 pub use asset::{AssetIp, AssetRecord};
 pub use values::{ConnState, EndReason, Proto, UnknownValue};
 
@@ -138,6 +141,11 @@ pub enum EventBody {
     Snmp(SnmpRecord),
     /// A device of the passive asset inventory, new or changed.
     Asset(AssetRecord),
+    /// A finding the analysis stage raised and its policy let through.
+    Alert(AlertRecord),
+    /// A login attempt and its outcome, where the protocol's own record
+    /// does not carry it (FTP).
+    Auth(AuthRecord),
     /// A TLS handshake (Zeek's ssl.log).
     Ssl(SslRecord),
     /// A certificate seen in a TLS handshake (Zeek's x509.log).

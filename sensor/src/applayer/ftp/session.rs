@@ -9,7 +9,7 @@ use super::util;
 use crate::applayer::http::text;
 use crate::applayer::{ConnIdent, Session};
 use std::net::IpAddr;
-use vagt_schema::{EventBody, FtpRecord};
+use vagt_schema::{AuthRecord, EventBody, FtpRecord};
 
 /// Zeek's `FTP::logged_commands`.
 const LOGGED: &[&str] = &[
@@ -346,6 +346,19 @@ impl FtpSession {
             .as_ref()
             .map(|c| c.cmd.clone())
             .unwrap_or_default();
+        if matches!(cmd.as_str(), "USER" | "PASS") && matches!(code, 230 | 530) {
+            // A login answered: ftp.log leaves PASS out, so the outcome
+            // travels in an `auth` record (the brute-force detector's).
+            s.emit(EventBody::Auth(AuthRecord {
+                ts: ConnIdent::time(s.ts),
+                uid: s.conn.uid.clone(),
+                id: s.conn.id,
+                service: "ftp".into(),
+                user: Some(text(&self.user)),
+                success: code == 230,
+                reply_code: Some(code),
+            }));
+        }
         if (code == 150 && cmd == "RETR") || (code == 213 && cmd == "SIZE") {
             self.file_size = Some(util::extract_last_count(msg));
         } else if (code == 227 || code == 229) && (cmd == "PASV" || cmd == "EPSV") {

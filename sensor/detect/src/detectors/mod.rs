@@ -1,0 +1,47 @@
+//! The detectors, one module each. A detector reads events and raises
+//! [`Notice`]s; it never decides severity, suppression or allow-lists (the
+//! policy does). Its state is bounded: per-key tables with a cap, the
+//! least recently touched entry evicted first and counted.
+
+pub mod bruteforce;
+pub mod dns_tunnel;
+pub mod ot_change;
+pub mod scan;
+pub mod table;
+
+use crate::Notice;
+use vagt_schema::Event;
+
+/// A detector.
+pub trait Detector: Send {
+    /// Reads one event; findings go to `out`.
+    fn observe(&mut self, event: &Event, out: &mut Vec<Notice>);
+
+    /// Packet time reached `now` (infinity at the end of input): state
+    /// older than the detector's window is dropped, and findings that
+    /// wait for a window to close are raised.
+    fn sweep(&mut self, now: f64, out: &mut Vec<Notice>);
+}
+
+/// A count written for people: 1,001.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A score from how far `value` is past `threshold`: 50 at the threshold,
+/// rising by 10 for each doubling, capped at `max`.
+pub fn score(value: f64, threshold: f64, max: u8) -> u8 {
+    if threshold <= 0.0 || value <= 0.0 {
+        return 50.min(max);
+    }
+    let doublings = (value / threshold).log2().max(0.0);
+    (50.0 + 10.0 * doublings).min(f64::from(max)) as u8
+}

@@ -1,0 +1,178 @@
+//! OT changes from a new source: the first write, program change (upload,
+//! download, firmware) or control command (start, stop, mode change,
+//! operating an output) a host sends to a controller, by the OT class the
+//! parsers give every request. A master that has always written setpoints
+//! raises nothing; an engineering laptop that downloads a program for the
+//! first time does.
+//!
+//! "First" means first in the detector's memory: a replay starts with none,
+//! and the memory is bounded (the least recently active pairs are
+//! forgotten first). Writes, and control commands such as operating a
+//! breaker, are routine for a SCADA master, so while the detector is still
+//! learning (`learning` seconds of traffic since its memory began) a first
+//! one raises a lower score and says so; program changes (downloads,
+//! uploads, firmware) are rare enough to raise their full score from the
+//! start. A source's findings name the device but
+//! fold into one alert per source and class, so a master that writes to
+//! forty controllers is one alert, not forty.
+
+use super::table::Table;
+use super::Detector;
+use crate::{Evidence, Notice};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use vagt_schema::{ConnId, Event, EventBody, OtClass};
+
+/// `[ot_change]` in the rules files.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Scores (0-100) per class: the policy makes 70 and up high.
+    pub program_score: u8,
+    pub control_score: u8,
+    pub write_score: u8,
+    /// Scores of a first write and control command while still learning.
+    pub learning_write_score: u8,
+    pub learning_control_score: u8,
+    /// Seconds of traffic before a first write counts as new rather than
+    /// not yet learnt (7 days).
+    pub learning: f64,
+    /// Source-device-class triples remembered at most.
+    pub max_tracked: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            program_score: 80,
+            control_score: 70,
+            write_score: 45,
+            learning_write_score: 25,
+            learning_control_score: 55,
+            learning: 7.0 * 86_400.0,
+            max_tracked: 100_000,
+        }
+    }
+}
+
+pub struct OtChange {
+    settings: Settings,
+    /// (source, device, class) -> times seen.
+    seen: Table<(IpAddr, IpAddr, OtClass), u64>,
+    /// When the detector's memory begins, for the message.
+    since: Option<f64>,
+}
+
+impl OtChange {
+    pub fn new(settings: Settings) -> OtChange {
+        OtChange {
+            seen: Table::new(settings.max_tracked),
+            settings,
+            since: None,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn request(
+        &mut self,
+        segment: &str,
+        ts: f64,
+        uid: &str,
+        id: &ConnId,
+        protocol: &str,
+        function: &str,
+        class: OtClass,
+        n: u64,
+        out: &mut Vec<Notice>,
+    ) {
+        let since = *self.since.get_or_insert(ts);
+        let learned = ts - since;
+        let learning = learned < self.settings.learning;
+        let (score, technique, kind) = match class {
+            OtClass::Program => (self.settings.program_score, "T0843", "program"),
+            OtClass::Control if learning => (self.settings.learning_control_score, "T0858", "control"),
+            OtClass::Control => (self.settings.control_score, "T0858", "control"),
+            OtClass::Write if learning => (self.settings.learning_write_score, "T0836", "write"),
+            OtClass::Write => (self.settings.write_score, "T0836", "write"),
+            OtClass::Read | OtClass::Other => return,
+        };
+        let seen = self.seen.entry(&(id.orig_h, id.resp_h, class), ts, || 0);
+        *seen += n;
+        if *seen != n {
+            return;
+        }
+        let mut evidence = Evidence::default();
+        evidence.add(uid, None);
+        out.push(Notice {
+            ts,
+            segment: segment.to_string(),
+            detector: "ot_change",
+            kind,
+            technique,
+            score,
+            src: id.orig_h,
+            // The device is in the message; the alert is per source.
+            dst: None,
+            subject: Some(protocol.to_string()),
+            message: format!(
+                "{} sent a {kind} request ({protocol} {function}) to {} port {}; no {kind} request from {} to this device had been seen in {}{}",
+                id.orig_h,
+                id.resp_h,
+                id.resp_p,
+                id.orig_h,
+                span(learned),
+                if learning {
+                    format!(" (still learning: {} of {} learnt)", span(learned), span(self.settings.learning))
+                } else {
+                    String::new()
+                }
+            ),
+            count: n,
+            first: ts,
+            last: ts,
+            evidence,
+        });
+    }
+}
+
+/// A stretch of time for people: "3 s", "2.5 h", "7.0 days".
+fn span(secs: f64) -> String {
+    if secs < 120.0 {
+        format!("{secs:.0} s")
+    } else if secs < 7200.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else if secs < 2.0 * 86_400.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else {
+        format!("{:.1} days", secs / 86_400.0)
+    }
+}
+
+impl Detector for OtChange {
+    fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
+        let seg = &event.origin.segment;
+        let (ts, uid, id, protocol, function, class, n): (f64, &str, &ConnId, &str, String, _, u64) =
+            match &event.body {
+                EventBody::Modbus(r) => (r.ts, &r.uid, &r.id, "modbus", r.func.clone().unwrap_or_default(), r.class, 1),
+                EventBody::Dnp3(r) => (r.ts, &r.uid, &r.id, "dnp3", r.fc_request.clone().unwrap_or_default(), r.class, 1),
+                EventBody::Bacnet(r) => (r.ts, &r.uid, &r.id, "bacnet", r.pdu_service.clone().unwrap_or_default(), r.class, 1),
+                EventBody::S7comm(r) => (r.ts, &r.uid, &r.id, "s7comm", r.function_name.clone().unwrap_or_default(), r.class, 1),
+                EventBody::Enip(r) => (
+                    r.ts,
+                    &r.uid,
+                    &r.id,
+                    "enip",
+                    r.cip_service.clone().unwrap_or_else(|| r.enip_command.clone()),
+                    r.class,
+                    1,
+                ),
+                EventBody::OtSummary(r) => (r.ts, &r.uid, &r.id, r.protocol.as_str(), r.function.clone(), r.class, r.count),
+                _ => return,
+            };
+        if let Some(class) = class {
+            self.request(seg, ts, uid, id, protocol, &function, class, n, out);
+        }
+    }
+
+    fn sweep(&mut self, _now: f64, _out: &mut Vec<Notice>) {}
+}

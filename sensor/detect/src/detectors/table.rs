@@ -1,0 +1,85 @@
+//! A bounded table of per-key state: at most `cap` entries; inserting into
+//! a full table evicts the entry touched longest ago (counted), so a flood
+//! of new keys (a SYN flood from millions of sources) cannot grow it.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+pub struct Table<K, V> {
+    map: HashMap<K, (f64, V)>,
+    cap: usize,
+    pub evicted: u64,
+}
+
+impl<K: Hash + Eq + Clone, V> Table<K, V> {
+    pub fn new(cap: usize) -> Self {
+        Table {
+            map: HashMap::new(),
+            cap: cap.max(1),
+            evicted: 0,
+        }
+    }
+
+    /// The entry of `key`, made with `make` when missing; `now` marks it
+    /// touched.
+    pub fn entry(&mut self, key: &K, now: f64, make: impl FnOnce() -> V) -> &mut V {
+        if self.map.len() >= self.cap && !self.map.contains_key(key) {
+            self.evict_one();
+        }
+        let slot = self.map.entry(key.clone()).or_insert_with(|| (now, make()));
+        slot.0 = slot.0.max(now);
+        &mut slot.1
+    }
+
+    /// Evicts about an eighth of the table, the least recently touched,
+    /// so that a flood pays for the scan once per many inserts.
+    fn evict_one(&mut self) {
+        let mut touched: Vec<f64> = self.map.values().map(|(t, _)| *t).collect();
+        let k = (touched.len() / 8).max(1) - 1;
+        let (_, cut, _) = touched.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+        let cut = *cut;
+        let before = self.map.len();
+        self.map.retain(|_, (t, _)| *t > cut);
+        if self.map.len() == before {
+            // Every entry has the same time: drop one anyway.
+            if let Some(k) = self.map.keys().next().cloned() {
+                self.map.remove(&k);
+            }
+        }
+        self.evicted += (before - self.map.len()) as u64;
+    }
+
+    /// Drops entries for which `keep` says no.
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.map.retain(|k, (_, v)| keep(k, v));
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.map.remove(key).map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_keys_stays_within_the_cap_and_is_counted() {
+        let mut t: Table<u32, u32> = Table::new(1000);
+        for k in 0..100_000u32 {
+            *t.entry(&k, f64::from(k), || 0) += 1;
+        }
+        assert!(t.len() <= 1000);
+        assert_eq!(t.evicted + t.len() as u64, 100_000);
+        // The most recent keys survived.
+        assert!(t.map.contains_key(&99_999));
+    }
+}

@@ -1,0 +1,308 @@
+//! The rules files (`rules/*.toml`): thresholds per detector, and
+//! allow-list entries that keep known, wanted activity from alerting.
+//!
+//! Every entry of an allow-list says why it is there (`comment` is
+//! required) and may say until when (`expires`). An entry matches when all
+//! the fields it gives match: detector, segment, source and destination
+//! network, subject (a domain with `*.` wildcards, a service or a port).
+//! Errors name the file, line and field, and say what to write instead,
+//! because the people writing these files are not on call to debug them.
+
+use crate::cidr::Cidr;
+use serde::Deserialize;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The thresholds of the detectors (`[scan]`, `[bruteforce]`, ...).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    pub scan: crate::detectors::scan::Settings,
+    pub bruteforce: crate::detectors::bruteforce::Settings,
+    pub dns_tunnel: crate::detectors::dns_tunnel::Settings,
+    pub ot_change: crate::detectors::ot_change::Settings,
+    pub policy: crate::policy::Settings,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            scan: Default::default(),
+            bruteforce: Default::default(),
+            dns_tunnel: Default::default(),
+            ot_change: Default::default(),
+            policy: Default::default(),
+        }
+    }
+}
+
+/// One allow-list entry, as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowEntry {
+    comment: String,
+    detector: Option<String>,
+    kind: Option<String>,
+    segment: Option<String>,
+    src: Option<Spanned<String>>,
+    dst: Option<Spanned<String>>,
+    subject: Option<String>,
+    expires: Option<Spanned<String>>,
+}
+
+/// One allow-list entry, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Allow {
+    pub comment: String,
+    pub detector: Option<String>,
+    pub kind: Option<String>,
+    pub segment: Option<String>,
+    pub src: Option<Cidr>,
+    pub dst: Option<Cidr>,
+    /// A domain (`*.example.dk` matches it and its subdomains), service
+    /// or port, compared with the alert's subject.
+    pub subject: Option<String>,
+    /// Unix time (UTC midnight after the date) after which it no longer
+    /// applies.
+    pub expires: Option<f64>,
+    /// Where it was written, for messages.
+    pub origin: String,
+}
+
+/// What a file may hold: allow entries and threshold sections (unknown
+/// sections are refused when the thresholds are read).
+#[derive(Debug, Deserialize, Default)]
+struct File {
+    #[serde(default)]
+    allow: Vec<AllowEntry>,
+    #[serde(flatten)]
+    thresholds: toml::Table,
+}
+
+/// The rules in force.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rules {
+    pub thresholds: Thresholds,
+    pub allow: Vec<Allow>,
+    /// The files read, for the health output.
+    pub files: Vec<PathBuf>,
+}
+
+/// A rules file that cannot be used: where, and what to do about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulesError {
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for RulesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}", self.file.display(), l, self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for RulesError {}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(0, |t| t.bytes().filter(|&b| b == b'\n').count())
+        + 1
+}
+
+/// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DD` to the Unix time of the midnight that ends that day.
+fn parse_date(s: &str) -> Option<f64> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) {
+        return None;
+    }
+    Some((days_from_civil(y, m, d) + 1) as f64 * 86_400.0)
+}
+
+impl Rules {
+    /// Reads one file's text into `self`: its allow entries are added and
+    /// its threshold sections override what came before.
+    pub fn add_file(&mut self, path: &Path, text: &str) -> Result<(), RulesError> {
+        let err = |line: Option<usize>, message: String| RulesError {
+            file: path.to_path_buf(),
+            line,
+            message,
+        };
+        let file: File = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            err(line, e.message().trim().to_string())
+        })?;
+        if !file.thresholds.is_empty() {
+            // Sections merge over the current thresholds, field by field.
+            let mut merged = toml::Table::try_from(ThresholdsOut::from(&self.thresholds))
+                .map_err(|e| err(None, e.to_string()))?;
+            for (k, v) in file.thresholds {
+                match (merged.get_mut(&k), v) {
+                    (Some(toml::Value::Table(have)), toml::Value::Table(new)) => {
+                        have.extend(new);
+                    }
+                    (_, v) => {
+                        merged.insert(k, v);
+                    }
+                }
+            }
+            self.thresholds = merged.try_into().map_err(|e: toml::de::Error| {
+                // The merged table has no positions; find the field in the
+                // file's text to point at it.
+                let message = e.message().trim().to_string();
+                let line = text
+                    .lines()
+                    .position(|l| message.split('`').nth(1).is_some_and(|f| l.contains(f)))
+                    .map(|i| i + 1);
+                err(line, message)
+            })?;
+        }
+        for (n, a) in file.allow.into_iter().enumerate() {
+            let at = |s: &Spanned<String>| Some(line_of(text, s.span().start));
+            let cidr = |field: &str, v: &Option<Spanned<String>>| -> Result<Option<Cidr>, RulesError> {
+                match v {
+                    None => Ok(None),
+                    Some(s) => s.get_ref().parse::<Cidr>().map(Some).map_err(|e| {
+                        err(at(s), format!("allow entry {}: `{field}`: {e}", n + 1))
+                    }),
+                }
+            };
+            if a.comment.trim().is_empty() {
+                return Err(err(
+                    None,
+                    format!(
+                        "allow entry {}: `comment` is empty; say why this is allowed and who asked",
+                        n + 1
+                    ),
+                ));
+            }
+            let expires = match &a.expires {
+                None => None,
+                Some(s) => Some(parse_date(s.get_ref()).ok_or_else(|| {
+                    err(
+                        at(s),
+                        format!(
+                            "allow entry {}: `expires` = \"{}\" is not a date; write it like \"2027-01-31\"",
+                            n + 1,
+                            s.get_ref()
+                        ),
+                    )
+                })?),
+            };
+            self.allow.push(Allow {
+                origin: format!("{} entry {}", path.display(), n + 1),
+                comment: a.comment,
+                detector: a.detector,
+                kind: a.kind,
+                segment: a.segment,
+                src: cidr("src", &a.src)?,
+                dst: cidr("dst", &a.dst)?,
+                subject: a.subject.map(|s| s.to_ascii_lowercase()),
+                expires,
+            });
+        }
+        self.files.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Reads every `*.toml` in `dir`, in name order.
+    pub fn load_dir(dir: &Path) -> Result<Rules, RulesError> {
+        let mut rules = Rules::default();
+        let read = std::fs::read_dir(dir).map_err(|e| RulesError {
+            file: dir.to_path_buf(),
+            line: None,
+            message: format!("cannot read the rules folder: {e}"),
+        })?;
+        let mut paths: Vec<PathBuf> = read
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            let text = std::fs::read_to_string(&p).map_err(|e| RulesError {
+                file: p.clone(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            })?;
+            rules.add_file(&p, &text)?;
+        }
+        Ok(rules)
+    }
+
+    /// The first allow entry that covers a finding, if any.
+    pub fn allowed(&self, n: &crate::Notice) -> Option<&Allow> {
+        self.allow.iter().find(|a| a.covers(n))
+    }
+}
+
+impl Allow {
+    fn covers(&self, n: &crate::Notice) -> bool {
+        let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        let net = |want: &Option<Cidr>, have: Option<IpAddr>| match want {
+            None => true,
+            Some(c) => have.is_some_and(|a| c.contains(a)),
+        };
+        self.expires.is_none_or(|e| n.ts < e)
+            && eq(&self.detector, n.detector)
+            && eq(&self.kind, n.kind)
+            && eq(&self.segment, &n.segment)
+            && net(&self.src, Some(n.src))
+            && net(&self.dst, n.dst)
+            && self
+                .subject
+                .as_deref()
+                .is_none_or(|w| n.subject.as_deref().is_some_and(|s| subject_matches(w, s)))
+    }
+}
+
+/// `*.example.dk` matches `example.dk` and every name under it; anything
+/// else matches itself, without regard to case.
+fn subject_matches(want: &str, have: &str) -> bool {
+    let have = have.trim_end_matches('.').to_ascii_lowercase();
+    match want.strip_prefix("*.") {
+        Some(base) => have == base || have.ends_with(&format!(".{base}")),
+        None => have == want,
+    }
+}
+
+/// The thresholds as a table, to merge a file's sections over.
+#[derive(serde::Serialize)]
+struct ThresholdsOut<'a> {
+    scan: &'a crate::detectors::scan::Settings,
+    bruteforce: &'a crate::detectors::bruteforce::Settings,
+    dns_tunnel: &'a crate::detectors::dns_tunnel::Settings,
+    ot_change: &'a crate::detectors::ot_change::Settings,
+    policy: &'a crate::policy::Settings,
+}
+
+impl<'a> From<&'a Thresholds> for ThresholdsOut<'a> {
+    fn from(t: &'a Thresholds) -> Self {
+        ThresholdsOut {
+            scan: &t.scan,
+            bruteforce: &t.bruteforce,
+            dns_tunnel: &t.dns_tunnel,
+            ot_change: &t.ot_change,
+            policy: &t.policy,
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The analysis stage in the sensor: `vagt-detect` runs in the writer
+//! thread in front of the output, after the workers' events are merged (a
+//! scanner's connections land on several workers). Every event goes on to
+//! the output, then any alerts the stage raised from it. The rules come
+//! from a folder (`[analysis] rules`) or, without one, from the files in
+//! the repository's `rules/`, built in. SIGHUP reloads them; a broken file
+//! leaves the last good set in force and says so.
+
+use crate::output::Sink;
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::{Path, PathBuf};
+use vagt_detect::{Analysis, Rules, RulesError};
+use vagt_schema::Event;
+
+/// The rules built into the sensor: the repository's `rules/` folder.
+const BUILT_IN: [(&str, &str); 2] = [
+    ("rules/allow.toml", include_str!("../../rules/allow.toml")),
+    ("rules/thresholds.toml", include_str!("../../rules/thresholds.toml")),
+];
+
+/// The `[analysis]` settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalysisSection {
+    /// Run the detectors and write `alert` events.
+    pub enabled: bool,
+    /// Folder of rules files (`*.toml`); "" uses the built-in rules.
+    pub rules: String,
+}
+
+impl Default for AnalysisSection {
+    fn default() -> Self {
+        AnalysisSection {
+            enabled: true,
+            rules: String::new(),
+        }
+    }
+}
+
+/// The built-in rules.
+pub fn built_in() -> Result<Rules, RulesError> {
+    let mut rules = Rules::default();
+    for (name, text) in BUILT_IN {
+        rules.add_file(Path::new(name), text)?;
+    }
+    Ok(rules)
+}
+
+/// The rules `settings` name.
+pub fn load(settings: &AnalysisSection) -> Result<Rules, RulesError> {
+    if settings.rules.is_empty() {
+        built_in()
+    } else {
+        Rules::load_dir(Path::new(&settings.rules))
+    }
+}
+
+/// Puts the analysis stage in front of `sink` when enabled.
+pub fn in_front(
+    settings: &AnalysisSection,
+    sensor_id: &str,
+    sink: Box<dyn Sink>,
+) -> Result<Box<dyn Sink>, String> {
+    if !settings.enabled {
+        return Ok(sink);
+    }
+    let rules = load(settings).map_err(|e| format!("rules: {e}"))?;
+    Ok(Box::new(AnalysisSink {
+        inner: sink,
+        analysis: Analysis::new(rules, sensor_id),
+        dir: (!settings.rules.is_empty()).then(|| PathBuf::from(&settings.rules)),
+        out: Vec::new(),
+    }))
+}
+
+/// The stage in front of the output.
+pub struct AnalysisSink {
+    inner: Box<dyn Sink>,
+    pub analysis: Analysis,
+    /// The rules folder, for reloads.
+    dir: Option<PathBuf>,
+    out: Vec<Event>,
+}
+
+impl AnalysisSink {
+    fn pass_on(&mut self) -> io::Result<()> {
+        for alert in self.out.drain(..) {
+            self.inner.write(&alert)?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for AnalysisSink {
+    fn write(&mut self, event: &Event) -> io::Result<()> {
+        self.inner.write(event)?;
+        self.analysis.observe(event, &mut self.out);
+        self.pass_on()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.analysis.finish(&mut self.out);
+        self.pass_on()?;
+        self.inner.finish()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+
+    fn reopen(&mut self) -> io::Result<Option<String>> {
+        let said = self.inner.reopen()?;
+        let Some(dir) = &self.dir else {
+            return Ok(said);
+        };
+        let rules = match Rules::load_dir(dir) {
+            Ok(r) => {
+                let n = r.files.len();
+                self.analysis.set_rules(r);
+                format!("rules reloaded from {} ({n} files)", dir.display())
+            }
+            Err(e) => format!("rules NOT reloaded, the last good set stays in force: {e}"),
+        };
+        Ok(Some(match said {
+            Some(s) => format!("{s}; {rules}"),
+            None => rules,
+        }))
+    }
+}
+
+/// `vagt-sensor rules check DIR`: every file read as the sensor would.
+pub fn check(dir: &Path) -> Result<String, String> {
+    let rules = Rules::load_dir(dir).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{}: {} file(s), {} allow entr{} — ok",
+        dir.display(),
+        rules.files.len(),
+        rules.allow.len(),
+        if rules.allow.len() == 1 { "y" } else { "ies" }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_rules_are_the_defaults_and_say_so() {
+        // rules/thresholds.toml documents every threshold with its
+        // default: it must agree with the code.
+        let rules = built_in().expect("built-in rules load");
+        assert_eq!(rules.thresholds, vagt_detect::rules::Thresholds::default());
+        assert!(rules.allow.is_empty());
+    }
+}
