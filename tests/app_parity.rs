@@ -421,7 +421,6 @@ fn dce_rpc_log_parity() {
 }
 
 #[test]
-#[ignore = "ntlm.log's LDAP case needs the LDAP parser to hand SASL GSS-SPNEGO credentials to applayer::ntlm::NtlmState (tests/PARITY.md)"]
 fn ntlm_log_parity() {
     check("ntlm.log", "ntlm", 0.90);
 }

@@ -4,7 +4,7 @@ use super::ConnId;
 use serde::{Deserialize, Serialize};
 
 /// One NTLM authentication on a connection (SMB session setup, DCE/RPC
-/// bind, ...).
+/// bind, LDAP SASL bind, ...).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NtlmRecord {
     /// Time of the first NTLM message.

@@ -10,9 +10,15 @@
 //! SASL buffers are skipped. After a successful StartTLS the connection is
 //! TLS and no longer read. Mode changes come from either direction (a bind
 //! response changes how the client's messages are read), as in Zeek.
+//!
+//! The SASL credentials of bind requests and the server's SASL credentials
+//! of bind responses go to the connection's [`NtlmState`], as Zeek hands
+//! them to its GSSAPI and NTLM analyzers: NTLM inside `GSS-SPNEGO` (or a
+//! bare NTLMSSP message) becomes the connection's `ntlm` record.
 
 mod text;
 
+use super::ntlm::NtlmState;
 use super::{ConnIdent, Dir, Parser, Session, Verdict};
 use asn1_rs::FromBer as _;
 use ldap_parser::ldap::{AuthenticationChoice, LdapMessage, ProtocolOp};
@@ -60,6 +66,7 @@ struct Ldap {
     skip: [usize; 2],
     messages: Vec<LdapRecord>,
     searches: Vec<LdapSearchRecord>,
+    ntlm: NtlmState,
 }
 
 impl Ldap {
@@ -163,6 +170,9 @@ impl Ldap {
                     AuthenticationChoice::Sasl(c) => {
                         argument = text::ascii(&c.mechanism.0);
                         self.sasl_mechanism = argument.clone();
+                        if let Some(creds) = c.credentials.as_deref() {
+                            self.ntlm.gssapi(s, creds);
+                        }
                         "bind SASL"
                     }
                 };
@@ -172,6 +182,9 @@ impl Ldap {
                 "bind"
             }
             ProtocolOp::BindResponse(b) => {
+                if let Some(creds) = b.server_sasl_creds.as_deref() {
+                    self.ntlm.gssapi(s, creds);
+                }
                 if !self.sasl_mechanism.is_empty() && b.result.result_code.0 == 0 {
                     self.mode = Mode::MaybeWrapped;
                 }
@@ -459,6 +472,7 @@ impl Parser for Ldap {
 
     fn close(&mut self, s: &mut Session<'_>) {
         self.flush(s);
+        self.ntlm.close(s);
     }
 }
 

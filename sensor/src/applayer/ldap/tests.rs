@@ -215,3 +215,248 @@ fn pending_operations_are_capped() {
     d.close();
     assert_eq!(ldap(&d).0.len(), 300);
 }
+
+// NTLM in SASL binds (applayer::ntlm reads it, as Zeek's LDAP analyzer
+// hands the credentials to its GSSAPI and NTLM analyzers).
+
+use crate::applayer::ntlm::tests::{authenticate, challenge, neg_token_resp};
+use crate::applayer::tls::testutil::{read_flows, unhex, zeek_app, zeek_column};
+use vagt_schema::NtlmRecord;
+
+fn ntlm(d: &Driver) -> Vec<NtlmRecord> {
+    d.records()
+        .into_iter()
+        .filter_map(|r| match r {
+            EventBody::Ntlm(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+fn bind_sasl(id: u8, mechanism: &str, creds: &[u8]) -> Vec<u8> {
+    let sasl = tlv(
+        0xa3,
+        &[tlv(0x04, mechanism.as_bytes()), tlv(0x04, creds)].concat(),
+    );
+    msg(
+        id,
+        tlv(0x60, &[tlv(0x02, &[3]), tlv(0x04, b""), sasl].concat()),
+    )
+}
+
+fn bind_response(id: u8, code: u8, server_creds: &[u8]) -> Vec<u8> {
+    let body = [
+        tlv(0x0a, &[code]),
+        tlv(0x04, b""),
+        tlv(0x04, b""),
+        tlv(0x87, server_creds),
+    ]
+    .concat();
+    msg(id, tlv(0x61, &body))
+}
+
+/// The first connection of Zeek's `ldap.sasl-gss-spnego-ntlm` trace
+/// (192.168.1.107:60387): a `GSS-SPNEGO` bind whose credentials are a bare
+/// NTLMSSP NEGOTIATE, the server's CHALLENGE in `serverSaslCreds`, then
+/// an unbind. Zeek's ntlm.log row: the server's three names, no client
+/// names, no `success` (no SPNEGO result came).
+#[test]
+fn sasl_ntlm_bind_from_the_trace() {
+    let request = unhex(concat!(
+        "30840000004b020200976084000000410201030400a38400000036040a4753532d",
+        "53504e45474f04284e544c4d5353500001000000978208e20000000000000000",
+        "00000000000000000601b11d0000000f",
+    ));
+    let response = unhex(concat!(
+        "3084000001150202009761840000010b0a010e04000400878201004e544c4d53",
+        "535000020000001200120038000000158289e2f2fd7e3d7bf640ba0000000000",
+        "000000b600b6004a000000060380250000000f530054005200410054004f004c",
+        "004100420002001200530054005200410054004f004c00410042000100180053",
+        "0054005200410054004f004c00410042002d004400430004001a005300740072",
+        "00610074006f004c00610062002e006f00720067000300340053007400720061",
+        "0074006f006c00610062002d00440043002e00530074007200610074006f004c",
+        "00610062002e006f007200670005001a00530074007200610074006f004c0061",
+        "0062002e006f0072006700070008009f7e67303946d90100000000",
+    ));
+    let mut d = Driver::new(make, P::Tcp, 60387, 389);
+    d.parse(ToServer, &request);
+    d.parse(ToClient, &response);
+    d.parse(ToServer, &unhex("308400000006020200984200"));
+    assert!(ntlm(&d).is_empty(), "no SPNEGO result: written at the end");
+    d.close();
+    let n = ntlm(&d);
+    assert_eq!(n.len(), 1);
+    let n = &n[0];
+    assert_eq!(n.server_nb_computer_name.as_deref(), Some("STRATOLAB-DC"));
+    assert_eq!(
+        n.server_dns_computer_name.as_deref(),
+        Some("Stratolab-DC.StratoLab.org")
+    );
+    assert_eq!(n.server_tree_name.as_deref(), Some("StratoLab.org"));
+    assert_eq!(
+        (&n.username, &n.hostname, &n.domainname),
+        (&None, &None, &None)
+    );
+    assert_eq!(n.success, None);
+    // ldap.log is unchanged: the bind, then the unbind.
+    let (m, _) = ldap(&d);
+    assert_eq!(m[0].opcode.as_deref(), Some("bind SASL"));
+    assert_eq!(m[0].argument.as_deref(), Some("GSS-SPNEGO"));
+    assert_eq!(m[0].result.as_deref(), Some("SASL bind in progress"));
+    assert_eq!(m[1].opcode.as_deref(), Some("unbind"));
+    assert_eq!(d.weird.get("ldap_bad_message"), 0);
+}
+
+/// Every connection of the trace against Zeek's ntlm.log, column by
+/// column.
+#[test]
+fn sasl_ntlm_matches_zeeks_ntlm_log() {
+    let Some(trace) = zeek_app("scripts.base.protocols.ldap.sasl-gss-spnego-ntlm") else {
+        return;
+    };
+    let flows = read_flows(&trace);
+    let ports = zeek_column(&trace, "ntlm.log", "id.orig_p");
+    assert!(!ports.is_empty());
+    let columns = [
+        "username",
+        "hostname",
+        "domainname",
+        "server_nb_computer_name",
+        "server_dns_computer_name",
+        "server_tree_name",
+        "success",
+    ];
+    let zeek: Vec<Vec<String>> = columns
+        .iter()
+        .map(|c| zeek_column(&trace, "ntlm.log", c))
+        .collect();
+    for (row, port) in ports.iter().enumerate() {
+        let port: u16 = port.parse().unwrap();
+        let stream = |to_server: bool| {
+            flows
+                .tcp
+                .iter()
+                .find(|((_, sp, _, dp), _)| {
+                    if to_server {
+                        *sp == port && *dp == 389
+                    } else {
+                        *sp == 389 && *dp == port
+                    }
+                })
+                .map(|(_, s)| s.clone())
+                .unwrap()
+        };
+        let mut d = Driver::new(make, P::Tcp, port, 389);
+        d.parse(ToServer, &stream(true));
+        d.parse(ToClient, &stream(false));
+        d.close();
+        let n = ntlm(&d);
+        assert_eq!(n.len(), 1, "one record per connection");
+        let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        let ours = [
+            text(&n[0].username),
+            text(&n[0].hostname),
+            text(&n[0].domainname),
+            text(&n[0].server_nb_computer_name),
+            text(&n[0].server_dns_computer_name),
+            text(&n[0].server_tree_name),
+            n[0].success
+                .map_or("-".into(), |b| if b { "T" } else { "F" }.into()),
+        ];
+        for (i, c) in columns.iter().enumerate() {
+            assert_eq!(ours[i], zeek[i][row], "port {port}, {c}");
+        }
+    }
+}
+
+fn spnego_init(ntlm: &[u8]) -> Vec<u8> {
+    let init = tlv(0xa0, &tlv(0x30, &tlv(0xa2, &tlv(0x04, ntlm))));
+    let mut inner = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]);
+    inner.extend(init);
+    tlv(0x60, &inner)
+}
+
+fn negotiate() -> Vec<u8> {
+    let mut m = b"NTLMSSP\0".to_vec();
+    m.extend(1u32.to_le_bytes());
+    m.extend(0xe208_8297u32.to_le_bytes());
+    m.extend([0; 16]);
+    m
+}
+
+/// A full SPNEGO exchange: NegTokenInit with NEGOTIATE, accept-incomplete
+/// with CHALLENGE, AUTHENTICATE, then accept-completed, which writes the
+/// record at once with `success`.
+#[test]
+fn spnego_ntlm_bind_reports_success() {
+    let mut d = Driver::new(make, P::Tcp, 40000, 389);
+    d.parse(
+        ToServer,
+        &bind_sasl(1, "GSS-SPNEGO", &spnego_init(&negotiate())),
+    );
+    let chal = challenge("DC01", "dc01.corp.example", "corp.example");
+    d.parse(
+        ToClient,
+        &bind_response(1, 14, &neg_token_resp(Some(1), Some(&chal))),
+    );
+    let auth = authenticate("CORP", "alice", "PC1");
+    d.parse(
+        ToServer,
+        &bind_sasl(2, "GSS-SPNEGO", &neg_token_resp(None, Some(&auth))),
+    );
+    assert!(ntlm(&d).is_empty(), "accept-incomplete writes nothing");
+    d.parse(
+        ToClient,
+        &bind_response(2, 0, &neg_token_resp(Some(0), None)),
+    );
+    let n = ntlm(&d);
+    assert_eq!(n.len(), 1, "written when SPNEGO completes");
+    let n = &n[0];
+    assert_eq!(n.username.as_deref(), Some("alice"));
+    assert_eq!(n.hostname.as_deref(), Some("PC1"));
+    assert_eq!(n.domainname.as_deref(), Some("CORP"));
+    assert_eq!(n.server_nb_computer_name.as_deref(), Some("DC01"));
+    assert_eq!(n.server_tree_name.as_deref(), Some("corp.example"));
+    assert_eq!(n.success, Some(true));
+    d.close();
+    assert_eq!(ntlm(&d).len(), 1, "not written again at the end");
+    let (m, _) = ldap(&d);
+    assert_eq!(m.len(), 2);
+    assert!(m.iter().all(|m| m.opcode.as_deref() == Some("bind SASL")));
+}
+
+/// A rejected SPNEGO exchange sets `success` false; binds with other
+/// mechanisms (their credentials not GSSAPI) make no record.
+#[test]
+fn spnego_reject_and_other_mechanisms() {
+    let mut d = Driver::new(make, P::Tcp, 40000, 389);
+    d.parse(ToServer, &bind_sasl(1, "GSS-SPNEGO", &negotiate()));
+    d.parse(
+        ToClient,
+        &bind_response(
+            1,
+            14,
+            &challenge("DC01", "dc01.corp.example", "corp.example"),
+        ),
+    );
+    d.parse(
+        ToServer,
+        &bind_sasl(2, "GSS-SPNEGO", &authenticate("CORP", "bob", "PC2")),
+    );
+    d.parse(
+        ToClient,
+        &bind_response(2, 49, &neg_token_resp(Some(2), None)),
+    );
+    let n = ntlm(&d);
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].username.as_deref(), Some("bob"));
+    assert_eq!(n[0].success, Some(false));
+
+    let mut d = Driver::new(make, P::Tcp, 40000, 389);
+    d.parse(ToServer, &bind_sasl(1, "DIGEST-MD5", b""));
+    d.parse(ToClient, &bind_response(1, 14, b"realm=\"x\",nonce=\"y\""));
+    d.parse(ToServer, &bind_sasl(2, "PLAIN", b"\0alice\0secret"));
+    d.close();
+    assert!(ntlm(&d).is_empty());
+    assert_eq!(d.weird.get("ntlm_bad_signature"), 0);
+}

@@ -1,9 +1,9 @@
 //! NTLM authentication as Zeek's `ntlm.log`: the NTLMSSP messages
 //! (negotiate, challenge, authenticate) and the GSSAPI/SPNEGO tokens that
 //! carry them, wherever a protocol parser finds them (SMB session setup,
-//! DCE/RPC auth trailers). One record per connection, like Zeek's
-//! `c$ntlm`: written when SPNEGO reports the result, or when the
-//! connection ends.
+//! DCE/RPC auth trailers, LDAP SASL binds). One record per connection,
+//! like Zeek's `c$ntlm`: written when SPNEGO reports the result, or when
+//! the connection ends.
 //!
 //! This module owns no connection: the protocol parsers hold an
 //! [`NtlmState`] and hand it the security blobs they find.
