@@ -257,3 +257,38 @@ fn live_capture_on_loopback_flushes_on_sigterm() {
     assert_eq!(v["end_reason"], "shutdown", "{conn}");
     assert!(rest.contains("captured"), "summary printed: {rest}");
 }
+
+#[test]
+fn rules_check_accepts_the_repository_rules_and_points_at_a_broken_line() {
+    let repo_rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
+    let out = bin()
+        .args(["rules", "check"])
+        .arg(&repo_rules)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
+
+    let dir = temp("rules");
+    std::fs::create_dir_all(&*dir).expect("mkdir");
+    std::fs::write(
+        dir.join("local.toml"),
+        "[[allow]]\ncomment = \"IT scanner\"\ndetector = \"scan\"\nsrc = \"10.20.5.300\"\n",
+    )
+    .expect("write");
+    let out = bin()
+        .args(["rules", "check"])
+        .arg(&*dir)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("local.toml:4:") && err.contains("src"),
+        "{err}"
+    );
+}

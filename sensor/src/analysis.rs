@@ -16,7 +16,10 @@ use vagt_schema::Event;
 /// The rules built into the sensor: the repository's `rules/` folder.
 const BUILT_IN: [(&str, &str); 2] = [
     ("rules/allow.toml", include_str!("../../rules/allow.toml")),
-    ("rules/thresholds.toml", include_str!("../../rules/thresholds.toml")),
+    (
+        "rules/thresholds.toml",
+        include_str!("../../rules/thresholds.toml"),
+    ),
 ];
 
 /// The `[analysis]` settings.
@@ -99,7 +102,17 @@ impl Sink for AnalysisSink {
         self.pass_on()
     }
 
+    fn end_of_input(&mut self) -> io::Result<()> {
+        // Findings that wait for a window to close, and the updates of
+        // alerts that repeated, are decided now, before the final
+        // statistics.
+        self.analysis.finish(&mut self.out);
+        self.pass_on()?;
+        self.inner.end_of_input()
+    }
+
     fn finish(&mut self) -> io::Result<()> {
+        // Without an end of input (a live sensor stopping), the same.
         self.analysis.finish(&mut self.out);
         self.pass_on()?;
         self.inner.finish()

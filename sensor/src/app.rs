@@ -281,6 +281,25 @@ pub fn replay_collect(
     cfg: &Config,
     files: &[std::path::PathBuf],
 ) -> Result<(Vec<vagt_schema::Event>, Summary), String> {
+    collect(cfg, files, Ok)
+}
+
+/// [`replay_collect`] with the analysis stage in front of the memory (as
+/// `replay` runs it), so the events include the alerts it raised.
+pub fn replay_collect_analysed(
+    cfg: &Config,
+    files: &[std::path::PathBuf],
+) -> Result<(Vec<vagt_schema::Event>, Summary), String> {
+    collect(cfg, files, |sink| {
+        crate::analysis::in_front(&cfg.analysis, &cfg.sensor.sensor_id, sink)
+    })
+}
+
+fn collect(
+    cfg: &Config,
+    files: &[std::path::PathBuf],
+    wrap: impl FnOnce(Box<dyn crate::output::Sink>) -> Result<Box<dyn crate::output::Sink>, String>,
+) -> Result<(Vec<vagt_schema::Event>, Summary), String> {
     let mut cfg = cfg.clone();
     let note = settle_checksums(&mut cfg, files);
     let (sources, errors) = open_files(files);
@@ -297,7 +316,7 @@ pub fn replay_collect(
         sources,
         &opts,
         &make,
-        Box::new(sink.clone()),
+        wrap(Box::new(sink.clone()))?,
         record_context(&cfg)?,
         Arc::new(AtomicBool::new(false)),
     );

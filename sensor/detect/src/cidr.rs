@@ -44,10 +44,9 @@ impl FromStr for Cidr {
             Some((ip, len)) => (ip, Some(len)),
             None => (s, None),
         };
-        let addr: IpAddr = ip
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{s}' is not an address or network; write it like 10.20.0.0/16"))?;
+        let addr: IpAddr = ip.trim().parse().map_err(|_| {
+            format!("'{s}' is not an address or network; write it like 10.20.0.0/16")
+        })?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let bits = match len {
             None => max,
@@ -62,7 +61,9 @@ impl FromStr for Cidr {
         let (net, width) = to_u128(addr);
         let host_bits = u32::from(width - bits);
         if host_bits < 128 && net & ((1u128 << host_bits) - 1) != 0 {
-            return Err(format!("'{s}' has host bits set; did you mean the network it is in?"));
+            return Err(format!(
+                "'{s}' has host bits set; did you mean the network it is in?"
+            ));
         }
         Ok(c)
     }

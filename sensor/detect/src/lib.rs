@@ -123,10 +123,10 @@ impl Analysis {
                 .thresholds
                 .policy
                 .critical_segments
-                .iter()
-                .any(|s| *s == n.segment);
+                .contains(&n.segment);
             let before = self.policy.allowed.values().sum::<u64>();
-            self.policy.notice(&self.rules, n, critical, &mut self.alerts);
+            self.policy
+                .notice(&self.rules, n, critical, &mut self.alerts);
             self.stats.allowed += self.policy.allowed.values().sum::<u64>() - before;
         }
         self.emit(out);

@@ -94,7 +94,13 @@ impl Policy {
     }
 
     /// Decides on a notice: `out` gets the alert when it is new.
-    pub fn notice(&mut self, rules: &Rules, n: Notice, critical: bool, out: &mut Vec<(String, AlertRecord)>) {
+    pub fn notice(
+        &mut self,
+        rules: &Rules,
+        n: Notice,
+        critical: bool,
+        out: &mut Vec<(String, AlertRecord)>,
+    ) {
         if let Some(a) = rules.allowed(&n) {
             *self.allowed.entry(a.origin.clone()).or_default() += 1;
             return;
@@ -210,5 +216,77 @@ impl Policy {
 
     pub fn open_alerts(&self) -> usize {
         self.open.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Evidence;
+
+    fn notice(ts: f64, uid: &str) -> Notice {
+        let mut evidence = Evidence::default();
+        evidence.add(uid, Some("1:abc"));
+        Notice {
+            ts,
+            segment: "care".into(),
+            detector: "bruteforce",
+            kind: "ssh",
+            technique: "T1110",
+            score: 55,
+            src: "10.1.1.1".parse().unwrap(),
+            dst: Some("10.1.1.2".parse().unwrap()),
+            subject: Some("ssh/22".into()),
+            message: "m".into(),
+            count: 20,
+            first: ts - 10.0,
+            last: ts,
+            evidence,
+        }
+    }
+
+    #[test]
+    fn repeats_within_the_window_fold_into_one_alert_with_an_update() {
+        let rules = Rules::default();
+        let mut p = Policy::new(Settings::default(), "s1");
+        let mut out = Vec::new();
+        p.notice(&rules, notice(100.0, "C1"), false, &mut out);
+        p.notice(&rules, notice(200.0, "C2"), false, &mut out);
+        p.notice(&rules, notice(300.0, "C3"), false, &mut out);
+        assert_eq!(out.len(), 1, "written once when first raised");
+        assert_eq!(out[0].1.severity, Severity::Medium);
+        assert!(!out[0].1.update);
+        // The window closes: one update with everything folded in.
+        p.expire(100.0 + 3600.0, &mut out);
+        assert_eq!(out.len(), 2);
+        let u = &out[1].1;
+        assert!(u.update);
+        assert_eq!(u.id, out[0].1.id);
+        assert_eq!((u.count, u.first_seen, u.last_seen), (60, 90.0, 300.0));
+        assert_eq!(u.uids, vec!["C1", "C2", "C3"]);
+        // After the window a new alert starts.
+        p.notice(&rules, notice(5000.0, "C4"), false, &mut out);
+        assert_eq!(out.len(), 3);
+        assert_ne!(out[2].1.id, out[0].1.id);
+    }
+
+    #[test]
+    fn critical_segments_rank_higher_and_allowed_findings_are_counted() {
+        let mut p = Policy::new(Settings::default(), "s1");
+        let mut out = Vec::new();
+        p.notice(&Rules::default(), notice(100.0, "C1"), true, &mut out);
+        assert_eq!(out[0].1.severity, Severity::High);
+        let mut rules = Rules::default();
+        rules
+            .add_file(
+                std::path::Path::new("allow.toml"),
+                "[[allow]]\ncomment = \"jump host\"\nsrc = \"10.1.1.1\"\n",
+            )
+            .unwrap();
+        let mut q = Policy::new(Settings::default(), "s1");
+        let mut out = Vec::new();
+        q.notice(&rules, notice(100.0, "C1"), false, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(q.allowed.get("allow.toml entry 1"), Some(&1));
     }
 }

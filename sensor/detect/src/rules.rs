@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 /// The thresholds of the detectors (`[scan]`, `[bruteforce]`, ...).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
     pub scan: crate::detectors::scan::Settings,
@@ -24,18 +24,6 @@ pub struct Thresholds {
     pub dns_tunnel: crate::detectors::dns_tunnel::Settings,
     pub ot_change: crate::detectors::ot_change::Settings,
     pub policy: crate::policy::Settings,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            scan: Default::default(),
-            bruteforce: Default::default(),
-            dns_tunnel: Default::default(),
-            ot_change: Default::default(),
-            policy: Default::default(),
-        }
-    }
 }
 
 /// One allow-list entry, as written.
@@ -71,14 +59,21 @@ pub struct Allow {
     pub origin: String,
 }
 
-/// What a file may hold: allow entries and threshold sections (unknown
-/// sections are refused when the thresholds are read).
+/// What a file may hold, typed: allow entries and threshold sections, so
+/// that every unknown name and wrong type is reported where it stands.
+// The sections are read only to check them; their values are merged from
+// the text, field by field.
+#[allow(dead_code)]
 #[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
     allow: Vec<AllowEntry>,
-    #[serde(flatten)]
-    thresholds: toml::Table,
+    scan: Option<crate::detectors::scan::Settings>,
+    bruteforce: Option<crate::detectors::bruteforce::Settings>,
+    dns_tunnel: Option<crate::detectors::dns_tunnel::Settings>,
+    ot_change: Option<crate::detectors::ot_change::Settings>,
+    policy: Option<crate::policy::Settings>,
 }
 
 /// The rules in force.
@@ -150,43 +145,40 @@ impl Rules {
         };
         let file: File = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
-            err(line, e.message().trim().to_string())
+            // Quote the line, so the message names the field even where
+            // the parser's own words do not.
+            let quoted = line
+                .and_then(|l| text.lines().nth(l - 1))
+                .map(|l| format!(" (`{}`)", l.trim()))
+                .unwrap_or_default();
+            err(line, format!("{}{quoted}", e.message().trim()))
         })?;
-        if !file.thresholds.is_empty() {
-            // Sections merge over the current thresholds, field by field.
-            let mut merged = toml::Table::try_from(ThresholdsOut::from(&self.thresholds))
-                .map_err(|e| err(None, e.to_string()))?;
-            for (k, v) in file.thresholds {
-                match (merged.get_mut(&k), v) {
-                    (Some(toml::Value::Table(have)), toml::Value::Table(new)) => {
-                        have.extend(new);
-                    }
-                    (_, v) => {
-                        merged.insert(k, v);
-                    }
-                }
+        // The sections override the fields they give, and only those: the
+        // typed read above checked them; the text says which were given.
+        let given: toml::Table = toml::from_str(text).map_err(|e| err(None, e.to_string()))?;
+        let mut merged = toml::Table::try_from(ThresholdsOut::from(&self.thresholds))
+            .map_err(|e| err(None, e.to_string()))?;
+        for (section, fields) in given {
+            if let (Some(toml::Value::Table(have)), toml::Value::Table(new)) =
+                (merged.get_mut(&section), fields)
+            {
+                have.extend(new);
             }
-            self.thresholds = merged.try_into().map_err(|e: toml::de::Error| {
-                // The merged table has no positions; find the field in the
-                // file's text to point at it.
-                let message = e.message().trim().to_string();
-                let line = text
-                    .lines()
-                    .position(|l| message.split('`').nth(1).is_some_and(|f| l.contains(f)))
-                    .map(|i| i + 1);
-                err(line, message)
-            })?;
         }
+        self.thresholds = merged
+            .try_into()
+            .map_err(|e: toml::de::Error| err(None, e.message().trim().to_string()))?;
         for (n, a) in file.allow.into_iter().enumerate() {
             let at = |s: &Spanned<String>| Some(line_of(text, s.span().start));
-            let cidr = |field: &str, v: &Option<Spanned<String>>| -> Result<Option<Cidr>, RulesError> {
-                match v {
-                    None => Ok(None),
-                    Some(s) => s.get_ref().parse::<Cidr>().map(Some).map_err(|e| {
-                        err(at(s), format!("allow entry {}: `{field}`: {e}", n + 1))
-                    }),
-                }
-            };
+            let cidr =
+                |field: &str, v: &Option<Spanned<String>>| -> Result<Option<Cidr>, RulesError> {
+                    match v {
+                        None => Ok(None),
+                        Some(s) => s.get_ref().parse::<Cidr>().map(Some).map_err(|e| {
+                            err(at(s), format!("allow entry {}: `{field}`: {e}", n + 1))
+                        }),
+                    }
+                };
             if a.comment.trim().is_empty() {
                 return Err(err(
                     None,
@@ -304,5 +296,100 @@ impl<'a> From<&'a Thresholds> for ThresholdsOut<'a> {
             ot_change: &t.ot_change,
             policy: &t.policy,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Evidence, Notice};
+
+    fn notice(ts: f64) -> Notice {
+        Notice {
+            ts,
+            segment: "servers".into(),
+            detector: "scan",
+            kind: "port_scan",
+            technique: "T1046",
+            score: 60,
+            src: "10.20.5.10".parse().unwrap(),
+            dst: Some("10.20.1.1".parse().unwrap()),
+            subject: Some("updates.example.dk".into()),
+            message: "x".into(),
+            count: 1,
+            first: ts,
+            last: ts,
+            evidence: Evidence::default(),
+        }
+    }
+
+    fn rules(text: &str) -> Result<Rules, RulesError> {
+        let mut r = Rules::default();
+        r.add_file(Path::new("local.toml"), text)?;
+        Ok(r)
+    }
+
+    #[test]
+    fn allow_entries_match_on_every_field_they_give() {
+        let r = rules(
+            r#"
+[[allow]]
+comment = "IT's scanner"
+detector = "scan"
+src = "10.20.5.0/24"
+subject = "*.example.dk"
+expires = "2027-01-31"
+"#,
+        )
+        .unwrap();
+        // 2027-01-31 ends at 1,801,440,000 (2027-02-01 00:00 UTC).
+        assert_eq!(r.allow[0].expires, Some(1_801_440_000.0));
+        assert!(r.allowed(&notice(1_800_000_000.0)).is_some());
+        assert!(r.allowed(&notice(1_801_440_000.0)).is_none(), "expired");
+        let mut other = notice(1_800_000_000.0);
+        other.src = "10.20.6.1".parse().unwrap();
+        assert!(r.allowed(&other).is_none(), "another source");
+        let mut other = notice(1_800_000_000.0);
+        other.subject = Some("example.com".into());
+        assert!(r.allowed(&other).is_none(), "another domain");
+    }
+
+    #[test]
+    fn errors_name_the_line_and_say_what_to_write() {
+        let e = rules("[[allow]]\ncomment = \"x\"\nsrc = \"10.20.1.0/16\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.to_string().starts_with("local.toml:3:"), "{e}");
+        assert!(
+            e.message.contains("10.20.0.0/16") || e.message.contains("host bits"),
+            "{e}"
+        );
+        let e = rules("[[allow]]\ncomment = \"x\"\nexpires = \"next week\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("2027-01-31"), "{e}");
+        let e = rules("[[allow]]\ncomment = \"x\"\nsource = \"10.0.0.1\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("source"), "{e}");
+        let e = rules("[scan]\nports = 15\nhostz = 3\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = rules("[scan]\nports = \"many\"\n").unwrap_err();
+        assert!(
+            e.message.contains("ports") || e.message.contains("integer"),
+            "{e}"
+        );
+        let e = rules("[[allow]]\ncomment = \"\"\n").unwrap_err();
+        assert!(e.message.contains("why"), "{e}");
+        let e = rules("[scan\n").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+    }
+
+    #[test]
+    fn a_later_file_overrides_only_the_fields_it_gives() {
+        let mut r = Rules::default();
+        r.add_file(Path::new("a.toml"), "[scan]\nports = 30\n")
+            .unwrap();
+        r.add_file(Path::new("b.toml"), "[scan]\nhosts = 50\n")
+            .unwrap();
+        assert_eq!((r.thresholds.scan.ports, r.thresholds.scan.hosts), (30, 50));
+        assert_eq!(r.thresholds.bruteforce, Default::default());
     }
 }

@@ -16,6 +16,7 @@ pub mod asset;
 mod json;
 mod values;
 
+pub use alert::{AlertRecord, Severity};
 pub use app::AuthRecord;
 pub use app::DhcpRecord;
 pub use app::FtpRecord;
@@ -34,7 +35,6 @@ pub use app::{ConnId, DnsRecord};
 pub use app::{DceRpcRecord, NtlmRecord, SmbFilesRecord, SmbMappingRecord};
 pub use app::{LdapRecord, LdapSearchRecord};
 pub use app::{QuicRecord, SslRecord, X509Record};
-pub use alert::{AlertRecord, Severity};
 pub use asset::{AssetIp, AssetRecord};
 pub use values::{ConnState, EndReason, Proto, UnknownValue};
 

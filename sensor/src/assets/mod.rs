@@ -462,4 +462,8 @@ impl Sink for InventorySink {
     fn reopen(&mut self) -> io::Result<Option<String>> {
         self.inner.reopen()
     }
+
+    fn end_of_input(&mut self) -> io::Result<()> {
+        self.inner.end_of_input()
+    }
 }

@@ -34,6 +34,12 @@ pub trait Sink: Send {
     fn reopen(&mut self) -> io::Result<Option<String>> {
         Ok(None)
     }
+    /// The input ended (before the final statistics are written): a stage
+    /// that holds events back writes them now, and tells the sink behind
+    /// it.
+    fn end_of_input(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A sink that only counts, for benchmarks of the packet path.

@@ -213,7 +213,7 @@ impl Outputs {
     /// Sends the final statistics, closes the writer and waits for it.
     fn close(self, summary: &mut Summary, mode: Mode) {
         let final_stats = report::summary_stats(summary, mode == Mode::Live);
-        let _ = self.to_writer.send(ToWriter::Stats(Box::new(final_stats)));
+        let _ = self.to_writer.send(ToWriter::Final(Box::new(final_stats)));
         drop(self.to_writer);
         match self.writer.join() {
             Ok(Ok(n)) => summary.records = n,

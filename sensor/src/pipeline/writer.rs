@@ -22,6 +22,10 @@ pub(super) enum ToWriter {
     /// Connections and other events of a worker, in a pooled vector.
     Events(Vec<Emitted>),
     Stats(Box<SensorStats>),
+    /// The input ended: stages that hold events write them
+    /// (`Sink::end_of_input`), then these final statistics are written,
+    /// last.
+    Final(Box<SensorStats>),
 }
 
 /// How often an idle writer looks at the reopen request.
@@ -144,6 +148,10 @@ fn write(
             events.clear();
             let _ = pool.try_send(events);
             result
+        }
+        ToWriter::Final(s) => {
+            sink.end_of_input()?;
+            write(sink, ctx, ToWriter::Stats(s), pool, written)
         }
         ToWriter::Stats(s) => {
             let ev = Event::new(

@@ -79,15 +79,17 @@ impl Bruteforce {
             return;
         }
         let s = &self.settings;
-        let f = self.seen.entry(&(id.orig_h, id.resp_h, service), ts, || Failures {
-            first: ts,
-            last: ts,
-            failed: 0,
-            succeeded: 0,
-            sessions: 0,
-            evidence: Evidence::default(),
-            segment: segment.to_string(),
-        });
+        let f = self
+            .seen
+            .entry(&(id.orig_h, id.resp_h, service), ts, || Failures {
+                first: ts,
+                last: ts,
+                failed: 0,
+                succeeded: 0,
+                sessions: 0,
+                evidence: Evidence::default(),
+                segment: segment.to_string(),
+            });
         if ts - f.first > s.window {
             *f = Failures {
                 first: ts,
@@ -169,7 +171,16 @@ impl Detector for Bruteforce {
             EventBody::Kerberos(r) => {
                 let failed = r.error_code.is_some_and(|c| KRB_GUESS_ERRORS.contains(&c));
                 let ok = r.success == Some(true);
-                self.count(seg, r.ts, &r.uid, &r.id, "kerberos", u64::from(failed), u64::from(ok), out);
+                self.count(
+                    seg,
+                    r.ts,
+                    &r.uid,
+                    &r.id,
+                    "kerberos",
+                    u64::from(failed),
+                    u64::from(ok),
+                    out,
+                );
             }
             EventBody::Ldap(r) => {
                 if !r.opcode.as_deref().is_some_and(|o| o.starts_with("bind")) {
@@ -177,13 +188,31 @@ impl Detector for Bruteforce {
                 }
                 let failed = r.result.as_deref() == Some("invalidCredentials");
                 let ok = r.result.as_deref() == Some("success");
-                self.count(seg, r.ts, &r.uid, &r.id, "ldap", u64::from(failed), u64::from(ok), out);
+                self.count(
+                    seg,
+                    r.ts,
+                    &r.uid,
+                    &r.id,
+                    "ldap",
+                    u64::from(failed),
+                    u64::from(ok),
+                    out,
+                );
             }
             EventBody::Ntlm(r) => {
                 let Some(success) = r.success else {
                     return;
                 };
-                self.count(seg, r.ts, &r.uid, &r.id, "ntlm", u64::from(!success), u64::from(success), out);
+                self.count(
+                    seg,
+                    r.ts,
+                    &r.uid,
+                    &r.id,
+                    "ntlm",
+                    u64::from(!success),
+                    u64::from(success),
+                    out,
+                );
             }
             EventBody::Http(r) => {
                 if r.username.is_none() {
@@ -191,7 +220,16 @@ impl Detector for Bruteforce {
                 }
                 let failed = r.status_code == Some(401);
                 let ok = r.status_code.is_some_and(|c| (200..400).contains(&c));
-                self.count(seg, r.ts, &r.uid, &r.id, "http", u64::from(failed), u64::from(ok), out);
+                self.count(
+                    seg,
+                    r.ts,
+                    &r.uid,
+                    &r.id,
+                    "http",
+                    u64::from(failed),
+                    u64::from(ok),
+                    out,
+                );
             }
             _ => {}
         }

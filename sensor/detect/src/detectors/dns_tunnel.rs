@@ -1,6 +1,7 @@
 //! DNS tunnels and domain generation: many queries from one client under
-//! one domain whose names carry long, high-entropy labels (data encoded in
-//! the name, as iodine and dnscat2 do), very many distinct names under one
+//! one domain whose names carry long, random labels with digits in them
+//! (data encoded in the name, as dnscat2 does), queries for NULL records
+//! (iodine's carrier), very many distinct names under one
 //! domain (data spread over short names), and bursts of NXDOMAIN answers
 //! for many different domains (a DGA looking for its server).
 //!
@@ -32,6 +33,10 @@ pub struct Settings {
     pub encoded_share: f64,
     /// Distinct names under one domain from one client.
     pub distinct_names: usize,
+    /// Queries for NULL records under one domain: the record type is
+    /// obsolete (RFC 1035's experimental type) and no ordinary client asks
+    /// for it, but it carries any bytes, which is why iodine uses it.
+    pub null_queries: u64,
     /// NXDOMAIN answers for distinct domains to one client.
     pub nxdomain_domains: usize,
     /// Seconds all of these are counted over.
@@ -47,6 +52,7 @@ impl Default for Settings {
             encoded_entropy: 3.2,
             encoded_share: 0.5,
             distinct_names: 300,
+            null_queries: 5,
             nxdomain_domains: 50,
             window: 600.0,
             max_tracked: 100_000,
@@ -62,6 +68,8 @@ struct Names {
     longest: usize,
     distinct: HashSet<u64>,
     qtypes: Vec<(String, u64)>,
+    nulls: u64,
+    fired_null: bool,
     fired_encoded: bool,
     fired_distinct: bool,
     evidence: Evidence,
@@ -101,6 +109,25 @@ pub fn entropy(s: &[u8]) -> f64 {
             -p * p.log2()
         })
         .sum()
+}
+
+/// Whether the part of a name below its domain carries encoded data: long,
+/// random, with digits mixed in (hex, base32 and base64 all have them;
+/// words and host names made of words do not) and without the dashes of
+/// names built from addresses (`ec2-54-12-34-56`). Bytes outside ASCII
+/// letters and digits (iodine's base128) count as encoded.
+pub fn looks_encoded(below: &[u8], s: &Settings) -> bool {
+    if below.len() < s.encoded_length || below.contains(&b'-') {
+        return false;
+    }
+    if below
+        .iter()
+        .any(|b| !b.is_ascii_alphanumeric() && *b != b'_')
+    {
+        return true;
+    }
+    let digits = below.iter().filter(|b| b.is_ascii_digit()).count();
+    digits * 100 >= below.len() * 15 && entropy(below) >= s.encoded_entropy
 }
 
 /// The domain a name is under, and the part below it (without dots).
@@ -203,6 +230,8 @@ impl DnsTunnel {
             longest: 0,
             distinct: HashSet::new(),
             qtypes: Vec::new(),
+            nulls: 0,
+            fired_null: false,
             fired_encoded: false,
             fired_distinct: false,
             evidence: Evidence::default(),
@@ -217,6 +246,8 @@ impl DnsTunnel {
                 longest: 0,
                 distinct: HashSet::new(),
                 qtypes: Vec::new(),
+                nulls: 0,
+                fired_null: false,
                 fired_encoded: false,
                 fired_distinct: false,
                 evidence: Evidence::default(),
@@ -226,7 +257,7 @@ impl DnsTunnel {
         n.last = n.last.max(r.ts);
         n.queries += 1;
         n.longest = n.longest.max(below.len());
-        if below.len() >= s.encoded_length && entropy(&below) >= s.encoded_entropy {
+        if looks_encoded(&below, s) {
             n.encoded += 1;
         }
         if n.distinct.len() < s.distinct_names {
@@ -237,6 +268,9 @@ impl DnsTunnel {
             n.qtypes[at].1 += 1;
         } else if n.qtypes.len() < 8 {
             n.qtypes.push((qtype, 1));
+        }
+        if r.qtype == Some(10) {
+            n.nulls += 1;
         }
         n.evidence.add(&r.uid, None);
         let types = || {
@@ -274,6 +308,32 @@ impl DnsTunnel {
                     s.encoded_entropy
                 ),
                 count: n.queries,
+                first: n.first,
+                last: n.last,
+                evidence: n.evidence.clone(),
+            });
+        }
+        if !n.fired_null && n.nulls >= s.null_queries {
+            n.fired_null = true;
+            out.push(Notice {
+                ts: r.ts,
+                segment: n.segment.clone(),
+                detector: "dns_tunnel",
+                kind: "null_records",
+                technique: "T1071.004",
+                score: score(n.nulls as f64, s.null_queries as f64, 85).max(70),
+                src: client,
+                dst: Some(r.id.resp_h),
+                subject: Some(domain.clone()),
+                message: format!(
+                    "{client} asked for {} NULL records under {domain} within {:.0} s ({} queries: {}); NULL is an obsolete record type that carries any bytes, and {} or more such queries is how iodine tunnels",
+                    thousands(n.nulls),
+                    n.last - n.first,
+                    thousands(n.queries),
+                    types(),
+                    s.null_queries
+                ),
+                count: n.nulls,
                 first: n.first,
                 last: n.last,
                 evidence: n.evidence.clone(),
@@ -329,7 +389,10 @@ mod tests {
     #[test]
     fn domains_and_what_lies_below_them() {
         let (d, b) = split_domain("a1b2.tunnel.example.com.").unwrap();
-        assert_eq!((d.as_str(), b.as_slice()), ("example.com", &b"a1b2tunnel"[..]));
+        assert_eq!(
+            (d.as_str(), b.as_slice()),
+            ("example.com", &b"a1b2tunnel"[..])
+        );
         assert_eq!(split_domain("www.bbc.co.uk").unwrap().0, "bbc.co.uk");
         assert!(split_domain("4.3.2.1.in-addr.arpa").is_none());
         assert!(split_domain("printer.local").is_none());
@@ -338,8 +401,12 @@ mod tests {
 
     #[test]
     fn encoded_labels_are_random_and_words_are_not() {
-        assert!(entropy(b"6b2f0a9c4e7d18f3a5c0b9e2d4f6a8c1") > 3.2);
-        assert!(entropy(b"wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww") < 1.0);
-        assert!(entropy(b"mailserverofthemunicipality") < 3.8);
+        let s = Settings::default();
+        assert!(looks_encoded(b"6b2f0a9c4e7d18f3a5c0b9e2d4f6a8c1", &s));
+        assert!(looks_encoded(b"paaaaaaaaaaaaaaaaaaaaa5ji4\xd9\x85", &s));
+        assert!(!looks_encoded(b"wwwwwwwwwwwwwwwwwwwwwwwwwww1w2w3", &s));
+        assert!(!looks_encoded(b"mailserverofthemunicipality", &s));
+        assert!(!looks_encoded(b"ec2-54-12-34-56eu-west-1compute", &s));
+        assert!(!looks_encoded(b"6b2f0a9c4e", &s), "too short");
     }
 }

@@ -90,7 +90,9 @@ impl OtChange {
         let learning = learned < self.settings.learning;
         let (score, technique, kind) = match class {
             OtClass::Program => (self.settings.program_score, "T0843", "program"),
-            OtClass::Control if learning => (self.settings.learning_control_score, "T0858", "control"),
+            OtClass::Control if learning => {
+                (self.settings.learning_control_score, "T0858", "control")
+            }
             OtClass::Control => (self.settings.control_score, "T0858", "control"),
             OtClass::Write if learning => (self.settings.learning_write_score, "T0836", "write"),
             OtClass::Write => (self.settings.write_score, "T0836", "write"),
@@ -151,24 +153,73 @@ fn span(secs: f64) -> String {
 impl Detector for OtChange {
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         let seg = &event.origin.segment;
-        let (ts, uid, id, protocol, function, class, n): (f64, &str, &ConnId, &str, String, _, u64) =
-            match &event.body {
-                EventBody::Modbus(r) => (r.ts, &r.uid, &r.id, "modbus", r.func.clone().unwrap_or_default(), r.class, 1),
-                EventBody::Dnp3(r) => (r.ts, &r.uid, &r.id, "dnp3", r.fc_request.clone().unwrap_or_default(), r.class, 1),
-                EventBody::Bacnet(r) => (r.ts, &r.uid, &r.id, "bacnet", r.pdu_service.clone().unwrap_or_default(), r.class, 1),
-                EventBody::S7comm(r) => (r.ts, &r.uid, &r.id, "s7comm", r.function_name.clone().unwrap_or_default(), r.class, 1),
-                EventBody::Enip(r) => (
-                    r.ts,
-                    &r.uid,
-                    &r.id,
-                    "enip",
-                    r.cip_service.clone().unwrap_or_else(|| r.enip_command.clone()),
-                    r.class,
-                    1,
-                ),
-                EventBody::OtSummary(r) => (r.ts, &r.uid, &r.id, r.protocol.as_str(), r.function.clone(), r.class, r.count),
-                _ => return,
-            };
+        let (ts, uid, id, protocol, function, class, n): (
+            f64,
+            &str,
+            &ConnId,
+            &str,
+            String,
+            _,
+            u64,
+        ) = match &event.body {
+            EventBody::Modbus(r) => (
+                r.ts,
+                &r.uid,
+                &r.id,
+                "modbus",
+                r.func.clone().unwrap_or_default(),
+                r.class,
+                1,
+            ),
+            EventBody::Dnp3(r) => (
+                r.ts,
+                &r.uid,
+                &r.id,
+                "dnp3",
+                r.fc_request.clone().unwrap_or_default(),
+                r.class,
+                1,
+            ),
+            EventBody::Bacnet(r) => (
+                r.ts,
+                &r.uid,
+                &r.id,
+                "bacnet",
+                r.pdu_service.clone().unwrap_or_default(),
+                r.class,
+                1,
+            ),
+            EventBody::S7comm(r) => (
+                r.ts,
+                &r.uid,
+                &r.id,
+                "s7comm",
+                r.function_name.clone().unwrap_or_default(),
+                r.class,
+                1,
+            ),
+            EventBody::Enip(r) => (
+                r.ts,
+                &r.uid,
+                &r.id,
+                "enip",
+                r.cip_service
+                    .clone()
+                    .unwrap_or_else(|| r.enip_command.clone()),
+                r.class,
+                1,
+            ),
+            EventBody::OtSummary(r) => (
+                r.ts,
+                &r.uid,
+                &r.id,
+                r.protocol.as_str(),
+                r.function.clone(),
+                r.class,
+                r.count,
+            ),
+            _ => return,
+        };
         if let Some(class) = class {
             self.request(seg, ts, uid, id, protocol, &function, class, n, out);
         }

@@ -61,14 +61,35 @@ impl Default for Settings {
 struct Attempts {
     first: f64,
     last: f64,
-    /// Distinct ports (port scan) or hosts (address scan), up to the
-    /// threshold: that is all the detector needs to know.
+    /// Distinct ports (port scan) or hosts (address scan), at most
+    /// [`MAX_SEEN`].
     seen: HashSet<Target>,
+    /// The count at which the next notice is raised: the threshold, then
+    /// each doubling, so a long scan updates its alert with its size.
+    next: usize,
     unanswered: u64,
     refused: u64,
+    /// Attempts already counted in an earlier notice of this window (a
+    /// notice counts only its new ones, as the policy adds them up).
+    reported: u64,
     evidence: Evidence,
     segment: String,
+    /// The latest attempt, which the notice describes.
+    probe: Probe,
 }
+
+#[derive(Clone, Copy)]
+struct Probe {
+    ts: f64,
+    src: IpAddr,
+    dst: IpAddr,
+    port: u16,
+    proto: Proto,
+}
+
+/// Distinct targets counted per source and window; a scan of every port
+/// is reported as 10,000 or more.
+const MAX_SEEN: usize = 10_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Target {
@@ -88,16 +109,11 @@ pub struct Scan {
 /// Zeek's `is_failed_conn` and `connection_attempt` in conn-record
 /// terms: no reply, refused, or torn down before any data.
 fn failed(c: &ConnRecord) -> Option<bool> {
-    let no_data = !c
-        .history
-        .as_deref()
-        .is_some_and(|h| h.contains(['D', 'd']));
+    let no_data = !c.history.as_deref().is_some_and(|h| h.contains(['D', 'd']));
     match (c.proto, c.conn_state) {
         (Proto::Tcp, ConnState::S0 | ConnState::Sh) => Some(false),
         (Proto::Tcp, ConnState::Rej | ConnState::Rstos0) => Some(true),
-        (Proto::Tcp, ConnState::Rsto | ConnState::Rstr | ConnState::Rstrh) if no_data => {
-            Some(true)
-        }
+        (Proto::Tcp, ConnState::Rsto | ConnState::Rstr | ConnState::Rstrh) if no_data => Some(true),
         (Proto::Udp, ConnState::S0) if c.resp_pkts == 0 => Some(false),
         _ => None,
     }
@@ -138,86 +154,135 @@ impl Scan {
             first: c.ts,
             last: c.ts,
             seen: HashSet::new(),
+            next: 0,
             unanswered: 0,
             refused: 0,
+            reported: 0,
             evidence: Evidence::default(),
             segment: segment.to_string(),
+            probe: Probe {
+                ts: c.ts,
+                src: c.orig_h,
+                dst: c.resp_h,
+                port: c.resp_p,
+                proto: c.proto,
+            },
         };
         let port = Target::Port(c.proto, c.resp_p);
         let a = self.ports.entry(&(c.orig_h, c.resp_h), c.ts, &make);
         if add(a, c, port, refused, s.window, s.ports) {
-            out.push(notice(a, c, "port_scan", s.ports, s.window, Some(c.resp_h), None));
-            *a = make();
+            out.push(notice(a, "port_scan", s.ports, s.window));
         }
         let host = Target::Host(c.resp_h);
-        let a = self.hosts.entry(&(c.orig_h, c.proto, c.resp_p), c.ts, &make);
+        let a = self
+            .hosts
+            .entry(&(c.orig_h, c.proto, c.resp_p), c.ts, &make);
         if add(a, c, host, refused, s.window, s.hosts) {
-            let subject = format!("{}/{}", c.resp_p, c.proto.as_str());
-            out.push(notice(a, c, "address_scan", s.hosts, s.window, None, Some(subject)));
-            *a = make();
+            out.push(notice(a, "address_scan", s.hosts, s.window));
         }
     }
 }
 
 /// Counts one attempt; whether the threshold is now reached.
-fn add(a: &mut Attempts, c: &ConnRecord, t: Target, refused: bool, window: f64, threshold: usize) -> bool {
-    if c.ts - a.first > window {
-        // The window moved on: start counting again from this attempt.
+fn add(
+    a: &mut Attempts,
+    c: &ConnRecord,
+    t: Target,
+    refused: bool,
+    window: f64,
+    threshold: usize,
+) -> bool {
+    if c.ts - a.first > window || a.next == 0 {
+        // The window moved on (or this is the first attempt): count
+        // again from this attempt.
         a.first = c.ts;
         a.seen.clear();
+        a.next = threshold.max(1);
         a.unanswered = 0;
         a.refused = 0;
+        a.reported = 0;
         a.evidence = Evidence::default();
     }
     a.last = a.last.max(c.ts);
+    a.probe = Probe {
+        ts: c.ts,
+        src: c.orig_h,
+        dst: c.resp_h,
+        port: c.resp_p,
+        proto: c.proto,
+    };
     if refused {
         a.refused += 1;
     } else {
         a.unanswered += 1;
     }
     a.evidence.add(&c.uid, Some(&c.community_id));
-    a.seen.insert(t);
-    a.seen.len() >= threshold
+    if a.seen.len() < MAX_SEEN {
+        a.seen.insert(t);
+    }
+    if a.seen.len() >= a.next {
+        a.next = a.next.saturating_mul(2).min(MAX_SEEN);
+        if a.next == a.seen.len() {
+            // At the cap: no further notice in this window.
+            a.next = usize::MAX;
+        }
+        return true;
+    }
+    false
 }
 
-fn notice(
-    a: &Attempts,
-    c: &ConnRecord,
-    kind: &'static str,
-    threshold: usize,
-    window: f64,
-    dst: Option<IpAddr>,
-    subject: Option<String>,
-) -> Notice {
+fn notice(a: &mut Attempts, kind: &'static str, threshold: usize, window: f64) -> Notice {
+    let p = a.probe;
     let n = a.seen.len() as u64;
-    let what = if kind == "port_scan" {
-        format!("{} ports on {}", thousands(n), c.resp_h)
+    let more = if a.seen.len() >= MAX_SEEN {
+        " or more"
     } else {
-        format!("{} hosts on port {}/{}", thousands(n), c.resp_p, c.proto.as_str())
+        ""
     };
-    let rule = if kind == "port_scan" {
+    let port_scan = kind == "port_scan";
+    let what = if port_scan {
+        format!("{}{more} ports on {}", thousands(n), p.dst)
+    } else {
+        format!(
+            "{}{more} hosts on port {}/{}",
+            thousands(n),
+            p.port,
+            p.proto.as_str()
+        )
+    };
+    let rule = if port_scan {
         format!("a port scan is {threshold} or more ports of one host")
     } else {
         format!("an address scan is {threshold} or more hosts on one port")
     };
+    let (dst, subject) = if port_scan {
+        (Some(p.dst), None)
+    } else {
+        (None, Some(format!("{}/{}", p.port, p.proto.as_str())))
+    };
     Notice {
-        ts: c.ts,
+        ts: p.ts,
         segment: a.segment.clone(),
         detector: "scan",
         kind,
         technique: "T1046",
         score: score(n as f64, threshold as f64, 85),
-        src: c.orig_h,
+        src: p.src,
         dst,
         subject,
         message: format!(
             "{} tried {what} within {:.0} s ({} unanswered, {} refused or reset before data); {rule} within {window:.0} s",
-            c.orig_h,
+            p.src,
             a.last - a.first,
             thousands(a.unanswered),
             thousands(a.refused),
         ),
-        count: a.unanswered + a.refused,
+        count: {
+            let total = a.unanswered + a.refused;
+            let new = total - a.reported.min(total);
+            a.reported = total;
+            new
+        },
         first: a.first,
         last: a.last,
         evidence: a.evidence.clone(),
@@ -262,9 +327,19 @@ impl Detector for Scan {
         }
     }
 
-    fn sweep(&mut self, now: f64, _out: &mut Vec<Notice>) {
-        let w = self.settings.window;
-        self.ports.retain(|_, a| now - a.last <= w);
-        self.hosts.retain(|_, a| now - a.last <= w);
+    fn sweep(&mut self, now: f64, out: &mut Vec<Notice>) {
+        let s = &self.settings;
+        let w = s.window;
+        // A scan that was reported and went on after its last notice is
+        // reported once more, with its final size, when it ends.
+        let mut close = |a: &mut Attempts, kind: &'static str, threshold: usize| {
+            let ended = now - a.last > w;
+            if ended && a.reported > 0 && a.unanswered + a.refused > a.reported {
+                out.push(notice(a, kind, threshold, w));
+            }
+            !ended
+        };
+        self.ports.retain(|_, a| close(a, "port_scan", s.ports));
+        self.hosts.retain(|_, a| close(a, "address_scan", s.hosts));
     }
 }
