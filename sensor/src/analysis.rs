@@ -60,19 +60,29 @@ pub fn load(settings: &AnalysisSection) -> Result<Rules, RulesError> {
 }
 
 /// Puts the analysis stage in front of `sink` when enabled.
+/// Puts the analysis stage in front of `sink` when enabled; `critical`
+/// names the segments whose alerts rank higher (by their kind, from the
+/// configuration), beside those the rules name.
 pub fn in_front(
     settings: &AnalysisSection,
     sensor_id: &str,
+    critical: Vec<String>,
     sink: Box<dyn Sink>,
 ) -> Result<Box<dyn Sink>, String> {
     if !settings.enabled {
         return Ok(sink);
     }
-    let rules = load(settings).map_err(|e| format!("rules: {e}"))?;
+    let mut rules = load(settings).map_err(|e| format!("rules: {e}"))?;
+    rules
+        .thresholds
+        .policy
+        .critical_segments
+        .extend(critical.iter().cloned());
     Ok(Box::new(AnalysisSink {
         inner: sink,
         analysis: Analysis::new(rules, sensor_id),
         dir: (!settings.rules.is_empty()).then(|| PathBuf::from(&settings.rules)),
+        critical,
         out: Vec::new(),
     }))
 }
@@ -83,6 +93,8 @@ pub struct AnalysisSink {
     pub analysis: Analysis,
     /// The rules folder, for reloads.
     dir: Option<PathBuf>,
+    /// Critical segments from the configuration, kept over reloads.
+    critical: Vec<String>,
     out: Vec<Event>,
 }
 
@@ -128,8 +140,12 @@ impl Sink for AnalysisSink {
             return Ok(said);
         };
         let rules = match Rules::load_dir(dir) {
-            Ok(r) => {
+            Ok(mut r) => {
                 let n = r.files.len();
+                r.thresholds
+                    .policy
+                    .critical_segments
+                    .extend(self.critical.iter().cloned());
                 self.analysis.set_rules(r);
                 format!("rules reloaded from {} ({n} files)", dir.display())
             }
@@ -157,6 +173,19 @@ pub fn check(dir: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn care_and_ot_segments_are_critical_and_unknown_kinds_refused() {
+        let cfg: crate::config::Config = toml::from_str(
+            "[[segments]]\nname = \"pleje\"\nkind = \"care\"\n[[segments]]\nname = \"kontor\"\nkind = \"admin\"\n[[segments]]\nname = \"vand\"\nkind = \"ot\"\n",
+        )
+        .expect("config");
+        assert_eq!(cfg.critical_segments(), vec!["pleje", "vand"]);
+        let bad: crate::config::Config =
+            toml::from_str("[[segments]]\nname = \"x\"\nkind = \"hospital\"\n").expect("parses");
+        let e = bad.site().expect_err("unknown kind");
+        assert!(e.to_string().contains("segments[0].kind"), "{e}");
+    }
 
     #[test]
     fn the_built_in_rules_are_the_defaults_and_say_so() {

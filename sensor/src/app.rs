@@ -171,7 +171,12 @@ fn execute(
         .map_err(|e| e.to_string())?;
     let site = cfg.site().map_err(|e| e.to_string())?;
     let sink = crate::assets::in_front(&cfg.assets, site, sink, mode == Mode::Live, progress);
-    let sink = crate::analysis::in_front(&cfg.analysis, &cfg.sensor.sensor_id, sink)?;
+    let sink = crate::analysis::in_front(
+        &cfg.analysis,
+        &cfg.sensor.sensor_id,
+        cfg.critical_segments(),
+        sink,
+    )?;
     // A live sensor answers SIGHUP by reopening its output (log rotation),
     // where it would otherwise die.
     let reopen = match mode {
@@ -291,7 +296,12 @@ pub fn replay_collect_analysed(
     files: &[std::path::PathBuf],
 ) -> Result<(Vec<vagt_schema::Event>, Summary), String> {
     collect(cfg, files, |sink| {
-        crate::analysis::in_front(&cfg.analysis, &cfg.sensor.sensor_id, sink)
+        crate::analysis::in_front(
+            &cfg.analysis,
+            &cfg.sensor.sensor_id,
+            cfg.critical_segments(),
+            sink,
+        )
     })
 }
 

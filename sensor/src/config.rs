@@ -230,6 +230,15 @@ impl Config {
     }
 
     /// The site model (segments and local networks).
+    /// Names of the segments whose alerts rank higher (care, OT).
+    pub fn critical_segments(&self) -> Vec<String> {
+        self.segments
+            .iter()
+            .filter(|s| crate::site::CRITICAL_KINDS.contains(&s.kind.as_str()))
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
     pub fn site(&self) -> Result<Site, ConfigError> {
         let parse_nets = |setting: &str, nets: &[String]| -> Result<Vec<IpNet>, ConfigError> {
             nets.iter()
@@ -240,6 +249,16 @@ impl Config {
         for (i, s) in self.segments.iter().enumerate() {
             if s.name.trim().is_empty() {
                 return Err(invalid(&format!("segments[{i}].name"), "must not be empty"));
+            }
+            if !s.kind.is_empty() && !crate::site::KINDS.contains(&s.kind.as_str()) {
+                return Err(invalid(
+                    &format!("segments[{i}].kind"),
+                    format!(
+                        "\"{}\" is no segment kind; use one of {}",
+                        s.kind,
+                        crate::site::KINDS.join(", ")
+                    ),
+                ));
             }
             if s.vlans.iter().any(|v| *v == 0 || *v > 4094) {
                 return Err(invalid(

@@ -161,9 +161,18 @@ pub struct SiteSection {
 #[serde(deny_unknown_fields, default)]
 pub struct SegmentSection {
     pub name: String,
+    /// What the segment is for: one of [`KINDS`], or "" (unsaid).
+    pub kind: String,
     pub networks: Vec<String>,
     pub vlans: Vec<u16>,
 }
+
+/// The kinds of segment a municipality has.
+pub const KINDS: [&str; 7] = ["admin", "care", "school", "ot", "guest", "server", "dmz"];
+
+/// Kinds whose alerts rank one severity higher: care and health systems
+/// hold citizens' most sensitive data, and OT runs water and heating.
+pub const CRITICAL_KINDS: [&str; 2] = ["care", "ot"];
 
 #[cfg(test)]
 mod tests {

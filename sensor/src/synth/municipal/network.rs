@@ -11,6 +11,11 @@ pub fn segments() -> Vec<SegmentSection> {
         .iter()
         .map(|s| SegmentSection {
             name: s.name.into(),
+            kind: match s.name {
+                "servers" => "server",
+                other => other,
+            }
+            .into(),
             networks: vec![format!("10.{}.0.0/16", s.net)],
             vlans: vec![s.vlan],
         })
