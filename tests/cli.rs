@@ -127,11 +127,20 @@ fn demo_writes_records_and_a_summary() {
         text.contains("\"segment\":\"care\""),
         "segments are assigned"
     );
-    assert!(text
-        .lines()
-        .last()
-        .unwrap_or("")
-        .contains("\"event_type\":\"stats\""));
+    let last = text.lines().last().unwrap_or("");
+    assert!(last.contains("\"event_type\":\"stats\""), "{last}");
+    // The demo's port scan raised an alert, before the final statistics,
+    // which carry the analysis stage's counters.
+    assert!(
+        text.contains("\"event_type\":\"alert\"") && text.contains("\"kind\":\"port_scan\""),
+        "no scan alert"
+    );
+    let stats: serde_json::Value = serde_json::from_str(last).expect("json");
+    assert!(
+        stats["analysis"]["alerts"].as_u64().unwrap_or(0) >= 1,
+        "{last}"
+    );
+    assert_eq!(stats["analysis"]["rules_files"].as_u64(), Some(2), "{last}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::io;
 use std::path::{Path, PathBuf};
 use vagt_detect::{Analysis, Rules, RulesError};
-use vagt_schema::Event;
+use vagt_schema::{AnalysisStats, Event, EventBody};
 
 /// The rules built into the sensor: the repository's `rules/` folder.
 const BUILT_IN: [(&str, &str); 2] = [
@@ -83,6 +83,7 @@ pub fn in_front(
         analysis: Analysis::new(rules, sensor_id),
         dir: (!settings.rules.is_empty()).then(|| PathBuf::from(&settings.rules)),
         critical,
+        rules_error: None,
         out: Vec::new(),
     }))
 }
@@ -95,6 +96,8 @@ pub struct AnalysisSink {
     dir: Option<PathBuf>,
     /// Critical segments from the configuration, kept over reloads.
     critical: Vec<String>,
+    /// Why the last reload failed, for the stats event.
+    rules_error: Option<String>,
     out: Vec<Event>,
 }
 
@@ -109,6 +112,23 @@ impl AnalysisSink {
 
 impl Sink for AnalysisSink {
     fn write(&mut self, event: &Event) -> io::Result<()> {
+        if matches!(event.body, EventBody::Stats(_)) {
+            // The sensor's health carries the stage's own.
+            let a = &self.analysis.stats;
+            let mut with = event.clone();
+            if let EventBody::Stats(s) = &mut with.body {
+                s.analysis = Some(AnalysisStats {
+                    events: a.events,
+                    notices: a.notices,
+                    alerts: a.alerts,
+                    allowed: a.allowed,
+                    open_alerts: self.analysis.open_alerts() as u64,
+                    rules_files: self.analysis.rules().files.len() as u64,
+                    rules_error: self.rules_error.clone(),
+                });
+            }
+            return self.inner.write(&with);
+        }
         self.inner.write(event)?;
         self.analysis.observe(event, &mut self.out);
         self.pass_on()

@@ -81,6 +81,11 @@ impl Analysis {
         &self.rules
     }
 
+    /// Alerts still open (repeats may fold into them).
+    pub fn open_alerts(&self) -> usize {
+        self.policy.open_alerts()
+    }
+
     /// Reads one event; alerts it completes are appended to `out`.
     pub fn observe(&mut self, event: &Event, out: &mut Vec<Event>) {
         if matches!(event.body, EventBody::Alert(_) | EventBody::Stats(_)) {

@@ -17,6 +17,7 @@ mod json;
 mod values;
 
 pub use alert::{AlertRecord, Severity};
+
 pub use app::AuthRecord;
 pub use app::DhcpRecord;
 pub use app::FtpRecord;
@@ -250,6 +251,27 @@ pub struct SensorStats {
     pub connections: u64,
     pub connections_evicted: u64,
     pub connections_active: u64,
+    /// The analysis stage's counters, when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisStats>,
+}
+
+/// What the analysis stage did: its health, for the stats event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AnalysisStats {
+    /// Events read, findings raised, alerts written (first and updates).
+    pub events: u64,
+    pub notices: u64,
+    pub alerts: u64,
+    /// Findings an allow-list entry covered.
+    pub allowed: u64,
+    /// Alerts still open (repeats may yet fold into them).
+    pub open_alerts: u64,
+    /// Rules files in force.
+    pub rules_files: u64,
+    /// Why the last reload failed (the previous rules stay in force).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_error: Option<String>,
 }
 
 fn is_zero(v: &u8) -> bool {
