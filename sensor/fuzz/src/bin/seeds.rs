@@ -433,6 +433,14 @@ impl Seeds {
             s.extend_from_slice(&st);
         }
         self.add("tcp_state", None, s);
+        // The repository's own rules files.
+        for text in [
+            &include_bytes!("../../../../rules/thresholds.toml")[..],
+            &include_bytes!("../../../../rules/allow.toml")[..],
+            b"[[allow]]\ncomment = \"x\"\nsrc = \"10.0.0.0/8\"\nsubject = \"*.example.dk\"\nexpires = \"2027-01-31\"\n",
+        ] {
+            self.add("rules", None, text.to_vec());
+        }
         // The empty input, for every target.
         for (t, _) in TARGETS {
             self.add(t, None, Vec::new());

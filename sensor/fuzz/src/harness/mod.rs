@@ -27,6 +27,7 @@ mod app;
 mod flow;
 mod ot;
 mod packets;
+mod rules;
 mod smb;
 mod text;
 mod udp_apps;
@@ -46,6 +47,7 @@ pub use ot::{app_bacnet, app_dnp3, app_enip, app_modbus, app_s7comm};
 pub use packets::{
     decode_options, erspan, ethernet, geneve, gre, ip, link_types, transport, vxlan, LINK_TYPES,
 };
+pub use rules::rules;
 pub use smb::{dce_rpc, ntlm, smb};
 pub use text::{app_ftp, app_http, app_smtp};
 pub use udp_apps::{app_dhcp, app_ntp, app_snmp, app_syslog};
@@ -100,6 +102,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("quic_frames", quic_frames),
     ("tls_stream", tls_stream),
     ("quic_datagrams", quic_datagrams),
+    ("rules", rules),
 ];
 
 /// Runs the target called `name` on `data`; false for an unknown name.
