@@ -45,6 +45,20 @@ struct Failures {
     segment: String,
 }
 
+impl Failures {
+    fn new(ts: f64, segment: &str) -> Failures {
+        Failures {
+            first: ts,
+            last: ts,
+            failed: 0,
+            succeeded: 0,
+            sessions: 0,
+            evidence: Evidence::default(),
+            segment: segment.to_string(),
+        }
+    }
+}
+
 pub struct Bruteforce {
     settings: Settings,
     seen: Table<(IpAddr, IpAddr, &'static str), Failures>,
@@ -79,27 +93,11 @@ impl Bruteforce {
             return;
         }
         let s = &self.settings;
-        let f = self
-            .seen
-            .entry(&(id.orig_h, id.resp_h, service), ts, || Failures {
-                first: ts,
-                last: ts,
-                failed: 0,
-                succeeded: 0,
-                sessions: 0,
-                evidence: Evidence::default(),
-                segment: segment.to_string(),
-            });
+        let f = self.seen.entry(&(id.orig_h, id.resp_h, service), ts, || {
+            Failures::new(ts, segment)
+        });
         if ts - f.first > s.window {
-            *f = Failures {
-                first: ts,
-                last: ts,
-                failed: 0,
-                succeeded: 0,
-                sessions: 0,
-                evidence: Evidence::default(),
-                segment: segment.to_string(),
-            };
+            *f = Failures::new(ts, segment);
         }
         let before = f.failed;
         f.last = f.last.max(ts);

@@ -76,6 +76,26 @@ struct Names {
     segment: String,
 }
 
+impl Names {
+    fn new(ts: f64, segment: &str) -> Names {
+        Names {
+            first: ts,
+            last: ts,
+            queries: 0,
+            encoded: 0,
+            longest: 0,
+            distinct: HashSet::new(),
+            qtypes: Vec::new(),
+            nulls: 0,
+            fired_null: false,
+            fired_encoded: false,
+            fired_distinct: false,
+            evidence: Evidence::default(),
+            segment: segment.to_string(),
+        }
+    }
+}
+
 struct Nx {
     first: f64,
     last: f64,
@@ -222,37 +242,11 @@ impl DnsTunnel {
                 });
             }
         }
-        let n = self.names.entry(&(client, domain.clone()), r.ts, || Names {
-            first: r.ts,
-            last: r.ts,
-            queries: 0,
-            encoded: 0,
-            longest: 0,
-            distinct: HashSet::new(),
-            qtypes: Vec::new(),
-            nulls: 0,
-            fired_null: false,
-            fired_encoded: false,
-            fired_distinct: false,
-            evidence: Evidence::default(),
-            segment: segment.to_string(),
+        let n = self.names.entry(&(client, domain.clone()), r.ts, || {
+            Names::new(r.ts, segment)
         });
         if r.ts - n.first > s.window {
-            *n = Names {
-                first: r.ts,
-                last: r.ts,
-                queries: 0,
-                encoded: 0,
-                longest: 0,
-                distinct: HashSet::new(),
-                qtypes: Vec::new(),
-                nulls: 0,
-                fired_null: false,
-                fired_encoded: false,
-                fired_distinct: false,
-                evidence: Evidence::default(),
-                segment: segment.to_string(),
-            };
+            *n = Names::new(r.ts, segment);
         }
         n.last = n.last.max(r.ts);
         n.queries += 1;
