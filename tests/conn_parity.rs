@@ -387,3 +387,145 @@ fn icmp_inside_geneve() {
     assert_eq!(ping.tunnel_depth, 1);
     assert_eq!(ping.tunnel_parents.len(), 1);
 }
+
+/// One TCP connection's frames from `t` ms on: the handshake, then each
+/// payload (`true`: from the originator) a millisecond apart, acknowledged
+/// in order, then a FIN each way.
+fn tcp_talk(
+    t: u64,
+    orig: (&str, u16),
+    resp: (&str, u16),
+    talk: &[(bool, &[u8])],
+) -> Vec<(u64, Vec<u8>)> {
+    let seg = |from_orig: bool, seq: u32, ack: u32, flags: u8, data: &[u8]| {
+        let ((s, sp), (d, dp)) = if from_orig {
+            (orig, resp)
+        } else {
+            (resp, orig)
+        };
+        ether(
+            &[],
+            0x0800,
+            &ip(TCP, s, d, &tcp(sp, dp, seq, ack, flags, data)),
+        )
+    };
+    let (mut o_seq, mut r_seq) = (1000u32, 5000u32);
+    let mut frames = vec![
+        (t, seg(true, o_seq, 0, 0x02, b"")),
+        (t + 1, seg(false, r_seq, o_seq + 1, 0x12, b"")),
+    ];
+    o_seq += 1;
+    r_seq += 1;
+    frames.push((t + 2, seg(true, o_seq, r_seq, 0x10, b"")));
+    let mut at = t + 3;
+    for (from_orig, data) in talk {
+        let f = if *from_orig {
+            seg(true, o_seq, r_seq, 0x18, data)
+        } else {
+            seg(false, r_seq, o_seq, 0x18, data)
+        };
+        frames.push((at, f));
+        if *from_orig {
+            o_seq += data.len() as u32;
+        } else {
+            r_seq += data.len() as u32;
+        }
+        at += 1;
+    }
+    frames.push((at, seg(true, o_seq, r_seq, 0x11, b"")));
+    frames.push((at + 1, seg(false, r_seq, o_seq + 1, 0x11, b"")));
+    frames.push((at + 2, seg(true, o_seq + 1, r_seq + 1, 0x10, b"")));
+    frames
+}
+
+/// Zeek names the data connections the FTP control connection announces
+/// `ftp-data` (Suricata's `app_proto` too): the server's 227 reply to
+/// PASV names the server's address and port, the client's PORT its own;
+/// the data connection must come from the other side of the control
+/// connection within five minutes. One worker, so a PASV naming a third
+/// host is seen too (with several, only when the third host's packets
+/// happen to go to the control connection's worker).
+#[test]
+fn ftp_data_connections_announced_on_the_control_connection() {
+    let (client, server, third) = ("10.1.1.10", "10.1.1.20", "10.1.1.30");
+    let mut frames = tcp_talk(
+        0,
+        (client, 40000),
+        (server, 21),
+        &[
+            (false, b"220 FTP server ready\r\n"),
+            (true, b"USER anonymous\r\n"),
+            (false, b"331 Guest login ok\r\n"),
+            (true, b"PASS a@b\r\n"),
+            (false, b"230 Logged in\r\n"),
+            (true, b"PASV\r\n"),
+            (false, b"227 Entering Passive Mode (10,1,1,20,195,80).\r\n"),
+            (true, b"PORT 10,1,1,10,156,65\r\n"),
+            (false, b"200 PORT command successful\r\n"),
+            (true, b"PASV\r\n"),
+            (false, b"227 Entering Passive Mode (10,1,1,30,195,81).\r\n"),
+        ],
+    );
+    // Passive: client to the announced server port (195 * 256 + 80).
+    frames.extend(tcp_talk(
+        1_000,
+        (client, 40001),
+        (server, 50000),
+        &[(false, b"data")],
+    ));
+    // Active: the server connects from port 20 to the client's port.
+    frames.extend(tcp_talk(
+        2_000,
+        (server, 20),
+        (client, 40001),
+        &[(false, b"data")],
+    ));
+    // Passive to a third host (server-to-server transfers, NAT).
+    frames.extend(tcp_talk(
+        3_000,
+        (client, 40002),
+        (third, 50001),
+        &[(false, b"x")],
+    ));
+    // Not announced: another port, and the announced one from a host
+    // that is not the control connection's client.
+    frames.extend(tcp_talk(
+        4_000,
+        (client, 40003),
+        (server, 50002),
+        &[(false, b"x")],
+    ));
+    frames.extend(tcp_talk(
+        5_000,
+        (third, 40004),
+        (server, 50000),
+        &[(false, b"x")],
+    ));
+    // The announcement is good for five minutes.
+    frames.extend(tcp_talk(301_000, (client, 40005), (server, 50000), &[]));
+    frames.sort_by_key(|(t, _)| *t);
+    let records = run(&strict(), "ftp-data.pcap", &frames);
+    let service = |orig_p: u16, resp_p: u16| {
+        records
+            .iter()
+            .find(|r| r.orig_p == orig_p && r.resp_p == resp_p)
+            .unwrap_or_else(|| panic!("no record {orig_p} > {resp_p}: {records:#?}"))
+            .service
+            .clone()
+    };
+    assert_eq!(service(40000, 21).as_deref(), Some("ftp"));
+    assert_eq!(service(40001, 50000).as_deref(), Some("ftp-data"));
+    assert_eq!(service(20, 40001).as_deref(), Some("ftp-data"));
+    assert_eq!(service(40002, 50001).as_deref(), Some("ftp-data"));
+    assert_eq!(service(40003, 50002), None);
+    assert_eq!(service(40004, 50000), None);
+    assert_eq!(service(40005, 50000), None);
+
+    // `[services] disabled` names it as any other service.
+    let mut cfg = strict();
+    cfg.services.disabled = vec!["ftp-data".into()];
+    let records = run(&cfg, "ftp-data-off.pcap", &frames);
+    assert!(records
+        .iter()
+        .all(|r| r.service.as_deref() != Some("ftp-data")));
+}

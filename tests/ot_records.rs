@@ -312,3 +312,101 @@ fn summaries_count_every_message_the_default_does_not_write() {
         "{default_records} records by default, {every_records} with every message"
     );
 }
+
+/// An encapsulation header: command, length of `body`, session 0,
+/// status 0, a sender context, options 0.
+fn enip_message(command: u16, body: &[u8]) -> Vec<u8> {
+    let mut m = command.to_le_bytes().to_vec();
+    m.extend_from_slice(&(body.len() as u16).to_le_bytes());
+    m.extend_from_slice(&[0; 8]);
+    m.extend_from_slice(b"vagt\0\0\0\0");
+    m.extend_from_slice(&[0; 4]);
+    m.extend_from_slice(body);
+    m
+}
+
+/// EtherNet/IP over UDP, as Suricata names it: a List Identity request
+/// broadcast to port 44818 and a device's unicast reply are `enip`
+/// connections with an `enip` record each; cyclic I/O between two ports
+/// 2222 (a sequenced-address item and connected data, no encapsulation
+/// header) is named nothing, as in Suricata, whose ENIP detection is
+/// registered for port 44818 only.
+#[test]
+fn enip_over_udp_list_identity_and_cyclic_io() {
+    use common::packets::*;
+    let (scanner, device) = ("10.7.0.5", "10.7.0.9");
+    // Reply: one CIP Identity item (type 0x0c) with a socket address.
+    let mut identity = 1u16.to_le_bytes().to_vec(); // protocol version
+    identity.extend_from_slice(&[0, 2, 0xaf, 0x12, 10, 7, 0, 9]);
+    identity.extend_from_slice(&[0; 8]);
+    identity.extend_from_slice(&[1, 0, 0x0c, 0, 0x36, 0, 20, 11, 0x60, 0]);
+    identity.extend_from_slice(&0x00c0_ffeeu32.to_le_bytes());
+    identity.push(9);
+    identity.extend_from_slice(b"1756-L61/");
+    identity.push(3);
+    let mut reply = vec![1, 0, 0x0c, 0];
+    reply.extend_from_slice(&(identity.len() as u16).to_le_bytes());
+    reply.extend_from_slice(&identity);
+    let mut cyclic = vec![2, 0, 0x02, 0x80, 8, 0];
+    cyclic.extend_from_slice(&0x1122_3344u32.to_le_bytes());
+    cyclic.extend_from_slice(&7u32.to_le_bytes());
+    cyclic.extend_from_slice(&[0xb1, 0, 6, 0, 7, 0, 1, 0, 0, 0]);
+    let datagram = |t, src, dst, sp, dp, payload: &[u8]| {
+        (
+            t,
+            ether(&[], 0x0800, &ip(UDP, src, dst, &udp(sp, dp, payload))),
+        )
+    };
+    let frames = vec![
+        datagram(
+            0,
+            scanner,
+            "255.255.255.255",
+            50123,
+            44818,
+            &enip_message(0x63, &[]),
+        ),
+        datagram(
+            3,
+            device,
+            scanner,
+            44818,
+            50123,
+            &enip_message(0x63, &reply),
+        ),
+        datagram(10, device, scanner, 2222, 2222, &cyclic),
+        datagram(20, scanner, device, 2222, 2222, &cyclic),
+    ];
+    let dir = temp_dir("enip-udp");
+    let path = capture(dir.path(), "enip-udp.pcap", &frames);
+    let events = run(path);
+    let records = conns(&events);
+    let service = |resp: &str, resp_p: u16| {
+        records
+            .iter()
+            .find(|r| r.resp_h.to_string() == resp && r.resp_p == resp_p)
+            .unwrap_or_else(|| panic!("no record to {resp}:{resp_p}: {records:#?}"))
+            .service
+            .clone()
+    };
+    assert_eq!(service("255.255.255.255", 44818).as_deref(), Some("enip"));
+    assert_eq!(service(scanner, 50123).as_deref(), Some("enip"));
+    let io = records
+        .iter()
+        .find(|r| r.resp_p == 2222)
+        .expect("cyclic I/O");
+    assert_eq!(
+        (io.service.as_deref(), io.orig_pkts, io.resp_pkts),
+        (None, 1, 1)
+    );
+    let enip: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Enip(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(enip.len(), 2, "{enip:#?}");
+    assert!(enip.iter().all(|r| r.enip_command == "List Identity"));
+    assert_eq!(enip.iter().filter(|r| r.is_orig).count(), 2);
+}

@@ -363,11 +363,12 @@ pub fn config_for(cmd: &ZeekCommand) -> Config {
             .iter()
             .map(|s| s.name())
             .filter(|name| {
-                // Zeek's syslog script registers its TCP analyzer too.
-                let base: &str = if *name == "syslog_tcp" {
-                    "syslog"
-                } else {
-                    name
+                // Zeek's syslog script registers its TCP analyzer too, and
+                // its FTP script names the data connections.
+                let base: &str = match *name {
+                    "syslog_tcp" => "syslog",
+                    "ftp-data" => "ftp",
+                    _ => name,
                 };
                 let script = format!("base/protocols/{base}");
                 // Zeek's WebSocket script loads the HTTP script, whose

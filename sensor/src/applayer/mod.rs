@@ -22,6 +22,7 @@ pub mod dnp3;
 pub mod dns;
 pub mod drive;
 pub mod enip;
+pub mod expect;
 pub mod ftp;
 pub mod http;
 pub mod krb;
@@ -108,6 +109,21 @@ impl Session<'_> {
                 resp: self.conn.resp,
                 body,
             })));
+    }
+
+    /// Announces a TCP connection this one sets up (FTP's data channel):
+    /// one from `orig` (any when `None`) to `resp` port `port` that opens
+    /// on this worker within `expect::LIFETIME` is named `service`.
+    pub fn expect(
+        &mut self,
+        orig: Option<std::net::IpAddr>,
+        resp: std::net::IpAddr,
+        port: u16,
+        service: crate::flow::service::Service,
+    ) {
+        self.shared
+            .expected
+            .expect(orig, resp, port, service, self.ts);
     }
 
     /// Counts malformed or unexpected input, as Zeek's `weird.log` does, by

@@ -40,6 +40,9 @@ pub struct AppStats {
     /// Reassembly memory: peak bytes held, segments dropped at a cap.
     pub held_peak: usize,
     pub dropped_segments: u64,
+    /// Announced connections (FTP data channels): registered, matched,
+    /// evicted at the cap.
+    pub expected: super::expect::ExpectStats,
 }
 
 /// What a connection with a parser keeps.
@@ -113,6 +116,7 @@ impl AppLayer {
         AppStats {
             held_peak: self.budget.peak,
             dropped_segments: self.budget.dropped_segments,
+            expected: self.shared.expected.stats,
             ..self.stats
         }
     }

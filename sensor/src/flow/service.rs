@@ -43,6 +43,10 @@ pub enum Service {
     /// Syslog over TCP: Zeek runs a separate analyzer for it and names
     /// the service after that analyzer.
     SyslogTcp,
+    /// An FTP data connection: not recognised from its bytes (it carries
+    /// a file or a listing) but announced on the control connection
+    /// (`applayer::expect`), as Zeek and Suricata name it.
+    FtpData,
 }
 
 impl Service {
@@ -75,6 +79,7 @@ impl Service {
         Service::Krb,
         Service::DceRpc,
         Service::SyslogTcp,
+        Service::FtpData,
     ];
 
     pub fn name(self) -> &'static str {
@@ -107,6 +112,7 @@ impl Service {
             Service::Krb => "krb",
             Service::DceRpc => "dce_rpc",
             Service::SyslogTcp => "syslog_tcp",
+            Service::FtpData => "ftp-data",
         }
     }
 

@@ -4,7 +4,8 @@
 //! connection's start was missed. The one path every packet layer takes:
 //! the table finds or opens the connection and hands it to these rules
 //! ([`PacketLogic`]), then settles its timers. The application parsers of
-//! later issues run here too, beside `service::probe`.
+//! later issues run here too, beside `service::probe`, and a connection a
+//! parser announced (an FTP data channel) is named as it opens.
 
 use super::conn::{Conn, ConnKind};
 use super::emit::Finished;
@@ -46,14 +47,23 @@ impl PacketLogic for Rules {
         tuple: &PacketTuple,
         conn: &mut Conn,
         input: &LayerInput<'_, '_>,
+        out: &mut impl Finished,
     ) {
-        if originator_missed(
+        let flipped = originator_missed(
             &cfg.likely_server_ports,
             conn.kind,
             tuple,
             &input.layer.transport,
-        ) {
+        );
+        if flipped {
             conn.flip_roles();
+        }
+        if conn.kind == ConnKind::Tcp {
+            if let Some((app, _)) = out.app() {
+                if !app.shared.expected.is_empty() {
+                    announced(&cfg.services, conn, tuple, flipped, input.ts, app);
+                }
+            }
         }
     }
 
@@ -75,6 +85,32 @@ impl PacketLogic for Rules {
             parse(conn, idx, key, slot, input, out);
         }
         counted
+    }
+}
+
+/// Names a new TCP connection that a parser announced (an FTP data
+/// channel), as Zeek applies its scheduled analyzers when it creates a
+/// connection: by the roles it has then, after the originator guess.
+#[cold]
+#[inline(never)]
+fn announced(
+    services: &ServiceConfig,
+    conn: &mut Conn,
+    tuple: &PacketTuple,
+    flipped: bool,
+    ts: i64,
+    app: &mut crate::applayer::AppLayer,
+) {
+    let (orig, resp) = if flipped {
+        (&tuple.dst, &tuple.src)
+    } else {
+        (&tuple.src, &tuple.dst)
+    };
+    let resp_port = conn.ports().1;
+    if let Some(s) = app.shared.expected.lookup(orig, resp, resp_port, ts) {
+        if services.enabled {
+            conn.services |= s.bit() & !services.disabled;
+        }
     }
 }
 

@@ -2,7 +2,9 @@
 //! replies (multi-line replies folded as Zeek folds them), the session's
 //! user and password (hidden unless anonymous), file commands written as
 //! URLs under the working directory, and the data channel each PORT,
-//! PASV, EPRT or EPSV sets up.
+//! PASV, EPRT or EPSV sets up. Each data channel is also announced to the
+//! worker (`applayer::expect`), which names the data connection `ftp-data`
+//! when it opens.
 //!
 //! This module cuts the two directions into lines and reads them as Zeek's
 //! FTP analyzer does (`FTP.cc`); [`session`] pairs them as Zeek's script

@@ -8,6 +8,7 @@
 use super::util;
 use crate::applayer::http::text;
 use crate::applayer::{ConnIdent, Session};
+use crate::flow::service::Service;
 use std::net::IpAddr;
 use vagt_schema::{AuthRecord, EventBody, FtpRecord};
 
@@ -289,16 +290,26 @@ impl FtpSession {
                     util::parse_eftp(arg)
                 };
                 if let Some((h, p)) = data {
-                    self.channel = Some(Channel {
-                        passive: false,
-                        orig_h: s.conn.id.resp_h,
-                        resp_h: h,
-                        resp_p: p,
-                    });
+                    self.open_channel(
+                        s,
+                        Channel {
+                            passive: false,
+                            orig_h: s.conn.id.resp_h,
+                            resp_h: h,
+                            resp_p: p,
+                        },
+                    );
                 }
             }
             _ => {}
         }
+    }
+
+    /// Zeek's `add_expected_data_channel`: the record shows the channel,
+    /// and the worker expects the data connection (named `ftp-data`).
+    fn open_channel(&mut self, s: &mut Session<'_>, ch: Channel) {
+        s.expect(Some(ch.orig_h), ch.resp_h, ch.resp_p, Service::FtpData);
+        self.channel = Some(ch);
     }
 
     /// Zeek's `get_pending_cmd`: the best-fitting waiting command, the
@@ -373,12 +384,15 @@ impl FtpSession {
                 if code == 229 && h == IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED) {
                     h = s.conn.id.resp_h;
                 }
-                self.channel = Some(Channel {
-                    passive: true,
-                    orig_h: s.conn.id.orig_h,
-                    resp_h: h,
-                    resp_p: p,
-                });
+                self.open_channel(
+                    s,
+                    Channel {
+                        passive: true,
+                        orig_h: s.conn.id.orig_h,
+                        resp_h: h,
+                        resp_p: p,
+                    },
+                );
             }
         }
         self.directory(code, msg);

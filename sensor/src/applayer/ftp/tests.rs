@@ -161,3 +161,44 @@ fn junk_never_panics() {
         let _ = run(&borrowed, false);
     }
 }
+
+/// Each data channel is announced to the worker as Zeek schedules its
+/// FTP_DATA analyzer: PASV/EPSV for a connection from the client to the
+/// server's port (EPSV's address left out: the server's), PORT/EPRT for
+/// one from the server to the client's.
+#[test]
+fn data_channels_are_announced() {
+    use crate::decode::Addr;
+    use crate::flow::service::Service;
+    let conn = ident();
+    let mut out: Vec<Emitted> = Vec::new();
+    let mut weird = Weirds::default();
+    let mut shared = crate::applayer::shared::Shared::new(&crate::applayer::Registry::default());
+    let mut p = make(&conn);
+    let mut s = Session {
+        ts: 7,
+        conn: &conn,
+        out: &mut out,
+        weird: &mut weird,
+        shared: &mut shared,
+    };
+    for (orig, d) in [
+        (false, &b"220 x\r\n"[..]),
+        (true, b"EPSV\r\n"),
+        (false, b"229 Entering Extended Passive Mode (|||57086|)\r\n"),
+        (true, b"EPRT |1|10.0.0.1|49189|\r\n"),
+        (false, b"200 EPRT command successful.\r\n"),
+        (true, b"PORT 10,0,0,1,1,2\r\n"),
+        (true, b"PORT 10,0,0,1,1,999\r\n"),
+    ] {
+        let dir = if orig { Dir::ToServer } else { Dir::ToClient };
+        p.parse(&mut s, dir, d);
+    }
+    let (client, server) = (Addr::from_v4([10, 0, 0, 1]), Addr::from_v4([10, 0, 0, 2]));
+    let t = &mut shared.expected;
+    assert_eq!(t.len(), 3, "the malformed PORT announces nothing");
+    assert_eq!(t.lookup(&client, &server, 57086, 8), Some(Service::FtpData));
+    assert_eq!(t.lookup(&server, &client, 49189, 8), Some(Service::FtpData));
+    assert_eq!(t.lookup(&server, &client, 258, 8), Some(Service::FtpData));
+    assert_eq!(t.lookup(&client, &server, 49189, 8), None);
+}

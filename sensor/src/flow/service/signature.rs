@@ -154,7 +154,7 @@ pub(super) fn tcp_signature(
             return Some(Service::Modbus);
         }
     }
-    if p.len() >= 24 && port(44818) && enip_command(p) {
+    if port(44818) && enip_header(p) {
         return Some(Service::Enip);
     }
     if port(53) && dns_header(p.get(2..).unwrap_or(&[])) {
@@ -255,7 +255,10 @@ pub(super) fn udp_signature(p: &[u8], resp_port: u16, orig_port: u16) -> Option<
     if port(88) && crate::applayer::krb::probe(p, false) {
         return Some(Service::Krb);
     }
-    if port(44818) && p.len() >= 24 && enip_command(p) {
+    // Encapsulation messages (List Identity, List Services, ...) on the
+    // encapsulation port, as Suricata's `app_proto`. Cyclic I/O (UDP
+    // 2222) carries no encapsulation header: Suricata names it nothing.
+    if port(44818) && enip_header(p) {
         return Some(Service::Enip);
     }
     if p.len() >= 10 && p[0] == 0x05 && p[1] == 0x64 && port(20000) {
@@ -270,12 +273,35 @@ pub(super) fn udp_signature(p: &[u8], resp_port: u16, orig_port: u16) -> Option<
     None
 }
 
-/// An EtherNet/IP encapsulation header with a known command.
-fn enip_command(p: &[u8]) -> bool {
-    matches!(
-        u16::from_le_bytes([p[0], p[1]]),
-        0x0004 | 0x0063 | 0x0064 | 0x0065 | 0x0066 | 0x006f | 0x0070
-    )
+/// An EtherNet/IP encapsulation header as Suricata's probe accepts it
+/// (`rust/src/enip/enip.rs`, `probe`), over TCP and UDP alike: 24 bytes,
+/// a known status, and a known command with what that command implies (a
+/// NOP without options, Register Session with its 4-byte body, Unregister
+/// Session with none or that, List Interfaces with a count and as many
+/// 16-bit words).
+pub(super) fn enip_header(p: &[u8]) -> bool {
+    let Some(h) = p.get(..24) else {
+        return false;
+    };
+    let le32 = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+    let command = u16::from_le_bytes([h[0], h[1]]);
+    let length = u16::from_le_bytes([h[2], h[3]]);
+    let (status, options) = (le32(8), le32(20));
+    if !matches!(status, 0..=3 | 0x64 | 0x65 | 0x69 | 0x6a) {
+        return false;
+    }
+    match command {
+        0x0000 => options == 0,
+        0x0065 => length == 4,
+        0x0066 => length == 0 || length == 4,
+        0x0064 => {
+            let body = &p[24..];
+            let count = body.get(..2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+            count.is_some_and(|n| body.len() >= 2 + 2 * usize::from(n))
+        }
+        0x0004 | 0x0063 | 0x006f | 0x0070 | 0x0072 | 0x0073 => true,
+        _ => false,
+    }
 }
 
 /// A TLS (or SSL 3) handshake record header.

@@ -146,3 +146,55 @@ fn names_are_comma_joined() {
     assert_eq!(names(0), None);
     assert_eq!(Service::from_name("TLS"), Some(Service::Ssl));
 }
+
+/// EtherNet/IP's encapsulation header, as Suricata's probe takes it, on
+/// TCP and UDP port 44818 only.
+#[test]
+fn enip_encapsulation_headers_on_the_encapsulation_port() {
+    let msg = |command: u16, length: u16, status: u32, options: u32, body: &[u8]| {
+        let mut m = command.to_le_bytes().to_vec();
+        m.extend_from_slice(&length.to_le_bytes());
+        m.extend_from_slice(&[0; 4]);
+        m.extend_from_slice(&status.to_le_bytes());
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&options.to_le_bytes());
+        m.extend_from_slice(body);
+        m
+    };
+    let list_identity = msg(0x63, 0, 0, 0, &[]);
+    assert_eq!(
+        udp_signature(&list_identity, 44818, 50000),
+        Some(Service::Enip)
+    );
+    assert_eq!(
+        udp_signature(&list_identity, 50000, 44818),
+        Some(Service::Enip)
+    );
+    assert_eq!(
+        tcp_signature(&list_identity, true, 44818, 50000),
+        Some(Service::Enip)
+    );
+    // Cyclic I/O's port, and any other, takes no encapsulation header.
+    assert_eq!(udp_signature(&list_identity, 2222, 2222), None);
+    assert_eq!(udp_signature(&list_identity, 44819, 50000), None);
+    // Commands Suricata knows beyond the common ones, with their checks.
+    for (m, ok) in [
+        (msg(0x0000, 0, 0, 0, &[]), true),
+        (msg(0x0000, 0, 0, 1, &[]), false),
+        (msg(0x0072, 0, 0, 0, &[]), true),
+        (msg(0x0073, 0, 0, 0, &[]), true),
+        (msg(0x0065, 4, 0, 0, &[1, 0, 0, 0]), true),
+        (msg(0x0065, 8, 0, 0, &[0; 8]), false),
+        (msg(0x0066, 0, 0, 0, &[]), true),
+        (msg(0x0066, 2, 0, 0, &[0; 2]), false),
+        (msg(0x0064, 6, 0, 0, &[2, 0, 1, 0, 2, 0]), true),
+        (msg(0x0064, 0, 0, 0, &[]), false),
+        (msg(0x0063, 0, 0x6a, 0, &[]), true),
+        (msg(0x0063, 0, 0x04, 0, &[]), false),
+        (msg(0x0071, 0, 0, 0, &[]), false),
+    ] {
+        let found = udp_signature(&m, 44818, 50000) == Some(Service::Enip);
+        assert_eq!(found, ok, "{m:02x?}");
+    }
+    assert_eq!(udp_signature(&list_identity[..23], 44818, 50000), None);
+}

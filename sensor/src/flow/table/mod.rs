@@ -103,13 +103,15 @@ pub trait PacketLogic {
     /// Whether the packet starts the existing `conn` anew (TCP port reuse).
     fn reused(&self, conn: &Conn, input: &LayerInput<'_, '_>) -> bool;
     /// `conn` was just opened by this packet, whose identity as it
-    /// travelled (sender first) is `tuple`.
+    /// travelled (sender first) is `tuple`; `out` holds the application
+    /// layer, whose parsers may have announced the connection.
     fn opened(
         &self,
         cfg: &TableConfig,
         tuple: &PacketTuple,
         conn: &mut Conn,
         input: &LayerInput<'_, '_>,
+        out: &mut impl Finished,
     );
     /// Applies the packet from endpoint `slot` to connection `idx` (its
     /// slot in the table, which identifies it to the application layer
@@ -250,7 +252,8 @@ impl ConnTable {
             Some(idx) => idx,
             None => {
                 let idx = self.create(key, hash, kind, &tuple, sender_slot, input, out);
-                logic.opened(&self.cfg, &tuple, &mut self.slab[idx as usize], input);
+                let conn = &mut self.slab[idx as usize];
+                logic.opened(&self.cfg, &tuple, conn, input, out);
                 idx
             }
         };
