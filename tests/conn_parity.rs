@@ -318,9 +318,11 @@ fn community_id_orders_by_port_when_the_addresses_are_equal() {
 }
 
 /// Link layers Suricata decodes: a VN-Tag inside an 802.1Q tag, and
-/// three stacked VLAN tags, where decoding goes on to the IP packet. The
-/// record keeps the outer two VLAN ids (Suricata keys flows by three;
-/// `tests/PARITY.md`).
+/// three stacked VLAN tags, where decoding goes on to the IP packet.
+/// Suricata keys flows by all three VLAN ids and lists them; so does
+/// Vagt (`vlan`, `inner_vlan`, `third_vlan`): packets that differ only
+/// in the third id are two connections. A fourth tag is decoded past and
+/// not kept, as in Suricata.
 #[test]
 fn vn_tag_in_a_vlan_and_three_vlan_tags() {
     let datagram = ip(UDP, "10.0.0.1", "10.0.0.2", &udp(5000, 5001, b"payload"));
@@ -338,18 +340,48 @@ fn vn_tag_in_a_vlan_and_three_vlan_tags() {
         0x0800,
         &datagram,
     );
-    let records = run(&strict(), "vntag.pcap", &[(0, vntag), (1, stacked)]);
-    assert_eq!(records.len(), 2, "{records:#?}");
+    let other_third = ether(
+        &[
+            (0x88a8, &vlan(100)),
+            (0x8100, &vlan(200)),
+            (0x8100, &vlan(301)),
+        ],
+        0x0800,
+        &datagram,
+    );
+    let four = ether(
+        &[
+            (0x88a8, &vlan(100)),
+            (0x8100, &vlan(200)),
+            (0x8100, &vlan(300)),
+            (0x8100, &vlan(400)),
+        ],
+        0x0800,
+        &datagram,
+    );
+    let frames = [(0, vntag), (1, stacked), (2, other_third), (3, four)];
+    let records = run(&strict(), "vntag.pcap", &frames);
+    assert_eq!(records.len(), 3, "{records:#?}");
     let tagged = records
         .iter()
         .find(|r| r.vlan == Some(10))
         .expect("VN-Tag in VLAN 10");
     assert_eq!((tagged.inner_vlan, tagged.orig_pkts), (None, 1));
-    let three = records
-        .iter()
-        .find(|r| r.vlan == Some(100))
-        .expect("three tags");
-    assert_eq!((three.inner_vlan, three.orig_pkts), (Some(200), 1));
+    let three = |third| {
+        records
+            .iter()
+            .find(|r| r.vlan == Some(100) && r.third_vlan == Some(third))
+            .unwrap_or_else(|| panic!("three tags, third {third}: {records:#?}"))
+    };
+    assert_eq!(
+        (three(300).inner_vlan, three(300).orig_pkts),
+        (Some(200), 2)
+    );
+    assert_eq!(
+        (three(301).inner_vlan, three(301).orig_pkts),
+        (Some(200), 1)
+    );
+    assert_eq!(tagged.third_vlan, None);
 }
 
 /// ICMP inside Geneve, carried as IP (protocol type 0x0800) one way and

@@ -187,7 +187,7 @@ fn field_matches(c: &ConnRecord, setup: &Setup, key: &str, expected: &Yaml) -> b
         "flow.reason" => s(flow_reason(c)),
         "flow.alerted" => s("false"),
         "vlan" => {
-            let v: Vec<String> = [c.vlan, c.inner_vlan]
+            let v: Vec<String> = [c.vlan, c.inner_vlan, c.third_vlan]
                 .iter()
                 .flatten()
                 .map(|v| v.to_string())

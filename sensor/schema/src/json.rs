@@ -84,6 +84,7 @@ fn conn_fields(c: &ConnRecord, out: &mut Vec<u8>) {
     uint(out, u64::from(c.ip_proto));
     key_uint_opt(out, b",\"vlan\":", c.vlan.map(u64::from));
     key_uint_opt(out, b",\"inner_vlan\":", c.inner_vlan.map(u64::from));
+    key_uint_opt(out, b",\"third_vlan\":", c.third_vlan.map(u64::from));
     if let Some(m) = &c.orig_l2_addr {
         key_str(out, b",\"orig_l2_addr\":", m);
     }
@@ -335,6 +336,10 @@ mod tests {
                 r.opt(v)
             },
             inner_vlan: {
+                let v = r.next() as u16;
+                r.opt(v)
+            },
+            third_vlan: {
                 let v = r.next() as u16;
                 r.opt(v)
             },

@@ -210,6 +210,10 @@ pub struct ConnRecord {
     pub vlan: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inner_vlan: Option<u16>,
+    /// Vagt: the third of three stacked VLAN tags (Suricata keys flows by
+    /// three; Zeek keeps two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub third_vlan: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orig_l2_addr: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -318,6 +322,7 @@ mod tests {
                 ip_proto: 6,
                 vlan: Some(20),
                 inner_vlan: None,
+                third_vlan: None,
                 orig_l2_addr: None,
                 resp_l2_addr: None,
                 community_id: "1:x".into(),

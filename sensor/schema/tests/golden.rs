@@ -123,6 +123,7 @@ fn event(
             ip_proto,
             vlan: (i % 2 == 1).then_some(20),
             inner_vlan: (i == 9).then_some(30),
+            third_vlan: None,
             orig_l2_addr: i.is_multiple_of(3).then(|| "02:00:0a:14:03:30".to_string()),
             resp_l2_addr: i.is_multiple_of(3).then(|| "02:00:0a:00:00:3c".to_string()),
             community_id: "1:d3DF8LTisRjDq9Q7F3Ct3sc/fEk=".into(),
@@ -200,4 +201,22 @@ fn an_unknown_value_fails_the_record_with_a_clear_error() {
         .unwrap_err()
         .to_string();
     assert!(err.contains(r#"unknown proto "sctp""#), "{err}");
+}
+
+/// A third VLAN id is written after `inner_vlan` by both writers and read
+/// back; records without one (every golden line) keep their bytes.
+#[test]
+fn a_third_vlan_follows_the_inner_one() {
+    let mut ev = events().swap_remove(9);
+    if let EventBody::Conn(c) = &mut ev.body {
+        c.third_vlan = Some(40);
+    }
+    let want = GOLDEN[9].replace(r#""inner_vlan":30,"#, r#""inner_vlan":30,"third_vlan":40,"#);
+    assert_ne!(want, GOLDEN[9]);
+    assert_eq!(serde_json::to_string(&ev).expect("serialise"), want);
+    let mut buf = Vec::new();
+    ev.write_json(&mut buf);
+    assert_eq!(String::from_utf8_lossy(&buf), want);
+    let back: Event = serde_json::from_str(&want).expect("parses");
+    assert_eq!(back, ev);
 }

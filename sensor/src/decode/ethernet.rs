@@ -70,8 +70,10 @@ pub(crate) fn dispatch<'a>(
                     ctx.vlan[0] = id;
                     ctx.counters.count(Decoded::Vlan);
                 } else {
-                    if ctx.vlan[1] == 0 {
-                        ctx.vlan[1] = id;
+                    // The next free place of three; a fourth tag is
+                    // decoded past but not kept (Suricata keeps three).
+                    if let Some(free) = ctx.vlan[1..].iter_mut().find(|v| **v == 0) {
+                        *free = id;
                     }
                     ctx.counters.count(Decoded::QinQ);
                 }

@@ -96,8 +96,9 @@ pub(crate) struct Ctx<'d, 'a> {
     pub counters: &'d mut DecodeCounters,
     /// Bytes of the frame that were on the wire but not captured (snaplen).
     pub missing: u32,
-    /// VLAN tags of the frame being decoded now (outer, inner).
-    pub vlan: [u16; 2],
+    /// VLAN ids of the frame being decoded now, outermost first (up to
+    /// three, as Suricata keys flows by).
+    pub vlan: [u16; 3],
     /// True while decoding the outermost frame, whose MACs and VLANs describe
     /// the packet as a whole.
     pub outermost: bool,
@@ -140,7 +141,7 @@ impl Decoder {
             out,
             counters,
             missing,
-            vlan: [0, 0],
+            vlan: [0; 3],
             outermost: true,
             encap: packet::Encap::None,
             stop_at_ip: false,
@@ -160,7 +161,7 @@ impl Decoder {
     pub fn decode_ip<'a>(
         &self,
         data: &'a [u8],
-        vlan: [u16; 2],
+        vlan: [u16; 3],
         encap: packet::Encap,
         out: &mut DecodedPacket<'a>,
         counters: &mut DecodeCounters,
@@ -207,7 +208,7 @@ impl Decoder {
             out,
             counters,
             missing: 0,
-            vlan: [0, 0],
+            vlan: [0; 3],
             outermost: false,
             encap,
             stop_at_ip: false,
@@ -263,7 +264,7 @@ impl LinkWalker {
             out: &mut out,
             counters: &mut self.scratch,
             missing: 0,
-            vlan: [0, 0],
+            vlan: [0; 3],
             outermost: true,
             encap: packet::Encap::None,
             stop_at_ip: true,

@@ -216,8 +216,8 @@ pub struct IpLayer<'a> {
     pub ttl: u8,
     pub flow_label: u32,
     pub frag: Fragment,
-    /// VLAN tags that apply to this layer (outer, inner); 0 = none.
-    pub vlan: [u16; 2],
+    /// VLAN ids that apply to this layer, outermost first; 0 = none.
+    pub vlan: [u16; 3],
     /// How this layer was carried in the layer before it.
     pub encap: Encap,
     /// The IP header bytes (for checksums).
@@ -233,8 +233,8 @@ pub struct DecodedPacket<'a> {
     /// MAC addresses of the outermost Ethernet frame, when there is one.
     pub src_mac: Option<[u8; 6]>,
     pub dst_mac: Option<[u8; 6]>,
-    /// VLAN tags of the outermost frame (outer, inner); 0 = none.
-    pub vlan: [u16; 2],
+    /// VLAN ids of the outermost frame, outermost first; 0 = none.
+    pub vlan: [u16; 3],
     /// Set for ARP frames.
     pub arp: bool,
     /// Ethertype of a non-IP frame, for counting.
@@ -259,7 +259,7 @@ impl Default for DecodedPacket<'_> {
         DecodedPacket {
             src_mac: None,
             dst_mac: None,
-            vlan: [0, 0],
+            vlan: [0; 3],
             arp: false,
             other_ethertype: None,
             subframes: &[],
@@ -288,7 +288,7 @@ impl<'a> DecodedPacket<'a> {
     pub fn clear(&mut self) {
         self.src_mac = None;
         self.dst_mac = None;
-        self.vlan = [0, 0];
+        self.vlan = [0; 3];
         self.arp = false;
         self.other_ethertype = None;
         self.subframes = &[];

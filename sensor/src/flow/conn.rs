@@ -476,7 +476,7 @@ impl Conn {
     /// ICMP: the message was one-way (affects Community ID).
     #[inline]
     pub fn one_way(&self) -> bool {
-        self.key.one_way
+        self.key.one_way()
     }
 
     /// When the handshake attempt began or the close completed, to the

@@ -19,14 +19,20 @@ pub struct FlowKey {
     pub proto: u8,
     /// Tunnel depth, when configured to tell layers apart; otherwise 0.
     pub depth: u8,
-    /// VLAN tags, when configured to tell VLANs apart; otherwise 0.
-    pub vlan: [u16; 2],
+    /// VLAN ids (12 bits each), outermost first, when configured to tell
+    /// VLANs apart; otherwise 0.
+    pub vlan: [u16; 3],
 }
 
 /// A key as a connection stores it. IPv4 addresses sit inline; for IPv6
 /// only the last four bytes of each address do, as a quick filter, and the
 /// table keeps the full addresses beside the connection. That halves the
 /// key for the common case.
+///
+/// The three VLAN ids are 12 bits each, so the top bits of their words
+/// hold the two flags: three ids and the flags take the six bytes that
+/// two ids and two `bool`s took, and the connection stays within its 240
+/// bytes (it has no padding left to grow into).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct StoredKey {
     pub a4: [u8; 4],
@@ -35,16 +41,28 @@ pub struct StoredKey {
     pub b_port: u16,
     pub proto: u8,
     pub depth: u8,
-    pub vlan: [u16; 2],
-    pub v6: bool,
-    /// A one-way ICMP message (the key keeps its direction).
-    pub one_way: bool,
+    /// VLAN ids in the low 12 bits, outermost first; [`V6`] in the first
+    /// one's top bit, [`ONE_WAY`] in the second's. Three scalars rather
+    /// than an array: the derived comparison of the whole key then
+    /// compiles to a few wide loads.
+    tag0: u16,
+    tag1: u16,
+    tag2: u16,
 }
+
+/// A VLAN id's bits in a tag of `StoredKey`.
+const VLAN_ID: u16 = 0x0fff;
+/// Flag bit (first tag): the addresses are IPv6.
+const V6: u16 = 0x8000;
+/// Flag bit (second tag): a one-way ICMP message (the key keeps its
+/// direction).
+const ONE_WAY: u16 = 0x8000;
 
 impl StoredKey {
     #[inline]
     pub fn of(k: &FlowKey, one_way: bool) -> StoredKey {
         let tail = |a: &Addr| [a.0[12], a.0[13], a.0[14], a.0[15]];
+        let v6 = !(k.a.is_v4() && k.b.is_v4());
         StoredKey {
             a4: tail(&k.a),
             b4: tail(&k.b),
@@ -52,16 +70,34 @@ impl StoredKey {
             b_port: k.b_port,
             proto: k.proto,
             depth: k.depth,
-            vlan: k.vlan,
-            v6: !(k.a.is_v4() && k.b.is_v4()),
-            one_way,
+            tag0: (k.vlan[0] & VLAN_ID) | (V6 * u16::from(v6)),
+            tag1: (k.vlan[1] & VLAN_ID) | (ONE_WAY * u16::from(one_way)),
+            tag2: k.vlan[2] & VLAN_ID,
         }
+    }
+
+    /// The addresses are IPv6 (the table keeps them beside the connection).
+    #[inline]
+    pub fn v6(&self) -> bool {
+        self.tag0 & V6 != 0
+    }
+
+    /// A one-way ICMP message (the key keeps its direction).
+    #[inline]
+    pub fn one_way(&self) -> bool {
+        self.tag1 & ONE_WAY != 0
+    }
+
+    /// The VLAN ids, outermost first.
+    #[inline]
+    pub fn vlan(&self) -> [u16; 3] {
+        [self.tag0, self.tag1, self.tag2].map(|t| t & VLAN_ID)
     }
 
     /// The full key; `v6` gives the addresses of an IPv6 key.
     pub fn full(&self, v6: Option<(Addr, Addr)>) -> FlowKey {
         let (a, b) = match v6 {
-            Some(pair) if self.v6 => pair,
+            Some(pair) if self.v6() => pair,
             _ => (Addr::from_v4(self.a4), Addr::from_v4(self.b4)),
         };
         FlowKey {
@@ -71,7 +107,7 @@ impl StoredKey {
             b_port: self.b_port,
             proto: self.proto,
             depth: self.depth,
-            vlan: self.vlan,
+            vlan: self.vlan(),
         }
     }
 }
@@ -90,7 +126,7 @@ pub struct PacketTuple {
 
 impl FlowKey {
     /// Builds the key of `t`, and says whether the sender is endpoint `a`.
-    pub fn new(t: &PacketTuple, depth: u8, vlan: [u16; 2]) -> (FlowKey, bool) {
+    pub fn new(t: &PacketTuple, depth: u8, vlan: [u16; 3]) -> (FlowKey, bool) {
         let sender_first = t.one_way || (t.src, t.src_port) <= (t.dst, t.dst_port);
         let key = if sender_first {
             FlowKey {
@@ -161,13 +197,14 @@ impl KeyHasher {
         self.words(
             [a0, a1, b0, b1],
             ports_word(k.a_port, k.b_port, k.proto, k.depth, k.vlan[0]),
-            k.vlan[1],
+            u64::from(k.vlan[1]) | u64::from(k.vlan[2]) << 16,
         )
     }
 
-    /// The hash of an IPv4 key at tunnel depth 0, from its parts, equal
-    /// to [`KeyHasher::hash`] of the same key: `a` and `b` are the
-    /// addresses as read from the header, in key order.
+    /// The hash of an IPv4 key at tunnel depth 0 with at most two VLAN
+    /// ids, from its parts, equal to [`KeyHasher::hash`] of the same key:
+    /// `a` and `b` are the addresses as read from the header, in key
+    /// order.
     #[inline]
     pub fn hash_v4(
         &self,
@@ -182,16 +219,17 @@ impl KeyHasher {
         self.words(
             [0, mapped(a), 0, mapped(b)],
             ports_word(a_port, b_port, proto, 0, vlan[0]),
-            vlan[1],
+            u64::from(vlan[1]),
         )
     }
 
+    /// `inner_vlans`: the second VLAN id, and the third 16 bits up.
     #[inline]
-    fn words(&self, addrs: [u64; 4], ports: u64, vlan1: u16) -> u64 {
+    fn words(&self, addrs: [u64; 4], ports: u64, inner_vlans: u64) -> u64 {
         let s = &self.secret;
         let x = fold_mul(addrs[0] ^ s[0], addrs[1] ^ s[1]);
         let y = fold_mul(addrs[2] ^ s[2], addrs[3] ^ s[3]);
-        let z = fold_mul(ports ^ s[4], u64::from(vlan1) ^ s[5]);
+        let z = fold_mul(ports ^ s[4], inner_vlans ^ s[5]);
         fold_mul(x ^ z.rotate_left(23), y ^ s[0].rotate_left(32))
     }
 }
@@ -264,8 +302,8 @@ mod tests {
     fn both_directions_share_a_key() {
         let fwd = tuple([10, 0, 0, 2], 40000, [10, 0, 0, 1], 80);
         let rev = tuple([10, 0, 0, 1], 80, [10, 0, 0, 2], 40000);
-        let (k1, s1) = FlowKey::new(&fwd, 0, [0, 0]);
-        let (k2, s2) = FlowKey::new(&rev, 0, [0, 0]);
+        let (k1, s1) = FlowKey::new(&fwd, 0, [0; 3]);
+        let (k2, s2) = FlowKey::new(&rev, 0, [0; 3]);
         assert_eq!(k1, k2);
         assert_ne!(s1, s2);
     }
@@ -275,11 +313,32 @@ mod tests {
         let mut t = tuple([10, 0, 0, 2], 3, [10, 0, 0, 1], 1);
         t.proto = 1;
         t.one_way = true;
-        let (k, sender_first) = FlowKey::new(&t, 0, [0, 0]);
+        let (k, sender_first) = FlowKey::new(&t, 0, [0; 3]);
         assert!(sender_first);
         assert_eq!(k.a, t.src);
         assert_eq!(icmp_counterpart(false, 8, 0), (0, false));
         assert_eq!(icmp_counterpart(false, 3, 1), (1, true));
         assert_eq!(icmp_counterpart(true, 135, 0), (136, false));
+    }
+
+    #[test]
+    fn stored_keys_keep_three_vlan_ids_and_both_flags() {
+        let t = tuple([10, 0, 0, 2], 3, [10, 0, 0, 1], 1);
+        for vlan in [[0, 0, 0], [4095, 4095, 4095], [100, 200, 300], [1, 0, 2]] {
+            let (k, _) = FlowKey::new(&t, 0, vlan);
+            for one_way in [false, true] {
+                let s = StoredKey::of(&k, one_way);
+                assert_eq!((s.vlan(), s.one_way(), s.v6()), (vlan, one_way, false));
+                assert_eq!(s.full(None), k);
+            }
+        }
+        let mut k6 = FlowKey::new(&t, 0, [7, 8, 9]).0;
+        k6.a = Addr::from_ip("2001:db8::1".parse().unwrap());
+        let s = StoredKey::of(&k6, false);
+        assert_eq!((s.vlan(), s.v6(), s.one_way()), ([7, 8, 9], true, false));
+        // Keys that differ only in the third id are different keys.
+        let a = StoredKey::of(&FlowKey::new(&t, 0, [1, 2, 3]).0, false);
+        let b = StoredKey::of(&FlowKey::new(&t, 0, [1, 2, 4]).0, false);
+        assert_ne!(a, b);
     }
 }

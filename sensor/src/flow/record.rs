@@ -117,7 +117,9 @@ pub fn uid_of(salt: u64, key: &super::key::FlowKey, start_ts: i64) -> u64 {
             | u64::from(key.b_port) << 16
             | u64::from(key.proto) << 32
             | u64::from(key.depth) << 40,
-        u64::from(key.vlan[0]) | u64::from(key.vlan[1]) << 16,
+        // A third VLAN id adds to the word only where there is one, so
+        // every other connection keeps the uid it had before there was.
+        u64::from(key.vlan[0]) | u64::from(key.vlan[1]) << 16 | u64::from(key.vlan[2]) << 32,
         start_ts as u64,
     ];
     words.iter().fold(salt ^ 0xcbf2_9ce4_8422_2325, |h, &w| {
@@ -263,6 +265,7 @@ pub fn to_event(c: &Snapshot, ctx: &RecordContext) -> Event {
         ip_proto: c.key.proto,
         vlan: (vlan[0] != 0).then_some(vlan[0]),
         inner_vlan: (vlan[1] != 0).then_some(vlan[1]),
+        third_vlan: (vlan[2] != 0).then_some(vlan[2]),
         orig_l2_addr: o.has_mac.then(|| mac_string(&o.mac)),
         resp_l2_addr: r.has_mac.then(|| mac_string(&r.mac)),
         community_id: community_id(c),
@@ -301,7 +304,7 @@ mod tests {
             proto: 6,
             one_way: false,
         };
-        let (key, sender_a) = FlowKey::new(&t, 0, [0, 0]);
+        let (key, sender_a) = FlowKey::new(&t, 0, [0; 3]);
         let mut conn = Conn::new(StoredKey::of(&key, false), ConnKind::Tcp, 0);
         conn.orig_slot = u8::from(!sender_a);
         Snapshot {

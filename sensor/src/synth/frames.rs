@@ -207,7 +207,7 @@ mod tests {
             &mut counters,
         )
         .unwrap();
-        assert_eq!(p.vlan, [20, 0]);
+        assert_eq!(p.vlan, [20, 0, 0]);
         match p.layers()[0].transport {
             Transport::Tcp(s) => {
                 assert_eq!(s.checksum, Checksum::Good);

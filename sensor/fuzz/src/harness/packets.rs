@@ -180,7 +180,7 @@ pub fn ip(data: &[u8]) {
     let mut counters = DecodeCounters::default();
     let mut pkt = DecodedPacket::default();
     let encap = ENCAPS[usize::from(o >> 2) % ENCAPS.len()];
-    let vlan = [u16::from(o >> 5), 0];
+    let vlan = [u16::from(o >> 5), 0, 0];
     let _ = decoder.decode_ip(packet, vlan, encap, &mut pkt, &mut counters);
     check_packet(packet, &pkt);
 }

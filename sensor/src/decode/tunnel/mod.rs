@@ -23,7 +23,7 @@ use super::{Ctx, DecodeError, DecodeOptions};
 /// outermost one, and it brings its own VLAN tags.
 pub(crate) fn enter(ctx: &mut Ctx<'_, '_>, encap: Encap) {
     ctx.outermost = false;
-    ctx.vlan = [0, 0];
+    ctx.vlan = [0; 3];
     ctx.encap = encap;
 }
 

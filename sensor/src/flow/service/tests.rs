@@ -114,7 +114,7 @@ fn starttls_connections_are_watched_for_a_client_hello() {
         proto: 6,
         one_way: false,
     };
-    let (key, sender_a) = FlowKey::new(&t, 0, [0, 0]);
+    let (key, sender_a) = FlowKey::new(&t, 0, [0; 3]);
     let mut conn = Conn::new(StoredKey::of(&key, false), ConnKind::Tcp, 0);
     conn.orig_slot = u8::from(!sender_a);
     let cfg = ServiceConfig::default();

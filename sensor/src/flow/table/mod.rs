@@ -222,7 +222,7 @@ impl ConnTable {
         let vlan = if self.cfg.vlan_in_key {
             layer.vlan
         } else {
-            [0, 0]
+            [0; 3]
         };
         let (key, sender_is_a) = FlowKey::new(&tuple, depth, vlan);
         let sender_slot = usize::from(!sender_is_a);
@@ -361,7 +361,7 @@ impl ConnTable {
         self.index.find(hash, |i| {
             let c = &slab[i as usize];
             c.key == probe
-                && (!probe.v6
+                && (!probe.v6()
                     || ext
                         .get(c.ext as usize)
                         .is_some_and(|e| e.a == key.a && e.b == key.b))
@@ -442,7 +442,7 @@ impl ConnTable {
                 (self.slab.len() - 1) as u32
             }
         };
-        if stored.v6 {
+        if stored.v6() {
             let e = self.ext_entry(idx);
             e.a = key.a;
             e.b = key.b;

@@ -107,7 +107,7 @@ mod tests {
         let vlan = if t.cfg.vlan_in_key {
             layer.vlan
         } else {
-            [0, 0]
+            [0; 3]
         };
         let (key, _) = FlowKey::new(&tuple, 0, vlan);
         Some(t.hasher.hash(&key))
