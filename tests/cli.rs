@@ -280,10 +280,56 @@ fn rules_check_accepts_the_repository_rules_and_points_at_a_broken_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("0 indicator(s)") && said.contains("ok"),
+        "{said}"
+    );
 
     let dir = temp("rules");
     std::fs::create_dir_all(&*dir).expect("mkdir");
+    // Indicators in both formats are read and counted by type.
+    std::fs::write(
+        dir.join("feed.intel"),
+        "#fields\tindicator\tindicator_type\tmeta.source\n198.51.100.7\tIntel::ADDR\tx\nbad.example\tIntel::DOMAIN\tx\nx.exe\tIntel::FILE_NAME\tx\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("iocs.toml"),
+        "[[indicator]]\nvalue = \"*.bad.example\"\ntype = \"domain\"\ncomment = \"phishing\"\n",
+    )
+    .expect("write");
+    let out = bin()
+        .args(["rules", "check"])
+        .arg(&*dir)
+        .output()
+        .expect("run");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("3 indicator(s) (ip 1, domain 2)") && said.contains("(Intel::FILE_NAME 1)"),
+        "{said}"
+    );
+    // A broken feed line is placed like a broken rules line.
+    std::fs::write(
+        dir.join("feed.intel"),
+        "#fields\tindicator\tindicator_type\tmeta.source\n198.51.100.300\tIntel::ADDR\tx\n",
+    )
+    .expect("write");
+    let out = bin()
+        .args(["rules", "check"])
+        .arg(&*dir)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("feed.intel:2:"), "{err}");
+    std::fs::remove_file(dir.join("feed.intel")).expect("rm");
+    std::fs::remove_file(dir.join("iocs.toml")).expect("rm");
     std::fs::write(
         dir.join("local.toml"),
         "[[allow]]\ncomment = \"IT scanner\"\ndetector = \"scan\"\nsrc = \"10.20.5.300\"\n",

@@ -1,20 +1,31 @@
 //! Detections on the corpus, held to `tests/DETECTIONS.md`: every labelled
 //! attack in `attacks/LABELS.tsv` raises its expected detection (and the
 //! one the label says a threshold detector must stay quiet on raises
-//! none), and the benign references in `zeek/` and `ot/` raise no high
-//! alert but those the document lists with a reason.
+//! none), the benign references in `zeek/` and `ot/` raise no high
+//! alert but those the document lists with a reason, and indicators taken
+//! from a capture's Zeek logs alert on that capture and on no other.
 
 mod common;
 
 use common::*;
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use vagt_schema::{AlertRecord, Event, EventBody, Severity};
 use vagt_sensor::config::Config;
 
 fn alerts(path: &Path) -> Vec<AlertRecord> {
+    alerts_with(path, None)
+}
+
+/// The alerts of one capture, with the rules of `rules` (a folder) or the
+/// built-in ones.
+fn alerts_with(path: &Path, rules: Option<&Path>) -> Vec<AlertRecord> {
     let mut cfg = Config::default();
     cfg.pipeline.workers = 1;
+    if let Some(dir) = rules {
+        cfg.analysis.rules = dir.to_string_lossy().into_owned();
+    }
     let (events, _) = vagt_sensor::app::replay_collect_analysed(&cfg, &[path.to_path_buf()])
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     events
@@ -176,4 +187,176 @@ fn benign_references_raise_no_high_alert_but_the_documented_ones() {
         stale.is_empty(),
         "listed in DETECTIONS.md but no longer raised: {stale:#?}"
     );
+}
+
+/// The values of `field` in a Zeek log's rows, unset ones left out.
+fn column(log: &ZeekLog, field: &str) -> Vec<String> {
+    log.rows
+        .iter()
+        .filter_map(|r| log.get(r, field))
+        .filter(|v| *v != "-" && !v.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `name` is `zone` or a name under it.
+fn under(name: &str, zone: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == zone || name.ends_with(&format!(".{zone}"))
+}
+
+fn in_24(a: IpAddr, net: IpAddr) -> bool {
+    match (a, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => a.octets()[..3] == n.octets()[..3],
+        _ => false,
+    }
+}
+
+#[test]
+fn indicators_from_a_capture_alert_on_it_and_not_on_others() {
+    let app = corpus().join("zeek-app");
+    // A TLS capture: a server name and the server's address from its
+    // ssl.log, listed in a Zeek intel feed.
+    let tls = app.join("scripts.base.protocols.ssl.tls13-version");
+    let ssl = read_zeek_log(&tls.join("ssl.log"));
+    let row = ssl
+        .rows
+        .iter()
+        .find(|r| ssl.get(r, "server_name").is_some_and(|s| s.contains('.')))
+        .expect("ssl.log has a server name");
+    let sni = ssl.get(row, "server_name").unwrap().to_ascii_lowercase();
+    let server: IpAddr = ssl.get(row, "resp_h").unwrap().parse().unwrap();
+    let client: IpAddr = ssl.get(row, "orig_h").unwrap().parse().unwrap();
+    let IpAddr::V4(v4) = server else {
+        panic!("the capture's server is IPv4");
+    };
+    let o = v4.octets();
+    let net = format!("{}.{}.{}.0/24", o[0], o[1], o[2]);
+    // A DNS capture: the zone of its first query, listed as a wildcard.
+    let dns_dir = app.join("scripts.base.protocols.dns.rrsig");
+    let dns = read_zeek_log(&dns_dir.join("dns.log"));
+    let query = column(&dns, "query").into_iter().next().expect("a query");
+    let zone = query
+        .trim_end_matches('.')
+        .split_once('.')
+        .map(|(_, z)| z.to_ascii_lowercase())
+        .expect("the query has a zone");
+    let zone_uids: BTreeSet<&str> = dns
+        .rows
+        .iter()
+        .filter(|r| dns.get(r, "query").is_some_and(|q| under(q, &zone)))
+        .filter_map(|r| dns.get(r, "uid"))
+        .collect();
+    let zone_client: IpAddr = dns.get(&dns.rows[0], "orig_h").unwrap().parse().unwrap();
+
+    let dir = temp_dir("indicators");
+    std::fs::write(
+        dir.join("feed.intel"),
+        format!(
+            "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\n\
+             {sni}\tIntel::DOMAIN\tcorpus\tserver name in ssl.log\n\
+             {server}\tIntel::ADDR\tcorpus\tserver address in ssl.log\n\
+             report.pdf\tIntel::FILE_NAME\tcorpus\ta type not matched here\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("local.toml"),
+        format!(
+            "[[indicator]]\nvalue = \"*.{zone}\"\ntype = \"domain\"\ncomment = \"zone of dns.log's first query\"\nscore = 90\n\n\
+             [[indicator]]\nvalue = \"{net}\"\ntype = \"ip\"\ncomment = \"the server's /24\"\n"
+        ),
+    )
+    .unwrap();
+    let summary = vagt_sensor::analysis::check(dir.path()).expect("rules check");
+    assert!(
+        summary.contains("4 indicator(s) (ip 2, domain 2)")
+            && summary
+                .contains("1 feed line(s) of types not matched here skipped (Intel::FILE_NAME 1)"),
+        "{summary}"
+    );
+
+    let ind = |alerts: Vec<AlertRecord>| -> Vec<AlertRecord> {
+        alerts
+            .into_iter()
+            .filter(|a| a.detector == "indicator")
+            .collect()
+    };
+    let got = ind(alerts_with(&trace_in(&tls).unwrap(), Some(dir.path())));
+    let find = |kind: &str, subject: &str| {
+        got.iter()
+            .find(|a| !a.update && a.kind == kind && a.subject.as_deref() == Some(subject))
+            .unwrap_or_else(|| panic!("no {kind} alert for {subject}: {got:#?}"))
+    };
+    let by_name = find("domain", &sni);
+    assert!(
+        by_name.message.contains("feed.intel line 2")
+            && by_name.message.contains("server name in ssl.log")
+            && by_name.message.contains("source corpus"),
+        "{}",
+        by_name.message
+    );
+    let by_addr = find("ip", &server.to_string());
+    assert_eq!(by_addr.dst, Some(server));
+    assert!(
+        by_addr.message.contains("feed.intel line 3"),
+        "{}",
+        by_addr.message
+    );
+    let by_net = find("ip", &net);
+    assert_eq!(by_net.dst, None);
+    assert!(
+        by_net.message.contains("local.toml line 8"),
+        "{}",
+        by_net.message
+    );
+    for a in &got {
+        assert_eq!(a.src, client, "{a:?}");
+        assert_eq!((a.score, a.technique.as_str()), (70, "T1071"), "{a:?}");
+        assert_ne!(a.subject.as_deref(), Some(format!("*.{zone}").as_str()));
+    }
+
+    let got = ind(alerts_with(&trace_in(&dns_dir).unwrap(), Some(dir.path())));
+    let wild = format!("*.{zone}");
+    assert!(
+        got.iter()
+            .all(|a| a.subject.as_deref() == Some(wild.as_str())),
+        "{got:#?}"
+    );
+    let first = got.iter().find(|a| !a.update).expect("a domain alert");
+    assert_eq!((first.kind.as_str(), first.src), ("domain", zone_client));
+    assert_eq!((first.score, first.severity), (90, Severity::Critical));
+    assert!(first.message.contains("in DNS"), "{}", first.message);
+    // One alert, counting every connection that asked for a name in the
+    // zone, as many as Zeek's dns.log has.
+    let last = got.iter().rev().find(|a| a.id == first.id).unwrap();
+    assert_eq!(last.count as usize, zone_uids.len(), "{got:#?}");
+
+    // Captures whose logs show none of the listed values raise none; the
+    // first asks for names in the zone's parent, beside the listed zone.
+    for other in [
+        "scripts.base.protocols.dns.nsec",
+        "scripts.base.protocols.ssl.tls-1.2",
+    ] {
+        let case = app.join(other);
+        for log in ["dns.log", "ssl.log", "conn.log"] {
+            let p = case.join(log);
+            if !p.exists() {
+                continue;
+            }
+            let l = read_zeek_log(&p);
+            for q in column(&l, "query").iter().chain(&column(&l, "server_name")) {
+                assert!(
+                    !under(q, &zone) && q.to_ascii_lowercase() != sni,
+                    "{other}: {q}"
+                );
+            }
+            for a in column(&l, "orig_h").iter().chain(&column(&l, "resp_h")) {
+                let a: IpAddr = a.parse().unwrap();
+                assert!(a != server && !in_24(a, server), "{other}: {a}");
+            }
+        }
+        let got = ind(alerts_with(&trace_in(&case).unwrap(), Some(dir.path())));
+        assert!(got.is_empty(), "{other}: {got:#?}");
+    }
 }

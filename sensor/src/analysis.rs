@@ -14,8 +14,12 @@ use vagt_detect::{Analysis, Rules, RulesError};
 use vagt_schema::{AnalysisStats, Event, EventBody};
 
 /// The rules built into the sensor: the repository's `rules/` folder.
-const BUILT_IN: [(&str, &str); 2] = [
+const BUILT_IN: [(&str, &str); 3] = [
     ("rules/allow.toml", include_str!("../../rules/allow.toml")),
+    (
+        "rules/indicators.toml",
+        include_str!("../../rules/indicators.toml"),
+    ),
     (
         "rules/thresholds.toml",
         include_str!("../../rules/thresholds.toml"),
@@ -28,7 +32,8 @@ const BUILT_IN: [(&str, &str); 2] = [
 pub struct AnalysisSection {
     /// Run the detectors and write `alert` events.
     pub enabled: bool,
-    /// Folder of rules files (`*.toml`); "" uses the built-in rules.
+    /// Folder of rules files (`*.toml`, and indicator feeds `*.intel` and
+    /// `*.dat`); "" uses the built-in rules.
     pub rules: String,
 }
 
@@ -162,12 +167,16 @@ impl Sink for AnalysisSink {
         let rules = match Rules::load_dir(dir) {
             Ok(mut r) => {
                 let n = r.files.len();
+                let indicators = r.indicators.len();
                 r.thresholds
                     .policy
                     .critical_segments
                     .extend(self.critical.iter().cloned());
                 self.analysis.set_rules(r);
-                format!("rules reloaded from {} ({n} files)", dir.display())
+                format!(
+                    "rules reloaded from {} ({n} files, {indicators} indicators)",
+                    dir.display()
+                )
             }
             Err(e) => format!("rules NOT reloaded, the last good set stays in force: {e}"),
         };
@@ -178,15 +187,17 @@ impl Sink for AnalysisSink {
     }
 }
 
-/// `vagt-sensor rules check DIR`: every file read as the sensor would.
+/// `vagt-sensor rules check DIR`: every file read as the sensor would,
+/// and what they hold (indicators per type, feed lines skipped).
 pub fn check(dir: &Path) -> Result<String, String> {
     let rules = Rules::load_dir(dir).map_err(|e| e.to_string())?;
     Ok(format!(
-        "{}: {} file(s), {} allow entr{} — ok",
+        "{}: {} file(s), {} allow entr{}, {} — ok",
         dir.display(),
         rules.files.len(),
         rules.allow.len(),
-        if rules.allow.len() == 1 { "y" } else { "ies" }
+        if rules.allow.len() == 1 { "y" } else { "ies" },
+        rules.indicators.summary()
     ))
 }
 
@@ -214,5 +225,7 @@ mod tests {
         let rules = built_in().expect("built-in rules load");
         assert_eq!(rules.thresholds, vagt_detect::rules::Thresholds::default());
         assert!(rules.allow.is_empty());
+        // rules/indicators.toml only shows how to write them.
+        assert!(rules.indicators.is_empty());
     }
 }

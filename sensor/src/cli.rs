@@ -106,9 +106,11 @@ pub enum Command {
 
     /// Check detection rules files before putting them in place.
     ///
-    /// `vagt-sensor rules check DIR` reads every `*.toml` in DIR as the
-    /// sensor would (`[analysis] rules`), and prints each error with its
-    /// file, line and field, or a count of what it read. Exit code 0 when
+    /// `vagt-sensor rules check DIR` reads every `*.toml` and indicator
+    /// feed (`*.intel`, `*.dat`) in DIR as the sensor would (`[analysis]
+    /// rules`), and prints each error with its file, line and field, or a
+    /// count of what it read (allow entries, indicators by type, feed
+    /// lines of types it skips). Exit code 0 when
     /// every file is good, 2 otherwise. rules/README.md in the repository
     /// documents the files.
     Rules(RulesArgs),

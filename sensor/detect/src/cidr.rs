@@ -34,6 +34,69 @@ impl Cidr {
         let host_bits = u32::from(width - self.bits);
         host_bits >= 128 || net >> host_bits == have >> host_bits
     }
+
+    /// The prefix length.
+    pub fn bits(&self) -> u8 {
+        self.bits
+    }
+
+    /// Whether the network is a single address (/32 or /128).
+    pub fn is_host(&self) -> bool {
+        self.bits == if self.addr.is_ipv4() { 32 } else { 128 }
+    }
+
+    /// The key of the network in a prefix map: family, length and the
+    /// network's bits.
+    pub fn key(&self) -> (bool, u8, u128) {
+        (self.addr.is_ipv6(), self.bits, to_u128(self.addr).0)
+    }
+
+    /// The key of the network of `bits` that `a` is in (see [`Cidr::key`]);
+    /// an IPv4-mapped IPv6 address is the IPv4 address.
+    pub fn key_of(a: IpAddr, bits: u8) -> (bool, u8, u128) {
+        let a = match a {
+            IpAddr::V6(v) => v.to_ipv4_mapped().map_or(a, IpAddr::V4),
+            v4 => v4,
+        };
+        let (n, width) = to_u128(a);
+        let host_bits = u32::from(width.saturating_sub(bits));
+        let net = if host_bits >= 128 {
+            0
+        } else {
+            n >> host_bits << host_bits
+        };
+        (a.is_ipv6(), bits, net)
+    }
+
+    /// Like parsing, but host bits set below the prefix are cleared
+    /// instead of refused, as Zeek's `to_subnet` does: feeds are loaded as
+    /// they are.
+    pub fn parse_masked(s: &str) -> Result<Cidr, String> {
+        let (ip, len) = match s.split_once('/') {
+            Some((ip, len)) => (ip, Some(len)),
+            None => (s, None),
+        };
+        let addr: IpAddr = ip
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{s}' is not an address or network"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let bits = match len {
+            None => max,
+            Some(l) => l
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|&b| b <= max)
+                .ok_or_else(|| format!("'{s}': the prefix length must be 0 to {max}"))?,
+        };
+        let (_, _, net) = Cidr::key_of(addr, bits);
+        let addr = match addr {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::from(net as u32)),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::from(net)),
+        };
+        Ok(Cidr { addr, bits })
+    }
 }
 
 impl FromStr for Cidr {
@@ -96,5 +159,22 @@ mod tests {
         assert!("10.20.1.0/16".parse::<Cidr>().is_err());
         assert!("10.0.0.0/33".parse::<Cidr>().is_err());
         assert!("banana".parse::<Cidr>().is_err());
+    }
+
+    #[test]
+    fn prefix_map_keys_agree_with_contains() {
+        let n: Cidr = "10.20.0.0/16".parse().unwrap();
+        assert_eq!(n.key(), Cidr::key_of("10.20.3.4".parse().unwrap(), 16));
+        assert_eq!(
+            n.key(),
+            Cidr::key_of("::ffff:10.20.3.4".parse().unwrap(), 16)
+        );
+        assert_ne!(n.key(), Cidr::key_of("10.21.0.1".parse().unwrap(), 16));
+        let any: Cidr = "::/0".parse().unwrap();
+        assert_eq!(any.key(), Cidr::key_of("fd00::1".parse().unwrap(), 0));
+        let m = Cidr::parse_masked("10.20.1.7/16").unwrap();
+        assert_eq!(m, n);
+        assert!(m.contains("10.20.9.9".parse().unwrap()));
+        assert!(Cidr::parse_masked("10.0.0.0/40").is_err());
     }
 }

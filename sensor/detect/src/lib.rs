@@ -10,10 +10,12 @@
 //! several workers.
 //!
 //! Parts: [`detectors`] (one module each), [`notice`], [`policy`],
-//! [`rules`] (the rules files), [`cidr`].
+//! [`rules`] (the rules files), [`indicators`] (the indicator lists and
+//! Zeek intel feeds), [`cidr`].
 
 pub mod cidr;
 pub mod detectors;
+pub mod indicators;
 pub mod notice;
 pub mod policy;
 pub mod rules;
@@ -59,6 +61,10 @@ impl Analysis {
             Box::new(detectors::bruteforce::Bruteforce::new(t.bruteforce.clone())),
             Box::new(detectors::dns_tunnel::DnsTunnel::new(t.dns_tunnel.clone())),
             Box::new(detectors::ot_change::OtChange::new(t.ot_change.clone())),
+            Box::new(detectors::indicator::IndicatorMatch::new(
+                rules.indicators.clone(),
+                t.policy.window,
+            )),
         ];
         Analysis {
             policy: policy::Policy::new(t.policy.clone(), id_prefix),
@@ -72,8 +78,12 @@ impl Analysis {
         }
     }
 
-    /// Replaces the rules (a reload); learned state is kept.
+    /// Replaces the rules (a reload); learned state is kept, and the
+    /// detectors that read lists from the rules take the new ones.
     pub fn set_rules(&mut self, rules: Rules) {
+        for d in &mut self.detectors {
+            d.rules_changed(&rules);
+        }
         self.rules = rules;
     }
 

@@ -2,6 +2,7 @@
 //! before the policy stage has decided whether it becomes an alert (Zeek's
 //! notice framework: detectors notice, policy decides).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// Connections kept as evidence per notice and per alert.
@@ -18,7 +19,7 @@ pub struct Notice {
     /// The kind of finding within the detector.
     pub kind: &'static str,
     /// MITRE ATT&CK technique.
-    pub technique: &'static str,
+    pub technique: Cow<'static, str>,
     /// Strength of the finding, 0 to 100.
     pub score: u8,
     /// The host it is about, and the other side when there is one.

@@ -1,5 +1,8 @@
-//! The rules files (`rules/*.toml`): thresholds per detector, and
-//! allow-list entries that keep known, wanted activity from alerting.
+//! The rules files (`rules/*.toml`): thresholds per detector, allow-list
+//! entries that keep known, wanted activity from alerting, and indicator
+//! entries (`[[indicator]]`) that make known-bad activity alert; beside
+//! them, indicator feeds in Zeek's Intel format (`*.intel`, `*.dat`, read
+//! by [`crate::indicators::zeek`]).
 //!
 //! Every entry of an allow-list says why it is there (`comment` is
 //! required) and may say until when (`expires`). An entry matches when all
@@ -9,10 +12,12 @@
 //! because the people writing these files are not on call to debug them.
 
 use crate::cidr::Cidr;
+use crate::indicators::{Indicators, Kind, Raw};
 use serde::Deserialize;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use toml::Spanned;
 
 /// The thresholds of the detectors (`[scan]`, `[bruteforce]`, ...).
@@ -37,6 +42,20 @@ struct AllowEntry {
     src: Option<Spanned<String>>,
     dst: Option<Spanned<String>>,
     subject: Option<String>,
+    expires: Option<Spanned<String>>,
+}
+
+/// One indicator entry, as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorEntry {
+    value: Spanned<String>,
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    comment: Spanned<String>,
+    score: Option<Spanned<i64>>,
+    technique: Option<Spanned<String>>,
+    source: Option<String>,
     expires: Option<Spanned<String>>,
 }
 
@@ -69,6 +88,8 @@ pub struct Allow {
 struct File {
     #[serde(default)]
     allow: Vec<AllowEntry>,
+    #[serde(default)]
+    indicator: Vec<IndicatorEntry>,
     scan: Option<crate::detectors::scan::Settings>,
     bruteforce: Option<crate::detectors::bruteforce::Settings>,
     dns_tunnel: Option<crate::detectors::dns_tunnel::Settings>,
@@ -81,6 +102,8 @@ struct File {
 pub struct Rules {
     pub thresholds: Thresholds,
     pub allow: Vec<Allow>,
+    /// Indicator lists, shared with the detector that matches them.
+    pub indicators: Arc<Indicators>,
     /// The files read, for the health output.
     pub files: Vec<PathBuf>,
 }
@@ -213,11 +236,109 @@ impl Rules {
                 expires,
             });
         }
+        for (n, e) in file.indicator.into_iter().enumerate() {
+            self.add_indicator(path, text, n + 1, e)?;
+        }
         self.files.push(path.to_path_buf());
         Ok(())
     }
 
-    /// Reads every `*.toml` in `dir`, in name order.
+    /// Checks one `[[indicator]]` entry (the `n`th of its file).
+    fn add_indicator(
+        &mut self,
+        path: &Path,
+        text: &str,
+        n: usize,
+        e: IndicatorEntry,
+    ) -> Result<(), RulesError> {
+        let at = |span: std::ops::Range<usize>| Some(line_of(text, span.start));
+        let err = |line: Option<usize>, message: String| RulesError {
+            file: path.to_path_buf(),
+            line,
+            message: format!("indicator entry {n}: {message}"),
+        };
+        let kind = Kind::from_name(e.kind.get_ref()).ok_or_else(|| {
+            err(
+                at(e.kind.span()),
+                format!(
+                    "`type` = \"{}\" is not a type; write one of {}",
+                    e.kind.get_ref(),
+                    crate::indicators::kind_names()
+                ),
+            )
+        })?;
+        if e.comment.get_ref().trim().is_empty() {
+            return Err(err(
+                at(e.comment.span()),
+                "`comment` is empty; say what the indicator is and where it came from".into(),
+            ));
+        }
+        let score = match &e.score {
+            None => None,
+            Some(s) => Some(
+                u8::try_from(*s.get_ref())
+                    .ok()
+                    .filter(|v| *v <= 100)
+                    .ok_or_else(|| {
+                        err(
+                            at(s.span()),
+                            format!(
+                                "`score` = {} is out of range; write 0 to 100 (70 and up alerts as high)",
+                                s.get_ref()
+                            ),
+                        )
+                    })?,
+            ),
+        };
+        let expires = match &e.expires {
+            None => None,
+            Some(s) => Some(parse_date(s.get_ref()).ok_or_else(|| {
+                err(
+                    at(s.span()),
+                    format!(
+                        "`expires` = \"{}\" is not a date; write it like \"2027-01-31\"",
+                        s.get_ref()
+                    ),
+                )
+            })?),
+        };
+        let line = line_of(text, e.value.span().start);
+        Arc::make_mut(&mut self.indicators)
+            .add(
+                path,
+                Raw {
+                    kind,
+                    value: e.value.get_ref(),
+                    score,
+                    technique: e.technique.as_ref().map(|t| t.get_ref().as_str()),
+                    comment: e.comment.get_ref(),
+                    source: e.source.as_deref(),
+                    url: None,
+                    expires,
+                    line,
+                    lenient: false,
+                },
+            )
+            .map_err(|x| {
+                // A bad technique is on its own line.
+                let line = if x.message.starts_with("technique") {
+                    e.technique.as_ref().and_then(|t| at(t.span()))
+                } else {
+                    x.line
+                };
+                err(line, x.message)
+            })
+    }
+
+    /// Reads one feed in Zeek's Intel format into `self`.
+    pub fn add_intel_file(&mut self, path: &Path, text: &str) -> Result<(), RulesError> {
+        crate::indicators::zeek::add_file(Arc::make_mut(&mut self.indicators), path, text)?;
+        self.files.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Reads every `*.toml`, and every indicator feed (`*.intel`, `*.dat`),
+    /// in `dir`, in name order.
     pub fn load_dir(dir: &Path) -> Result<Rules, RulesError> {
         let mut rules = Rules::default();
         let read = std::fs::read_dir(dir).map_err(|e| RulesError {
@@ -227,16 +348,30 @@ impl Rules {
         })?;
         let mut paths: Vec<PathBuf> = read
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|x| x == "toml" || x == "intel" || x == "dat")
+            })
             .collect();
         paths.sort();
         for p in paths {
-            let text = std::fs::read_to_string(&p).map_err(|e| RulesError {
+            let bytes = std::fs::read(&p).map_err(|e| RulesError {
                 file: p.clone(),
                 line: None,
                 message: format!("cannot read: {e}"),
             })?;
-            rules.add_file(&p, &text)?;
+            if p.extension().is_some_and(|x| x == "toml") {
+                let text = String::from_utf8(bytes).map_err(|e| RulesError {
+                    file: p.clone(),
+                    line: None,
+                    message: format!("cannot read: {e}; save it as UTF-8"),
+                })?;
+                rules.add_file(&p, &text)?;
+            } else {
+                // Feeds come from elsewhere: a stray Latin-1 byte in a
+                // description must not stop the rest from loading.
+                rules.add_intel_file(&p, &String::from_utf8_lossy(&bytes))?;
+            }
         }
         Ok(rules)
     }
@@ -310,7 +445,7 @@ mod tests {
             segment: "servers".into(),
             detector: "scan",
             kind: "port_scan",
-            technique: "T1046",
+            technique: "T1046".into(),
             score: 60,
             src: "10.20.5.10".parse().unwrap(),
             dst: Some("10.20.1.1".parse().unwrap()),

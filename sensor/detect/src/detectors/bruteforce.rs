@@ -118,7 +118,7 @@ impl Bruteforce {
                 segment: f.segment.clone(),
                 detector: "bruteforce",
                 kind: service,
-                technique: "T1110",
+                technique: "T1110".into(),
                 // A guess that finally worked is worse than one that did not.
                 score: score(f.failed as f64, s.failures as f64, 85)
                     .saturating_add(if f.succeeded > 0 { 15 } else { 0 }),

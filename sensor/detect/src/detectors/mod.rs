@@ -5,6 +5,7 @@
 
 pub mod bruteforce;
 pub mod dns_tunnel;
+pub mod indicator;
 pub mod ot_change;
 pub mod scan;
 pub mod table;
@@ -21,6 +22,10 @@ pub trait Detector: Send {
     /// older than the detector's window is dropped, and findings that
     /// wait for a window to close are raised.
     fn sweep(&mut self, now: f64, out: &mut Vec<Notice>);
+
+    /// The rules were reloaded: a detector that reads lists from them
+    /// (indicators) takes the new ones. Thresholds stay as they were.
+    fn rules_changed(&mut self, _rules: &crate::Rules) {}
 }
 
 /// A count written for people: 1,001.

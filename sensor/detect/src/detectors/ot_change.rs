@@ -110,7 +110,7 @@ impl OtChange {
             segment: segment.to_string(),
             detector: "ot_change",
             kind,
-            technique,
+            technique: technique.into(),
             score,
             src: id.orig_h,
             // The device is in the message; the alert is per source.
