@@ -140,7 +140,7 @@ fn demo_writes_records_and_a_summary() {
         stats["analysis"]["alerts"].as_u64().unwrap_or(0) >= 1,
         "{last}"
     );
-    assert_eq!(stats["analysis"]["rules_files"].as_u64(), Some(2), "{last}");
+    assert_eq!(stats["analysis"]["rules_files"].as_u64(), Some(3), "{last}");
 }
 
 #[test]
