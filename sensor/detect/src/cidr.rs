@@ -72,24 +72,7 @@ impl Cidr {
     /// instead of refused, as Zeek's `to_subnet` does: feeds are loaded as
     /// they are.
     pub fn parse_masked(s: &str) -> Result<Cidr, String> {
-        let (ip, len) = match s.split_once('/') {
-            Some((ip, len)) => (ip, Some(len)),
-            None => (s, None),
-        };
-        let addr: IpAddr = ip
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{s}' is not an address or network"))?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let bits = match len {
-            None => max,
-            Some(l) => l
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|&b| b <= max)
-                .ok_or_else(|| format!("'{s}': the prefix length must be 0 to {max}"))?,
-        };
+        let (addr, bits) = split(s)?;
         let (_, _, net) = Cidr::key_of(addr, bits);
         let addr = match addr {
             IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::from(net as u32)),
@@ -99,27 +82,35 @@ impl Cidr {
     }
 }
 
+/// An address and its prefix length (the whole address when none is
+/// given), checked against the address family.
+fn split(s: &str) -> Result<(IpAddr, u8), String> {
+    let (ip, len) = match s.split_once('/') {
+        Some((ip, len)) => (ip, Some(len)),
+        None => (s, None),
+    };
+    let addr: IpAddr = ip
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not an address or network; write it like 10.20.0.0/16"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let bits = match len {
+        None => max,
+        Some(l) => l
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|&b| b <= max)
+            .ok_or_else(|| format!("'{s}': the prefix length must be 0 to {max}"))?,
+    };
+    Ok((addr, bits))
+}
+
 impl FromStr for Cidr {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Cidr, String> {
-        let (ip, len) = match s.split_once('/') {
-            Some((ip, len)) => (ip, Some(len)),
-            None => (s, None),
-        };
-        let addr: IpAddr = ip.trim().parse().map_err(|_| {
-            format!("'{s}' is not an address or network; write it like 10.20.0.0/16")
-        })?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let bits = match len {
-            None => max,
-            Some(l) => l
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|&b| b <= max)
-                .ok_or_else(|| format!("'{s}': the prefix length must be 0 to {max}"))?,
-        };
+        let (addr, bits) = split(s)?;
         let c = Cidr { addr, bits };
         let (net, width) = to_u128(addr);
         let host_bits = u32::from(width - bits);
