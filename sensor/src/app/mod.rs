@@ -5,6 +5,8 @@
 //! 2 bad usage, configuration or input (a file that is not a capture, a
 //! truncated capture; records of everything readable are still written).
 
+mod collect;
+
 use crate::assets::{store, Inventory, InventorySink};
 #[cfg(target_os = "linux")]
 use crate::capture::afpacket;
@@ -18,6 +20,7 @@ use crate::decode::{DecodeOptions, Decoder};
 use crate::flow::{RecordContext, Tracker};
 use crate::pipeline::{self, Mode, PipelineOptions, Summary, WorkerLanes};
 use clap::Parser;
+pub use collect::{replay_collect, replay_collect_analysed};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -278,60 +281,6 @@ fn pipeline_options(
         flush_interval: Duration::from_secs_f64(cfg.output.flush_interval),
         reopen,
     }
-}
-
-/// Replays `files` with `cfg` and returns every event written, in memory.
-/// The entry point for tests and benchmarks that check records.
-pub fn replay_collect(
-    cfg: &Config,
-    files: &[std::path::PathBuf],
-) -> Result<(Vec<vagt_schema::Event>, Summary), String> {
-    collect(cfg, files, Ok)
-}
-
-/// [`replay_collect`] with the analysis stage in front of the memory (as
-/// `replay` runs it), so the events include the alerts it raised.
-pub fn replay_collect_analysed(
-    cfg: &Config,
-    files: &[std::path::PathBuf],
-) -> Result<(Vec<vagt_schema::Event>, Summary), String> {
-    collect(cfg, files, |sink| {
-        crate::analysis::in_front(
-            &cfg.analysis,
-            &cfg.sensor.sensor_id,
-            cfg.critical_segments(),
-            sink,
-        )
-    })
-}
-
-fn collect(
-    cfg: &Config,
-    files: &[std::path::PathBuf],
-    wrap: impl FnOnce(Box<dyn crate::output::Sink>) -> Result<Box<dyn crate::output::Sink>, String>,
-) -> Result<(Vec<vagt_schema::Event>, Summary), String> {
-    let mut cfg = cfg.clone();
-    let note = settle_checksums(&mut cfg, files);
-    let (sources, errors) = open_files(files);
-    if let Some(e) = errors.first() {
-        return Err(e.to_string());
-    }
-    let sink = crate::output::memory::MemorySink::new();
-    let workers = cfg.workers();
-    let decode = cfg.decode_options();
-    let table = cfg.table_config(workers);
-    let make = move |_id: usize| Tracker::new(decode.clone(), table.clone());
-    let opts = pipeline_options(&cfg, workers, Mode::Replay, false, None);
-    let mut summary = pipeline::run(
-        sources,
-        &opts,
-        &make,
-        wrap(Box::new(sink.clone()))?,
-        record_context(&cfg)?,
-        Arc::new(AtomicBool::new(false)),
-    );
-    summary.checksum_note = note.or(summary.checksum_note);
-    Ok((sink.take(), summary))
 }
 
 fn replay(cfg: &mut Config, args: ReplayArgs, quiet: bool) -> Result<i32, String> {
