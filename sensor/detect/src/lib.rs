@@ -185,6 +185,9 @@ pub fn event_time(body: &EventBody) -> Option<f64> {
         EventBody::Enip(r) => r.ts,
         EventBody::OtSummary(r) => r.last_ts,
         EventBody::Ssl(r) => r.ts,
+        EventBody::Arp(r) => r.ts,
+        EventBody::Dhcp(r) => r.ts,
+        EventBody::Asset(r) => r.last_seen,
         _ => return None,
     })
 }

@@ -18,6 +18,7 @@ mod values;
 
 pub use alert::{AlertRecord, Severity};
 
+pub use app::ArpRecord;
 pub use app::AuthRecord;
 pub use app::DhcpRecord;
 pub use app::FtpRecord;
@@ -153,6 +154,8 @@ pub enum EventBody {
     X509(X509Record),
     /// A QUIC connection (Zeek's quic.log).
     Quic(QuicRecord),
+    /// An ARP binding that is new or moved to another MAC.
+    Arp(ArpRecord),
 }
 
 /// A connection summary, field for field compatible with Zeek's conn.log

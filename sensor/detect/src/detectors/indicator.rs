@@ -100,9 +100,11 @@ fn conn_of(body: &EventBody) -> Option<Conn<'_>> {
         EventBody::Ssl(r) => app!(r),
         EventBody::X509(r) => app!(r),
         EventBody::Quic(r) => app!(r),
-        EventBody::Stats(_) | EventBody::Dhcp(_) | EventBody::Asset(_) | EventBody::Alert(_) => {
-            return None
-        }
+        EventBody::Stats(_)
+        | EventBody::Dhcp(_)
+        | EventBody::Asset(_)
+        | EventBody::Alert(_)
+        | EventBody::Arp(_) => return None,
     })
 }
 

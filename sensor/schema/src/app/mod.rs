@@ -5,6 +5,7 @@
 //! the field. Fields that can identify a person are marked `PERSONAL` in
 //! `SCHEMA.md`; the pseudonymisation transform treats exactly those.
 
+mod arp;
 mod auth;
 mod bacnet;
 mod dnp3;
@@ -23,6 +24,7 @@ mod smtp;
 mod ssh;
 mod ssl;
 
+pub use arp::ArpRecord;
 pub use auth::AuthRecord;
 pub use bacnet::BacnetRecord;
 pub use dnp3::Dnp3Record;
