@@ -8,6 +8,7 @@
 
 use crate::output::Sink;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use vagt_detect::{Analysis, Rules, RulesError};
@@ -64,30 +65,23 @@ pub fn load(settings: &AnalysisSection) -> Result<Rules, RulesError> {
     }
 }
 
-/// Puts the analysis stage in front of `sink` when enabled.
-/// Puts the analysis stage in front of `sink` when enabled; `critical`
-/// names the segments whose alerts rank higher (by their kind, from the
-/// configuration), beside those the rules name.
+/// Puts the analysis stage in front of `sink` when enabled; `kinds` says
+/// what each configured segment is for (care and OT alerts rank higher).
 pub fn in_front(
     settings: &AnalysisSection,
     sensor_id: &str,
-    critical: Vec<String>,
+    kinds: BTreeMap<String, String>,
     sink: Box<dyn Sink>,
 ) -> Result<Box<dyn Sink>, String> {
     if !settings.enabled {
         return Ok(sink);
     }
     let mut rules = load(settings).map_err(|e| format!("rules: {e}"))?;
-    rules
-        .thresholds
-        .policy
-        .critical_segments
-        .extend(critical.iter().cloned());
+    rules.segment_kinds = kinds;
     Ok(Box::new(AnalysisSink {
         inner: sink,
         analysis: Analysis::new(rules, sensor_id),
         dir: (!settings.rules.is_empty()).then(|| PathBuf::from(&settings.rules)),
-        critical,
         rules_error: None,
         out: Vec::new(),
     }))
@@ -99,8 +93,6 @@ pub struct AnalysisSink {
     pub analysis: Analysis,
     /// The rules folder, for reloads.
     dir: Option<PathBuf>,
-    /// Critical segments from the configuration, kept over reloads.
-    critical: Vec<String>,
     /// Why the last reload failed, for the stats event.
     rules_error: Option<String>,
     out: Vec<Event>,
@@ -165,13 +157,9 @@ impl Sink for AnalysisSink {
             return Ok(said);
         };
         let rules = match Rules::load_dir(dir) {
-            Ok(mut r) => {
+            Ok(r) => {
                 let n = r.files.len();
                 let indicators = r.indicators.len();
-                r.thresholds
-                    .policy
-                    .critical_segments
-                    .extend(self.critical.iter().cloned());
                 self.analysis.set_rules(r);
                 format!(
                     "rules reloaded from {} ({n} files, {indicators} indicators)",
@@ -211,7 +199,15 @@ mod tests {
             "[[segments]]\nname = \"pleje\"\nkind = \"care\"\n[[segments]]\nname = \"kontor\"\nkind = \"admin\"\n[[segments]]\nname = \"vand\"\nkind = \"ot\"\n",
         )
         .expect("config");
-        assert_eq!(cfg.critical_segments(), vec!["pleje", "vand"]);
+        let rules = Rules {
+            segment_kinds: cfg.segment_kinds(),
+            ..Rules::default()
+        };
+        let critical: Vec<&str> = ["pleje", "kontor", "vand", "other"]
+            .into_iter()
+            .filter(|s| rules.is_critical(s))
+            .collect();
+        assert_eq!(critical, vec!["pleje", "vand"]);
         let bad: crate::config::Config =
             toml::from_str("[[segments]]\nname = \"x\"\nkind = \"hospital\"\n").expect("parses");
         let e = bad.site().expect_err("unknown kind");

@@ -231,11 +231,11 @@ impl Config {
 
     /// The site model (segments and local networks).
     /// Names of the segments whose alerts rank higher (care, OT).
-    pub fn critical_segments(&self) -> Vec<String> {
+    pub fn segment_kinds(&self) -> std::collections::BTreeMap<String, String> {
         self.segments
             .iter()
-            .filter(|s| crate::site::CRITICAL_KINDS.contains(&s.kind.as_str()))
-            .map(|s| s.name.clone())
+            .filter(|s| !s.kind.is_empty())
+            .map(|s| (s.name.clone(), s.kind.clone()))
             .collect()
     }
 

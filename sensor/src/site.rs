@@ -170,10 +170,6 @@ pub struct SegmentSection {
 /// The kinds of segment a municipality has.
 pub const KINDS: [&str; 7] = ["admin", "care", "school", "ot", "guest", "server", "dmz"];
 
-/// Kinds whose alerts rank one severity higher: care and health systems
-/// hold citizens' most sensitive data, and OT runs water and heating.
-pub const CRITICAL_KINDS: [&str; 2] = ["care", "ot"];
-
 #[cfg(test)]
 mod tests {
     use super::*;

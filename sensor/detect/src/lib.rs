@@ -80,7 +80,9 @@ impl Analysis {
 
     /// Replaces the rules (a reload); learned state is kept, and the
     /// detectors that read lists from the rules take the new ones.
-    pub fn set_rules(&mut self, rules: Rules) {
+    pub fn set_rules(&mut self, mut rules: Rules) {
+        // Segment kinds come from the configuration, not the files.
+        rules.segment_kinds = std::mem::take(&mut self.rules.segment_kinds);
         for d in &mut self.detectors {
             d.rules_changed(&rules);
         }
@@ -133,12 +135,7 @@ impl Analysis {
     fn decide(&mut self, out: &mut Vec<Event>) {
         for n in self.notices.drain(..) {
             self.stats.notices += 1;
-            let critical = self
-                .rules
-                .thresholds
-                .policy
-                .critical_segments
-                .contains(&n.segment);
+            let critical = self.rules.is_critical(&n.segment);
             let before = self.policy.allowed.values().sum::<u64>();
             self.policy
                 .notice(&self.rules, n, critical, &mut self.alerts);

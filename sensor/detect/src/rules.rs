@@ -106,6 +106,35 @@ pub struct Rules {
     pub indicators: Arc<Indicators>,
     /// The files read, for the health output.
     pub files: Vec<PathBuf>,
+    /// What each named segment is for (admin, care, school, ot, guest,
+    /// server, dmz), from the sensor's configuration, not the rules files:
+    /// detectors judge some findings by it (OT talking to the internet),
+    /// and the policy ranks care and OT higher.
+    pub segment_kinds: std::collections::BTreeMap<String, String>,
+}
+
+/// Segment kinds whose alerts rank one severity higher: care and health
+/// systems hold citizens' most sensitive data, and OT runs water and heat.
+pub const CRITICAL_KINDS: [&str; 2] = ["care", "ot"];
+
+impl Rules {
+    /// The kind of segment `name`, when the configuration says it.
+    pub fn segment_kind(&self, name: &str) -> Option<&str> {
+        self.segment_kinds.get(name).map(String::as_str)
+    }
+
+    /// Whether alerts from segment `name` rank higher: its kind is
+    /// critical, or `[policy] critical_segments` names it.
+    pub fn is_critical(&self, name: &str) -> bool {
+        self.segment_kind(name)
+            .is_some_and(|k| CRITICAL_KINDS.contains(&k))
+            || self
+                .thresholds
+                .policy
+                .critical_segments
+                .iter()
+                .any(|s| s == name)
+    }
 }
 
 /// A rules file that cannot be used: where, and what to do about it.

@@ -28,7 +28,7 @@ pub fn replay_collect_analysed(
         crate::analysis::in_front(
             &cfg.analysis,
             &cfg.sensor.sensor_id,
-            cfg.critical_segments(),
+            cfg.segment_kinds(),
             sink,
         )
     })

@@ -177,7 +177,7 @@ fn execute(
     let sink = crate::analysis::in_front(
         &cfg.analysis,
         &cfg.sensor.sensor_id,
-        cfg.critical_segments(),
+        cfg.segment_kinds(),
         sink,
     )?;
     // A live sensor answers SIGHUP by reopening its output (log rotation),
