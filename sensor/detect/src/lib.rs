@@ -56,7 +56,7 @@ impl Analysis {
     /// A stage with `rules`; `id_prefix` makes alert ids unique per sensor.
     pub fn new(rules: Rules, id_prefix: &str) -> Analysis {
         let t = &rules.thresholds;
-        let detectors: Vec<Box<dyn Detector>> = vec![
+        let mut detectors: Vec<Box<dyn Detector>> = vec![
             Box::new(detectors::scan::Scan::new(t.scan.clone())),
             Box::new(detectors::bruteforce::Bruteforce::new(t.bruteforce.clone())),
             Box::new(detectors::dns_tunnel::DnsTunnel::new(t.dns_tunnel.clone())),
@@ -66,6 +66,11 @@ impl Analysis {
                 t.policy.window,
             )),
         ];
+        // Detectors that judge by segment kind or read lists take them
+        // from the rules, at start as on every reload.
+        for d in &mut detectors {
+            d.rules_changed(&rules);
+        }
         Analysis {
             policy: policy::Policy::new(t.policy.clone(), id_prefix),
             rules,

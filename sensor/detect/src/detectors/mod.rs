@@ -23,8 +23,9 @@ pub trait Detector: Send {
     /// wait for a window to close are raised.
     fn sweep(&mut self, now: f64, out: &mut Vec<Notice>);
 
-    /// The rules were reloaded: a detector that reads lists from them
-    /// (indicators) takes the new ones. Thresholds stay as they were.
+    /// The rules in force, at start and after each reload: a detector that
+    /// reads lists (indicators) or segment kinds from them takes the new
+    /// ones. Thresholds stay as they were at start.
     fn rules_changed(&mut self, _rules: &crate::Rules) {}
 }
 
