@@ -13,12 +13,14 @@
 //! [`rules`] (the rules files), [`indicators`] (the indicator lists and
 //! Zeek intel feeds), [`cidr`].
 
+pub mod baseline;
 pub mod cidr;
 pub mod detectors;
 pub mod indicators;
 pub mod notice;
 pub mod policy;
 pub mod rules;
+pub mod state;
 
 pub use notice::{Evidence, Notice};
 pub use rules::{Rules, RulesError};
@@ -39,6 +41,16 @@ pub struct Analysis {
     /// The envelope of the last event seen, for alerts raised by a sweep.
     origin: Option<Origin>,
     last_sweep: f64,
+    baselines: baseline::Baselines,
+    volume: detectors::volume::Volume,
+    reports: Vec<baseline::Report>,
+    metrics: Vec<(String, vagt_schema::SegmentMetricsRecord)>,
+    /// Write `segment_metrics` events.
+    pub write_metrics: bool,
+    /// Packet-time interval number last advanced to.
+    advanced: f64,
+    /// An interval was written since the state was last saved.
+    dirty: bool,
     /// Counters for health output.
     pub stats: Stats,
 }
@@ -72,6 +84,13 @@ impl Analysis {
             d.rules_changed(&rules);
         }
         Analysis {
+            baselines: baseline::Baselines::new(t.baseline.clone()),
+            volume: detectors::volume::Volume::new(t.volume.clone()),
+            reports: Vec::new(),
+            metrics: Vec::new(),
+            write_metrics: true,
+            advanced: f64::NEG_INFINITY,
+            dirty: false,
             policy: policy::Policy::new(t.policy.clone(), id_prefix),
             rules,
             detectors,
@@ -115,7 +134,14 @@ impl Analysis {
         for d in &mut self.detectors {
             d.observe(event, &mut self.notices);
         }
+        self.baselines.observe(event, &mut self.reports);
         if let Some(ts) = event_time(&event.body) {
+            let step = (ts / self.baselines.settings().interval).floor();
+            if step > self.advanced {
+                self.advanced = step;
+                self.baselines
+                    .advance(ts, &mut self.metrics, &mut self.reports);
+            }
             if ts - self.last_sweep >= SWEEP {
                 self.last_sweep = ts;
                 for d in &mut self.detectors {
@@ -132,12 +158,66 @@ impl Analysis {
         for d in &mut self.detectors {
             d.sweep(f64::INFINITY, &mut self.notices);
         }
+        self.baselines.flush(&mut self.metrics, &mut self.reports);
         self.decide(out);
         self.policy.finish(&mut self.alerts);
         self.emit(out);
     }
 
+    /// The baselines, to show or save.
+    pub fn baselines(&self) -> &baseline::Baselines {
+        &self.baselines
+    }
+
+    /// What to save of the learned state.
+    pub fn saved(&self) -> state::SavedRef<'_> {
+        state::SavedRef {
+            version: state::VERSION,
+            now: self.baselines.now,
+            baselines: &self.baselines,
+            detectors: self
+                .detectors
+                .iter()
+                .filter_map(|d| d.save())
+                .map(|(n, v)| (n.to_string(), v))
+                .collect(),
+        }
+    }
+
+    /// Continues from saved state; names the detectors whose part could
+    /// not be used (they start afresh).
+    pub fn restore(&mut self, saved: state::Saved) -> Vec<String> {
+        let mut refused = Vec::new();
+        for (name, value) in &saved.detectors {
+            if !self.detectors.iter_mut().all(|d| d.restore(name, value)) {
+                refused.push(name.clone());
+            }
+        }
+        self.baselines = saved.baselines;
+        refused
+    }
+
+    /// Whether an interval was written since the last call: the state is
+    /// worth saving.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
     fn decide(&mut self, out: &mut Vec<Event>) {
+        for r in self.reports.drain(..) {
+            self.volume.judge(&r, &self.baselines, &mut self.notices);
+        }
+        if !self.metrics.is_empty() {
+            self.dirty = true;
+        }
+        for (segment, m) in std::mem::take(&mut self.metrics) {
+            if self.write_metrics {
+                out.push(Event::new(
+                    self.origin_for(segment),
+                    EventBody::SegmentMetrics(m),
+                ));
+            }
+        }
         for n in self.notices.drain(..) {
             self.stats.notices += 1;
             let critical = self.rules.is_critical(&n.segment);
@@ -150,20 +230,28 @@ impl Analysis {
     }
 
     fn emit(&mut self, out: &mut Vec<Event>) {
-        for (segment, alert) in self.alerts.drain(..) {
+        let alerts = std::mem::take(&mut self.alerts);
+        for (segment, alert) in alerts {
             self.stats.alerts += 1;
-            let origin = match &self.origin {
-                Some(o) => Origin {
-                    segment,
-                    ..o.clone()
-                },
-                None => Origin {
-                    municipality: String::new(),
-                    sensor: String::new(),
-                    segment,
-                },
-            };
-            out.push(Event::new(origin, EventBody::Alert(alert)));
+            out.push(Event::new(
+                self.origin_for(segment),
+                EventBody::Alert(alert),
+            ));
+        }
+    }
+
+    /// This sensor's envelope for `segment`.
+    fn origin_for(&self, segment: String) -> Origin {
+        match &self.origin {
+            Some(o) => Origin {
+                segment,
+                ..o.clone()
+            },
+            None => Origin {
+                municipality: String::new(),
+                sensor: String::new(),
+                segment,
+            },
         }
     }
 }

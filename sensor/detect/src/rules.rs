@@ -28,6 +28,8 @@ pub struct Thresholds {
     pub bruteforce: crate::detectors::bruteforce::Settings,
     pub dns_tunnel: crate::detectors::dns_tunnel::Settings,
     pub ot_change: crate::detectors::ot_change::Settings,
+    pub baseline: crate::baseline::Settings,
+    pub volume: crate::detectors::volume::Settings,
     pub policy: crate::policy::Settings,
 }
 
@@ -94,6 +96,8 @@ struct File {
     bruteforce: Option<crate::detectors::bruteforce::Settings>,
     dns_tunnel: Option<crate::detectors::dns_tunnel::Settings>,
     ot_change: Option<crate::detectors::ot_change::Settings>,
+    baseline: Option<crate::baseline::Settings>,
+    volume: Option<crate::detectors::volume::Settings>,
     policy: Option<crate::policy::Settings>,
 }
 
@@ -448,6 +452,8 @@ struct ThresholdsOut<'a> {
     bruteforce: &'a crate::detectors::bruteforce::Settings,
     dns_tunnel: &'a crate::detectors::dns_tunnel::Settings,
     ot_change: &'a crate::detectors::ot_change::Settings,
+    baseline: &'a crate::baseline::Settings,
+    volume: &'a crate::detectors::volume::Settings,
     policy: &'a crate::policy::Settings,
 }
 
@@ -458,6 +464,8 @@ impl<'a> From<&'a Thresholds> for ThresholdsOut<'a> {
             bruteforce: &t.bruteforce,
             dns_tunnel: &t.dns_tunnel,
             ot_change: &t.ot_change,
+            baseline: &t.baseline,
+            volume: &t.volume,
             policy: &t.policy,
         }
     }

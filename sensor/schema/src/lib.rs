@@ -14,9 +14,11 @@ pub mod alert;
 pub mod app;
 pub mod asset;
 mod json;
+pub mod metrics;
 mod values;
 
 pub use alert::{AlertRecord, Severity};
+pub use metrics::SegmentMetricsRecord;
 
 pub use app::ArpRecord;
 pub use app::AuthRecord;
@@ -156,6 +158,8 @@ pub enum EventBody {
     Quic(QuicRecord),
     /// An ARP binding that is new or moved to another MAC.
     Arp(ArpRecord),
+    /// One segment's traffic in one interval, as the baselines count it.
+    SegmentMetrics(SegmentMetricsRecord),
 }
 
 /// A connection summary, field for field compatible with Zeek's conn.log

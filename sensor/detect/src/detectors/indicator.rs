@@ -104,7 +104,8 @@ fn conn_of(body: &EventBody) -> Option<Conn<'_>> {
         | EventBody::Dhcp(_)
         | EventBody::Asset(_)
         | EventBody::Alert(_)
-        | EventBody::Arp(_) => return None,
+        | EventBody::Arp(_)
+        | EventBody::SegmentMetrics(_) => return None,
     })
 }
 

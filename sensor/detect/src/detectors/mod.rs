@@ -9,6 +9,7 @@ pub mod indicator;
 pub mod ot_change;
 pub mod scan;
 pub mod table;
+pub mod volume;
 
 use crate::Notice;
 use vagt_schema::Event;
@@ -27,6 +28,18 @@ pub trait Detector: Send {
     /// reads lists (indicators) or segment kinds from them takes the new
     /// ones. Thresholds stay as they were at start.
     fn rules_changed(&mut self, _rules: &crate::Rules) {}
+
+    /// What the detector has learnt that a restart should not forget
+    /// (saved with the baselines), under `name`.
+    fn save(&self) -> Option<(&'static str, serde_json::Value)> {
+        None
+    }
+
+    /// Takes back what [`Detector::save`] wrote, when `name` matches;
+    /// false when the value is not one it wrote.
+    fn restore(&mut self, _name: &str, _value: &serde_json::Value) -> bool {
+        true
+    }
 }
 
 /// A count written for people: 1,001.
