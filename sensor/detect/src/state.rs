@@ -70,8 +70,22 @@ pub enum Loaded {
     SetAside(PathBuf, String),
 }
 
-/// Reads the state in `dir`, with the baselines under `settings`.
+/// Reads the state in `dir`, with the baselines under `settings`; a file
+/// that cannot be used is moved aside.
 pub fn load(dir: &Path, settings: &Settings) -> io::Result<Loaded> {
+    match load_readonly(dir, settings)? {
+        Loaded::SetAside(_, why) => {
+            let aside = dir.join(format!("{FILE}.unusable"));
+            fs::rename(path(dir), &aside)?;
+            Ok(Loaded::SetAside(aside, why))
+        }
+        other => Ok(other),
+    }
+}
+
+/// [`load`] without moving anything: an unusable file is reported as
+/// `SetAside` with its own path.
+pub fn load_readonly(dir: &Path, settings: &Settings) -> io::Result<Loaded> {
     let p = path(dir);
     let text = match fs::read(&p) {
         Ok(t) => t,
@@ -91,7 +105,5 @@ pub fn load(dir: &Path, settings: &Settings) -> io::Result<Loaded> {
         },
         Err(e) => format!("not readable: {e}"),
     };
-    let aside = dir.join(format!("{FILE}.unusable"));
-    fs::rename(&p, &aside)?;
-    Ok(Loaded::SetAside(aside, why))
+    Ok(Loaded::SetAside(p, why))
 }
