@@ -46,9 +46,13 @@ fn packets() -> Vec<(f64, Vec<u8>)> {
         };
         let sport = 20_000 + (n % 40_000) as u16;
         let size = 200 + rng.range(0, 800) as usize;
-        frames::udp(&mut buf, &host, &server, None, sport, 9999, None, size, n as u16);
+        frames::udp(
+            &mut buf, &host, &server, None, sport, 9999, None, size, n as u16,
+        );
         out.push((t, buf.clone()));
-        frames::udp(&mut buf, &server, &host, None, 9999, sport, None, 100, n as u16);
+        frames::udp(
+            &mut buf, &server, &host, None, 9999, sport, None, 100, n as u16,
+        );
         out.push((t + 0.01, buf.clone()));
     }
     out
@@ -76,7 +80,9 @@ fn config(dir: &Path) -> std::path::PathBuf {
 fn learnt(state: &Path) -> (u64, f64) {
     let text = std::fs::read(state.join("analysis-state.json")).expect("state file");
     let v: serde_json::Value = serde_json::from_slice(&text).expect("state is JSON");
-    let hours = v["baselines"]["segments"]["pleje"]["hours"].as_u64().unwrap_or(0);
+    let hours = v["baselines"]["segments"]["pleje"]["hours"]
+        .as_u64()
+        .unwrap_or(0);
     (hours, v["now"].as_f64().unwrap_or(0.0))
 }
 
@@ -124,7 +130,8 @@ fn baselines_survive_kill_9_mid_replay() {
     stdin.flush().expect("flush");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let reached = b.join("analysis-state.json").exists() && learnt(&b).1 >= START + 5.0 * 3600.0;
+        let reached =
+            b.join("analysis-state.json").exists() && learnt(&b).1 >= START + 5.0 * 3600.0;
         if reached {
             break;
         }
@@ -138,14 +145,20 @@ fn baselines_survive_kill_9_mid_replay() {
     assert!(hours_killed >= 4, "{hours_killed}");
     // Saved within an interval and its lag of the traffic fed.
     let fed = all[cut - 1].0;
-    assert!(fed - now_killed < 60.0 + 300.0 + 120.0, "saved at {now_killed}, fed to {fed}");
+    assert!(
+        fed - now_killed < 60.0 + 300.0 + 120.0,
+        "saved at {now_killed}, fed to {fed}"
+    );
 
     let rest = dir.join("rest.pcap");
     std::fs::write(&rest, pcap(&all[cut..])).expect("write rest");
     replay(&cfg, &b, &rest);
     let (hours_b, now_b) = learnt(&b);
     assert_eq!(now_b, now_a);
-    assert!(hours_b + 1 >= hours_a && hours_b <= hours_a, "{hours_b} vs {hours_a}");
+    assert!(
+        hours_b + 1 >= hours_a && hours_b <= hours_a,
+        "{hours_b} vs {hours_a}"
+    );
 
     // What was learnt reads as a table.
     let show = bin()
@@ -154,8 +167,15 @@ fn baselines_survive_kill_9_mid_replay() {
         .output()
         .expect("baseline show");
     let text = String::from_utf8_lossy(&show.stdout);
-    assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
-    assert!(text.contains("Monday 09:00") && text.contains("bytes_out"), "{text}");
+    assert!(
+        show.status.success(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+    assert!(
+        text.contains("Monday 09:00") && text.contains("bytes_out"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -187,7 +207,10 @@ fn replays_without_a_state_dir_start_fresh_and_a_broken_state_is_set_aside() {
         .expect("run");
     assert!(out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("moved to") && said.contains("learning starts afresh"), "{said}");
+    assert!(
+        said.contains("moved to") && said.contains("learning starts afresh"),
+        "{said}"
+    );
     assert!(s.join("analysis-state.json.unusable").exists());
     assert!(learnt(&s).1 > START);
 }

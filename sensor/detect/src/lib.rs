@@ -19,6 +19,7 @@ pub mod detectors;
 pub mod indicators;
 pub mod notice;
 pub mod policy;
+pub mod risk;
 pub mod rules;
 pub mod state;
 
@@ -43,6 +44,7 @@ pub struct Analysis {
     last_sweep: f64,
     baselines: baseline::Baselines,
     volume: detectors::volume::Volume,
+    risk: risk::Risk,
     reports: Vec<baseline::Report>,
     metrics: Vec<(String, vagt_schema::SegmentMetricsRecord)>,
     /// Write `segment_metrics` events.
@@ -86,6 +88,7 @@ impl Analysis {
         Analysis {
             baselines: baseline::Baselines::new(t.baseline.clone()),
             volume: detectors::volume::Volume::new(t.volume.clone()),
+            risk: risk::Risk::new(t.risk.clone()),
             reports: Vec::new(),
             metrics: Vec::new(),
             write_metrics: true,
@@ -218,13 +221,24 @@ impl Analysis {
                 ));
             }
         }
-        for n in self.notices.drain(..) {
+        let mut queue: std::collections::VecDeque<Notice> = self.notices.drain(..).collect();
+        while let Some(n) = queue.pop_front() {
             self.stats.notices += 1;
             let critical = self.rules.is_critical(&n.segment);
             let before = self.policy.allowed.values().sum::<u64>();
-            self.policy
+            // The host's risk counts alerts, not the repeats folded in.
+            let scored = (n.detector != "risk").then(|| n.clone());
+            let new = self
+                .policy
                 .notice(&self.rules, n, critical, &mut self.alerts);
             self.stats.allowed += self.policy.allowed.values().sum::<u64>() - before;
+            if let (true, Some(n)) = (new, scored) {
+                let (risk, raised) = self.risk.add(&n);
+                if risk > 0.0 {
+                    self.policy.set_risk(&mut self.alerts, risk);
+                }
+                queue.extend(raised);
+            }
         }
         self.emit(out);
     }

@@ -30,6 +30,7 @@ pub struct Thresholds {
     pub ot_change: crate::detectors::ot_change::Settings,
     pub baseline: crate::baseline::Settings,
     pub volume: crate::detectors::volume::Settings,
+    pub risk: crate::risk::Settings,
     pub policy: crate::policy::Settings,
 }
 
@@ -98,6 +99,7 @@ struct File {
     ot_change: Option<crate::detectors::ot_change::Settings>,
     baseline: Option<crate::baseline::Settings>,
     volume: Option<crate::detectors::volume::Settings>,
+    risk: Option<crate::risk::Settings>,
     policy: Option<crate::policy::Settings>,
 }
 
@@ -454,6 +456,7 @@ struct ThresholdsOut<'a> {
     ot_change: &'a crate::detectors::ot_change::Settings,
     baseline: &'a crate::baseline::Settings,
     volume: &'a crate::detectors::volume::Settings,
+    risk: &'a crate::risk::Settings,
     policy: &'a crate::policy::Settings,
 }
 
@@ -466,6 +469,7 @@ impl<'a> From<&'a Thresholds> for ThresholdsOut<'a> {
             ot_change: &t.ot_change,
             baseline: &t.baseline,
             volume: &t.volume,
+            risk: &t.risk,
             policy: &t.policy,
         }
     }

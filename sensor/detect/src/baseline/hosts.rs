@@ -140,7 +140,7 @@ impl Host {
                 });
             }
         }
-        self.top.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+        self.top.sort_by_key(|d| std::cmp::Reverse(d.bytes));
         self.top.truncate(TOP);
         if bytes > 0 {
             self.conns.push(Conn {
@@ -149,7 +149,7 @@ impl Host {
                 bytes,
                 last: t,
             });
-            self.conns.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+            self.conns.sort_by_key(|c| std::cmp::Reverse(c.bytes));
             self.conns.truncate(EVIDENCE);
         }
         let w = self.window();
