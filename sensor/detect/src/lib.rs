@@ -167,6 +167,14 @@ impl Analysis {
         self.emit(out);
     }
 
+    /// All bounded state: detectors' tables, baselines, host risk.
+    pub fn tracked(&self) -> detectors::Tracked {
+        self.detectors
+            .iter()
+            .map(|d| d.tracked())
+            .fold(self.baselines.tracked() + self.risk.tracked(), |a, b| a + b)
+    }
+
     /// The baselines, to show or save.
     pub fn baselines(&self) -> &baseline::Baselines {
         &self.baselines

@@ -70,6 +70,10 @@ impl Risk {
         }
     }
 
+    pub fn tracked(&self) -> crate::detectors::Tracked {
+        self.hosts.tracked()
+    }
+
     /// A new alert from notice `n`: adds to its host's risk; returns the
     /// risk now, and the host's own notice when it is due.
     pub fn add(&mut self, n: &Notice) -> (f64, Option<Notice>) {

@@ -283,11 +283,13 @@ pub struct AnalysisStats {
     /// Why the last reload failed (the previous rules stay in force).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules_error: Option<String>,
-    /// Entries the bounded tables of the baselines evicted (hosts, peers,
-    /// open connections): non-zero means the caps are too small for the
-    /// network, or a flood.
+    /// Entries held in the stage's bounded tables (detectors, baselines,
+    /// host risk), and entries evicted from them: evictions mean the caps
+    /// are too small for the network, or a flood.
     #[serde(default)]
-    pub baseline_evictions: u64,
+    pub tracked: u64,
+    #[serde(default)]
+    pub evictions: u64,
     /// Why the last save of the learned state failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_error: Option<String>,

@@ -165,7 +165,8 @@ impl Sink for AnalysisSink {
                     open_alerts: self.analysis.open_alerts() as u64,
                     rules_files: self.analysis.rules().files.len() as u64,
                     rules_error: self.rules_error.clone(),
-                    baseline_evictions: self.analysis.baselines().evicted(),
+                    tracked: self.analysis.tracked().entries,
+                    evictions: self.analysis.tracked().evicted,
                     state_error: self.state.as_ref().and_then(|s| s.error.clone()),
                 });
             }

@@ -160,9 +160,9 @@ impl Baselines {
         &self.settings
     }
 
-    /// Evictions from the bounded tables, for health.
-    pub fn evicted(&self) -> u64 {
-        self.hosts.evicted + self.peers.evicted + self.counted.evicted
+    /// The bounded tables' entries, caps and evictions, for health.
+    pub fn tracked(&self) -> crate::detectors::Tracked {
+        self.hosts.tracked() + self.peers.tracked() + self.counted.tracked()
     }
 
     /// Reads one event.

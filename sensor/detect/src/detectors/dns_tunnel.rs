@@ -363,6 +363,10 @@ impl DnsTunnel {
 }
 
 impl Detector for DnsTunnel {
+    fn tracked(&self) -> super::Tracked {
+        self.names.tracked() + self.nx.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         if let EventBody::Dns(r) = &event.body {
             self.record(&event.origin.segment, r, out);

@@ -391,6 +391,10 @@ impl IndicatorMatch {
 }
 
 impl Detector for IndicatorMatch {
+    fn tracked(&self) -> super::Tracked {
+        self.raised.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         if self.lists.is_empty() {
             return;

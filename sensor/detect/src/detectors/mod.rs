@@ -14,6 +14,25 @@ pub mod volume;
 use crate::Notice;
 use vagt_schema::Event;
 
+/// The size of bounded state, for health and for the flood test.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tracked {
+    pub entries: u64,
+    pub cap: u64,
+    pub evicted: u64,
+}
+
+impl std::ops::Add for Tracked {
+    type Output = Tracked;
+    fn add(self, o: Tracked) -> Tracked {
+        Tracked {
+            entries: self.entries + o.entries,
+            cap: self.cap + o.cap,
+            evicted: self.evicted + o.evicted,
+        }
+    }
+}
+
 /// A detector.
 pub trait Detector: Send {
     /// Reads one event; findings go to `out`.
@@ -39,6 +58,11 @@ pub trait Detector: Send {
     /// false when the value is not one it wrote.
     fn restore(&mut self, _name: &str, _value: &serde_json::Value) -> bool {
         true
+    }
+
+    /// Its bounded state: entries, cap and evictions.
+    fn tracked(&self) -> Tracked {
+        Tracked::default()
     }
 }
 

@@ -151,6 +151,10 @@ fn span(secs: f64) -> String {
 }
 
 impl Detector for OtChange {
+    fn tracked(&self) -> super::Tracked {
+        self.seen.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         let seg = &event.origin.segment;
         let (ts, uid, id, protocol, function, class, n): (

@@ -70,6 +70,19 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
         self.map.is_empty()
     }
 
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Entries, cap and evictions, for health.
+    pub fn tracked(&self) -> super::Tracked {
+        super::Tracked {
+            entries: self.map.len() as u64,
+            cap: self.cap as u64,
+            evicted: self.evicted,
+        }
+    }
+
     pub fn get(&self, key: &K) -> Option<&V> {
         self.map.get(key).map(|(_, v)| v)
     }
