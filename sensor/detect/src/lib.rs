@@ -17,6 +17,7 @@ pub mod baseline;
 pub mod cidr;
 pub mod detectors;
 pub mod indicators;
+pub mod kinds;
 pub mod notice;
 pub mod policy;
 pub mod risk;

@@ -101,6 +101,8 @@ struct File {
     volume: Option<crate::detectors::volume::Settings>,
     risk: Option<crate::risk::Settings>,
     policy: Option<crate::policy::Settings>,
+    /// `[kind.<kind>.<detector>]`, checked by [`crate::kinds`].
+    kind: Option<toml::Table>,
 }
 
 /// The rules in force.
@@ -117,6 +119,8 @@ pub struct Rules {
     /// detectors judge some findings by it (OT talking to the internet),
     /// and the policy ranks care and OT higher.
     pub segment_kinds: std::collections::BTreeMap<String, String>,
+    /// Thresholds that differ by segment kind (`[kind.guest.scan]`).
+    pub kind_thresholds: crate::kinds::KindOverrides,
 }
 
 /// Segment kinds whose alerts rank one severity higher: care and health
@@ -213,9 +217,9 @@ impl Rules {
         })?;
         // The sections override the fields they give, and only those: the
         // typed read above checked them; the text says which were given.
-        let given: toml::Table = toml::from_str(text).map_err(|e| err(None, e.to_string()))?;
-        let mut merged = toml::Table::try_from(ThresholdsOut::from(&self.thresholds))
-            .map_err(|e| err(None, e.to_string()))?;
+        let mut given: toml::Table = toml::from_str(text).map_err(|e| err(None, e.to_string()))?;
+        let mut merged = self.thresholds.to_table().map_err(|e| err(None, e))?;
+        let kinds = given.remove("kind");
         for (section, fields) in given {
             if let (Some(toml::Value::Table(have)), toml::Value::Table(new)) =
                 (merged.get_mut(&section), fields)
@@ -226,6 +230,10 @@ impl Rules {
         self.thresholds = merged
             .try_into()
             .map_err(|e: toml::de::Error| err(None, e.message().trim().to_string()))?;
+        if let Some(toml::Value::Table(kinds)) = &kinds {
+            self.kind_thresholds
+                .add(path, text, kinds, &self.thresholds)?;
+        }
         for (n, a) in file.allow.into_iter().enumerate() {
             let at = |s: &Spanned<String>| Some(line_of(text, s.span().start));
             let cidr =
@@ -444,6 +452,13 @@ fn subject_matches(want: &str, have: &str) -> bool {
     match want.strip_prefix("*.") {
         Some(base) => have == base || have.ends_with(&format!(".{base}")),
         None => have == want,
+    }
+}
+
+impl Thresholds {
+    /// The thresholds as a TOML table, to merge sections over.
+    pub fn to_table(&self) -> Result<toml::Table, String> {
+        toml::Table::try_from(ThresholdsOut::from(self)).map_err(|e| e.to_string())
     }
 }
 
