@@ -142,7 +142,10 @@ impl Host {
         }
         self.top.sort_by_key(|d| std::cmp::Reverse(d.bytes));
         self.top.truncate(TOP);
-        if bytes > 0 {
+        // Evidence keeps the largest connections: a smaller one than all
+        // kept is not copied at all (most are, on a busy host).
+        let smallest = self.conns.last().map_or(0, |c| c.bytes);
+        if bytes > 0 && (self.conns.len() < EVIDENCE || bytes > smallest) {
             self.conns.push(Conn {
                 uid: uid.to_string(),
                 community_id: community_id.map(str::to_string),

@@ -116,8 +116,14 @@ pub struct Baselines {
     settings: Settings,
     pub segments: BTreeMap<String, Segment>,
     pub hosts: Table<IpAddr, Host>,
-    /// External peers seen, per segment.
-    peers: Table<(String, IpAddr), ()>,
+    /// External peers seen, per segment (by its number in `ids`).
+    peers: Table<(u32, IpAddr), ()>,
+    /// A number per segment name, so per-connection lookups need no
+    /// allocation.
+    ids: BTreeMap<String, u32>,
+    /// Scratch for "proto/port" service names.
+    #[serde(skip)]
+    scratch: String,
     counted: Table<String, Counted>,
     /// Packet time reached.
     pub now: f64,
@@ -131,6 +137,8 @@ impl Baselines {
             counted: Table::new(settings.max_hosts),
             settings,
             segments: BTreeMap::new(),
+            ids: BTreeMap::new(),
+            scratch: String::new(),
             now: f64::NEG_INFINITY,
         }
     }
@@ -253,9 +261,17 @@ impl Baselines {
             }
             match &c.service {
                 Some(s) => iv.add_service(s),
-                None => iv.add_service(&format!("{}/{}", c.proto.as_str(), c.resp_p)),
+                None => {
+                    use std::fmt::Write;
+                    self.scratch.clear();
+                    let _ = write!(self.scratch, "{}/{}", c.proto.as_str(), c.resp_p);
+                    let name = std::mem::take(&mut self.scratch);
+                    self.interval(segment, end).add_service(&name);
+                    self.scratch = name;
+                }
             }
         }
+        let iv = self.interval(segment, end);
         let (inside, outside) = match dir {
             Direction::Out => (c.orig_h, Some(c.resp_h)),
             Direction::In => (c.resp_h, Some(c.orig_h)),
@@ -264,12 +280,19 @@ impl Baselines {
         iv.hosts.add(&inside);
         let Some(peer) = outside else { return };
         iv.peers.add(&peer);
-        let answered = !failed(c.conn_state);
-        if answered && self.peers.get(&(segment.to_string(), peer)).is_none() {
-            self.interval(segment, end).new_peers += 1;
-        }
-        if answered {
-            self.peers.entry(&(segment.to_string(), peer), end, || ());
+        if !failed(c.conn_state) {
+            let id = match self.ids.get(segment) {
+                Some(&id) => id,
+                None => {
+                    let id = self.ids.len() as u32;
+                    self.ids.insert(segment.to_string(), id);
+                    id
+                }
+            };
+            if self.peers.get(&(id, peer)).is_none() {
+                self.interval(segment, end).new_peers += 1;
+            }
+            self.peers.entry(&(id, peer), end, || ());
         }
         // Only what the host itself sent out counts towards its volume.
         let sent = if dir == Direction::Out {
