@@ -12,7 +12,16 @@ fn run(d: &mut Beacon, conns: &[(f64, String, &str, u16, u64)]) -> Vec<Notice> {
     let mut out = Vec::new();
     let mut last_sweep = f64::NEG_INFINITY;
     for (i, (ts, src, dst, port, bytes)) in conns.iter().enumerate() {
-        let c = conn(*ts, &format!("C{i}"), src, dst, *port, "SF", *bytes, LOCAL_OUT);
+        let c = conn(
+            *ts,
+            &format!("C{i}"),
+            src,
+            dst,
+            *port,
+            "SF",
+            *bytes,
+            LOCAL_OUT,
+        );
         d.observe(&event("admin", EventBody::Conn(c)), &mut out);
         if ts - last_sweep >= 60.0 {
             last_sweep = *ts;
@@ -59,8 +68,14 @@ fn a_jittered_beacon_is_found_with_its_numbers() {
     assert_eq!(n.subject.as_deref(), Some("443"));
     assert!(n.score >= 45 && n.score <= 75, "{}", n.score);
     let m = &n.message;
-    assert!(m.starts_with("40 connections from 10.1.2.3 to 185.1.2.3:443 over 3.3 h, every 29"), "{m}");
-    assert!(m.contains("s (median; MAD 1") && m.contains("bytes out each (MAD "), "{m}");
+    assert!(
+        m.starts_with("40 connections from 10.1.2.3 to 185.1.2.3:443 over 3.3 h, every 29"),
+        "{m}"
+    );
+    assert!(
+        m.contains("s (median; MAD 1") && m.contains("bytes out each (MAD "),
+        "{m}"
+    );
     assert!(n.message.contains("threshold 0.80"), "{}", n.message);
     assert!(!n.evidence.uids.is_empty());
     assert_eq!(n.evidence.uids.len(), n.evidence.community_ids.len());
@@ -111,7 +126,11 @@ fn a_destination_that_twenty_hosts_beacon_to_is_common_not_c2() {
     let mut d = Beacon::new(Settings::default());
     assert!(run(&mut d, &conns).is_empty());
     // The same beacon from one host alone is reported.
-    let one: Vec<_> = conns.iter().filter(|c| c.1 == "10.1.2.10").cloned().collect();
+    let one: Vec<_> = conns
+        .iter()
+        .filter(|c| c.1 == "10.1.2.10")
+        .cloned()
+        .collect();
     let mut d = Beacon::new(Settings::default());
     assert!(!run(&mut d, &one).is_empty());
 }
@@ -164,14 +183,41 @@ fn state_is_bounded() {
     let mut out = Vec::new();
     for i in 0..10_000u32 {
         let dst = format!("185.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
-        let c = conn(T0 + f64::from(i), "C", "10.1.2.3", &dst, 443, "SF", 10, LOCAL_OUT);
+        let c = conn(
+            T0 + f64::from(i),
+            "C",
+            "10.1.2.3",
+            &dst,
+            443,
+            "SF",
+            10,
+            LOCAL_OUT,
+        );
         d.observe(&event("admin", EventBody::Conn(c)), &mut out);
     }
     for i in 0..100u32 {
-        let c = conn(T0 + f64::from(i), "C", "10.1.2.3", "185.1.1.1", 443, "SF", 10, LOCAL_OUT);
+        let c = conn(
+            T0 + f64::from(i),
+            "C",
+            "10.1.2.3",
+            "185.1.1.1",
+            443,
+            "SF",
+            10,
+            LOCAL_OUT,
+        );
         d.observe(&event("admin", EventBody::Conn(c)), &mut out);
     }
     assert!(d.pairs.len() <= 100 && d.sources.len() <= 100);
     assert!(d.pairs.evicted > 0);
-    assert_eq!(d.pairs.get(&(crate::detectors::testutil::ip("10.1.2.3"), crate::detectors::testutil::ip("185.1.1.1"), 443)).map(|p| p.samples.len()), Some(16));
+    assert_eq!(
+        d.pairs
+            .get(&(
+                crate::detectors::testutil::ip("10.1.2.3"),
+                crate::detectors::testutil::ip("185.1.1.1"),
+                443
+            ))
+            .map(|p| p.samples.len()),
+        Some(16)
+    );
 }

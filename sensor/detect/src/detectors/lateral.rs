@@ -119,7 +119,12 @@ fn technique(protocol: &str) -> &'static str {
 fn answered(c: &ConnRecord) -> bool {
     matches!(
         c.conn_state,
-        ConnState::Sf | ConnState::S1 | ConnState::S2 | ConnState::S3 | ConnState::Rsto | ConnState::Rstr
+        ConnState::Sf
+            | ConnState::S1
+            | ConnState::S2
+            | ConnState::S3
+            | ConnState::Rsto
+            | ConnState::Rstr
     ) || c.orig_bytes.unwrap_or(0) > 0 && c.resp_bytes.unwrap_or(0) > 0
 }
 
@@ -175,7 +180,10 @@ impl Lateral {
     }
 
     fn conn(&mut self, segment: &str, c: &ConnRecord, out: &mut Vec<Notice>) {
-        if c.interim || c.local_orig != Some(true) || c.local_resp != Some(true) || c.orig_h == c.resp_h
+        if c.interim
+            || c.local_orig != Some(true)
+            || c.local_resp != Some(true)
+            || c.orig_h == c.resp_h
         {
             return;
         }

@@ -31,7 +31,11 @@ fn sweep_smb(d: &mut Lateral, segment: &str, src: &str, t: f64) -> Vec<Notice> {
         let state = if h % 3 == 0 { "S0" } else { "SF" };
         let ts = t + rng.range(0.0, 60.0);
         let dst = format!("10.20.0.{}", 10 + h);
-        out.extend(feed(d, segment, conn(ts, &format!("C{h}"), src, &dst, 445, state, 200, INSIDE)));
+        out.extend(feed(
+            d,
+            segment,
+            conn(ts, &format!("C{h}"), src, &dst, 445, state, 200, INSIDE),
+        ));
     }
     out
 }
@@ -52,7 +56,11 @@ fn fan_out_over_smb_from_an_admin_segment_alerts() {
         "{}",
         n.message
     );
-    assert!(n.message.contains("10 or more hosts within 900 s"), "{}", n.message);
+    assert!(
+        n.message.contains("10 or more hosts within 900 s"),
+        "{}",
+        n.message
+    );
     assert_eq!(fan.iter().map(|n| n.count).sum::<u64>(), 20);
     assert!(n.evidence.uids.len() >= 10);
     // No new edges while learning.
@@ -76,7 +84,16 @@ fn external_or_unmarked_connections_are_not_lateral() {
     let mut out = Vec::new();
     for h in 0..30 {
         let dst = format!("185.0.0.{h}");
-        let c = conn(T0, "C", "10.10.1.5", &dst, 445, "SF", 10, (Some(true), Some(false)));
+        let c = conn(
+            T0,
+            "C",
+            "10.10.1.5",
+            &dst,
+            445,
+            "SF",
+            10,
+            (Some(true), Some(false)),
+        );
         out.extend(feed(&mut d, "admin", c));
         let c = conn(T0, "C", "10.10.1.5", &dst, 445, "SF", 10, (None, None));
         out.extend(feed(&mut d, "admin", c));
@@ -91,28 +108,77 @@ fn a_new_admin_edge_after_learning_alerts_and_during_learning_does_not() {
     let c = conn(T0, "C1", "10.10.1.5", "10.20.0.7", 3389, "SF", 900, INSIDE);
     assert!(feed(&mut d, "admin", c).is_empty());
     // Day 3: a new edge, still learning.
-    let c = conn(T0 + 3.0 * DAY, "C2", "10.10.1.5", "10.20.0.8", 3389, "SF", 900, INSIDE);
+    let c = conn(
+        T0 + 3.0 * DAY,
+        "C2",
+        "10.10.1.5",
+        "10.20.0.8",
+        3389,
+        "SF",
+        900,
+        INSIDE,
+    );
     assert!(feed(&mut d, "admin", c).is_empty());
     // Day 8: known edges are quiet; a failed attempt makes no edge.
-    let c = conn(T0 + 8.0 * DAY, "C3", "10.10.1.5", "10.20.0.7", 3389, "SF", 900, INSIDE);
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C3",
+        "10.10.1.5",
+        "10.20.0.7",
+        3389,
+        "SF",
+        900,
+        INSIDE,
+    );
     assert!(feed(&mut d, "admin", c).is_empty());
-    let c = conn(T0 + 8.0 * DAY, "C4", "10.10.1.5", "10.20.0.9", 5985, "REJ", 0, INSIDE);
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C4",
+        "10.10.1.5",
+        "10.20.0.9",
+        5985,
+        "REJ",
+        0,
+        INSIDE,
+    );
     assert!(feed(&mut d, "admin", c).is_empty());
     // ... and a new one with a session is reported, at the lower score.
-    let c = conn(T0 + 8.0 * DAY, "C5", "10.10.1.5", "10.20.0.9", 5985, "SF", 900, INSIDE);
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C5",
+        "10.10.1.5",
+        "10.20.0.9",
+        5985,
+        "SF",
+        900,
+        INSIDE,
+    );
     let out = feed(&mut d, "admin", c);
     assert_eq!(out.len(), 1, "{out:#?}");
     let n = &out[0];
-    assert_eq!((n.kind, n.technique.as_ref(), n.score), ("new_edge", "T1021.006", 45));
+    assert_eq!(
+        (n.kind, n.technique.as_ref(), n.score),
+        ("new_edge", "T1021.006", 45)
+    );
     assert_eq!(n.subject.as_deref(), Some("winrm"));
     assert!(
-        n.message.contains("learned for 8.0 days (7.0 required) and knew 2 admin edges"),
+        n.message
+            .contains("learned for 8.0 days (7.0 required) and knew 2 admin edges"),
         "{}",
         n.message
     );
     assert_eq!(n.evidence.uids, vec!["C5".to_string()]);
     // From a server segment it scores lower.
-    let c = conn(T0 + 8.0 * DAY, "C6", "10.20.0.2", "10.20.0.9", 22, "SF", 900, INSIDE);
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C6",
+        "10.20.0.2",
+        "10.20.0.9",
+        22,
+        "SF",
+        900,
+        INSIDE,
+    );
     let out = feed(&mut d, "servers", c);
     assert_eq!((out[0].score, out[0].technique.as_ref()), (30, "T1021.004"));
 }

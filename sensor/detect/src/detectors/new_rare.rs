@@ -218,9 +218,7 @@ impl NewRare {
             s.new_service_score,
             s.ephemeral_from,
         );
-        if after
-            && a.change.iter().any(|c| c == "new")
-            && !self.kind_in(seg, &s.device_quiet_kinds)
+        if after && a.change.iter().any(|c| c == "new") && !self.kind_in(seg, &s.device_quiet_kinds)
         {
             let what: Vec<&str> = [a.vendor.as_deref(), a.role.as_deref()]
                 .into_iter()
@@ -383,7 +381,9 @@ impl NewRare {
         let value: String = value.chars().take(MAX_AGENT).collect();
         let key = (seg.to_string(), what, value);
         let new = self.fingerprints.get(&key).is_none();
-        let f = self.fingerprints.entry(&key, ts, || Fingerprint { hosts: Vec::new() });
+        let f = self
+            .fingerprints
+            .entry(&key, ts, || Fingerprint { hosts: Vec::new() });
         if f.hosts.len() < 2 && !f.hosts.contains(&src) {
             f.hosts.push(src);
         }
@@ -463,14 +463,25 @@ impl Detector for NewRare {
                 for (what, v) in [("ja3", &r.ja3), ("ja4", &r.ja4)] {
                     if let Some(v) = v {
                         let id = &r.id;
-                        self.fingerprint(seg, r.ts, &r.uid, what, v, id.orig_h, id.resp_h, id.resp_p);
+                        self.fingerprint(
+                            seg, r.ts, &r.uid, what, v, id.orig_h, id.resp_h, id.resp_p,
+                        );
                     }
                 }
             }
             EventBody::Http(r) => {
                 if let Some(ua) = r.user_agent.as_deref().filter(|u| !u.is_empty()) {
                     let id = &r.id;
-                    self.fingerprint(seg, r.ts, &r.uid, "user agent", ua, id.orig_h, id.resp_h, id.resp_p);
+                    self.fingerprint(
+                        seg,
+                        r.ts,
+                        &r.uid,
+                        "user agent",
+                        ua,
+                        id.orig_h,
+                        id.resp_h,
+                        id.resp_p,
+                    );
                 }
             }
             body => {

@@ -48,7 +48,16 @@ fn ssl(ts: f64, uid: &str, src: &str, ja3: &str) -> EventBody {
 
 /// Something in `segment` at T0, so its learning starts there.
 fn start(d: &mut NewRare, segment: &str) {
-    let c = conn(T0, "C0", "10.1.1.1", "10.1.1.2", 80, "SF", 10, (Some(true), Some(true)));
+    let c = conn(
+        T0,
+        "C0",
+        "10.1.1.1",
+        "10.1.1.2",
+        80,
+        "SF",
+        10,
+        (Some(true), Some(true)),
+    );
     feed(d, segment, EventBody::Conn(c));
 }
 
@@ -58,20 +67,46 @@ fn a_new_device_alerts_only_after_the_segment_is_learned() {
     start(&mut d, "admin");
     let early = asset(T0 + DAY, "mac:b8:27:eb:00:00:01", "10.1.1.50", "new", &[]);
     assert!(feed(&mut d, "admin", early).is_empty());
-    let late = asset(T0 + 8.0 * DAY, "mac:b8:27:eb:00:00:02", "10.1.1.51", "new", &[]);
+    let late = asset(
+        T0 + 8.0 * DAY,
+        "mac:b8:27:eb:00:00:02",
+        "10.1.1.51",
+        "new",
+        &[],
+    );
     let out = feed(&mut d, "admin", late);
     assert_eq!(out.len(), 1, "{out:#?}");
     let n = &out[0];
-    assert_eq!((n.kind, n.technique.as_ref(), n.score), ("new_device", "T1200", 35));
+    assert_eq!(
+        (n.kind, n.technique.as_ref(), n.score),
+        ("new_device", "T1200", 35)
+    );
     assert_eq!(n.src.to_string(), "10.1.1.51");
-    assert!(n.message.contains("learned for 8.0 days (7.0 days required)"), "{}", n.message);
+    assert!(
+        n.message
+            .contains("learned for 8.0 days (7.0 days required)"),
+        "{}",
+        n.message
+    );
     // A change other than "new" is not a new device.
-    let changed = asset(T0 + 9.0 * DAY, "mac:b8:27:eb:00:00:02", "10.1.1.52", "ip", &[]);
+    let changed = asset(
+        T0 + 9.0 * DAY,
+        "mac:b8:27:eb:00:00:02",
+        "10.1.1.52",
+        "ip",
+        &[],
+    );
     assert!(feed(&mut d, "admin", changed).is_empty());
     // Guest segments get new devices all day.
     let mut d = detector();
     start(&mut d, "guest");
-    let late = asset(T0 + 8.0 * DAY, "mac:aa:00:00:00:00:01", "10.9.1.51", "new", &[]);
+    let late = asset(
+        T0 + 8.0 * DAY,
+        "mac:aa:00:00:00:00:01",
+        "10.9.1.51",
+        "new",
+        &[],
+    );
     assert!(feed(&mut d, "guest", late).is_empty());
 }
 
@@ -79,7 +114,13 @@ fn a_new_device_alerts_only_after_the_segment_is_learned() {
 fn a_service_new_to_the_segment_alerts_after_learning() {
     let mut d = detector();
     start(&mut d, "admin");
-    let a = asset(T0 + DAY, "mac:00:00:00:00:00:01", "10.1.1.10", "new", &["smb/445", "http/80"]);
+    let a = asset(
+        T0 + DAY,
+        "mac:00:00:00:00:00:01",
+        "10.1.1.10",
+        "new",
+        &["smb/445", "http/80"],
+    );
     assert!(feed(&mut d, "admin", a).is_empty());
     // Another host offering smb later is nothing new for the segment, nor
     // an ephemeral port; a listener on 4444 is.
@@ -95,7 +136,12 @@ fn a_service_new_to_the_segment_alerts_after_learning() {
     let n = &out[0];
     assert_eq!((n.kind, n.technique.as_ref()), ("new_service", "T1571"));
     assert_eq!(n.subject.as_deref(), Some("tcp/4444"));
-    assert!(n.message.starts_with("10.1.1.11 (mac:00:00:00:00:00:02) offers tcp/4444"), "{}", n.message);
+    assert!(
+        n.message
+            .starts_with("10.1.1.11 (mac:00:00:00:00:00:02) offers tcp/4444"),
+        "{}",
+        n.message
+    );
 }
 
 #[test]
@@ -107,8 +153,20 @@ fn ot_talking_to_the_internet() {
     let c = conn(T0, "C1", "10.5.0.20", "185.7.7.7", 443, "SF", 500, out_);
     let out = feed(&mut d, "ot", EventBody::Conn(c));
     assert_eq!(out.len(), 1);
-    assert_eq!((out[0].kind, out[0].score, out[0].technique.as_ref()), ("ot_internet", 60, "T0885"));
-    let c = conn(T0 + DAY, "C2", "10.5.0.20", "185.7.7.7", 443, "SF", 500, out_);
+    assert_eq!(
+        (out[0].kind, out[0].score, out[0].technique.as_ref()),
+        ("ot_internet", 60, "T0885")
+    );
+    let c = conn(
+        T0 + DAY,
+        "C2",
+        "10.5.0.20",
+        "185.7.7.7",
+        443,
+        "SF",
+        500,
+        out_,
+    );
     let out = feed(&mut d, "ot", EventBody::Conn(c));
     assert_eq!((out[0].kind, out[0].score), ("ot_internet", 40));
     // A failed attempt while learning raises nothing.
@@ -116,20 +174,59 @@ fn ot_talking_to_the_internet() {
     assert!(feed(&mut d, "ot", EventBody::Conn(c)).is_empty());
     // After learning: the known vendor is low, a new peer is high even
     // when the attempt failed, and inbound is T0883.
-    let c = conn(T0 + 8.0 * DAY, "C4", "10.5.0.20", "185.7.7.7", 443, "SF", 500, out_);
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C4",
+        "10.5.0.20",
+        "185.7.7.7",
+        443,
+        "SF",
+        500,
+        out_,
+    );
     assert_eq!(feed(&mut d, "ot", EventBody::Conn(c))[0].score, 40);
-    let c = conn(T0 + 8.0 * DAY, "C5", "10.5.0.21", "45.1.1.1", 4444, "S0", 0, out_);
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C5",
+        "10.5.0.21",
+        "45.1.1.1",
+        4444,
+        "S0",
+        0,
+        out_,
+    );
     let out = feed(&mut d, "ot", EventBody::Conn(c));
     assert_eq!(out.len(), 1);
     let n = &out[0];
     assert_eq!((n.kind, n.score), ("ot_new_peer", 75));
     assert!(n.message.contains("not established"), "{}", n.message);
-    let c = conn(T0 + 8.0 * DAY, "C6", "45.2.2.2", "10.5.0.22", 502, "SF", 12, (Some(false), Some(true)));
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C6",
+        "45.2.2.2",
+        "10.5.0.22",
+        502,
+        "SF",
+        12,
+        (Some(false), Some(true)),
+    );
     let out = feed(&mut d, "ot", EventBody::Conn(c));
-    assert_eq!((out[0].kind, out[0].technique.as_ref()), ("ot_new_peer", "T0883"));
+    assert_eq!(
+        (out[0].kind, out[0].technique.as_ref()),
+        ("ot_new_peer", "T0883")
+    );
     assert_eq!(out[0].src.to_string(), "10.5.0.22");
     // Other segments may talk to the internet.
-    let c = conn(T0 + 8.0 * DAY, "C7", "10.1.0.20", "45.3.3.3", 443, "SF", 500, out_);
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C7",
+        "10.1.0.20",
+        "45.3.3.3",
+        443,
+        "SF",
+        500,
+        out_,
+    );
     assert!(feed(&mut d, "admin", EventBody::Conn(c)).is_empty());
 }
 
@@ -138,7 +235,10 @@ fn a_rare_ja3_is_reported_low_and_a_shared_one_is_not() {
     let mut d = detector();
     start(&mut d, "admin");
     let mut out = Vec::new();
-    d.observe(&event("admin", ssl(T0 + DAY, "S1", "10.1.1.5", "aaaa")), &mut out);
+    d.observe(
+        &event("admin", ssl(T0 + DAY, "S1", "10.1.1.5", "aaaa")),
+        &mut out,
+    );
     let t = T0 + 8.0 * DAY;
     // Known during learning: nothing.
     d.observe(&event("admin", ssl(t, "S2", "10.1.1.6", "aaaa")), &mut out);
@@ -146,13 +246,19 @@ fn a_rare_ja3_is_reported_low_and_a_shared_one_is_not() {
     d.observe(&event("admin", ssl(t, "S3", "10.1.1.7", "bbbb")), &mut out);
     // New, but a second host uses it within the hour: a rollout.
     d.observe(&event("admin", ssl(t, "S4", "10.1.1.8", "cccc")), &mut out);
-    d.observe(&event("admin", ssl(t + 600.0, "S5", "10.1.1.9", "cccc")), &mut out);
+    d.observe(
+        &event("admin", ssl(t + 600.0, "S5", "10.1.1.9", "cccc")),
+        &mut out,
+    );
     d.sweep(t + 1800.0, &mut out);
     assert!(out.is_empty(), "{out:#?}");
     d.sweep(t + 3600.0, &mut out);
     assert_eq!(out.len(), 1, "{out:#?}");
     let n = &out[0];
-    assert_eq!((n.kind, n.score, n.src.to_string()), ("rare_fingerprint", 20, "10.1.1.7".into()));
+    assert_eq!(
+        (n.kind, n.score, n.src.to_string()),
+        ("rare_fingerprint", 20, "10.1.1.7".into())
+    );
     assert_eq!(n.subject.as_deref(), Some("ja3:bbbb"));
     assert_eq!(n.evidence.uids, vec!["S3".to_string()]);
 }
@@ -167,7 +273,13 @@ fn state_is_bounded() {
     let mut out = Vec::new();
     for i in 0..5000u32 {
         let ja3 = format!("{i:032x}");
-        d.observe(&event("admin", ssl(T0 + 8.0 * DAY + f64::from(i), "S", "10.1.1.7", &ja3)), &mut out);
+        d.observe(
+            &event(
+                "admin",
+                ssl(T0 + 8.0 * DAY + f64::from(i), "S", "10.1.1.7", &ja3),
+            ),
+            &mut out,
+        );
     }
     assert!(d.fingerprints.len() <= 100 && d.pending.len() <= MAX_PENDING);
 }
