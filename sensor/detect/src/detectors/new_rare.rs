@@ -428,7 +428,7 @@ impl NewRare {
                 Some(p.dst),
                 format!("{what}:{value}"),
                 format!(
-                    "{} used {what} \"{value}\" (to {} port {}), not seen in segment {seg} in {} before, and no other host of the segment used it within {wait:.0} s ({} fingerprints known); rare is not bad, for context only",
+                    "{} used {what} \"{value}\" (to {} port {}), never seen in segment {seg} in the {} it had been learned, and no other host of the segment used it within {wait:.0} s (the detector knows {} fingerprints in all segments); rare is not bad: for context only",
                     p.src,
                     p.dst,
                     p.port,
