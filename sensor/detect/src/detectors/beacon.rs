@@ -25,7 +25,8 @@
 //! `max_samples` start times and bytes sent, within `window` seconds, in a
 //! bounded table; per destination the distinct internal sources seen, up
 //! to `common_sources`. Pairs are judged at sweeps, when they have new
-//! connections, `min_connections` of them and `min_span` seconds.
+//! connections, `min_connections` of them, and have been active for
+//! `min_span` seconds (a fast beacon fills its ring within minutes).
 
 use super::table::Table;
 use super::{thousands, Detector};
@@ -43,7 +44,7 @@ pub struct Settings {
     pub threshold: f64,
     /// Connections needed before a pair is judged.
     pub min_connections: usize,
-    /// Seconds the connections must span before a pair is judged.
+    /// Seconds a pair must have been active before it is judged.
     pub min_span: f64,
     /// Seconds of history judged (RITA judges a day at a time).
     pub window: f64,
@@ -53,7 +54,8 @@ pub struct Settings {
     pub ignore_services: Vec<String>,
     /// Destination ports not tracked (DNS and NTP when unnamed).
     pub ignore_ports: Vec<u16>,
-    /// Connections remembered per pair.
+    /// Connections remembered per pair (16 bytes each: 50,000 pairs of
+    /// 128 are 100 MB at worst; most pairs hold a few).
     pub max_samples: usize,
     /// Pairs tracked at most, and destinations counted at most.
     pub max_tracked: usize,
@@ -81,6 +83,10 @@ const EVIDENCE: usize = 8;
 struct Pair {
     /// (start time, bytes sent), oldest first.
     samples: VecDeque<(f64, u64)>,
+    /// Start of the pair's current activity (the first connection after
+    /// a silence longer than the window): a fast beacon fills the ring
+    /// within minutes, and is judged once it has gone on for `min_span`.
+    since: f64,
     evidence: VecDeque<(String, String)>,
     segment: String,
     service: Option<String>,
@@ -254,6 +260,7 @@ impl Beacon {
             .pairs
             .entry(&(c.orig_h, c.resp_h, c.resp_p), c.ts, || Pair {
                 samples: VecDeque::new(),
+                since: c.ts,
                 evidence: VecDeque::new(),
                 segment: segment.to_string(),
                 service: None,
@@ -266,6 +273,13 @@ impl Beacon {
         {
             p.samples.pop_front();
         }
+        if p.samples.is_empty() {
+            // Silent for a window: this is a new activity.
+            p.since = c.ts;
+            p.total = 0;
+            p.reported = 0;
+        }
+        p.since = p.since.min(c.ts);
         p.samples.push_back((c.ts, c.orig_bytes.unwrap_or(0)));
         if p.evidence.len() >= EVIDENCE {
             p.evidence.pop_front();
@@ -297,12 +311,13 @@ impl Beacon {
         let times: Vec<f64> = ordered.iter().map(|x| x.0).collect();
         let bytes: Vec<f64> = ordered.iter().map(|x| x.1 as f64).collect();
         let span_secs = times[times.len() - 1] - times[0];
-        if span_secs < s.min_span {
+        let active = times[times.len() - 1] - p.since;
+        if active < s.min_span {
             return None;
         }
         p.dirty = false;
-        // A common destination is judged again should it stop being one
-        // (it cannot: sources are only added), so it is simply skipped.
+        // A common destination stays common: its sources are only added
+        // to (until the table forgets it).
         if sources >= s.common_sources.max(1) {
             return None;
         }
@@ -347,10 +362,19 @@ impl Beacon {
             dst: Some(dst),
             subject: Some(port.to_string()),
             message: format!(
-                "{} connections from {src} to {}{service} over {}, every {:.0} s (median; MAD {:.0} s), {:.0} bytes out each (MAD {:.0}); beacon score {:.2} (timing {:.2}; threshold {:.2}); {dst} is contacted by {} internal host(s) (common from {})",
+                "{} connections from {src} to {}{service} over {}{}, every {:.0} s (median; MAD {:.0} s), {:.0} bytes out each (MAD {:.0}); beacon score {:.2} (timing {:.2}; threshold {:.2}); {dst} is contacted by {} internal host(s) (common from {})",
                 thousands(times.len() as u64),
                 addr_port(dst, port),
                 span(span_secs),
+                if p.total > times.len() as u64 {
+                    format!(
+                        " (the latest of {} in {})",
+                        thousands(p.total),
+                        span(active)
+                    )
+                } else {
+                    String::new()
+                },
                 j.interval,
                 j.interval_mad,
                 j.bytes,

@@ -136,6 +136,28 @@ fn a_destination_that_twenty_hosts_beacon_to_is_common_not_c2() {
 }
 
 #[test]
+fn a_fast_beacon_is_judged_once_it_has_gone_on_long_enough() {
+    // Every 5 s ±10% for an hour: the ring of 128 spans 10 minutes, the
+    // activity an hour.
+    let mut rng = Rng::new(16);
+    let conns: Vec<_> = beacon(&mut rng, 720, 5.0, 0.1)
+        .into_iter()
+        .map(|t| (t, "10.1.2.3".to_string(), "185.1.2.3", 8443, 96))
+        .collect();
+    let mut d = Beacon::new(Settings::default());
+    let out = run(&mut d, &conns);
+    assert!(!out.is_empty());
+    assert!(
+        out[0].message.contains("(the latest of "),
+        "{}",
+        out[0].message
+    );
+    // Ten minutes of it is not judged yet.
+    let mut d = Beacon::new(Settings::default());
+    assert!(run(&mut d, &conns[..120]).is_empty());
+}
+
+#[test]
 fn too_few_connections_or_ignored_services_are_not_judged() {
     let mut rng = Rng::new(14);
     let few: Vec<_> = beacon(&mut rng, 9, 600.0, 0.0)
