@@ -200,3 +200,32 @@ fn state_is_bounded() {
     assert!(d.sources.len() <= 50 && d.edges.len() <= 100);
     assert!(d.edges.evicted > 0 && d.sources.evicted > 0);
 }
+
+#[test]
+fn the_analysis_stage_runs_it_with_the_segment_kinds_of_its_rules() {
+    let mut rules = Rules::default();
+    rules
+        .segment_kinds
+        .insert("servers".into(), "server".into());
+    let mut a = crate::Analysis::new(rules, "t");
+    let mut out = Vec::new();
+    for (segment, src) in [("servers", "10.20.0.2"), ("pleje", "10.60.0.9")] {
+        for h in 0..30 {
+            let dst = format!("10.20.1.{h}");
+            let c = conn(T0 + f64::from(h), "C", src, &dst, 445, "SF", 100, INSIDE);
+            a.observe(&event(segment, EventBody::Conn(c)), &mut out);
+        }
+    }
+    a.finish(&mut out);
+    let lateral: Vec<_> = out
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Alert(x) if x.detector == "lateral" => Some((e.origin.segment.as_str(), x)),
+            _ => None,
+        })
+        .collect();
+    assert!(!lateral.is_empty());
+    assert!(lateral
+        .iter()
+        .all(|(seg, x)| *seg == "pleje" && x.kind == "fan_out"));
+}

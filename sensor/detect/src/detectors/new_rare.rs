@@ -30,7 +30,7 @@ use super::table::Table;
 use super::{thousands, Detector};
 use crate::{Evidence, Notice, Rules};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr};
 use vagt_schema::{AssetRecord, ConnRecord, ConnState, Event, EventBody};
 
@@ -81,6 +81,8 @@ impl Default for Settings {
     }
 }
 
+/// Segments whose learning is tracked, at most.
+const MAX_SEGMENTS: usize = 10_000;
 /// New fingerprints waiting to be judged, at most.
 const MAX_PENDING: usize = 10_000;
 /// Characters of a user agent kept as its key.
@@ -112,7 +114,10 @@ pub struct NewRare {
     settings: Settings,
     kinds: BTreeMap<String, String>,
     /// Segment -> packet time of its first event.
-    segments: Table<String, f64>,
+    /// Looked up on every event, so by name without allocating; segments
+    /// are the configuration's, a few, and at most `MAX_SEGMENTS` are
+    /// kept (one beyond stays learning: nothing in it is ever new).
+    segments: HashMap<String, f64>,
     /// (segment, service) offered.
     services: Table<(String, String), ()>,
     /// (segment, external peer) of OT segments.
@@ -146,7 +151,7 @@ impl NewRare {
     pub fn new(settings: Settings) -> NewRare {
         let cap = settings.max_tracked;
         NewRare {
-            segments: Table::new(10_000),
+            segments: HashMap::new(),
             services: Table::new(cap),
             peers: Table::new(cap),
             fingerprints: Table::new(cap),
@@ -159,9 +164,14 @@ impl NewRare {
 
     /// Seconds segment `seg` has been learned at `ts`.
     fn learned(&mut self, seg: &str, ts: f64) -> f64 {
-        let first = self.segments.entry(&seg.to_string(), ts, || ts);
-        *first = first.min(ts);
-        ts - *first
+        if let Some(first) = self.segments.get_mut(seg) {
+            *first = first.min(ts);
+            return ts - *first;
+        }
+        if self.segments.len() < MAX_SEGMENTS {
+            self.segments.insert(seg.to_string(), ts);
+        }
+        0.0
     }
 
     fn kind_in(&self, seg: &str, kinds: &[String]) -> bool {
