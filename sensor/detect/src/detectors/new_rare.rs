@@ -277,7 +277,7 @@ impl NewRare {
                 None,
                 key.1.clone(),
                 format!(
-                    "{ip} ({}) offers {label}, a service no host of segment {seg} offered in {} of learning and since ({} services known in all segments)",
+                    "{ip} ({}) offers {label}, a service no host of segment {seg} offered in the {} since its first event ({} services known in all segments)",
                     a.key,
                     days(learned),
                     thousands(known as u64),
@@ -336,11 +336,12 @@ impl NewRare {
                 Some(peer),
                 subject,
                 format!(
-                    "{direction} on port {} ({}, {}); OT segment {seg} had no connection with {peer} in {} of learning and since",
+                    "{direction} on port {} ({}, {}); OT segment {seg} had no connection with {peer} in the {} since its first event (the first {} of them learning)",
                     c.resp_p,
                     c.proto.as_str(),
                     if est { "established" } else { "not established" },
                     days(learned),
+                    days(learn),
                 ),
                 evidence,
             ));
