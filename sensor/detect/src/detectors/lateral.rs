@@ -67,7 +67,7 @@ impl Default for Settings {
             new_edge_score: 45,
             new_edge_other_score: 30,
             max_tracked: 100_000,
-            max_edges: 500_000,
+            max_edges: 200_000,
         }
     }
 }
@@ -104,6 +104,9 @@ fn protocol(c: &ConnRecord, s: &Settings) -> Option<&'static str> {
         _ => "other",
     })
 }
+
+/// The protocols [`protocol`] names.
+const PROTOCOLS: [&str; 6] = ["other", "smb", "rdp", "winrm", "ssh", "dce_rpc"];
 
 fn technique(protocol: &str) -> &'static str {
     match protocol {
@@ -151,8 +154,9 @@ pub struct Lateral {
     settings: Settings,
     kinds: BTreeMap<String, String>,
     sources: Table<IpAddr, FanOut>,
-    /// Learned edges: (source, destination, protocol).
-    edges: Table<(IpAddr, IpAddr, &'static str), ()>,
+    /// Learned edges: (source, destination, protocol's index in
+    /// [`PROTOCOLS`], a number so that the table can be saved).
+    edges: Table<(IpAddr, IpAddr, u8), ()>,
     /// First packet time seen, where learning starts.
     since: Option<f64>,
 }
@@ -211,7 +215,8 @@ impl Lateral {
         out: &mut Vec<Notice>,
     ) {
         let s = &self.settings;
-        let key = (c.orig_h, c.resp_h, proto);
+        let code = PROTOCOLS.iter().position(|p| *p == proto).unwrap_or(0) as u8;
+        let key = (c.orig_h, c.resp_h, code);
         let known = self.edges.get(&key).is_some();
         let learned = c.ts - since;
         let count = self.edges.len();
@@ -378,6 +383,28 @@ impl Detector for Lateral {
 
     fn rules_changed(&mut self, rules: &Rules) {
         self.kinds.clone_from(&rules.segment_kinds);
+    }
+
+    /// The learned edges and when learning began survive a restart, so
+    /// that a sensor restarted on day 6 does not learn for 7 more.
+    fn save(&self) -> Option<(&'static str, serde_json::Value)> {
+        let v = serde_json::to_value((&self.edges, self.since)).ok()?;
+        Some(("lateral", v))
+    }
+
+    fn restore(&mut self, name: &str, value: &serde_json::Value) -> bool {
+        if name != "lateral" {
+            return true;
+        }
+        type Saved = (Table<(IpAddr, IpAddr, u8), ()>, Option<f64>);
+        match Saved::deserialize(value) {
+            Ok((edges, since)) => {
+                self.edges = edges.with_cap(self.settings.max_edges);
+                self.since = since;
+                true
+            }
+            Err(_) => false,
+        }
     }
 }
 

@@ -229,3 +229,38 @@ fn the_analysis_stage_runs_it_with_the_segment_kinds_of_its_rules() {
         .iter()
         .all(|(seg, x)| *seg == "pleje" && x.kind == "fan_out"));
 }
+
+#[test]
+fn learned_edges_survive_a_restart() {
+    let mut d = detector();
+    let c = conn(T0, "C1", "10.10.1.5", "10.20.0.7", 3389, "SF", 900, INSIDE);
+    feed(&mut d, "admin", c);
+    let (name, saved) = d.save().expect("saves");
+    let mut e = detector();
+    assert!(e.restore(name, &saved));
+    assert!(!e.restore(name, &serde_json::json!({"x": 1})));
+    // Day 8 after the first event before the restart: the known edge is
+    // quiet, a new one is reported.
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C2",
+        "10.10.1.5",
+        "10.20.0.7",
+        3389,
+        "SF",
+        900,
+        INSIDE,
+    );
+    assert!(feed(&mut e, "admin", c).is_empty());
+    let c = conn(
+        T0 + 8.0 * DAY,
+        "C3",
+        "10.10.1.5",
+        "10.20.0.8",
+        3389,
+        "SF",
+        900,
+        INSIDE,
+    );
+    assert_eq!(feed(&mut e, "admin", c).len(), 1);
+}

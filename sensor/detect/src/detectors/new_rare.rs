@@ -88,12 +88,20 @@ const MAX_PENDING: usize = 10_000;
 /// Characters of a user agent kept as its key.
 const MAX_AGENT: usize = 256;
 
+/// What a fingerprint is, by index (a number, so that tables can be saved).
+const FP_KINDS: [&str; 3] = ["ja3", "ja4", "user agent"];
+
+/// (segment, index in [`FP_KINDS`], value).
+type FpKey = (String, u8, String);
+
 /// An external peer of an OT segment.
+#[derive(Serialize, Deserialize)]
 struct Peer {
     /// Seen while the segment was learning.
     in_learning: bool,
 }
 
+#[derive(Serialize, Deserialize)]
 struct Fingerprint {
     /// Distinct hosts that used it, two at most (rare is one).
     hosts: Vec<IpAddr>,
@@ -101,7 +109,7 @@ struct Fingerprint {
 
 /// A first sight after learning, judged once `rare_wait` has passed.
 struct Pending {
-    key: (String, &'static str, String),
+    key: FpKey,
     ts: f64,
     uid: String,
     src: IpAddr,
@@ -123,7 +131,7 @@ pub struct NewRare {
     /// (segment, external peer) of OT segments.
     peers: Table<(String, IpAddr), Peer>,
     /// (segment, "ja3"/"ja4"/"user agent", value).
-    fingerprints: Table<(String, &'static str, String), Fingerprint>,
+    fingerprints: Table<FpKey, Fingerprint>,
     pending: VecDeque<Pending>,
     /// Addresses the sensor marked external, so that a server's
     /// internet clients do not count as the segment's fingerprints.
@@ -390,7 +398,8 @@ impl NewRare {
     ) {
         let learned = self.learned(seg, ts);
         let value: String = value.chars().take(MAX_AGENT).collect();
-        let key = (seg.to_string(), what, value);
+        let code = FP_KINDS.iter().position(|k| *k == what).unwrap_or(0) as u8;
+        let key = (seg.to_string(), code, value);
         let new = self.fingerprints.get(&key).is_none();
         let f = self
             .fingerprints
@@ -425,7 +434,11 @@ impl NewRare {
             if hosts != 1 || self.external.get(&p.src).is_some() {
                 continue;
             }
-            let (seg, what, value) = &p.key;
+            let (seg, code, value) = &p.key;
+            let what = FP_KINDS
+                .get(usize::from(*code))
+                .copied()
+                .unwrap_or("fingerprint");
             let mut evidence = Evidence::default();
             evidence.add(&p.uid, None);
             let known = self.fingerprints.len();
@@ -509,6 +522,43 @@ impl Detector for NewRare {
 
     fn rules_changed(&mut self, rules: &Rules) {
         self.kinds.clone_from(&rules.segment_kinds);
+    }
+
+    /// What the segments learned survives a restart (fingerprints
+    /// waiting for their judgement, and the addresses known external, are
+    /// relearned).
+    fn save(&self) -> Option<(&'static str, serde_json::Value)> {
+        let v = serde_json::to_value((
+            &self.segments,
+            &self.services,
+            &self.peers,
+            &self.fingerprints,
+        ))
+        .ok()?;
+        Some(("new_rare", v))
+    }
+
+    fn restore(&mut self, name: &str, value: &serde_json::Value) -> bool {
+        if name != "new_rare" {
+            return true;
+        }
+        type Saved = (
+            HashMap<String, f64>,
+            Table<(String, String), ()>,
+            Table<(String, IpAddr), Peer>,
+            Table<FpKey, Fingerprint>,
+        );
+        match Saved::deserialize(value) {
+            Ok((segments, services, peers, fingerprints)) => {
+                let cap = self.settings.max_tracked;
+                self.segments = segments;
+                self.services = services.with_cap(cap);
+                self.peers = peers.with_cap(cap);
+                self.fingerprints = fingerprints.with_cap(cap);
+                true
+            }
+            Err(_) => false,
+        }
     }
 }
 

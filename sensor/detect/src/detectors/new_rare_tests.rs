@@ -283,3 +283,38 @@ fn state_is_bounded() {
     }
     assert!(d.fingerprints.len() <= 100 && d.pending.len() <= MAX_PENDING);
 }
+
+#[test]
+fn what_was_learned_survives_a_restart() {
+    let mut d = detector();
+    start(&mut d, "admin");
+    let a = asset(
+        T0 + DAY,
+        "mac:00:00:00:00:00:01",
+        "10.1.1.10",
+        "new",
+        &["smb/445"],
+    );
+    feed(&mut d, "admin", a);
+    let (name, saved) = d.save().expect("saves");
+    let mut e = detector();
+    assert!(e.restore(name, &saved));
+    assert!(
+        e.restore("other", &json!(1)),
+        "another's part is not its business"
+    );
+    assert!(!e.restore(name, &json!("garbage")));
+    // Learning went on from T0, and smb is known: only the new device.
+    let a = asset(
+        T0 + 8.0 * DAY,
+        "mac:00:00:00:00:00:02",
+        "10.1.1.11",
+        "new",
+        &["smb/445"],
+    );
+    let out = feed(&mut e, "admin", a);
+    assert_eq!(
+        out.iter().map(|n| n.kind).collect::<Vec<_>>(),
+        vec!["new_device"]
+    );
+}
