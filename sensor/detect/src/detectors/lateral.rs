@@ -20,7 +20,8 @@
 //! "Internal" is what the sensor marks local (`local_orig`, `local_resp`);
 //! without local networks configured the detector sees nothing. State is
 //! bounded: sources in a window, and edges (an edge evicted from a full
-//! table and seen again is reported as new; evictions are counted).
+//! table and seen again is reported as new; evictions are counted). The
+//! edges and the start of learning are saved with the baselines.
 
 use super::table::Table;
 use super::{score, thousands, Detector};

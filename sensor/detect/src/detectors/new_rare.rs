@@ -18,13 +18,14 @@
 //!   established connection with an external peer is `ot_internet`, even
 //!   while learning, scored lower when the peer was already seen in the
 //!   learning period (a known vendor link) than when it was not.
-//! - `rare_fingerprint` (T1071): a TLS client fingerprint (JA3, JA4) or
+//! - `rare_fingerprint` (T1071): a TLS client fingerprint (JA4, else JA3) or
 //!   HTTP user agent never seen in the segment, that no second host used
 //!   within `rare_wait` seconds. Rare is not bad (one odd updater), so it
 //!   scores as information only.
 //!
 //! All state is in bounded tables (least recently touched forgotten
-//! first; a forgotten service, peer or fingerprint seen again is new).
+//! first; a forgotten service, peer or fingerprint seen again is new);
+//! what the segments learned is saved with the baselines.
 
 use super::table::Table;
 use super::{thousands, Detector};
@@ -484,13 +485,18 @@ impl Detector for NewRare {
             EventBody::Conn(c) => self.conn(seg, c, out),
             EventBody::Asset(a) => self.asset(seg, a, out),
             EventBody::Ssl(r) => {
-                for (what, v) in [("ja3", &r.ja3), ("ja4", &r.ja4)] {
-                    if let Some(v) = v {
-                        let id = &r.id;
-                        self.fingerprint(
-                            seg, r.ts, &r.uid, what, v, id.orig_h, id.resp_h, id.resp_p,
-                        );
-                    }
+                // JA4 when there is one: Chrome and its kin shuffle their
+                // TLS extensions on every connection (since 2023), which
+                // gives each hello a JA3 of its own, never seen before;
+                // JA4 sorts them. One fingerprint per hello, not two.
+                let fp = match (&r.ja4, &r.ja3) {
+                    (Some(v), _) => Some(("ja4", v)),
+                    (None, Some(v)) => Some(("ja3", v)),
+                    _ => None,
+                };
+                if let Some((what, v)) = fp {
+                    let id = &r.id;
+                    self.fingerprint(seg, r.ts, &r.uid, what, v, id.orig_h, id.resp_h, id.resp_p);
                 }
             }
             EventBody::Http(r) => {

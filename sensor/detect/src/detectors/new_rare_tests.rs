@@ -264,6 +264,35 @@ fn a_rare_ja3_is_reported_low_and_a_shared_one_is_not() {
 }
 
 #[test]
+fn ja4_is_preferred_as_shuffled_extensions_give_every_hello_a_new_ja3() {
+    let mut d = detector();
+    start(&mut d, "admin");
+    let hello = |ts: f64, uid: &str, src: &str, ja3: &str| {
+        body(json!({
+            "event_type": "ssl",
+            "ts": ts, "uid": uid,
+            "id.orig_h": src, "id.orig_p": 50000, "id.resp_h": "185.9.9.9", "id.resp_p": 443,
+            "resumed": false, "established": true, "ssl_history": "CsxknGIi",
+            "ja3": ja3, "ja4": "t13d1516h2_8daaf6152771_02713d6af862",
+        }))
+    };
+    let mut out = Vec::new();
+    d.observe(
+        &event("admin", hello(T0 + DAY, "S1", "10.1.1.5", "1111")),
+        &mut out,
+    );
+    for i in 0..20 {
+        let t = T0 + 8.0 * DAY + f64::from(i);
+        d.observe(
+            &event("admin", hello(t, "S", "10.1.1.6", &format!("{i:04}"))),
+            &mut out,
+        );
+    }
+    d.sweep(f64::INFINITY, &mut out);
+    assert!(out.is_empty(), "{out:#?}");
+}
+
+#[test]
 fn state_is_bounded() {
     let s = Settings {
         max_tracked: 100,
