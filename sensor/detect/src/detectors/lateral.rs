@@ -242,10 +242,11 @@ impl Lateral {
             dst: Some(c.resp_h),
             subject: Some(proto.to_string()),
             message: format!(
-                "{} connected to {} over {proto} ({}/tcp) for the first time; the detector learned for {:.1} days ({:.1} required) and knew {} admin edges, none from {} to {} over {proto}{}",
+                "{} connected to {} over {proto} ({}/{}) for the first time; the detector learned for {:.1} days ({:.1} required) and knew {} admin edges, none from {} to {} over {proto}{}",
                 c.orig_h,
                 c.resp_h,
                 c.resp_p,
+                c.proto.as_str(),
                 learned / 86_400.0,
                 s.learning / 86_400.0,
                 thousands(count as u64),
