@@ -76,6 +76,9 @@ impl Analysis {
             Box::new(detectors::bruteforce::Bruteforce::new(t.bruteforce.clone())),
             Box::new(detectors::dns_tunnel::DnsTunnel::new(t.dns_tunnel.clone())),
             Box::new(detectors::ot_change::OtChange::new(t.ot_change.clone())),
+            Box::new(detectors::beacon::Beacon::new(t.beacon.clone())),
+            Box::new(detectors::lateral::Lateral::new(t.lateral.clone())),
+            Box::new(detectors::new_rare::NewRare::new(t.new_rare.clone())),
             Box::new(detectors::indicator::IndicatorMatch::new(
                 rules.indicators.clone(),
                 t.policy.window,

@@ -31,6 +31,9 @@ pub struct Thresholds {
     pub baseline: crate::baseline::Settings,
     pub volume: crate::detectors::volume::Settings,
     pub risk: crate::risk::Settings,
+    pub beacon: crate::detectors::beacon::Settings,
+    pub lateral: crate::detectors::lateral::Settings,
+    pub new_rare: crate::detectors::new_rare::Settings,
     pub policy: crate::policy::Settings,
 }
 
@@ -100,6 +103,9 @@ struct File {
     baseline: Option<crate::baseline::Settings>,
     volume: Option<crate::detectors::volume::Settings>,
     risk: Option<crate::risk::Settings>,
+    beacon: Option<crate::detectors::beacon::Settings>,
+    lateral: Option<crate::detectors::lateral::Settings>,
+    new_rare: Option<crate::detectors::new_rare::Settings>,
     policy: Option<crate::policy::Settings>,
     /// `[kind.<kind>.<detector>]`, checked by [`crate::kinds`].
     kind: Option<toml::Table>,
@@ -472,6 +478,9 @@ struct ThresholdsOut<'a> {
     baseline: &'a crate::baseline::Settings,
     volume: &'a crate::detectors::volume::Settings,
     risk: &'a crate::risk::Settings,
+    beacon: &'a crate::detectors::beacon::Settings,
+    lateral: &'a crate::detectors::lateral::Settings,
+    new_rare: &'a crate::detectors::new_rare::Settings,
     policy: &'a crate::policy::Settings,
 }
 
@@ -485,6 +494,9 @@ impl<'a> From<&'a Thresholds> for ThresholdsOut<'a> {
             baseline: &t.baseline,
             volume: &t.volume,
             risk: &t.risk,
+            beacon: &t.beacon,
+            lateral: &t.lateral,
+            new_rare: &t.new_rare,
             policy: &t.policy,
         }
     }

@@ -3,12 +3,17 @@
 //! policy does). Its state is bounded: per-key tables with a cap, the
 //! least recently touched entry evicted first and counted.
 
+pub mod beacon;
 pub mod bruteforce;
 pub mod dns_tunnel;
 pub mod indicator;
+pub mod lateral;
+pub mod new_rare;
 pub mod ot_change;
 pub mod scan;
 pub mod table;
+#[cfg(test)]
+pub mod testutil;
 pub mod volume;
 
 use crate::Notice;
