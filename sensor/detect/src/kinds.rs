@@ -151,6 +151,45 @@ mod tests {
     }
 
     #[test]
+    fn events_are_judged_with_their_segment_kinds_thresholds() {
+        use crate::Analysis;
+        use vagt_schema::{Event, EventBody};
+        let mut r = Rules::default();
+        r.add_file(Path::new("a.toml"), "[kind.guest.scan]\nports = 40\n")
+            .expect("good file");
+        r.segment_kinds.insert("wifi".into(), "guest".into());
+        r.segment_kinds.insert("kontor".into(), "admin".into());
+        let mut a = Analysis::new(r, "t");
+        let mut out = Vec::new();
+        for (seg, src) in [("wifi", "10.9.0.5"), ("kontor", "10.1.0.5")] {
+            for port in 1..=20u16 {
+                let e: Event = serde_json::from_value(serde_json::json!({
+                    "schema_version": 1, "municipality": "0101", "sensor": "s", "segment": seg,
+                    "event_type": "conn", "ts": 1000.0 + f64::from(port), "uid": format!("C{seg}{port}"),
+                    "id.orig_h": src, "id.orig_p": 40000, "id.resp_h": "10.2.0.1", "id.resp_p": port,
+                    "proto": "tcp", "conn_state": "REJ", "missed_bytes": 0, "history": "Sr",
+                    "orig_pkts": 1, "orig_ip_bytes": 44, "resp_pkts": 1, "resp_ip_bytes": 40,
+                    "community_id": "", "ip_proto": 6, "orig_link_bytes": 58, "resp_link_bytes": 54,
+                }))
+                .expect("event");
+                a.observe(&e, &mut out);
+            }
+        }
+        let scans: Vec<String> = out
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::Alert(x) if x.detector == "scan" => Some(x.src.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            scans,
+            vec!["10.1.0.5"],
+            "20 ports: a scan in the office, not on guest Wi-Fi"
+        );
+    }
+
+    #[test]
     fn mistakes_name_the_file_line_and_what_to_write() {
         let mut r = Rules::default();
         let e = r

@@ -22,12 +22,12 @@ pub mod notice;
 pub mod policy;
 pub mod risk;
 pub mod rules;
+pub mod sets;
 pub mod state;
 
 pub use notice::{Evidence, Notice};
 pub use rules::{Rules, RulesError};
 
-use detectors::Detector;
 use vagt_schema::{Event, EventBody, Origin};
 
 /// Packet-time seconds between sweeps of timed-out state.
@@ -36,7 +36,7 @@ const SWEEP: f64 = 60.0;
 /// The analysis stage of one sensor.
 pub struct Analysis {
     rules: Rules,
-    detectors: Vec<Box<dyn Detector>>,
+    detectors: sets::Sets,
     policy: policy::Policy,
     notices: Vec<Notice>,
     alerts: Vec<(String, vagt_schema::AlertRecord)>,
@@ -71,24 +71,7 @@ impl Analysis {
     /// A stage with `rules`; `id_prefix` makes alert ids unique per sensor.
     pub fn new(rules: Rules, id_prefix: &str) -> Analysis {
         let t = &rules.thresholds;
-        let mut detectors: Vec<Box<dyn Detector>> = vec![
-            Box::new(detectors::scan::Scan::new(t.scan.clone())),
-            Box::new(detectors::bruteforce::Bruteforce::new(t.bruteforce.clone())),
-            Box::new(detectors::dns_tunnel::DnsTunnel::new(t.dns_tunnel.clone())),
-            Box::new(detectors::ot_change::OtChange::new(t.ot_change.clone())),
-            Box::new(detectors::beacon::Beacon::new(t.beacon.clone())),
-            Box::new(detectors::lateral::Lateral::new(t.lateral.clone())),
-            Box::new(detectors::new_rare::NewRare::new(t.new_rare.clone())),
-            Box::new(detectors::indicator::IndicatorMatch::new(
-                rules.indicators.clone(),
-                t.policy.window,
-            )),
-        ];
-        // Detectors that judge by segment kind or read lists take them
-        // from the rules, at start as on every reload.
-        for d in &mut detectors {
-            d.rules_changed(&rules);
-        }
+        let detectors = sets::Sets::new(&rules);
         Analysis {
             baselines: baseline::Baselines::new(t.baseline.clone()),
             volume: detectors::volume::Volume::new(t.volume.clone()),
@@ -114,9 +97,7 @@ impl Analysis {
     pub fn set_rules(&mut self, mut rules: Rules) {
         // Segment kinds come from the configuration, not the files.
         rules.segment_kinds = std::mem::take(&mut self.rules.segment_kinds);
-        for d in &mut self.detectors {
-            d.rules_changed(&rules);
-        }
+        self.detectors.rules_changed(&rules);
         self.rules = rules;
     }
 
@@ -138,9 +119,8 @@ impl Analysis {
         if self.origin.as_ref() != Some(&event.origin) {
             self.origin = Some(event.origin.clone());
         }
-        for d in &mut self.detectors {
-            d.observe(event, &mut self.notices);
-        }
+        self.detectors
+            .observe(&self.rules, event, &mut self.notices);
         self.baselines.observe(event, &mut self.reports);
         if let Some(ts) = event_time(&event.body) {
             let step = (ts / self.baselines.settings().interval).floor();
@@ -151,9 +131,7 @@ impl Analysis {
             }
             if ts - self.last_sweep >= SWEEP {
                 self.last_sweep = ts;
-                for d in &mut self.detectors {
-                    d.sweep(ts, &mut self.notices);
-                }
+                self.detectors.sweep(ts, &mut self.notices);
                 self.policy.expire(ts, &mut self.alerts);
             }
         }
@@ -162,9 +140,7 @@ impl Analysis {
 
     /// End of input: pending findings are decided and open alerts closed.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
-        for d in &mut self.detectors {
-            d.sweep(f64::INFINITY, &mut self.notices);
-        }
+        self.detectors.sweep(f64::INFINITY, &mut self.notices);
         self.baselines.flush(&mut self.metrics, &mut self.reports);
         self.decide(out);
         self.policy.finish(&mut self.alerts);
@@ -173,10 +149,7 @@ impl Analysis {
 
     /// All bounded state: detectors' tables, baselines, host risk.
     pub fn tracked(&self) -> detectors::Tracked {
-        self.detectors
-            .iter()
-            .map(|d| d.tracked())
-            .fold(self.baselines.tracked() + self.risk.tracked(), |a, b| a + b)
+        self.detectors.tracked() + self.baselines.tracked() + self.risk.tracked()
     }
 
     /// The baselines, to show or save.
@@ -190,12 +163,7 @@ impl Analysis {
             version: state::VERSION,
             now: self.baselines.now,
             baselines: &self.baselines,
-            detectors: self
-                .detectors
-                .iter()
-                .filter_map(|d| d.save())
-                .map(|(n, v)| (n.to_string(), v))
-                .collect(),
+            detectors: self.detectors.save().into_iter().collect(),
         }
     }
 
@@ -204,7 +172,7 @@ impl Analysis {
     pub fn restore(&mut self, saved: state::Saved) -> Vec<String> {
         let mut refused = Vec::new();
         for (name, value) in &saved.detectors {
-            if !self.detectors.iter_mut().all(|d| d.restore(name, value)) {
+            if !self.detectors.restore(name, value) {
                 refused.push(name.clone());
             }
         }
