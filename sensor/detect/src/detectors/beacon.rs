@@ -401,6 +401,10 @@ fn addr_port(a: IpAddr, port: u16) -> String {
 }
 
 impl Detector for Beacon {
+    fn tracked(&self) -> super::Tracked {
+        self.pairs.tracked() + self.sources.tracked()
+    }
+
     fn observe(&mut self, event: &Event, _out: &mut Vec<Notice>) {
         if let EventBody::Conn(c) = &event.body {
             if c.proto != Proto::Icmp {

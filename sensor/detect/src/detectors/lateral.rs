@@ -14,8 +14,14 @@
 //!   packet time (from the first event it sees), a source-destination-
 //!   protocol edge never seen before, at a lower score; only connections
 //!   that were established or carried data make or match an edge, so a
-//!   scan does not teach the baseline. From segments that are not client
-//!   segments it scores lower still (IT's new edges are daily work).
+//!   scan does not teach the baseline. A new edge is news only where both
+//!   ends are new to the protocol's admin use: a source that already made
+//!   `admin_source_edges` such edges is an admin's or a tool's machine, for
+//!   which a new target is daily work, and a destination that
+//!   `server_edges` sources already use over the protocol is a server (a
+//!   file server, a terminal server) that a new client reaching is
+//!   ordinary. From segments that are not client segments it scores lower
+//!   still.
 //!
 //! "Internal" is what the sensor marks local (`local_orig`, `local_resp`);
 //! without local networks configured the detector sees nothing. State is
@@ -46,6 +52,12 @@ pub struct Settings {
     pub client_kinds: Vec<String>,
     /// Seconds of packet time learned before edges count as new (7 days).
     pub learning: f64,
+    /// Learned edges over a protocol after which a source counts as an
+    /// admin source (its new edges are not news).
+    pub admin_source_edges: u32,
+    /// Learned sources over a protocol after which a destination counts
+    /// as a server for it (new clients reaching it are not news).
+    pub server_edges: u32,
     /// Score of a new edge from a client segment, and from another.
     pub new_edge_score: u8,
     pub new_edge_other_score: u8,
@@ -65,6 +77,8 @@ impl Default for Settings {
                 .map(String::from)
                 .to_vec(),
             learning: 7.0 * 86_400.0,
+            admin_source_edges: 3,
+            server_edges: 10,
             new_edge_score: 45,
             new_edge_other_score: 30,
             max_tracked: 100_000,
@@ -158,6 +172,10 @@ pub struct Lateral {
     /// Learned edges: (source, destination, protocol's index in
     /// [`PROTOCOLS`], a number so that the table can be saved).
     edges: Table<(IpAddr, IpAddr, u8), ()>,
+    /// Learned edges per (source, protocol) and per (destination,
+    /// protocol).
+    out_edges: Table<(IpAddr, u8), u32>,
+    in_edges: Table<(IpAddr, u8), u32>,
     /// First packet time seen, where learning starts.
     since: Option<f64>,
 }
@@ -167,6 +185,8 @@ impl Lateral {
         Lateral {
             sources: Table::new(settings.max_tracked),
             edges: Table::new(settings.max_edges),
+            out_edges: Table::new(settings.max_edges),
+            in_edges: Table::new(settings.max_edges),
             settings,
             kinds: BTreeMap::new(),
             since: None,
@@ -221,8 +241,16 @@ impl Lateral {
         let known = self.edges.get(&key).is_some();
         let learned = c.ts - since;
         let count = self.edges.len();
+        if known {
+            self.edges.entry(&key, c.ts, || ());
+            return;
+        }
+        let made = self.out_edges.get(&(c.orig_h, code)).copied().unwrap_or(0);
+        let served = self.in_edges.get(&(c.resp_h, code)).copied().unwrap_or(0);
         self.edges.entry(&key, c.ts, || ());
-        if known || learned < s.learning {
+        *self.out_edges.entry(&(c.orig_h, code), c.ts, || 0) += 1;
+        *self.in_edges.entry(&(c.resp_h, code), c.ts, || 0) += 1;
+        if learned < s.learning || made >= s.admin_source_edges || served >= s.server_edges {
             return;
         }
         let mut evidence = Evidence::default();
@@ -242,7 +270,7 @@ impl Lateral {
             dst: Some(c.resp_h),
             subject: Some(proto.to_string()),
             message: format!(
-                "{} connected to {} over {proto} ({}/{}) for the first time; the detector learned for {:.1} days ({:.1} required) and knew {} admin edges, none from {} to {} over {proto}{}",
+                "{} connected to {} over {proto} ({}/{}) for the first time; the detector learned for {:.1} days ({:.1} required) and knew {} admin edges, {made} from {} over {proto} (an admin source makes {}) and {served} to {} (a server has {}){}",
                 c.orig_h,
                 c.resp_h,
                 c.resp_p,
@@ -251,7 +279,9 @@ impl Lateral {
                 s.learning / 86_400.0,
                 thousands(count as u64),
                 c.orig_h,
+                s.admin_source_edges,
                 c.resp_h,
+                s.server_edges,
                 if self.edges.evicted > 0 {
                     format!(" ({} forgotten when the table was full)", thousands(self.edges.evicted))
                 } else {
@@ -365,6 +395,13 @@ impl Lateral {
 }
 
 impl Detector for Lateral {
+    fn tracked(&self) -> super::Tracked {
+        self.sources.tracked()
+            + self.edges.tracked()
+            + self.out_edges.tracked()
+            + self.in_edges.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         if self.since.is_none() {
             // Learning counts from the first event of any type.
@@ -390,7 +427,8 @@ impl Detector for Lateral {
     /// The learned edges and when learning began survive a restart, so
     /// that a sensor restarted on day 6 does not learn for 7 more.
     fn save(&self) -> Option<(&'static str, serde_json::Value)> {
-        let v = serde_json::to_value((&self.edges, self.since)).ok()?;
+        let v = serde_json::to_value((&self.edges, self.since, &self.out_edges, &self.in_edges))
+            .ok()?;
         Some(("lateral", v))
     }
 
@@ -398,10 +436,13 @@ impl Detector for Lateral {
         if name != "lateral" {
             return true;
         }
-        type Saved = (Table<(IpAddr, IpAddr, u8), ()>, Option<f64>);
+        type Counts = Table<(IpAddr, u8), u32>;
+        type Saved = (Table<(IpAddr, IpAddr, u8), ()>, Option<f64>, Counts, Counts);
         match Saved::deserialize(value) {
-            Ok((edges, since)) => {
+            Ok((edges, since, out_edges, in_edges)) => {
                 self.edges = edges.with_cap(self.settings.max_edges);
+                self.out_edges = out_edges.with_cap(self.settings.max_edges);
+                self.in_edges = in_edges.with_cap(self.settings.max_edges);
                 self.since = since;
                 true
             }

@@ -264,3 +264,51 @@ fn learned_edges_survive_a_restart() {
     );
     assert_eq!(feed(&mut e, "admin", c).len(), 1);
 }
+
+#[test]
+fn new_edges_of_admin_sources_and_to_servers_are_not_news() {
+    let mut d = detector();
+    let rdp =
+        |t: f64, uid: &str, src: &str, dst: &str| conn(t, uid, src, dst, 3389, "SF", 900, INSIDE);
+    let smb =
+        |t: f64, uid: &str, src: &str, dst: &str| conn(t, uid, src, dst, 445, "SF", 900, INSIDE);
+    // Learning: the helpdesk PC reaches three clients over RDP, and
+    // twelve clients use the file server over SMB.
+    for h in 0..3 {
+        feed(
+            &mut d,
+            "admin",
+            rdp(
+                T0 + f64::from(h),
+                &format!("R{h}"),
+                "10.10.1.50",
+                &format!("10.10.2.{h}"),
+            ),
+        );
+    }
+    for h in 0..12 {
+        feed(
+            &mut d,
+            "admin",
+            smb(
+                T0 + f64::from(h),
+                &format!("S{h}"),
+                &format!("10.10.3.{h}"),
+                "10.20.0.2",
+            ),
+        );
+    }
+    let t = T0 + 8.0 * DAY;
+    // After learning: the helpdesk's new client and a new file-server
+    // client are ordinary ...
+    assert!(feed(&mut d, "admin", rdp(t, "R9", "10.10.1.50", "10.10.2.99")).is_empty());
+    assert!(feed(&mut d, "admin", smb(t, "S99", "10.10.3.99", "10.20.0.2")).is_empty());
+    // ... a client that never used RDP reaching another client is not.
+    let out = feed(&mut d, "admin", rdp(t, "X1", "10.10.3.5", "10.10.3.6"));
+    assert_eq!(out.len(), 1, "{out:#?}");
+    assert!(
+        out[0].message.contains("0 from 10.10.3.5 over rdp"),
+        "{}",
+        out[0].message
+    );
+}

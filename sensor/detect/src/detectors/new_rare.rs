@@ -479,6 +479,13 @@ fn service_key(label: &str, ephemeral_from: u16) -> Option<String> {
 }
 
 impl Detector for NewRare {
+    fn tracked(&self) -> super::Tracked {
+        self.services.tracked()
+            + self.peers.tracked()
+            + self.fingerprints.tracked()
+            + self.external.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         let seg = event.origin.segment.as_str();
         match &event.body {
