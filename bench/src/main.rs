@@ -1,14 +1,17 @@
 //! `vagt-bench`: measures the sensor's packet path and compares it with
 //! peer tools. This file starts the command the user asked for; `cli`
-//! defines the command line, `replay`, `generate`, `compare`, `concat`
-//! and `cores` are the commands, `report` presents replay results, `pacing` paces a
+//! defines the command line, `replay`, `generate`, `compare`, `concat`,
+//! `cores` and `detect` are the commands (`municipal` is `detect`'s
+//! generator of a municipal network's events), `report` presents replay results, `pacing` paces a
 //! replay, and `stats` and `rusage` hold shared measurement helpers.
 
 mod cli;
 mod compare;
 mod concat;
 mod cores;
+mod detect;
 mod generate;
+mod municipal;
 mod pacing;
 mod replay;
 mod report;
@@ -69,6 +72,7 @@ fn main() {
         cli::Command::Compare(a) => compare::run(a),
         cli::Command::Concat(a) => concat::run(a),
         cli::Command::Cores(a) => cores::run(a),
+        cli::Command::Detect(a) => detect::run(a),
     };
     if let Err(e) = result {
         eprintln!("vagt-bench: error: {e}");
