@@ -7,7 +7,7 @@
 //! on the same events: the built-in rules alone, and with an allow-list
 //! for the IT team's own tools (the generator's suggestion, or `--allow`).
 
-mod score;
+pub(crate) mod score;
 
 use crate::cli::DetectArgs;
 use crate::municipal::{Config, Generator};
@@ -63,7 +63,6 @@ impl Pass {
                         detector: a.detector,
                         kind: a.kind,
                         src: a.src,
-                        dst: a.dst,
                         segment: e.origin.segment,
                     });
                 }
@@ -242,6 +241,7 @@ fn event_type(b: &EventBody) -> &'static str {
         EventBody::Dhcp(_) => "dhcp",
         EventBody::Arp(_) => "arp",
         EventBody::Modbus(_) => "modbus",
+        EventBody::Dnp3(_) => "dnp3",
         EventBody::OtSummary(_) => "ot_summary",
         EventBody::Asset(_) => "asset",
         _ => "other",

@@ -1,7 +1,8 @@
 //! Scoring alerts against the generator's labels: an alert is a true
 //! positive when a label has the same detector, the alert's source is the
-//! label's source (or its target, for detectors that key on the victim)
-//! and it was first raised within the label's window plus slack; every
+//! label's source (or its target, for detectors that key on the victim;
+//! or, for a segment-wide alert without a host, the alert's segment is the
+//! label's) and it was first raised within the label's window plus slack; every
 //! other alert of the evaluation days is a false positive. The kind is not
 //! required to match (a port scan of many hosts is rightly also an address
 //! scan). Only first writes count: an update of an alert is the same
@@ -38,7 +39,6 @@ pub struct Seen {
     pub detector: String,
     pub kind: String,
     pub src: IpAddr,
-    pub dst: Option<IpAddr>,
     pub segment: String,
 }
 
@@ -65,8 +65,15 @@ pub struct Score {
 }
 
 fn matches(l: &Label, a: &Seen) -> bool {
+    // A segment-wide finding (the volume detector's segment hour) names no
+    // host; it is about the label's segment.
+    let entity = if a.src.is_unspecified() {
+        a.segment == l.segment
+    } else {
+        a.src == l.src || Some(a.src) == l.dst
+    };
     l.detector == a.detector
-        && (a.src == l.src || Some(a.src) == l.dst)
+        && entity
         && a.ts >= l.start - SLACK_BEFORE
         && a.ts <= l.end + SLACK_AFTER
 }

@@ -91,10 +91,6 @@ impl Calendar {
         ((self.first_day + i64::from(d) + 3).rem_euclid(7)) as u32
     }
 
-    pub fn is_weekend(&self, d: u32) -> bool {
-        self.weekday(d) >= 5
-    }
-
     /// Whether day `d` is a patch Tuesday (the second Tuesday of its month).
     pub fn is_patch_tuesday(&self, d: u32) -> bool {
         let day = self.first_day + i64::from(d);

@@ -243,6 +243,10 @@ pub fn ot(day: &mut Day) {
                     let ts = t0 + rng.unit() * 3_500.0;
                     day.out
                         .modbus(seg, &c, uid, ts, "WRITE_SINGLE_REGISTER", OtClass::Write);
+                } else if proto == "dnp3" && rng.chance(0.04) {
+                    // Pumps started and stopped by the master's schedule.
+                    let ts = t0 + rng.unit() * 3_500.0;
+                    day.out.dnp3(seg, &c, uid, ts, "OPERATE", OtClass::Control);
                 }
             }
         }

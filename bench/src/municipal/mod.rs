@@ -86,9 +86,8 @@ pub struct Generator {
     guest_arp: std::collections::HashMap<std::net::Ipv4Addr, String>,
 }
 
-/// The first day of the run: Monday 2 November 2026 (CET; the second
-/// Tuesday of that month, patch Tuesday, is day 8, the first evaluation
-/// day after a 7-day learning period... plus one).
+/// The first day of the run: Monday 2 November 2026 (CET). The second
+/// Tuesday of the month, patch Tuesday, is then day 8, in the second week.
 pub const START: (i64, i64, i64) = (2026, 11, 2);
 
 /// The per-day context the traffic modules draw into.
@@ -110,10 +109,6 @@ impl Day<'_> {
     /// The random stream for `purpose` and `k` today.
     pub fn rng(&self, purpose: u64, k: u64) -> rand::Rng {
         rand::stream(self.seed, u64::from(self.d), purpose, k)
-    }
-
-    pub fn school_day(&self) -> bool {
-        self.weekday < 5
     }
 }
 
@@ -165,10 +160,6 @@ impl Generator {
         self.cal.midnight(self.config.learning_days)
     }
 
-    pub fn end(&self) -> f64 {
-        self.cal.midnight(self.config.days)
-    }
-
     /// The next day's events in packet-time order, or `None` after the last
     /// day. Events that end after the day's midnight wait for the next
     /// batch; the last batch holds everything left.
@@ -216,9 +207,14 @@ impl Generator {
     }
 }
 
-/// The packet time the analysis stage orders an event by.
+/// The packet time an event is ordered by: the analysis stage's own
+/// (a conn record's end), or the record's time for the kinds it reads no
+/// time from (SMB tree connects).
 pub fn time(e: &Event) -> f64 {
-    vagt_detect::event_time(&e.body).unwrap_or(0.0)
+    match &e.body {
+        vagt_schema::EventBody::SmbMapping(r) => r.ts,
+        b => vagt_detect::event_time(b).unwrap_or(0.0),
+    }
 }
 
 /// Stable sort by packet time: records of one connection written together

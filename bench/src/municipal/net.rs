@@ -22,12 +22,6 @@ pub struct Segment {
     pub gateway_mac: String,
 }
 
-impl Segment {
-    pub fn cidr(&self) -> String {
-        format!("10.{}.0.0/16", self.net)
-    }
-}
-
 /// The segments, with the share of the host count each gets.
 const SEGMENTS: [(&str, &str, u8, Curve, f64); 11] = [
     ("rådhus-admin", "admin", 10, Curve::Office, 0.22),

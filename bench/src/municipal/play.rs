@@ -250,6 +250,36 @@ pub fn run(day: &mut Day, rng: &mut Rng, a: &Attack, from: f64, to: f64) {
             }
         }
         Kind::TunnelNull if single => {
+            // A visitor's laptop joins the guest Wi-Fi, then tunnels.
+            let host = Host {
+                ip: a.src,
+                mac: mac(rng, [0x3a, 0x11, 0x7c]),
+                seg,
+                role: Role::GuestDevice,
+                name: "kali".into(),
+                always_on: false,
+                weight: 1.0,
+            };
+            let gw = day.net.segments[seg].gateway;
+            day.out.dhcp(
+                seg,
+                a.start - 300.0,
+                &host,
+                a.src,
+                gw,
+                false,
+                "dhcpcd-10.0.6:Linux-6.6.9-amd64:x86_64:GenuineIntel",
+            );
+            day.out
+                .arp(seg, a.start - 299.0, a.src, &host.mac, None, false, 1);
+            day.out.asset(
+                seg,
+                a.start - 298.0,
+                &host,
+                a.src,
+                "(randomised MAC)",
+                "client",
+            );
             let resolver = day.net.resolver;
             for k in 0..200 {
                 let label: String = (0..30)
