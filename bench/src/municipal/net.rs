@@ -320,8 +320,15 @@ impl Network {
             }
         }
         let rest = hosts.saturating_sub(net.hosts.len());
-        for (seg, &(name, _, _, _, share)) in SEGMENTS.iter().enumerate() {
-            let n = ((rest as f64) * share).round() as usize;
+        let shares: f64 = SEGMENTS.iter().map(|s| s.4).sum();
+        let counts: Vec<usize> = SEGMENTS
+            .iter()
+            .map(|s| ((rest as f64) * s.4 / shares).floor() as usize)
+            .collect();
+        // Rounding leftovers go to the town hall, so the count is exact.
+        let leftover = rest - counts.iter().sum::<usize>();
+        for (seg, &(name, _, _, _, _)) in SEGMENTS.iter().enumerate() {
+            let n = counts[seg] + if seg == ADMIN { leftover } else { 0 };
             for k in 0..n {
                 let (role, always_on) = match seg {
                     ADMIN | JOBCENTER if k % 40 == 0 => (Role::Printer, true),

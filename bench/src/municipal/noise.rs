@@ -4,11 +4,14 @@
 //! finding most switched off, and pushes the night's copy offsite), patch
 //! Tuesday (WSUS fetches gigabytes, then every Windows client pulls its
 //! share the next morning), the IT team's weekly vulnerability scan of the
-//! servers and DMZ and its monthly discovery sweep of the client networks
+//! servers and DMZ and its Friday-morning discovery sweep of the admin networks
 //! from a known host in the server segment, antivirus reputation lookups
-//! whose names are hashes, and a user whose old password, cached by a
-//! phone or mapped drive, locks their account. Also the allow-list the IT
-//! team would write for its own tools.
+//! whose names are hashes, a user whose old password, cached by a phone or
+//! mapped drive, locks their account, new PCs rolled out in the second
+//! week, a replaced printer that keeps its address (its ARP binding
+//! moves), and a video of the council meeting uploaded to YouTube from a
+//! desktop that never uploads much. Also the allow-list the IT team would
+//! write for its own tools.
 
 use super::emit::Conn;
 use super::net::{Network, Role, Srv, ADMIN, DMZ, JOBCENTER, SERVERS};
@@ -31,6 +34,83 @@ pub fn all(day: &mut Day) {
     vuln_scan(day);
     av_lookups(day);
     lockout(day);
+    changes(day);
+}
+
+const S_CHANGE: u64 = 25;
+
+/// One-off, legitimate changes of the second week: on day 9 IT rolls out
+/// three new desktops in the job centre; on day 10 a printer is replaced
+/// by one that keeps its reserved address, and the communications officer
+/// uploads the council meeting's video (2.5 GB) at 14:00.
+fn changes(day: &mut Day) {
+    let net = day.net;
+    let mut rng = day.rng(S_CHANGE, 0);
+    let dc = net.hosts[net.dcs[0]].ip;
+    if day.d == 9 {
+        for k in 0..3 {
+            let ip = net.spare_ip(JOBCENTER, 50 + k);
+            let host = super::net::Host {
+                ip,
+                mac: super::net::mac(&mut rng, super::net::OUI_PC[0]),
+                seg: JOBCENTER,
+                role: Role::Desktop,
+                name: format!("jc-pc-new{k}"),
+                always_on: false,
+                weight: 1.0,
+            };
+            let ts = day.t(9.0 + k as f64 * 0.3);
+            day.out
+                .dhcp(JOBCENTER, ts, &host, ip, dc, false, "MSFT 5.0");
+            day.out
+                .arp(JOBCENTER, ts + 0.5, ip, &host.mac, None, false, 1);
+            day.out
+                .asset(JOBCENTER, ts + 1.0, &host, ip, "Dell Inc.", "client");
+            let c = Conn::tcp(ts + 30.0, ip, eport(&mut rng), dc, 88)
+                .service("krb_tcp")
+                .bytes(1_600, 1_500)
+                .dur(0.02);
+            let uid = day.out.conn(JOBCENTER, &c);
+            day.out
+                .kerberos(JOBCENTER, &c, uid, &format!("new{k}"), None);
+            let wsus = net.hosts[net.wsus].ip;
+            let c = Conn::tcp(ts + 600.0, ip, eport(&mut rng), wsus, 8530)
+                .service("http")
+                .bytes(2_000_000, 900_000_000)
+                .dur(400.0);
+            day.out.conn(JOBCENTER, &c);
+        }
+    }
+    if day.d == 10 {
+        if let Some(&p) = net.with_role(ADMIN, Role::Printer).first() {
+            let old = &net.hosts[p];
+            let new_mac = super::net::mac(&mut rng, super::net::OUI_PRINTER);
+            let ts = day.t(10.5);
+            day.out
+                .arp(ADMIN, ts, old.ip, &new_mac, Some(&old.mac), true, 1);
+        }
+        let desktops: Vec<usize> = net
+            .with_role(ADMIN, Role::Desktop)
+            .into_iter()
+            .filter(|&i| !net.hosts[i].always_on)
+            .collect();
+        if let (Some(&h), Some(s)) = (desktops.get(7), net.site("www.youtube.com")) {
+            let h = &net.hosts[h];
+            let bytes = 2_500_000_000;
+            let c = Conn::tcp(day.t(14.0), h.ip, eport(&mut rng), s.ip, 443)
+                .service("ssl")
+                .bytes(bytes, bytes / 80)
+                .dur(bytes as f64 / 6e6);
+            let uid = day.out.conn(h.seg, &c);
+            day.out.ssl(
+                h.seg,
+                &c,
+                uid,
+                "upload.youtube.com",
+                super::traffic::JA_EDGE,
+            );
+        }
+    }
 }
 
 /// Every night from 01:00: server shares, client agents, offsite copy.
@@ -175,7 +255,7 @@ fn patch(day: &mut Day) {
 /// The IT team's scanner (itscan01 in the server segment): a full
 /// vulnerability scan of the servers and DMZ on Wednesday nights (the
 /// top 1,000 TCP ports of each, then its HTTP checks, whose user agent
-/// names the tool), and on the first Friday of the run and a week later a
+/// names the tool), and every Friday morning a
 /// discovery sweep of the admin networks on a few ports.
 fn vuln_scan(day: &mut Day) {
     let net = day.net;
@@ -368,7 +448,7 @@ pub fn allow_toml(net: &Network) -> String {
          # write them in its rules folder. Put it beside the built-in rules.\n\n",
     );
     s.push_str(&format!(
-        "[[allow]]\ncomment = \"IT's vulnerability scanner (Greenbone): weekly scan of servere and dmz, monthly discovery sweep\"\nsrc = \"{scanner}\"\n\n"
+        "[[allow]]\ncomment = \"IT's vulnerability scanner (Greenbone): weekly scan of servere and dmz, Friday discovery sweep of the admin networks\"\nsrc = \"{scanner}\"\n\n"
     ));
     s.push_str(&format!(
         "[[allow]]\ncomment = \"Backup server: nightly backup of servers and desktop agents (port {AGENT_PORT}), offsite copy\"\nsrc = \"{backup}\"\n\n"
