@@ -1,6 +1,7 @@
 //! The injected attacks, each with its [`Label`]: scans (a fast port scan,
 //! an address sweep, and a slow port scan under Zeek's thresholds), brute
-//! force against SSH, RDP, Kerberos, LDAP and HTTP, C2 beacons (jittered),
+//! force against SSH, RDP, Kerberos, LDAP and HTTP (and a slow Kerberos
+//! spray, one guess a minute, as careful sprays go), C2 beacons (jittered),
 //! DNS tunnels, night-time exfiltration from hosts whose baseline is
 //! small, lateral SMB and RDP fan-out from a client, an OT write from a new
 //! host, a new device, and ARP spoofing of a gateway. All fall after the
@@ -29,6 +30,7 @@ pub(super) enum Kind {
     BruteSsh,
     BruteRdp,
     BruteKerberos,
+    SlowSpray,
     BruteLdap,
     BruteHttp,
     BeaconTls,
@@ -56,7 +58,7 @@ pub(super) struct Attack {
 }
 
 /// The attacks in the order their slots are given out.
-const ORDER: [Kind; 19] = [
+const ORDER: [Kind; 20] = [
     Kind::PortScan,
     Kind::BruteKerberos,
     Kind::BeaconTls,
@@ -76,6 +78,7 @@ const ORDER: [Kind; 19] = [
     Kind::LateralRdp,
     Kind::BruteHttp,
     Kind::Exfil { gb: 1 },
+    Kind::SlowSpray,
 ];
 
 fn v4(ip: Ipv4Addr) -> IpAddr {
@@ -184,6 +187,18 @@ fn attacks(net: &Network, cal: &super::clock::Calendar, cfg: &Config) -> Vec<Att
                     seg: JOBCENTER,
                     start: t,
                     end: t + 900.0,
+                }
+            }
+            Kind::SlowSpray => {
+                let t = at(8.0 + rng.unit());
+                Attack {
+                    kind,
+                    src: pick_host(&mut rng, net, CARE, Role::CareTablet, None),
+                    dst: Some(ip(net.dcs[1])),
+                    targets: vec![],
+                    seg: CARE,
+                    start: t,
+                    end: t + 180.0 * 60.0,
                 }
             }
             Kind::BruteLdap => {
@@ -403,6 +418,11 @@ pub fn plan(net: &Network, cal: &super::clock::Calendar, cfg: &Config) -> Vec<La
                 "bruteforce",
                 Some("kerberos"),
                 "Kerberos password spray, 250 accounts",
+            ),
+            Kind::SlowSpray => label(
+                "bruteforce",
+                Some("kerberos"),
+                "slow Kerberos spray: 180 accounts, one a minute",
             ),
             Kind::BruteLdap => label("bruteforce", Some("ldap"), "LDAP simple-bind guessing"),
             Kind::BruteHttp => label(

@@ -134,6 +134,19 @@ pub fn run(day: &mut Day, rng: &mut Rng, a: &Attack, from: f64, to: f64) {
                 );
             }
         }
+        Kind::SlowSpray if single => {
+            // Low and slow, as sprays avoid lockouts and thresholds.
+            for k in 0..180 {
+                let ts = a.start + f64::from(k) * 60.0 + rng.unit() * 20.0;
+                let c = Conn::tcp(ts, a.src, eport(rng), dst, 88)
+                    .service("krb_tcp")
+                    .bytes(260, 190)
+                    .dur(0.01);
+                let uid = day.out.conn(seg, &c);
+                let user = format!("u{:05}", rng.range(0, 3000));
+                day.out.kerberos(seg, &c, uid, &user, Some(24));
+            }
+        }
         Kind::BruteLdap if single => {
             for k in 0..150 {
                 let ts = a.start + (a.end - a.start) * f64::from(k) / 150.0;
