@@ -29,7 +29,16 @@ impl Sink {
                 id: c.id(),
                 request_type: Some(if error.is_some() { "AS" } else { "TGS" }.into()),
                 client: Some(format!("{client}/KOMMUNE.LOCAL")),
-                service: Some("krbtgt/KOMMUNE.LOCAL".into()),
+                // A failed AS request asks for a ticket-granting ticket; the
+                // logon's TGS requests ask for the DC's services.
+                service: Some(
+                    if error.is_some() {
+                        "krbtgt/KOMMUNE.LOCAL"
+                    } else {
+                        "cifs/dc01.kommune.local"
+                    }
+                    .into(),
+                ),
                 success: Some(error.is_none()),
                 error_code: error,
                 error_msg: error.map(|e| {
