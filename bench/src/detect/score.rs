@@ -6,7 +6,8 @@
 //! other alert of the evaluation days is a false positive. The kind is not
 //! required to match (a port scan of many hosts is rightly also an address
 //! scan). Only first writes count: an update of an alert is the same
-//! alert.
+//! alert. The per-host `risk` alert is true when its host is any label's
+//! entity in time, and detects no label itself.
 
 use crate::municipal::Label;
 use serde_json::json;
@@ -19,7 +20,7 @@ pub const SLACK_AFTER: f64 = 3600.0;
 
 /// The detectors the table always shows: those in the analysis stage now
 /// and those being written (their rows fill in when they land).
-pub const DETECTORS: [&str; 10] = [
+pub const DETECTORS: [&str; 11] = [
     "scan",
     "bruteforce",
     "dns_tunnel",
@@ -30,6 +31,7 @@ pub const DETECTORS: [&str; 10] = [
     "lateral",
     "new_rare",
     "spoofing",
+    "risk",
 ];
 
 /// One alert as first written.
@@ -64,6 +66,12 @@ pub struct Score {
     pub top_fp: Vec<(String, u64)>,
 }
 
+/// The per-host risk alert names no detector of its own: it is about a
+/// host several detectors fired on, and is true when that host is any
+/// label's source or target in its window. It finds no label itself (the
+/// detectors behind it do).
+const META: &str = "risk";
+
 fn matches(l: &Label, a: &Seen) -> bool {
     // A segment-wide finding (the volume detector's segment hour) names no
     // host; it is about the label's segment.
@@ -72,7 +80,7 @@ fn matches(l: &Label, a: &Seen) -> bool {
     } else {
         a.src == l.src || Some(a.src) == l.dst
     };
-    l.detector == a.detector
+    (l.detector == a.detector || a.detector == META)
         && entity
         && a.ts >= l.start - SLACK_BEFORE
         && a.ts <= l.end + SLACK_AFTER
@@ -107,6 +115,9 @@ pub fn score(
         for (i, l) in labels.iter().enumerate() {
             if matches(l, a) {
                 hit = true;
+                if a.detector == META {
+                    continue;
+                }
                 let p = &mut per_label[i];
                 p.0 += 1;
                 let delay = (a.ts - l.start).max(0.0);
