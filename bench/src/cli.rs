@@ -187,7 +187,7 @@ Example: the corpus mix of bench/RESULTS.md (about a million packets)
     /// passwords, antivirus DNS lookups); and labelled attacks after the
     /// --learning-days. Each day is generated into memory, then replayed
     /// through the analysis stage (built-in rules, the generator's segment
-    /// kinds); only the replay is timed.
+    /// kinds); only the replay through the stage is timed.
     ///
     /// Two stages run on the same events: the built-in rules alone, and
     /// with an allow-list for the IT team's scanner and backup server (the
@@ -201,7 +201,8 @@ positives, precision, labels, labels detected and recall (detectors not
 yet written show their labels with recall 0); alerts during the learning
 days (not scored); false alerts per segment and day; the most frequent
 false alerts; every label, found or missed; events/s of the analysis
-stage (events over the wall time of observe and finish only).
+stage (events over the wall time of the observe loop only; finish is
+shown apart).
 
 Examples:
   vagt-bench detect                                   # 2,000 hosts, 14 days
