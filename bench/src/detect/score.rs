@@ -62,7 +62,8 @@ pub struct Score {
     /// For each label: alerts that matched it and the first one's delay.
     pub per_label: Vec<(u64, Option<f64>)>,
     pub eval_days: f64,
-    /// The most frequent false alerts: (detector, kind, src, segment) -> count.
+    /// False alerts grouped by detector, kind, source and segment, the
+    /// most frequent first.
     pub top_fp: Vec<(String, u64)>,
 }
 
@@ -144,7 +145,6 @@ pub fn score(
     }
     let mut top_fp: Vec<(String, u64)> = fp_kinds.into_iter().collect();
     top_fp.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    top_fp.truncate(12);
     Score {
         rows,
         fp_by_segment,
@@ -233,7 +233,7 @@ impl Score {
         ));
         if !self.top_fp.is_empty() {
             s.push_str("Most frequent false alerts (detector/kind from source):\n");
-            for (k, n) in &self.top_fp {
+            for (k, n) in self.top_fp.iter().take(12) {
                 s.push_str(&format!("  {n:>5}  {k}\n"));
             }
             s.push('\n');
@@ -283,6 +283,7 @@ impl Score {
         json!({
             "detectors": rows,
             "false_alerts_per_segment": self.fp_by_segment,
+            "false_alerts_by_source": self.top_fp.iter().map(|(k, n)| json!({"alert": k, "count": n})).collect::<Vec<_>>(),
             "evaluation_days": self.eval_days,
             "labels": per_label,
         })
