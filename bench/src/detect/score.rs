@@ -6,8 +6,10 @@
 //! other alert of the evaluation days is a false positive. The kind is not
 //! required to match (a port scan of many hosts is rightly also an address
 //! scan). Only first writes count: an update of an alert is the same
-//! alert. The per-host `risk` alert is true when its host is any label's
-//! entity in time, and detects no label itself.
+//! alert. An alert about a labelled attack's host in its window that
+//! another detector was expected to find (the risk alert on it, a rare
+//! TLS fingerprint of a beaconing implant) is true too ("TP other"), but
+//! detects no label: recall counts only a detector's own labels.
 
 use crate::municipal::Label;
 use serde_json::json;
@@ -48,6 +50,9 @@ pub struct Seen {
 pub struct Row {
     pub alerts: u64,
     pub tp: u64,
+    /// True positives about an attack labelled for another detector (a
+    /// beaconing implant's rare TLS fingerprint, a risk alert).
+    pub tp_other: u64,
     pub fp: u64,
     pub learning_alerts: u64,
     pub labels: u64,
@@ -67,24 +72,17 @@ pub struct Score {
     pub top_fp: Vec<(String, u64)>,
 }
 
-/// The per-host risk alert names no detector of its own: it is about a
-/// host several detectors fired on, and is true when that host is any
-/// label's source or target in its window. It finds no label itself (the
-/// detectors behind it do).
-const META: &str = "risk";
-
-fn matches(l: &Label, a: &Seen) -> bool {
-    // A segment-wide finding (the volume detector's segment hour) names no
-    // host; it is about the label's segment.
+/// Whether alert `a` is about the attack of label `l`: its host is the
+/// label's source or target, within the label's window and slack. A
+/// segment-wide finding (the volume detector's segment hour) names no
+/// host; it is about the label's segment, for the label's own detector.
+fn about(l: &Label, a: &Seen) -> bool {
     let entity = if a.src.is_unspecified() {
-        a.segment == l.segment
+        a.segment == l.segment && a.detector == l.detector
     } else {
         a.src == l.src || Some(a.src) == l.dst
     };
-    (l.detector == a.detector || a.detector == META)
-        && entity
-        && a.ts >= l.start - SLACK_BEFORE
-        && a.ts <= l.end + SLACK_AFTER
+    entity && a.ts >= l.start - SLACK_BEFORE && a.ts <= l.end + SLACK_AFTER
 }
 
 pub fn score(
@@ -113,12 +111,16 @@ pub fn score(
         }
         row.alerts += 1;
         let mut hit = false;
+        let mut own = false;
         for (i, l) in labels.iter().enumerate() {
-            if matches(l, a) {
+            if about(l, a) {
                 hit = true;
-                if a.detector == META {
+                if a.detector != l.detector {
+                    // True (it is about an attack), but not this detector's
+                    // label: it counts for precision, not for recall.
                     continue;
                 }
+                own = true;
                 let p = &mut per_label[i];
                 p.0 += 1;
                 let delay = (a.ts - l.start).max(0.0);
@@ -127,6 +129,9 @@ pub fn score(
         }
         if hit {
             row.tp += 1;
+            if !own {
+                row.tp_other += 1;
+            }
         } else {
             row.fp += 1;
             *fp_by_segment.entry(a.segment.clone()).or_default() += 1;
@@ -167,10 +172,11 @@ impl Score {
     pub fn table(&self, title: &str, labels: &[Label]) -> String {
         let mut s = format!("{title}\n\n");
         s.push_str(&format!(
-            "{:<11} {:>7} {:>6} {:>6} {:>9} {:>7} {:>9} {:>7} {:>15}\n",
+            "{:<11} {:>7} {:>6} {:>8} {:>6} {:>9} {:>7} {:>9} {:>7} {:>15}\n",
             "detector",
             "alerts",
             "TP",
+            "TP other",
             "FP",
             "precision",
             "labels",
@@ -181,10 +187,11 @@ impl Score {
         let mut tot = Row::default();
         for (d, r) in &self.rows {
             s.push_str(&format!(
-                "{:<11} {:>7} {:>6} {:>6} {:>9} {:>7} {:>9} {:>7} {:>15}\n",
+                "{:<11} {:>7} {:>6} {:>8} {:>6} {:>9} {:>7} {:>9} {:>7} {:>15}\n",
                 d,
                 r.alerts,
                 r.tp,
+                r.tp_other,
                 r.fp,
                 ratio(r.tp, r.alerts),
                 r.labels,
@@ -194,16 +201,18 @@ impl Score {
             ));
             tot.alerts += r.alerts;
             tot.tp += r.tp;
+            tot.tp_other += r.tp_other;
             tot.fp += r.fp;
             tot.labels += r.labels;
             tot.detected += r.detected;
             tot.learning_alerts += r.learning_alerts;
         }
         s.push_str(&format!(
-            "{:<11} {:>7} {:>6} {:>6} {:>9} {:>7} {:>9} {:>7} {:>15}\n\n",
+            "{:<11} {:>7} {:>6} {:>8} {:>6} {:>9} {:>7} {:>9} {:>7} {:>15}\n\n",
             "all",
             tot.alerts,
             tot.tp,
+            tot.tp_other,
             tot.fp,
             ratio(tot.tp, tot.alerts),
             tot.labels,
@@ -260,7 +269,7 @@ impl Score {
                 (
                     d.clone(),
                     json!({
-                        "alerts": r.alerts, "true_positives": r.tp, "false_positives": r.fp,
+                        "alerts": r.alerts, "true_positives": r.tp, "true_positives_of_other_labels": r.tp_other, "false_positives": r.fp,
                         "precision": (r.alerts > 0).then(|| r.tp as f64 / r.alerts as f64),
                         "labels": r.labels, "detected": r.detected,
                         "recall": (r.labels > 0).then(|| r.detected as f64 / r.labels as f64),

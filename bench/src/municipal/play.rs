@@ -276,7 +276,7 @@ pub fn run(day: &mut Day, rng: &mut Rng, a: &Attack, from: f64, to: f64) {
             let gw = day.net.segments[seg].gateway;
             day.out.dhcp(
                 seg,
-                a.start - 300.0,
+                a.start,
                 &host,
                 a.src,
                 gw,
@@ -284,10 +284,10 @@ pub fn run(day: &mut Day, rng: &mut Rng, a: &Attack, from: f64, to: f64) {
                 "dhcpcd-10.0.6:Linux-6.6.9-amd64:x86_64:GenuineIntel",
             );
             day.out
-                .arp(seg, a.start - 299.0, a.src, &host.mac, None, false, 1);
+                .arp(seg, a.start + 1.0, a.src, &host.mac, None, false, 1);
             day.out.asset(
                 seg,
-                a.start - 298.0,
+                a.start + 2.0,
                 &host,
                 a.src,
                 "(randomised MAC)",
@@ -302,7 +302,7 @@ pub fn run(day: &mut Day, rng: &mut Rng, a: &Attack, from: f64, to: f64) {
                         )
                     })
                     .collect();
-                let ts = a.start + (a.end - a.start) * f64::from(k) / 200.0;
+                let ts = a.start + 300.0 + (a.end - a.start - 300.0) * f64::from(k) / 200.0;
                 let id = rng.range(0, 65_536) as u16;
                 day.out.dns(
                     seg,
@@ -373,19 +373,19 @@ pub fn run(day: &mut Day, rng: &mut Rng, a: &Attack, from: f64, to: f64) {
             };
             let gw = day.net.segments[HEAT].gateway;
             day.out
-                .dhcp(seg, a.start - 120.0, &host, a.src, gw, false, "MSFT 5.0");
+                .dhcp(seg, a.start, &host, a.src, gw, false, "MSFT 5.0");
             day.out
-                .arp(seg, a.start - 119.0, a.src, &host.mac, None, false, 1);
+                .arp(seg, a.start + 1.0, a.src, &host.mac, None, false, 1);
             day.out.asset(
                 seg,
-                a.start - 118.0,
+                a.start + 2.0,
                 &host,
                 a.src,
                 "Hewlett Packard",
                 "client",
             );
             for (k, &plc) in a.targets.iter().enumerate() {
-                let ts = a.start + k as f64 * 150.0;
+                let ts = a.start + 120.0 + k as f64 * 150.0;
                 let c = Conn::tcp(ts, a.src, eport(rng), plc, 502)
                     .service("modbus")
                     .bytes(1_200, 1_600)
