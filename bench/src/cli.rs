@@ -192,9 +192,10 @@ Example: the corpus mix of bench/RESULTS.md (about a million packets)
     /// Two stages run on the same events: the built-in rules alone, and
     /// with an allow-list for the IT team's scanner and backup server (the
     /// generator's suggestion, which --write-allow saves, or --allow FILE).
-    /// An alert is a true positive when a label has its detector, its
-    /// source is the label's source or target, and it was first raised
-    /// between 60 s before the label's start and an hour after its end.
+    /// An alert is a true positive when its source is a label's source or
+    /// target and it was first raised between 60 s before the label's
+    /// start and an hour after its end; only an alert of the label's own
+    /// detector detects the label (others about it count as "TP other").
     #[command(after_help = "\
 Output: per detector, alerts in the evaluation days, true and false
 positives, precision, labels, labels detected and recall (detectors not
