@@ -26,6 +26,7 @@ use toml::Spanned;
 pub struct Thresholds {
     pub scan: crate::detectors::scan::Settings,
     pub bruteforce: crate::detectors::bruteforce::Settings,
+    pub spray: crate::detectors::spray::Settings,
     pub dns_tunnel: crate::detectors::dns_tunnel::Settings,
     pub ot_change: crate::detectors::ot_change::Settings,
     pub baseline: crate::baseline::Settings,
@@ -98,6 +99,7 @@ struct File {
     indicator: Vec<IndicatorEntry>,
     scan: Option<crate::detectors::scan::Settings>,
     bruteforce: Option<crate::detectors::bruteforce::Settings>,
+    spray: Option<crate::detectors::spray::Settings>,
     dns_tunnel: Option<crate::detectors::dns_tunnel::Settings>,
     ot_change: Option<crate::detectors::ot_change::Settings>,
     baseline: Option<crate::baseline::Settings>,
@@ -473,6 +475,7 @@ impl Thresholds {
 struct ThresholdsOut<'a> {
     scan: &'a crate::detectors::scan::Settings,
     bruteforce: &'a crate::detectors::bruteforce::Settings,
+    spray: &'a crate::detectors::spray::Settings,
     dns_tunnel: &'a crate::detectors::dns_tunnel::Settings,
     ot_change: &'a crate::detectors::ot_change::Settings,
     baseline: &'a crate::baseline::Settings,
@@ -489,6 +492,7 @@ impl<'a> From<&'a Thresholds> for ThresholdsOut<'a> {
         ThresholdsOut {
             scan: &t.scan,
             bruteforce: &t.bruteforce,
+            spray: &t.spray,
             dns_tunnel: &t.dns_tunnel,
             ot_change: &t.ot_change,
             baseline: &t.baseline,

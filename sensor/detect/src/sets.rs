@@ -15,6 +15,7 @@ fn build(t: &Thresholds) -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(detectors::scan::Scan::new(t.scan.clone())),
         Box::new(detectors::bruteforce::Bruteforce::new(t.bruteforce.clone())),
+        Box::new(detectors::spray::Spray::new(t.spray.clone())),
         Box::new(detectors::dns_tunnel::DnsTunnel::new(t.dns_tunnel.clone())),
         Box::new(detectors::ot_change::OtChange::new(t.ot_change.clone())),
         Box::new(detectors::beacon::Beacon::new(t.beacon.clone())),

@@ -48,6 +48,10 @@ pub struct Settings {
     pub min_span: f64,
     /// Seconds of history judged (RITA judges a day at a time).
     pub window: f64,
+    /// Seconds of packet time between two judgements of one pair: a
+    /// beacon shows over hours, and judging every busy pair at every
+    /// sweep would cost more than all other detectors together.
+    pub judge_every: f64,
     /// Distinct internal sources from which a destination is common.
     pub common_sources: usize,
     /// Services (the connection's `service`) not tracked.
@@ -68,6 +72,7 @@ impl Default for Settings {
             min_connections: 10,
             min_span: 1800.0,
             window: 86_400.0,
+            judge_every: 900.0,
             common_sources: 10,
             ignore_services: ["dns", "ntp"].map(String::from).to_vec(),
             ignore_ports: vec![53, 123],
@@ -95,6 +100,8 @@ struct Pair {
     reported: u64,
     /// New connections since the last judgement.
     dirty: bool,
+    /// Packet time of the last judgement.
+    judged: f64,
 }
 
 /// What a judgement found, in numbers for the message.
@@ -267,6 +274,7 @@ impl Beacon {
                 total: 0,
                 reported: 0,
                 dirty: false,
+                judged: f64::NEG_INFINITY,
             });
         while p.samples.len() >= max_samples
             || p.samples.front().is_some_and(|(t, _)| c.ts - t > window)
@@ -305,22 +313,29 @@ impl Beacon {
         if !p.dirty || p.samples.len() < s.min_connections.max(3) {
             return None;
         }
+        // Cheap checks first: most pairs are browsing, judged often.
+        let latest = p
+            .samples
+            .iter()
+            .map(|x| x.0)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let active = latest - p.since;
+        if active < s.min_span || now - p.judged < s.judge_every {
+            return None;
+        }
+        p.dirty = false;
+        p.judged = now;
+        // A common destination stays common: its sources are only added
+        // to (until the table forgets it).
+        if sources >= s.common_sources.max(1) {
+            return None;
+        }
         // Records arrive when connections end, not in start order.
         let mut ordered: Vec<(f64, u64)> = p.samples.iter().copied().collect();
         ordered.sort_by(|a, b| a.0.total_cmp(&b.0));
         let times: Vec<f64> = ordered.iter().map(|x| x.0).collect();
         let bytes: Vec<f64> = ordered.iter().map(|x| x.1 as f64).collect();
         let span_secs = times[times.len() - 1] - times[0];
-        let active = times[times.len() - 1] - p.since;
-        if active < s.min_span {
-            return None;
-        }
-        p.dirty = false;
-        // A common destination stays common: its sources are only added
-        // to (until the table forgets it).
-        if sources >= s.common_sources.max(1) {
-            return None;
-        }
         let j = judge(&times, &bytes)?;
         if j.score < s.threshold || j.timing < s.threshold {
             return None;

@@ -145,6 +145,12 @@ impl Bruteforce {
     }
 }
 
+/// An LDAP bind answered "invalid credentials" (result 49; Zeek writes
+/// the text, the RFC's name is invalidCredentials).
+pub fn ldap_failed(result: Option<&str>) -> bool {
+    matches!(result, Some("invalid credentials" | "invalidCredentials"))
+}
+
 impl Detector for Bruteforce {
     fn tracked(&self) -> super::Tracked {
         self.seen.tracked()
@@ -188,7 +194,7 @@ impl Detector for Bruteforce {
                 if !r.opcode.as_deref().is_some_and(|o| o.starts_with("bind")) {
                     return;
                 }
-                let failed = r.result.as_deref() == Some("invalidCredentials");
+                let failed = ldap_failed(r.result.as_deref());
                 let ok = r.result.as_deref() == Some("success");
                 self.count(
                     seg,
@@ -215,6 +221,13 @@ impl Detector for Bruteforce {
                     u64::from(success),
                     out,
                 );
+            }
+            EventBody::Rdp(r) => {
+                // With network-level authentication (and TLS) the outcome
+                // is encrypted; each connection carries one login, so, as
+                // for SSH without a visible outcome, each counts as a
+                // guess. A person reconnects a few times, not twenty.
+                self.count(seg, r.ts, &r.uid, &r.id, "rdp", 1, 0, out);
             }
             EventBody::Http(r) => {
                 if r.username.is_none() {
