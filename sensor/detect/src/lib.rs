@@ -61,6 +61,7 @@ impl Analysis {
             Box::new(detectors::bruteforce::Bruteforce::new(t.bruteforce.clone())),
             Box::new(detectors::dns_tunnel::DnsTunnel::new(t.dns_tunnel.clone())),
             Box::new(detectors::ot_change::OtChange::new(t.ot_change.clone())),
+            Box::new(detectors::spoofing::Spoofing::new(t.spoofing.clone())),
             Box::new(detectors::indicator::IndicatorMatch::new(
                 rules.indicators.clone(),
                 t.policy.window,

@@ -28,6 +28,7 @@ pub struct Thresholds {
     pub bruteforce: crate::detectors::bruteforce::Settings,
     pub dns_tunnel: crate::detectors::dns_tunnel::Settings,
     pub ot_change: crate::detectors::ot_change::Settings,
+    pub spoofing: crate::detectors::spoofing::Settings,
     pub policy: crate::policy::Settings,
 }
 
@@ -94,6 +95,7 @@ struct File {
     bruteforce: Option<crate::detectors::bruteforce::Settings>,
     dns_tunnel: Option<crate::detectors::dns_tunnel::Settings>,
     ot_change: Option<crate::detectors::ot_change::Settings>,
+    spoofing: Option<crate::detectors::spoofing::Settings>,
     policy: Option<crate::policy::Settings>,
 }
 
@@ -448,6 +450,7 @@ struct ThresholdsOut<'a> {
     bruteforce: &'a crate::detectors::bruteforce::Settings,
     dns_tunnel: &'a crate::detectors::dns_tunnel::Settings,
     ot_change: &'a crate::detectors::ot_change::Settings,
+    spoofing: &'a crate::detectors::spoofing::Settings,
     policy: &'a crate::policy::Settings,
 }
 
@@ -458,6 +461,7 @@ impl<'a> From<&'a Thresholds> for ThresholdsOut<'a> {
             bruteforce: &t.bruteforce,
             dns_tunnel: &t.dns_tunnel,
             ot_change: &t.ot_change,
+            spoofing: &t.spoofing,
             policy: &t.policy,
         }
     }

@@ -8,6 +8,7 @@ pub mod dns_tunnel;
 pub mod indicator;
 pub mod ot_change;
 pub mod scan;
+pub mod spoofing;
 pub mod table;
 
 use crate::Notice;

@@ -54,6 +54,11 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
         self.map.retain(|k, (_, v)| keep(k, v));
     }
 
+    /// The entry of `key`, without touching it.
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.map.get(key).map(|(_, v)| v)
+    }
+
     pub fn remove(&mut self, key: &K) -> Option<V> {
         self.map.remove(key).map(|(_, v)| v)
     }
