@@ -13,7 +13,7 @@ mod common;
 
 use common::packets::{capture, ip, tcp, TCP};
 use common::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use vagt_schema::{AlertRecord, ArpRecord, Event, EventBody};
 use vagt_sensor::config::Config;
 
@@ -157,10 +157,10 @@ fn write(name: &str, with_attack: bool) -> (TempDir, PathBuf) {
     (dir, path)
 }
 
-fn replay(path: &PathBuf, workers: usize) -> Vec<Event> {
+fn replay(path: &Path, workers: usize) -> Vec<Event> {
     let mut cfg = Config::default();
     cfg.pipeline.workers = workers;
-    let (events, summary) = vagt_sensor::app::replay_collect_analysed(&cfg, &[path.clone()])
+    let (events, summary) = vagt_sensor::app::replay_collect_analysed(&cfg, &[path.to_path_buf()])
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(summary.decode.total_errors(), 0, "decode errors");
     events
