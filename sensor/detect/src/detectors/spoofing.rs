@@ -107,8 +107,20 @@ impl Default for Settings {
 const MAX_MOVES: usize = 64;
 /// Addresses remembered per claiming MAC.
 const MAX_CLAIMS: usize = 64;
-/// Distinct addresses remembered per MAC for the router guess.
-const MAX_ROUTER_IPS: usize = 64;
+/// Slots of the router guess: MACs seen in connection records, direct
+/// mapped (a MAC whose slot another takes starts again; 96 KiB).
+const ROUTER_SLOTS: usize = 4096;
+
+/// A MAC and the addresses it was the L2 address of, as a 128-bit set of
+/// address hashes: its population is a slight underestimate of the
+/// distinct addresses, exact enough to tell a router (dozens) from a host
+/// (one or two). Every connection record passes here, so it costs a few
+/// dozen instructions and no hashing of strings or allocation.
+#[derive(Clone, Copy, Default)]
+struct RouterSlot {
+    mac: [u8; 6],
+    ips: u128,
+}
 
 /// One address's recent moves.
 #[derive(Default)]
@@ -131,8 +143,8 @@ pub struct Spoofing {
     settings: Settings,
     moves: Table<(String, Ipv4Addr), Moves>,
     claims: Table<(String, String), Claims>,
-    /// MAC -> distinct IP addresses it was the L2 address of (hashes).
-    routers: Table<[u8; 6], Vec<u32>>,
+    /// MAC -> addresses it was the L2 address of.
+    routers: Box<[RouterSlot]>,
     /// (segment, MAC) -> time and targets of the last sweep notice.
     swept: Table<(String, String), (f64, u32)>,
     dhcp: dhcp::Servers,
@@ -144,7 +156,7 @@ impl Spoofing {
         Spoofing {
             moves: Table::new(cap),
             claims: Table::new(cap),
-            routers: Table::new(cap),
+            routers: vec![RouterSlot::default(); ROUTER_SLOTS].into_boxed_slice(),
             swept: Table::new(cap),
             dhcp: dhcp::Servers::new(cap),
             settings,
@@ -152,26 +164,25 @@ impl Spoofing {
     }
 
     /// Counts a connection's L2 peers: a MAC behind many addresses routes.
-    fn l2(&mut self, mac: Option<&str>, ip: IpAddr, ts: f64) {
+    fn l2(&mut self, mac: Option<&str>, ip: IpAddr) {
         let Some(mac) = mac.and_then(parse_mac) else {
             return;
         };
-        let cap = (self.settings.router_ips as usize).clamp(1, MAX_ROUTER_IPS);
-        let ips = self.routers.entry(&mac, ts, Vec::new);
-        if ips.len() >= cap {
+        let Some(slot) = self.routers.get_mut(slot_of(&mac)) else {
             return;
+        };
+        if slot.mac != mac {
+            *slot = RouterSlot { mac, ips: 0 };
         }
-        let h = ip_hash(ip);
-        if !ips.contains(&h) {
-            ips.push(h);
-        }
+        slot.ips |= 1u128 << (ip_hash(ip) % 128);
     }
 
-    /// How many addresses `mac` carried, when it is a router.
-    fn router(&mut self, mac: &str) -> Option<usize> {
+    /// How many addresses `mac` carried (at least), when it is a router.
+    fn router(&self, mac: &str) -> Option<u32> {
         let m = parse_mac(mac)?;
-        let n = self.routers.get(&m).map_or(0, Vec::len);
-        (n >= self.settings.router_ips.max(1) as usize).then_some(n)
+        let slot = self.routers.get(slot_of(&m)).filter(|s| s.mac == m)?;
+        let n = slot.ips.count_ones();
+        (n >= self.settings.router_ips.clamp(1, 100)).then_some(n)
     }
 
     fn arp(&mut self, segment: &str, r: &ArpRecord, out: &mut Vec<Notice>) {
@@ -210,9 +221,9 @@ impl Spoofing {
         let quiet_owner = r.previous_age.is_none_or(|a| a >= s.quiet);
         let (kind, score, why) = if let Some((router, n)) = &gateway {
             let why = format!(
-                "; {} is a gateway's address ({router} carried traffic for {} addresses)",
+                "; {} is a gateway's address ({router} carried traffic for {} addresses or more)",
                 r.ip,
-                thousands(*n as u64)
+                thousands(u64::from(*n))
             );
             let extra = score(f64::from(moves), f64::from(s.flip_flops), 100)
                 .saturating_sub(50)
@@ -382,9 +393,8 @@ impl Detector for Spoofing {
         let segment = &event.origin.segment;
         match &event.body {
             EventBody::Conn(c) => {
-                let ts = c.ts;
-                self.l2(c.orig_l2_addr.as_deref(), c.orig_h, ts);
-                self.l2(c.resp_l2_addr.as_deref(), c.resp_h, ts);
+                self.l2(c.orig_l2_addr.as_deref(), c.orig_h);
+                self.l2(c.resp_l2_addr.as_deref(), c.resp_h);
             }
             EventBody::Arp(r) => self.arp(segment, r, out),
             EventBody::Dhcp(r) => self.dhcp.observe(&self.settings, segment, r, out),
@@ -402,26 +412,46 @@ impl Detector for Spoofing {
     }
 }
 
-/// "00:1b:21:00:00:01" as bytes.
+/// "00:1b:21:00:00:01" as bytes (read byte by byte: every connection
+/// record brings two).
 fn parse_mac(s: &str) -> Option<[u8; 6]> {
-    let mut out = [0u8; 6];
-    let mut parts = s.split(':');
-    for b in &mut out {
-        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
+    let b = s.as_bytes();
+    if b.len() != 17 {
+        return None;
     }
-    parts.next().is_none().then_some(out)
+    let hex = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 6];
+    for (i, o) in out.iter_mut().enumerate() {
+        let at = i * 3;
+        if i > 0 && b[at - 1] != b':' {
+            return None;
+        }
+        *o = hex(b[at])? << 4 | hex(b[at + 1])?;
+    }
+    Some(out)
+}
+
+fn slot_of(mac: &[u8; 6]) -> usize {
+    let mut w = [0u8; 8];
+    w[..6].copy_from_slice(mac);
+    let x = u64::from_le_bytes(w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (x >> 52) as usize % ROUTER_SLOTS
 }
 
 fn ip_hash(ip: IpAddr) -> u32 {
-    match ip {
-        IpAddr::V4(a) => u32::from(a),
+    let x = match ip {
+        IpAddr::V4(a) => u64::from(u32::from(a)),
         IpAddr::V6(a) => {
-            let b = a.octets();
-            b.chunks(4).fold(0u32, |h, c| {
-                h.rotate_left(5) ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]])
-            })
+            let v = u128::from(a);
+            (v as u64) ^ ((v >> 64) as u64)
         }
-    }
+    };
+    (x.wrapping_mul(0xff51_afd7_ed55_8ccd) >> 32) as u32
 }
 
 /// Time of day (UTC) of a packet time: "14:03:07".

@@ -125,7 +125,10 @@ fn the_gateways_address_moving_scores_high_with_its_numbers() {
         )),
         "{m}"
     );
-    assert!(m.contains("carried traffic for 8 addresses"), "{m}");
+    assert!(
+        m.contains("carried traffic for 12 addresses or more"),
+        "{m}"
+    );
 }
 
 #[test]
