@@ -212,6 +212,7 @@ impl Spoofing {
         let first = m.times.front().copied().unwrap_or(r.ts);
         // Back to the MAC it left in its last move, soon after.
         let back = m.to == from && m.from == r.mac && r.ts - m.at <= s.duplicate_window;
+        let since_last = r.ts - m.at;
         (m.from, m.to, m.at) = (from.clone(), r.mac.clone(), r.ts);
         self.claim(segment, r, &from, out);
         let gateway = match self.router(&from) {
@@ -241,7 +242,7 @@ impl Spoofing {
             let why = format!(
                 "; it left {} for {from} {} before: two MACs claim it",
                 r.mac,
-                span(r.ts - first)
+                span(since_last)
             );
             ("duplicate_address", s.duplicate_score, why)
         } else if !quiet_owner {

@@ -150,6 +150,13 @@ fn flip_flops_and_duplicates_are_told_apart() {
         vec!["duplicate_address", "flip_flop", "flip_flop"],
         "{n:?}"
     );
+    assert!(
+        n[0].message.contains(&format!(
+            "it left {a} for {EVIL} 20 s before: two MACs claim it"
+        )),
+        "{}",
+        n[0].message
+    );
     assert!(n[1].score >= 70 && n[2].score >= n[1].score);
     assert!(
         n[2].message.contains("the 4th move in 10 min"),
