@@ -102,8 +102,10 @@ fn plain_ethernet_ipv4(frame: &[u8]) -> Option<&[u8]> {
 /// Every ARP frame hashes alike, so that one worker sees a segment's ARP
 /// in the order it came: the bindings are judged in the writer thread, and
 /// a move from one MAC to another must not arrive there before the binding
-/// it replaced. The kernel's fanout hash does the same (its flow dissector
-/// gives ARP frames no addresses), so live lanes agree. ARP is a sliver of
+/// it replaced. Live lanes should agree: the kernel's flow dissector reads
+/// no addresses from ARP (unless asked for its ARP key, which the fanout
+/// hash does not), so one VLAN's ARP hashes alike there too (read from the
+/// kernel's source, not yet seen on a live capture). ARP is a sliver of
 /// the traffic.
 const ARP_HASH: u64 = 0x0806_0806_0806_0806;
 
