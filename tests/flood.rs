@@ -275,3 +275,100 @@ fn syn_flood_stays_within_the_cap_and_ordinary_traffic_is_still_tracked() {
         assert_eq!(r.service.as_deref(), Some("http"), "{client}");
     }
 }
+
+/// A flood as the analysis stage sees it: one failed connection record
+/// from each of two million sources, and among them one real scanner.
+#[test]
+fn analysis_state_stays_within_its_caps_under_a_two_million_source_flood() {
+    use vagt_detect::Analysis;
+    use vagt_schema::{Event, Origin, Proto};
+    let rules = vagt_sensor::analysis::built_in().expect("built-in rules");
+    let mut a = Analysis::new(rules, "flood");
+    let origin = Origin {
+        municipality: "0101".into(),
+        sensor: "s1".into(),
+        segment: "servers".into(),
+    };
+    let victim: IpAddr = Ipv4Addr::new(10, 20, 0, 80).into();
+    let scanner: IpAddr = Ipv4Addr::new(203, 0, 113, 7).into();
+    let record = |i: u32, src: IpAddr, port: u16, t: f64| ConnRecord {
+        ts: t,
+        uid: format!("F{i}"),
+        orig_h: src,
+        orig_p: 40_000,
+        resp_h: victim,
+        resp_p: port,
+        proto: Proto::Tcp,
+        service: None,
+        duration: None,
+        orig_bytes: Some(0),
+        resp_bytes: Some(0),
+        conn_state: ConnState::S0,
+        local_orig: Some(false),
+        local_resp: Some(true),
+        missed_bytes: 0,
+        history: Some("S".into()),
+        orig_pkts: 1,
+        orig_ip_bytes: 40,
+        resp_pkts: 0,
+        resp_ip_bytes: 0,
+        tunnel_parents: Vec::new(),
+        ip_proto: 6,
+        vlan: None,
+        inner_vlan: None,
+        third_vlan: None,
+        orig_l2_addr: None,
+        resp_l2_addr: None,
+        community_id: String::new(),
+        orig_link_bytes: 54,
+        resp_link_bytes: 0,
+        tunnel_depth: 0,
+        interim: false,
+        end_reason: None,
+    };
+    let mut out = Vec::new();
+    let mut alerts = Vec::new();
+    let t0 = 1_767_596_400.0;
+    let mut peak = 0;
+    for i in 0..2_000_000u32 {
+        let t = t0 + f64::from(i) * 0.0005;
+        let src = IpAddr::V4(Ipv4Addr::from(0x6440_0000 + i));
+        a.observe(
+            &Event::new(origin.clone(), EventBody::Conn(record(i, src, 80, t))),
+            &mut out,
+        );
+        // The scanner probes 100 ports, one every 5,000 flood records.
+        if i % 5_000 == 0 && i / 5_000 < 100 {
+            let port = 1 + (i / 5_000) as u16;
+            let ev = Event::new(origin.clone(), EventBody::Conn(record(i, scanner, port, t)));
+            a.observe(&ev, &mut out);
+        }
+        if i % 100_000 == 0 {
+            peak = peak.max(a.tracked().entries);
+        }
+        alerts.extend(out.drain(..).filter_map(|e| match e.body {
+            EventBody::Alert(x) => Some(x),
+            _ => None,
+        }));
+    }
+    let tracked = a.tracked();
+    assert!(
+        peak <= tracked.cap && tracked.entries <= tracked.cap,
+        "{tracked:?} peak {peak}"
+    );
+    assert!(
+        tracked.evicted > 0,
+        "a flood past the caps is counted: {tracked:?}"
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|x| x.detector == "scan" && x.src == scanner && x.kind == "port_scan"),
+        "the scanner is still found: {:?}",
+        alerts
+            .iter()
+            .map(|x| (&x.detector, &x.kind, x.src))
+            .take(5)
+            .collect::<Vec<_>>()
+    );
+}

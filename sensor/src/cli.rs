@@ -114,6 +114,37 @@ pub enum Command {
     /// every file is good, 2 otherwise. rules/README.md in the repository
     /// documents the files.
     Rules(RulesArgs),
+
+    /// Show what the analysis stage has learnt.
+    ///
+    /// `vagt-sensor baseline show` lists the segments in the learned state
+    /// (hours learnt, whether each is still learning); `vagt-sensor
+    /// baseline show SEGMENT` prints what each hour of the week normally
+    /// holds in that segment (bytes out and in, connections, failed
+    /// connections, hosts, external peers, new peers, DNS queries,
+    /// NXDOMAIN), as mean ± spread with the samples behind it. The state is
+    /// read from --state-dir, else `[analysis] state_dir`, else
+    /// /var/lib/vagt.
+    Baseline(BaselineArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub action: BaselineAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BaselineAction {
+    /// Print the learned baselines (all segments, or one in full).
+    Show {
+        /// The segment to show hour by hour.
+        #[arg(value_name = "SEGMENT")]
+        segment: Option<String>,
+        /// The state folder.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -168,6 +199,15 @@ pub struct CommonArgs {
     /// Sensor id written into every record.
     #[arg(long, value_name = "ID")]
     pub sensor_id: Option<String>,
+
+    /// Folder of the analysis stage's learned state (baselines, what
+    /// detectors remember): restored at start, saved as intervals pass and
+    /// at the end. A replay without it starts fresh and saves nothing, so
+    /// two replays never share learned state by accident; give it to
+    /// continue from (and leave) a saved state [default:
+    /// analysis.state_dir; /var/lib/vagt for run]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -177,7 +177,7 @@ pub struct SegmentSection {
 }
 
 /// The kinds of segment a municipality has.
-pub const KINDS: [&str; 7] = ["admin", "care", "school", "ot", "guest", "server", "dmz"];
+pub use vagt_detect::kinds::SEGMENT_KINDS as KINDS;
 
 #[cfg(test)]
 mod tests {

@@ -13,17 +13,21 @@
 //! [`rules`] (the rules files), [`indicators`] (the indicator lists and
 //! Zeek intel feeds), [`cidr`].
 
+pub mod baseline;
 pub mod cidr;
 pub mod detectors;
 pub mod indicators;
+pub mod kinds;
 pub mod notice;
 pub mod policy;
+pub mod risk;
 pub mod rules;
+pub mod sets;
+pub mod state;
 
 pub use notice::{Evidence, Notice};
 pub use rules::{Rules, RulesError};
 
-use detectors::Detector;
 use vagt_schema::{Event, EventBody, Origin};
 
 /// Packet-time seconds between sweeps of timed-out state.
@@ -32,13 +36,24 @@ const SWEEP: f64 = 60.0;
 /// The analysis stage of one sensor.
 pub struct Analysis {
     rules: Rules,
-    detectors: Vec<Box<dyn Detector>>,
+    detectors: sets::Sets,
     policy: policy::Policy,
     notices: Vec<Notice>,
     alerts: Vec<(String, vagt_schema::AlertRecord)>,
     /// The envelope of the last event seen, for alerts raised by a sweep.
     origin: Option<Origin>,
     last_sweep: f64,
+    baselines: baseline::Baselines,
+    volume: detectors::volume::Volume,
+    risk: risk::Risk,
+    reports: Vec<baseline::Report>,
+    metrics: Vec<(String, vagt_schema::SegmentMetricsRecord)>,
+    /// Write `segment_metrics` events.
+    pub write_metrics: bool,
+    /// Packet-time interval number last advanced to.
+    advanced: f64,
+    /// An interval was written since the state was last saved.
+    dirty: bool,
     /// Counters for health output.
     pub stats: Stats,
 }
@@ -56,23 +71,16 @@ impl Analysis {
     /// A stage with `rules`; `id_prefix` makes alert ids unique per sensor.
     pub fn new(rules: Rules, id_prefix: &str) -> Analysis {
         let t = &rules.thresholds;
-        let mut detectors: Vec<Box<dyn Detector>> = vec![
-            Box::new(detectors::scan::Scan::new(t.scan.clone())),
-            Box::new(detectors::bruteforce::Bruteforce::new(t.bruteforce.clone())),
-            Box::new(detectors::dns_tunnel::DnsTunnel::new(t.dns_tunnel.clone())),
-            Box::new(detectors::ot_change::OtChange::new(t.ot_change.clone())),
-            Box::new(detectors::spoofing::Spoofing::new(t.spoofing.clone())),
-            Box::new(detectors::indicator::IndicatorMatch::new(
-                rules.indicators.clone(),
-                t.policy.window,
-            )),
-        ];
-        // Detectors that judge by segment kind or read lists take them
-        // from the rules, at start as on every reload.
-        for d in &mut detectors {
-            d.rules_changed(&rules);
-        }
+        let detectors = sets::Sets::new(&rules);
         Analysis {
+            baselines: baseline::Baselines::new(t.baseline.clone()),
+            volume: detectors::volume::Volume::new(t.volume.clone()),
+            risk: risk::Risk::new(t.risk.clone()),
+            reports: Vec::new(),
+            metrics: Vec::new(),
+            write_metrics: true,
+            advanced: f64::NEG_INFINITY,
+            dirty: false,
             policy: policy::Policy::new(t.policy.clone(), id_prefix),
             rules,
             detectors,
@@ -89,9 +97,7 @@ impl Analysis {
     pub fn set_rules(&mut self, mut rules: Rules) {
         // Segment kinds come from the configuration, not the files.
         rules.segment_kinds = std::mem::take(&mut self.rules.segment_kinds);
-        for d in &mut self.detectors {
-            d.rules_changed(&rules);
-        }
+        self.detectors.rules_changed(&rules);
         self.rules = rules;
     }
 
@@ -113,15 +119,19 @@ impl Analysis {
         if self.origin.as_ref() != Some(&event.origin) {
             self.origin = Some(event.origin.clone());
         }
-        for d in &mut self.detectors {
-            d.observe(event, &mut self.notices);
-        }
+        self.detectors
+            .observe(&self.rules, event, &mut self.notices);
+        self.baselines.observe(event, &mut self.reports);
         if let Some(ts) = event_time(&event.body) {
+            let step = (ts / self.baselines.settings().interval).floor();
+            if step > self.advanced {
+                self.advanced = step;
+                self.baselines
+                    .advance(ts, &mut self.metrics, &mut self.reports);
+            }
             if ts - self.last_sweep >= SWEEP {
                 self.last_sweep = ts;
-                for d in &mut self.detectors {
-                    d.sweep(ts, &mut self.notices);
-                }
+                self.detectors.sweep(ts, &mut self.notices);
                 self.policy.expire(ts, &mut self.alerts);
             }
         }
@@ -130,41 +140,112 @@ impl Analysis {
 
     /// End of input: pending findings are decided and open alerts closed.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
-        for d in &mut self.detectors {
-            d.sweep(f64::INFINITY, &mut self.notices);
-        }
+        self.detectors.sweep(f64::INFINITY, &mut self.notices);
+        self.baselines.flush(&mut self.metrics, &mut self.reports);
         self.decide(out);
         self.policy.finish(&mut self.alerts);
         self.emit(out);
     }
 
+    /// All bounded state: detectors' tables, baselines, host risk.
+    pub fn tracked(&self) -> detectors::Tracked {
+        self.detectors.tracked() + self.baselines.tracked() + self.risk.tracked()
+    }
+
+    /// The baselines, to show or save.
+    pub fn baselines(&self) -> &baseline::Baselines {
+        &self.baselines
+    }
+
+    /// What to save of the learned state.
+    pub fn saved(&self) -> state::SavedRef<'_> {
+        state::SavedRef {
+            version: state::VERSION,
+            now: self.baselines.now,
+            baselines: &self.baselines,
+            detectors: self.detectors.save().into_iter().collect(),
+        }
+    }
+
+    /// Continues from saved state; names the detectors whose part could
+    /// not be used (they start afresh).
+    pub fn restore(&mut self, saved: state::Saved) -> Vec<String> {
+        let mut refused = Vec::new();
+        for (name, value) in &saved.detectors {
+            if !self.detectors.restore(name, value) {
+                refused.push(name.clone());
+            }
+        }
+        self.baselines = saved.baselines;
+        refused
+    }
+
+    /// Whether an interval was written since the last call: the state is
+    /// worth saving.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
     fn decide(&mut self, out: &mut Vec<Event>) {
-        for n in self.notices.drain(..) {
+        for r in self.reports.drain(..) {
+            self.volume.judge(&r, &self.baselines, &mut self.notices);
+        }
+        if !self.metrics.is_empty() {
+            self.dirty = true;
+        }
+        for (segment, m) in std::mem::take(&mut self.metrics) {
+            if self.write_metrics {
+                out.push(Event::new(
+                    self.origin_for(segment),
+                    EventBody::SegmentMetrics(m),
+                ));
+            }
+        }
+        let mut queue: std::collections::VecDeque<Notice> = self.notices.drain(..).collect();
+        while let Some(n) = queue.pop_front() {
             self.stats.notices += 1;
             let critical = self.rules.is_critical(&n.segment);
             let before = self.policy.allowed.values().sum::<u64>();
-            self.policy
+            // The host's risk counts alerts, not the repeats folded in.
+            let scored = (n.detector != "risk").then(|| n.clone());
+            let new = self
+                .policy
                 .notice(&self.rules, n, critical, &mut self.alerts);
             self.stats.allowed += self.policy.allowed.values().sum::<u64>() - before;
+            if let (true, Some(n)) = (new, scored) {
+                let (risk, raised) = self.risk.add(&n);
+                if risk > 0.0 {
+                    self.policy.set_risk(&mut self.alerts, risk);
+                }
+                queue.extend(raised);
+            }
         }
         self.emit(out);
     }
 
     fn emit(&mut self, out: &mut Vec<Event>) {
-        for (segment, alert) in self.alerts.drain(..) {
+        let alerts = std::mem::take(&mut self.alerts);
+        for (segment, alert) in alerts {
             self.stats.alerts += 1;
-            let origin = match &self.origin {
-                Some(o) => Origin {
-                    segment,
-                    ..o.clone()
-                },
-                None => Origin {
-                    municipality: String::new(),
-                    sensor: String::new(),
-                    segment,
-                },
-            };
-            out.push(Event::new(origin, EventBody::Alert(alert)));
+            out.push(Event::new(
+                self.origin_for(segment),
+                EventBody::Alert(alert),
+            ));
+        }
+    }
+
+    /// This sensor's envelope for `segment`.
+    fn origin_for(&self, segment: String) -> Origin {
+        match &self.origin {
+            Some(o) => Origin {
+                segment,
+                ..o.clone()
+            },
+            None => Origin {
+                municipality: String::new(),
+                sensor: String::new(),
+                segment,
+            },
         }
     }
 }

@@ -93,17 +93,18 @@ impl Policy {
         }
     }
 
-    /// Decides on a notice: `out` gets the alert when it is new.
+    /// Decides on a notice: `out` gets the alert when it is new; returns
+    /// whether it was.
     pub fn notice(
         &mut self,
         rules: &Rules,
         n: Notice,
         critical: bool,
         out: &mut Vec<(String, AlertRecord)>,
-    ) {
+    ) -> bool {
         if let Some(a) = rules.allowed(&n) {
             *self.allowed.entry(a.origin.clone()).or_default() += 1;
-            return;
+            return false;
         }
         self.expire(n.ts, out);
         let key = Key {
@@ -130,7 +131,7 @@ impl Policy {
             a.uids = ev.uids;
             a.community_ids = ev.community_ids;
             o.repeats += 1;
-            return;
+            return false;
         }
         if self.open.len() >= self.settings.max_open {
             self.close_oldest(out);
@@ -154,6 +155,7 @@ impl Policy {
             uids: n.evidence.uids,
             community_ids: n.evidence.community_ids,
             update: false,
+            host_risk: None,
         };
         out.push((n.segment, alert.clone()));
         self.open.insert(
@@ -164,6 +166,18 @@ impl Policy {
                 opened: n.ts,
             },
         );
+        true
+    }
+
+    /// Sets the host risk of the alert just raised (the last in `out`),
+    /// and of its open copy, so its update carries it too.
+    pub fn set_risk(&mut self, out: &mut [(String, AlertRecord)], risk: f64) {
+        let Some((_, a)) = out.last_mut() else { return };
+        let r = risk.round() as u32;
+        a.host_risk = Some(r);
+        if let Some(o) = self.open.values_mut().find(|o| o.alert.id == a.id) {
+            o.alert.host_risk = Some(r);
+        }
     }
 
     /// Closes the alerts whose window ended by `now` (packet time),

@@ -29,6 +29,12 @@ pub struct Thresholds {
     pub dns_tunnel: crate::detectors::dns_tunnel::Settings,
     pub ot_change: crate::detectors::ot_change::Settings,
     pub spoofing: crate::detectors::spoofing::Settings,
+    pub baseline: crate::baseline::Settings,
+    pub volume: crate::detectors::volume::Settings,
+    pub risk: crate::risk::Settings,
+    pub beacon: crate::detectors::beacon::Settings,
+    pub lateral: crate::detectors::lateral::Settings,
+    pub new_rare: crate::detectors::new_rare::Settings,
     pub policy: crate::policy::Settings,
 }
 
@@ -96,7 +102,15 @@ struct File {
     dns_tunnel: Option<crate::detectors::dns_tunnel::Settings>,
     ot_change: Option<crate::detectors::ot_change::Settings>,
     spoofing: Option<crate::detectors::spoofing::Settings>,
+    baseline: Option<crate::baseline::Settings>,
+    volume: Option<crate::detectors::volume::Settings>,
+    risk: Option<crate::risk::Settings>,
+    beacon: Option<crate::detectors::beacon::Settings>,
+    lateral: Option<crate::detectors::lateral::Settings>,
+    new_rare: Option<crate::detectors::new_rare::Settings>,
     policy: Option<crate::policy::Settings>,
+    /// `[kind.<kind>.<detector>]`, checked by [`crate::kinds`].
+    kind: Option<toml::Table>,
 }
 
 /// The rules in force.
@@ -113,6 +127,8 @@ pub struct Rules {
     /// detectors judge some findings by it (OT talking to the internet),
     /// and the policy ranks care and OT higher.
     pub segment_kinds: std::collections::BTreeMap<String, String>,
+    /// Thresholds that differ by segment kind (`[kind.guest.scan]`).
+    pub kind_thresholds: crate::kinds::KindOverrides,
 }
 
 /// Segment kinds whose alerts rank one severity higher: care and health
@@ -209,9 +225,9 @@ impl Rules {
         })?;
         // The sections override the fields they give, and only those: the
         // typed read above checked them; the text says which were given.
-        let given: toml::Table = toml::from_str(text).map_err(|e| err(None, e.to_string()))?;
-        let mut merged = toml::Table::try_from(ThresholdsOut::from(&self.thresholds))
-            .map_err(|e| err(None, e.to_string()))?;
+        let mut given: toml::Table = toml::from_str(text).map_err(|e| err(None, e.to_string()))?;
+        let mut merged = self.thresholds.to_table().map_err(|e| err(None, e))?;
+        let kinds = given.remove("kind");
         for (section, fields) in given {
             if let (Some(toml::Value::Table(have)), toml::Value::Table(new)) =
                 (merged.get_mut(&section), fields)
@@ -222,6 +238,10 @@ impl Rules {
         self.thresholds = merged
             .try_into()
             .map_err(|e: toml::de::Error| err(None, e.message().trim().to_string()))?;
+        if let Some(toml::Value::Table(kinds)) = &kinds {
+            self.kind_thresholds
+                .add(path, text, kinds, &self.thresholds)?;
+        }
         for (n, a) in file.allow.into_iter().enumerate() {
             let at = |s: &Spanned<String>| Some(line_of(text, s.span().start));
             let cidr =
@@ -443,6 +463,13 @@ fn subject_matches(want: &str, have: &str) -> bool {
     }
 }
 
+impl Thresholds {
+    /// The thresholds as a TOML table, to merge sections over.
+    pub fn to_table(&self) -> Result<toml::Table, String> {
+        toml::Table::try_from(ThresholdsOut::from(self)).map_err(|e| e.to_string())
+    }
+}
+
 /// The thresholds as a table, to merge a file's sections over.
 #[derive(serde::Serialize)]
 struct ThresholdsOut<'a> {
@@ -451,6 +478,12 @@ struct ThresholdsOut<'a> {
     dns_tunnel: &'a crate::detectors::dns_tunnel::Settings,
     ot_change: &'a crate::detectors::ot_change::Settings,
     spoofing: &'a crate::detectors::spoofing::Settings,
+    baseline: &'a crate::baseline::Settings,
+    volume: &'a crate::detectors::volume::Settings,
+    risk: &'a crate::risk::Settings,
+    beacon: &'a crate::detectors::beacon::Settings,
+    lateral: &'a crate::detectors::lateral::Settings,
+    new_rare: &'a crate::detectors::new_rare::Settings,
     policy: &'a crate::policy::Settings,
 }
 
@@ -462,6 +495,12 @@ impl<'a> From<&'a Thresholds> for ThresholdsOut<'a> {
             dns_tunnel: &t.dns_tunnel,
             ot_change: &t.ot_change,
             spoofing: &t.spoofing,
+            baseline: &t.baseline,
+            volume: &t.volume,
+            risk: &t.risk,
+            beacon: &t.beacon,
+            lateral: &t.lateral,
+            new_rare: &t.new_rare,
             policy: &t.policy,
         }
     }

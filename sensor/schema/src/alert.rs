@@ -76,4 +76,8 @@ pub struct AlertRecord {
     /// `true` on an update of an alert already written: more repeats.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub update: bool,
+    /// The source host's accumulated risk when the alert was raised: the
+    /// scores of its alerts, halving each day (see `risk` alerts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_risk: Option<u32>,
 }

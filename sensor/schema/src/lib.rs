@@ -14,9 +14,11 @@ pub mod alert;
 pub mod app;
 pub mod asset;
 mod json;
+pub mod metrics;
 mod values;
 
 pub use alert::{AlertRecord, Severity};
+pub use metrics::SegmentMetricsRecord;
 
 pub use app::AuthRecord;
 pub use app::DhcpRecord;
@@ -156,6 +158,8 @@ pub enum EventBody {
     Quic(QuicRecord),
     /// An ARP binding that is new or moved to another MAC.
     Arp(ArpRecord),
+    /// One segment's traffic in one interval, as the baselines count it.
+    SegmentMetrics(SegmentMetricsRecord),
 }
 
 /// A connection summary, field for field compatible with Zeek's conn.log
@@ -282,6 +286,16 @@ pub struct AnalysisStats {
     /// Why the last reload failed (the previous rules stay in force).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules_error: Option<String>,
+    /// Entries held in the stage's bounded tables (detectors, baselines,
+    /// host risk), and entries evicted from them: evictions mean the caps
+    /// are too small for the network, or a flood.
+    #[serde(default)]
+    pub tracked: u64,
+    #[serde(default)]
+    pub evictions: u64,
+    /// Why the last save of the learned state failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_error: Option<String>,
 }
 
 fn is_zero(v: &u8) -> bool {

@@ -29,6 +29,7 @@ pub fn replay_collect_analysed(
             &cfg.analysis,
             &cfg.sensor.sensor_id,
             cfg.segment_kinds(),
+            false,
             sink,
         )
     })

@@ -56,6 +56,15 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
                 Ok(0)
             }
         },
+        Command::Baseline(args) => match args.action {
+            crate::cli::BaselineAction::Show { segment, state_dir } => {
+                let dir = state_dir
+                    .or_else(|| cfg.analysis.state_dir(false))
+                    .unwrap_or_else(|| crate::analysis::LIVE_STATE_DIR.into());
+                print!("{}", crate::analysis::show::show(&dir, segment.as_deref())?);
+                Ok(0)
+            }
+        },
     }
 }
 
@@ -66,6 +75,9 @@ fn apply_common(cfg: &mut Config, c: &CommonArgs) -> Result<(), String> {
     }
     if let Some(o) = &c.out {
         cfg.output.path = o.clone();
+    }
+    if let Some(d) = &c.state_dir {
+        cfg.analysis.state_dir = d.clone();
     }
     if let Some(f) = c.format {
         cfg.output.format = f;
@@ -178,6 +190,7 @@ fn execute(
         &cfg.analysis,
         &cfg.sensor.sensor_id,
         cfg.segment_kinds(),
+        mode == Mode::Live,
         sink,
     )?;
     // A live sensor answers SIGHUP by reopening its output (log rotation),

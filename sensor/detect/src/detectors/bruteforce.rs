@@ -146,6 +146,10 @@ impl Bruteforce {
 }
 
 impl Detector for Bruteforce {
+    fn tracked(&self) -> super::Tracked {
+        self.seen.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         let seg = &event.origin.segment;
         match &event.body {

@@ -196,6 +196,9 @@ impl DnsTunnel {
         let Some((domain, below)) = split_domain(query) else {
             return;
         };
+        if reputation_answer(r) {
+            return;
+        }
         let s = &self.settings;
         let client = r.id.orig_h;
         if r.rcode_name.as_deref() == Some("NXDOMAIN") {
@@ -362,7 +365,23 @@ impl DnsTunnel {
     }
 }
 
+/// An answer in 127.0.0.0/8 only: the convention of DNS blocklists and
+/// reputation services (RFC 5782), which put a hash or an address in the
+/// name and a verdict in the answer. Mail servers and antivirus ask them
+/// all day with encoded names; a tunnel needs answers that carry data.
+fn reputation_answer(r: &DnsRecord) -> bool {
+    !r.answers.is_empty()
+        && r.answers.iter().all(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.octets()[0] == 127)
+        })
+}
+
 impl Detector for DnsTunnel {
+    fn tracked(&self) -> super::Tracked {
+        self.names.tracked() + self.nx.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         if let EventBody::Dns(r) = &event.body {
             self.record(&event.origin.segment, r, out);
@@ -391,6 +410,23 @@ mod tests {
         assert!(split_domain("4.3.2.1.in-addr.arpa").is_none());
         assert!(split_domain("printer.local").is_none());
         assert!(split_domain("localhost").is_none());
+    }
+
+    #[test]
+    fn blocklist_answers_are_reputation_lookups() {
+        let mut r: DnsRecord = serde_json::from_value(serde_json::json!({
+            "ts": 1.0, "uid": "C1", "id.orig_h": "10.0.0.5", "id.orig_p": 5353,
+            "id.resp_h": "10.0.0.1", "id.resp_p": 53, "proto": "udp", "trans_id": 1,
+            "query": "6b2f0a9c4e7d18f3a5c0b9e2d4f6a8c1.sxl.example.net",
+            "AA": false, "TC": false, "RD": true, "RA": true, "Z": 0, "rejected": false,
+            "answers": ["127.0.0.2"],
+        }))
+        .expect("record");
+        assert!(reputation_answer(&r));
+        r.answers = vec!["127.0.0.2".into(), "198.51.100.7".into()];
+        assert!(!reputation_answer(&r));
+        r.answers.clear();
+        assert!(!reputation_answer(&r));
     }
 
     #[test]

@@ -104,7 +104,8 @@ fn conn_of(body: &EventBody) -> Option<Conn<'_>> {
         | EventBody::Dhcp(_)
         | EventBody::Asset(_)
         | EventBody::Alert(_)
-        | EventBody::Arp(_) => return None,
+        | EventBody::Arp(_)
+        | EventBody::SegmentMetrics(_) => return None,
     })
 }
 
@@ -390,6 +391,10 @@ impl IndicatorMatch {
 }
 
 impl Detector for IndicatorMatch {
+    fn tracked(&self) -> super::Tracked {
+        self.raised.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         if self.lists.is_empty() {
             return;

@@ -3,16 +3,41 @@
 //! policy does). Its state is bounded: per-key tables with a cap, the
 //! least recently touched entry evicted first and counted.
 
+pub mod beacon;
 pub mod bruteforce;
 pub mod dns_tunnel;
 pub mod indicator;
+pub mod lateral;
+pub mod new_rare;
 pub mod ot_change;
 pub mod scan;
 pub mod spoofing;
 pub mod table;
+#[cfg(test)]
+pub mod testutil;
+pub mod volume;
 
 use crate::Notice;
 use vagt_schema::Event;
+
+/// The size of bounded state, for health and for the flood test.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tracked {
+    pub entries: u64,
+    pub cap: u64,
+    pub evicted: u64,
+}
+
+impl std::ops::Add for Tracked {
+    type Output = Tracked;
+    fn add(self, o: Tracked) -> Tracked {
+        Tracked {
+            entries: self.entries + o.entries,
+            cap: self.cap + o.cap,
+            evicted: self.evicted + o.evicted,
+        }
+    }
+}
 
 /// A detector.
 pub trait Detector: Send {
@@ -28,6 +53,23 @@ pub trait Detector: Send {
     /// reads lists (indicators) or segment kinds from them takes the new
     /// ones. Thresholds stay as they were at start.
     fn rules_changed(&mut self, _rules: &crate::Rules) {}
+
+    /// What the detector has learnt that a restart should not forget
+    /// (saved with the baselines), under `name`.
+    fn save(&self) -> Option<(&'static str, serde_json::Value)> {
+        None
+    }
+
+    /// Takes back what [`Detector::save`] wrote, when `name` matches;
+    /// false when the value is not one it wrote.
+    fn restore(&mut self, _name: &str, _value: &serde_json::Value) -> bool {
+        true
+    }
+
+    /// Its bounded state: entries, cap and evictions.
+    fn tracked(&self) -> Tracked {
+        Tracked::default()
+    }
 }
 
 /// A count written for people: 1,001.

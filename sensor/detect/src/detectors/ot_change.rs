@@ -151,6 +151,10 @@ fn span(secs: f64) -> String {
 }
 
 impl Detector for OtChange {
+    fn tracked(&self) -> super::Tracked {
+        self.seen.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         let seg = &event.origin.segment;
         let (ts, uid, id, protocol, function, class, n): (
@@ -226,4 +230,24 @@ impl Detector for OtChange {
     }
 
     fn sweep(&mut self, _now: f64, _out: &mut Vec<Notice>) {}
+
+    fn save(&self) -> Option<(&'static str, serde_json::Value)> {
+        let v = serde_json::to_value((&self.seen, self.since)).ok()?;
+        Some(("ot_change", v))
+    }
+
+    fn restore(&mut self, name: &str, value: &serde_json::Value) -> bool {
+        if name != "ot_change" {
+            return true;
+        }
+        type Saved = (Table<(IpAddr, IpAddr, OtClass), u64>, Option<f64>);
+        match Saved::deserialize(value) {
+            Ok((seen, since)) => {
+                self.seen = seen.with_cap(self.settings.max_tracked);
+                self.since = since;
+                true
+            }
+            Err(_) => false,
+        }
+    }
 }

@@ -290,6 +290,10 @@ fn notice(a: &mut Attempts, kind: &'static str, threshold: usize, window: f64) -
 }
 
 impl Detector for Scan {
+    fn tracked(&self) -> super::Tracked {
+        self.ports.tracked() + self.hosts.tracked()
+    }
+
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
         match &event.body {
             EventBody::Conn(c) => self.conn(&event.origin.segment, c, out),

@@ -403,6 +403,19 @@ impl Detector for Spoofing {
         }
     }
 
+    fn tracked(&self) -> super::Tracked {
+        let cap = self.settings.max_tracked.max(1) as u64;
+        super::Tracked {
+            entries: (self.moves.len() + self.claims.len() + self.swept.len() + self.dhcp.len())
+                as u64,
+            cap: 4 * cap,
+            evicted: self.moves.evicted
+                + self.claims.evicted
+                + self.swept.evicted
+                + self.dhcp.evicted(),
+        }
+    }
+
     fn sweep(&mut self, now: f64, _out: &mut Vec<Notice>) {
         let window = self.settings.window;
         self.moves

@@ -1,7 +1,11 @@
 //! A bounded table of per-key state: at most `cap` entries; inserting into
 //! a full table evicts the entry touched longest ago (counted), so a flood
 //! of new keys (a SYN flood from millions of sources) cannot grow it.
+//! Tables of learned state are saved with the baselines: they serialise as
+//! a list of (key, last touched, value), so any key type will do.
 
+use serde::de::{Deserialize, Deserializer};
+use serde::ser::{Serialize, SerializeSeq, Serializer};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -54,11 +58,6 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
         self.map.retain(|k, (_, v)| keep(k, v));
     }
 
-    /// The entry of `key`, without touching it.
-    pub fn get(&self, key: &K) -> Option<&V> {
-        self.map.get(key).map(|(_, v)| v)
-    }
-
     pub fn remove(&mut self, key: &K) -> Option<V> {
         self.map.remove(key).map(|(_, v)| v)
     }
@@ -69,6 +68,61 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
 
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Entries, cap and evictions, for health.
+    pub fn tracked(&self) -> super::Tracked {
+        super::Tracked {
+            entries: self.map.len() as u64,
+            cap: self.cap as u64,
+            evicted: self.evicted,
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.map.get(key).map(|(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.map.iter().map(|(k, (_, v))| (k, v))
+    }
+
+    /// The same entries under a new cap (restored state, new settings).
+    pub fn with_cap(mut self, cap: usize) -> Self {
+        self.cap = cap.max(1);
+        while self.map.len() > self.cap {
+            self.evict_one();
+        }
+        self
+    }
+}
+
+impl<K: Serialize, V: Serialize> Serialize for Table<K, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.map.len()))?;
+        for (k, (t, v)) in &self.map {
+            seq.serialize_element(&(k, t, v))?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de, K, V> Deserialize<'de> for Table<K, V>
+where
+    K: Deserialize<'de> + Hash + Eq,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let entries: Vec<(K, f64, V)> = Vec::deserialize(d)?;
+        Ok(Table {
+            cap: entries.len().max(1),
+            map: entries.into_iter().map(|(k, t, v)| (k, (t, v))).collect(),
+            evicted: 0,
+        })
     }
 }
 

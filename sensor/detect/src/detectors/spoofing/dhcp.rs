@@ -119,6 +119,14 @@ impl Servers {
         ));
     }
 
+    pub fn len(&self) -> usize {
+        self.segments.len()
+    }
+
+    pub fn evicted(&self) -> u64 {
+        self.segments.evicted
+    }
+
     /// Nothing expires: a segment's servers are what later answers are
     /// held against, and segments are few (the table's cap bounds them).
     pub fn sweep(&mut self, _now: f64, _s: &Settings) {}

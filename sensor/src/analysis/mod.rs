@@ -12,18 +12,24 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use vagt_detect::{Analysis, Rules, RulesError};
+
+pub mod show;
+pub mod state;
 use vagt_schema::{AnalysisStats, Event, EventBody};
 
 /// The rules built into the sensor: the repository's `rules/` folder.
 const BUILT_IN: [(&str, &str); 3] = [
-    ("rules/allow.toml", include_str!("../../rules/allow.toml")),
+    (
+        "rules/allow.toml",
+        include_str!("../../../rules/allow.toml"),
+    ),
     (
         "rules/indicators.toml",
-        include_str!("../../rules/indicators.toml"),
+        include_str!("../../../rules/indicators.toml"),
     ),
     (
         "rules/thresholds.toml",
-        include_str!("../../rules/thresholds.toml"),
+        include_str!("../../../rules/thresholds.toml"),
     ),
 ];
 
@@ -36,6 +42,12 @@ pub struct AnalysisSection {
     /// Folder of rules files (`*.toml`, and indicator feeds `*.intel` and
     /// `*.dat`); "" uses the built-in rules.
     pub rules: String,
+    /// Folder of the learned state (baselines, what detectors remember):
+    /// "" means /var/lib/vagt for `run` (where it exists) and nothing for
+    /// replays, which then start fresh; "none" never saves.
+    pub state_dir: String,
+    /// Write a `segment_metrics` event per segment and interval.
+    pub segment_metrics: bool,
 }
 
 impl Default for AnalysisSection {
@@ -43,6 +55,27 @@ impl Default for AnalysisSection {
         AnalysisSection {
             enabled: true,
             rules: String::new(),
+            state_dir: String::new(),
+            segment_metrics: true,
+        }
+    }
+}
+
+/// Where `run` keeps learned state by default: the systemd unit's
+/// StateDirectory.
+pub const LIVE_STATE_DIR: &str = "/var/lib/vagt";
+
+impl AnalysisSection {
+    /// The state folder for a live run (`live`) or a replay.
+    pub fn state_dir(&self, live: bool) -> Option<PathBuf> {
+        match self.state_dir.as_str() {
+            "none" => None,
+            "" if live => {
+                let p = PathBuf::from(LIVE_STATE_DIR);
+                p.is_dir().then_some(p)
+            }
+            "" => None,
+            p => Some(PathBuf::from(p)),
         }
     }
 }
@@ -71,6 +104,7 @@ pub fn in_front(
     settings: &AnalysisSection,
     sensor_id: &str,
     kinds: BTreeMap<String, String>,
+    live: bool,
     sink: Box<dyn Sink>,
 ) -> Result<Box<dyn Sink>, String> {
     if !settings.enabled {
@@ -78,12 +112,19 @@ pub fn in_front(
     }
     let mut rules = load(settings).map_err(|e| format!("rules: {e}"))?;
     rules.segment_kinds = kinds;
+    let mut analysis = Analysis::new(rules, sensor_id);
+    analysis.write_metrics = settings.segment_metrics;
+    let state = settings.state_dir(live);
+    if let Some(dir) = &state {
+        state::restore(&mut analysis, dir)?;
+    }
     Ok(Box::new(AnalysisSink {
         inner: sink,
-        analysis: Analysis::new(rules, sensor_id),
+        analysis,
         dir: (!settings.rules.is_empty()).then(|| PathBuf::from(&settings.rules)),
         rules_error: None,
         out: Vec::new(),
+        state: state.map(state::Saver::new),
     }))
 }
 
@@ -96,6 +137,8 @@ pub struct AnalysisSink {
     /// Why the last reload failed, for the stats event.
     rules_error: Option<String>,
     out: Vec<Event>,
+    /// Saves the learned state, when there is a folder for it.
+    state: Option<state::Saver>,
 }
 
 impl AnalysisSink {
@@ -122,12 +165,18 @@ impl Sink for AnalysisSink {
                     open_alerts: self.analysis.open_alerts() as u64,
                     rules_files: self.analysis.rules().files.len() as u64,
                     rules_error: self.rules_error.clone(),
+                    tracked: self.analysis.tracked().entries,
+                    evictions: self.analysis.tracked().evicted,
+                    state_error: self.state.as_ref().and_then(|s| s.error.clone()),
                 });
             }
             return self.inner.write(&with);
         }
         self.inner.write(event)?;
         self.analysis.observe(event, &mut self.out);
+        if let Some(s) = &mut self.state {
+            s.interval_written(&mut self.analysis, false);
+        }
         self.pass_on()
     }
 
@@ -136,6 +185,9 @@ impl Sink for AnalysisSink {
         // alerts that repeated, are decided now, before the final
         // statistics.
         self.analysis.finish(&mut self.out);
+        if let Some(s) = &mut self.state {
+            s.save(&self.analysis);
+        }
         self.pass_on()?;
         self.inner.end_of_input()
     }
@@ -143,11 +195,18 @@ impl Sink for AnalysisSink {
     fn finish(&mut self) -> io::Result<()> {
         // Without an end of input (a live sensor stopping), the same.
         self.analysis.finish(&mut self.out);
+        if let Some(s) = &mut self.state {
+            s.save(&self.analysis);
+        }
         self.pass_on()?;
         self.inner.finish()
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        // The output is quiet for a moment: a save held back is done now.
+        if let Some(s) = &mut self.state {
+            s.interval_written(&mut self.analysis, true);
+        }
         self.inner.flush()
     }
 
