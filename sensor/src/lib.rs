@@ -9,6 +9,7 @@
 //! * [`decode`] — protocol parsing, one module per protocol, no allocation;
 //! * [`applayer`] — application-layer metadata (TLS, QUIC) as pure functions;
 //! * [`flow`] — connection records with Zeek's semantics;
+//! * [`arp`] — ARP bindings per segment (judged in the writer thread);
 //! * [`output`] — sinks for the records (JSON Lines, Zeek TSV);
 //! * [`config`], [`site`] — settings and the model of the monitored network;
 //! * [`synth`] — seeded synthetic traffic for demos, tests and benchmarks.
@@ -16,6 +17,7 @@
 pub mod analysis;
 pub mod app;
 pub mod applayer;
+pub mod arp;
 pub mod assets;
 pub mod capture;
 pub mod cli;

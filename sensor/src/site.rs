@@ -117,21 +117,30 @@ impl Site {
     /// The segment of a connection: by VLAN, else by the originator's
     /// address, else by the responder's.
     pub fn segment_of(&self, vlan: u16, orig: &Addr, resp: &Addr) -> &str {
+        match self.segment_index(vlan, orig, resp) {
+            Some(i) => &self.segments[i].name,
+            None => UNASSIGNED,
+        }
+    }
+
+    /// Which of [`Site::segments`] [`Site::segment_of`] names, or `None`
+    /// for [`UNASSIGNED`]: a small key for tables kept per segment.
+    pub fn segment_index(&self, vlan: u16, orig: &Addr, resp: &Addr) -> Option<usize> {
         if vlan != 0 {
-            if let Some(s) = self.segments.iter().find(|s| s.vlans.contains(&vlan)) {
-                return &s.name;
+            if let Some(i) = self.segments.iter().position(|s| s.vlans.contains(&vlan)) {
+                return Some(i);
             }
         }
         for a in [orig, resp] {
-            if let Some(s) = self
+            if let Some(i) = self
                 .segments
                 .iter()
-                .find(|s| s.nets.iter().any(|n| n.contains(a)))
+                .position(|s| s.nets.iter().any(|n| n.contains(a)))
             {
-                return &s.name;
+                return Some(i);
             }
         }
-        UNASSIGNED
+        None
     }
 
     /// Whether any local networks are known at all.

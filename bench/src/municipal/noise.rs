@@ -86,8 +86,15 @@ fn changes(day: &mut Day) {
             let old = &net.hosts[p];
             let new_mac = super::net::mac(&mut rng, super::net::OUI_PRINTER);
             let ts = day.t(10.5);
-            day.out
-                .arp(ADMIN, ts, old.ip, &new_mac, Some(&old.mac), true, 1);
+            day.out.arp(
+                ADMIN,
+                ts,
+                old.ip,
+                &new_mac,
+                Some((&old.mac, PRINTER_SWAP_SILENCE)),
+                true,
+                1,
+            );
         }
         let desktops: Vec<usize> = net
             .with_role(ADMIN, Role::Desktop)
@@ -359,6 +366,10 @@ fn top_port(i: u16) -> u16 {
         None => 1000 + i,
     }
 }
+
+/// Seconds the replaced printer had been silent (unplugged the evening
+/// before) when the new one took its address.
+const PRINTER_SWAP_SILENCE: f64 = 14.0 * 3600.0;
 
 /// Antivirus reputation lookups: the file servers' antivirus asks a DNS
 /// service about files by their hash (as Sophos' sophosxl.net does), in

@@ -469,15 +469,26 @@ pub fn run(day: &mut Day, rng: &mut Rng, a: &Attack, from: f64, to: f64) {
                 .map(|h| h.mac.clone())
                 .unwrap_or_else(|| "02:00:00:00:00:01".into());
             let mut t = a.start;
+            // The gateway announced itself just before (it answers ARP
+            // all day); then each takes the address back in turn.
+            let mut gw_said = a.start - 20.0 - rng.unit() * 40.0;
             while t < a.end {
-                day.out
-                    .arp(seg, t, a.src, &attacker_mac, Some(&gw_mac), true, 2);
                 day.out.arp(
                     seg,
-                    t + 90.0 + rng.unit() * 60.0,
+                    t,
+                    a.src,
+                    &attacker_mac,
+                    Some((&gw_mac, t - gw_said)),
+                    true,
+                    2,
+                );
+                gw_said = t + 90.0 + rng.unit() * 60.0;
+                day.out.arp(
+                    seg,
+                    gw_said,
                     a.src,
                     &gw_mac,
-                    Some(&attacker_mac),
+                    Some((&attacker_mac, gw_said - t)),
                     true,
                     1,
                 );

@@ -235,7 +235,9 @@ impl Sink {
         );
     }
 
-    /// An ARP binding that is new or moved (the sensor writes nothing else).
+    /// An ARP binding that is new or moved (the sensor writes nothing else);
+    /// `previous` is the MAC it moved from and how long ago that MAC last
+    /// announced it.
     #[allow(clippy::too_many_arguments)]
     pub fn arp(
         &mut self,
@@ -243,7 +245,7 @@ impl Sink {
         ts: f64,
         ip: Ipv4Addr,
         mac: &str,
-        previous: Option<&str>,
+        previous: Option<(&str, f64)>,
         gratuitous: bool,
         mac_ips: u32,
     ) {
@@ -255,10 +257,13 @@ impl Sink {
                 src_mac: mac.to_string(),
                 ip,
                 mac: mac.to_string(),
-                previous_mac: previous.map(str::to_string),
+                previous_mac: previous.map(|p| p.0.to_string()),
+                previous_age: previous.map(|p| p.1),
                 gratuitous,
                 change: if previous.is_some() { "moved" } else { "new" }.into(),
                 mac_ips,
+                targets: None,
+                duration: None,
             }),
         );
     }

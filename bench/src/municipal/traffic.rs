@@ -16,6 +16,8 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use vagt_schema::ConnState;
 
+/// Seconds a guest Wi-Fi lease lasts.
+const GUEST_LEASE: f64 = 3600.0;
 /// TLS fingerprints (JA3, JA4) of the clients' browsers and services.
 pub const JA_EDGE: (&str, &str) = (
     "773906b0efdefa24a7f2b8eb6985bf37",
@@ -529,7 +531,12 @@ fn guests(day: &mut Day, sites: &Sites, guest_arp: &mut HashMap<Ipv4Addr, String
             ts + 0.5,
             ip,
             &mac,
-            previous.as_deref().filter(|p| *p != mac),
+            // A guest's address is handed on once its lease ran out
+            // (an hour) after the phone left.
+            previous
+                .as_deref()
+                .filter(|p| *p != mac)
+                .map(|p| (p, GUEST_LEASE)),
             false,
             1,
         );

@@ -21,6 +21,7 @@ fn build(t: &Thresholds) -> Vec<Box<dyn Detector>> {
         Box::new(detectors::beacon::Beacon::new(t.beacon.clone())),
         Box::new(detectors::lateral::Lateral::new(t.lateral.clone())),
         Box::new(detectors::new_rare::NewRare::new(t.new_rare.clone())),
+        Box::new(detectors::spoofing::Spoofing::new(t.spoofing.clone())),
     ]
 }
 

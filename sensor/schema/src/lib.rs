@@ -20,7 +20,6 @@ mod values;
 pub use alert::{AlertRecord, Severity};
 pub use metrics::SegmentMetricsRecord;
 
-pub use app::ArpRecord;
 pub use app::AuthRecord;
 pub use app::DhcpRecord;
 pub use app::FtpRecord;
@@ -32,6 +31,7 @@ pub use app::SmtpRecord;
 pub use app::SnmpRecord;
 pub use app::SshRecord;
 pub use app::SyslogRecord;
+pub use app::{ArpRecord, ArpStats};
 pub use app::{
     BacnetRecord, Dnp3Record, EnipRecord, ModbusRecord, OtClass, OtSummaryRecord, S7commRecord,
 };
@@ -265,6 +265,9 @@ pub struct SensorStats {
     /// The analysis stage's counters, when it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisStats>,
+    /// The ARP bindings table, once an ARP frame was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arp: Option<ArpStats>,
 }
 
 /// What the analysis stage did: its health, for the stats event.

@@ -92,7 +92,7 @@ pub fn run(make: MakeParser, conn: &ConnIdent, script: &[u8]) -> (Vec<EventBody>
         .iter()
         .filter_map(|e| match e {
             Emitted::Other(o) => Some(o.to_event(&ctx).body),
-            Emitted::Conn(_) => None,
+            Emitted::Conn(_) | Emitted::Arp(_) => None,
         })
         .collect();
     (bodies, weird)

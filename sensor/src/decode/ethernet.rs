@@ -90,7 +90,12 @@ pub(crate) fn dispatch<'a>(
                     return Err(DecodeError::TruncatedArp);
                 }
                 ctx.counters.count(Decoded::Arp);
-                ctx.out.arp = true;
+                // Other hardware or protocol types (RARP, token ring) and
+                // short IPv4 ones are counted as ARP, as before, and not
+                // read: they announce no IPv4 binding.
+                if ctx.outermost {
+                    ctx.out.arp = super::arp::ArpPacket::new_checked(data).ok();
+                }
                 return Ok(());
             }
             ETH_VNTAG => {

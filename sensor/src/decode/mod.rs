@@ -2,7 +2,8 @@
 //!
 //! The decoder is layered like the protocols, one file per protocol:
 //! `link` picks the first layer from the capture's link type, `ethernet`
-//! (with `mpls`, `pppoe`, `ppp`, `ieee80211`) walks the link layers, `ip`
+//! (with `mpls`, `pppoe`, `ppp`, `ieee80211`) walks the link layers, `arp`
+//! reads ARP, `ip`
 //! with `ipv4` and `ipv6` reads the network layer, `tcp`, `udp` and `icmp`
 //! the transport, and `tunnel/` opens GRE, ERSPAN, VXLAN, Geneve, AYIYA,
 //! Teredo, GTP and IP-in-IP so that the inner packet is decoded as well.
@@ -13,6 +14,7 @@
 //! Decoding stops at the first problem; layers decoded before it stay valid
 //! and the problem is returned as a [`DecodeError`] to be counted.
 
+pub mod arp;
 pub mod checksum;
 pub mod counters;
 mod ethernet;
@@ -229,6 +231,8 @@ impl Decoder {
 pub struct LinkWalker {
     scratch: DecodeCounters,
     decoder: Decoder,
+    /// The last frame walked was an Ethernet/IPv4 ARP frame.
+    arp: bool,
 }
 
 impl LinkWalker {
@@ -271,7 +275,15 @@ impl LinkWalker {
             first_ip: None,
         };
         let _ = link::decode_frame(&mut ctx, link, frame);
-        ctx.first_ip
+        let first = ctx.first_ip;
+        self.arp = out.arp.is_some();
+        first
+    }
+
+    /// Whether the last frame [`LinkWalker::outer_ip`] walked was an
+    /// Ethernet/IPv4 ARP frame.
+    pub fn was_arp(&self) -> bool {
+        self.arp
     }
 }
 

@@ -235,8 +235,9 @@ pub struct DecodedPacket<'a> {
     pub dst_mac: Option<[u8; 6]>,
     /// VLAN ids of the outermost frame, outermost first; 0 = none.
     pub vlan: [u16; 3],
-    /// Set for ARP frames.
-    pub arp: bool,
+    /// The ARP packet of an outermost Ethernet/IPv4 ARP frame (ARP inside
+    /// tunnels belongs to another network's segments and is only counted).
+    pub arp: Option<super::arp::ArpPacket<'a>>,
     /// Ethertype of a non-IP frame, for counting.
     pub other_ethertype: Option<u16>,
     /// A-MSDU subframes not decoded yet (802.11 aggregates several packets
@@ -260,7 +261,7 @@ impl Default for DecodedPacket<'_> {
             src_mac: None,
             dst_mac: None,
             vlan: [0; 3],
-            arp: false,
+            arp: None,
             other_ethertype: None,
             subframes: &[],
             subframe_depth: 0,
@@ -289,7 +290,7 @@ impl<'a> DecodedPacket<'a> {
         self.src_mac = None;
         self.dst_mac = None;
         self.vlan = [0; 3];
-        self.arp = false;
+        self.arp = None;
         self.other_ethertype = None;
         self.subframes = &[];
         self.layer_count = 0;

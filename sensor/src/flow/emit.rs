@@ -29,6 +29,10 @@ pub enum Emitted {
     Conn(Snapshot),
     /// Any other event (application records, notices).
     Other(Box<dyn Emit>),
+    /// An ARP frame, read but not judged: the writer's bindings table
+    /// (`crate::arp::ArpWatch`) decides whether it is news. Unboxed, as
+    /// ARP comes in floods too and is far smaller than a connection.
+    Arp(crate::arp::ArpSighting),
 }
 
 impl Emitted {
@@ -36,15 +40,19 @@ impl Emitted {
     pub fn conn(&self) -> Option<&Snapshot> {
         match self {
             Emitted::Conn(s) => Some(s),
-            Emitted::Other(_) => None,
+            Emitted::Other(_) | Emitted::Arp(_) => None,
         }
     }
 
-    /// The wire event, built in the writer thread.
+    /// The wire event, built in the writer thread. An ARP frame becomes
+    /// the record a table that had never seen its binding would write; the
+    /// writer itself asks its [`crate::arp::ArpWatch`] instead, which
+    /// writes only news.
     pub fn to_event(&self, ctx: &RecordContext) -> Event {
         match self {
             Emitted::Conn(s) => super::record::to_event(s, ctx),
             Emitted::Other(e) => e.to_event(ctx),
+            Emitted::Arp(a) => crate::arp::first_sight(a, ctx),
         }
     }
 }

@@ -14,6 +14,8 @@ use super::key::FlowKey;
 use super::record::uid_of;
 use super::table::{ConnTable, LayerInput, TableConfig};
 use crate::applayer::AppLayer;
+use crate::arp::ArpSighting;
+use crate::decode::arp::ArpPacket;
 use crate::decode::offload::Probe;
 use crate::decode::{
     DecodeCounters, DecodeOptions, Decoded, DecodedPacket, Decoder, IpLayer, LinkType, Transport,
@@ -114,6 +116,10 @@ impl Tracker {
             src_mac: pkt.src_mac,
             dst_mac: pkt.dst_mac,
         };
+        if let Some(arp) = pkt.arp {
+            self.arp(&arp, &pkt, ts);
+            return;
+        }
         if !pkt.subframes.is_empty() {
             self.packet_with_subframes(&pkt, &facts);
             return;
@@ -202,6 +208,23 @@ impl Tracker {
             }
             rest = sub.subframes;
         }
+    }
+
+    /// An ARP frame: handed on as it is, for the writer's bindings table
+    /// (`crate::arp`) to judge; a plain value pushed like a connection.
+    #[cold]
+    fn arp(&mut self, arp: &ArpPacket<'_>, pkt: &DecodedPacket<'_>, ts: i64) {
+        self.out.events.push(Emitted::Arp(ArpSighting {
+            ts,
+            op: arp.operation(),
+            src_mac: pkt.src_mac.unwrap_or_default(),
+            dst_mac: pkt.dst_mac.unwrap_or_default(),
+            sender_mac: arp.sender_hardware_addr(),
+            sender_ip: arp.sender_protocol_addr().octets(),
+            target_mac: arp.target_hardware_addr(),
+            target_ip: arp.target_protocol_addr().octets(),
+            vlan: pkt.vlan[0],
+        }));
     }
 
     /// Ends checksum-offload sampling; on offload, stops checking checksums.

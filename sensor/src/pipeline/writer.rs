@@ -9,6 +9,7 @@
 //! answered within [`LOOK_EVERY`]. Both belong here rather than on the
 //! packet path, which never waits on the output.
 
+use crate::arp::ArpWatch;
 use crate::flow::{Emitted, RecordContext};
 use crate::output::Sink;
 use crossbeam_channel::RecvTimeoutError;
@@ -51,6 +52,9 @@ pub(super) fn spawn(
         .name("vagt-writer".into())
         .spawn(move || {
             let mut written = 0u64;
+            // ARP bindings are facts of a segment, judged here where every
+            // worker's frames meet (`crate::arp`).
+            let mut arp = ArpWatch::default();
             let mut failure: Option<String> = None;
             // When the oldest record not yet handed on must go.
             let mut due: Option<Instant> = None;
@@ -72,7 +76,7 @@ pub(super) fn spawn(
                     continue;
                 }
                 if let Some(msg) = msg {
-                    if let Err(e) = write(&mut *sink, &ctx, msg, &pool, &mut written) {
+                    if let Err(e) = write(&mut *sink, &ctx, &mut arp, msg, &pool, &mut written) {
                         failure = Some(format!("writing output failed: {e}"));
                         continue;
                     }
@@ -128,6 +132,7 @@ pub(super) fn spawn(
 fn write(
     sink: &mut dyn Sink,
     ctx: &RecordContext,
+    arp: &mut ArpWatch,
     msg: ToWriter,
     pool: &crossbeam_channel::Sender<Vec<Emitted>>,
     written: &mut u64,
@@ -136,6 +141,13 @@ fn write(
         ToWriter::Events(mut events) => {
             let mut result = Ok(());
             for e in events.iter() {
+                if let Emitted::Arp(a) = e {
+                    if let Err(err) = arp.observe(a, ctx, |ev| sink.write(ev)) {
+                        result = Err(err);
+                        break;
+                    }
+                    continue;
+                }
                 let ev = e.to_event(ctx);
                 if let Err(err) = sink.write(&ev) {
                     result = Err(err);
@@ -151,9 +163,10 @@ fn write(
         }
         ToWriter::Final(s) => {
             sink.end_of_input()?;
-            write(sink, ctx, ToWriter::Stats(s), pool, written)
+            write(sink, ctx, arp, ToWriter::Stats(s), pool, written)
         }
-        ToWriter::Stats(s) => {
+        ToWriter::Stats(mut s) => {
+            s.arp = arp.stats();
             let ev = Event::new(
                 Origin {
                     municipality: ctx.municipality.clone(),

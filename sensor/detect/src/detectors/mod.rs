@@ -11,6 +11,7 @@ pub mod lateral;
 pub mod new_rare;
 pub mod ot_change;
 pub mod scan;
+pub mod spoofing;
 pub mod spray;
 pub mod table;
 #[cfg(test)]

@@ -24,7 +24,7 @@ mod smtp;
 mod ssh;
 mod ssl;
 
-pub use arp::ArpRecord;
+pub use arp::{ArpRecord, ArpStats};
 pub use auth::AuthRecord;
 pub use bacnet::BacnetRecord;
 pub use dnp3::Dnp3Record;

@@ -160,7 +160,7 @@ pub fn run(
         .iter()
         .filter_map(|e| match e {
             crate::flow::Emitted::Other(o) => Some(o.to_event(&ctx).body),
-            crate::flow::Emitted::Conn(_) => None,
+            crate::flow::Emitted::Conn(_) | crate::flow::Emitted::Arp(_) => None,
         })
         .collect();
     (bodies, weird)
