@@ -121,6 +121,8 @@ pub struct Beacon {
     pairs: Table<(IpAddr, IpAddr, u16), Pair>,
     /// Destination -> distinct internal sources, up to `common_sources`.
     sources: Table<IpAddr, Vec<IpAddr>>,
+    /// Packet time of the last sweep that walked the pairs.
+    swept: f64,
 }
 
 /// The `q` quantile (0..1) of sorted values, interpolated.
@@ -240,6 +242,7 @@ impl Beacon {
             pairs: Table::new(settings.max_tracked),
             sources: Table::new(settings.max_tracked),
             settings,
+            swept: f64::NEG_INFINITY,
         }
     }
 
@@ -430,11 +433,19 @@ impl Detector for Beacon {
 
     fn sweep(&mut self, now: f64, out: &mut Vec<Notice>) {
         let s = &self.settings;
+        // Pairs are judged at most every `judge_every`: walking them all
+        // at every sweep of the stage would cost more than judging.
+        if now.is_finite() && now - self.swept < s.judge_every {
+            return;
+        }
+        self.swept = now;
         let sources = &self.sources;
         self.pairs.retain(|key, p| {
-            let n = sources.get(&key.1).map_or(0, Vec::len);
-            if let Some(notice) = Beacon::judge_pair(s, key, p, n, now) {
-                out.push(notice);
+            if p.dirty {
+                let n = sources.get(&key.1).map_or(0, Vec::len);
+                if let Some(notice) = Beacon::judge_pair(s, key, p, n, now) {
+                    out.push(notice);
+                }
             }
             // Forget pairs whose last connection left the window.
             p.samples.back().is_some_and(|(t, _)| now - t <= s.window)

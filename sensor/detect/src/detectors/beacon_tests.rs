@@ -57,11 +57,13 @@ fn a_jittered_beacon_is_found_with_its_numbers() {
         .collect();
     let mut d = Beacon::new(Settings::default());
     let out = run(&mut d, &conns);
-    // Reported once judged (10 connections), again as it doubles (20,
-    // 40): the alert grows with the beacon.
-    assert_eq!(out.len(), 3, "{out:#?}");
-    assert_eq!(out.iter().map(|n| n.count).sum::<u64>(), 40);
-    let n = &out[2];
+    // Reported once judged (judgements come every 15 minutes of packet
+    // time: at 13 connections), and again once it has doubled (26): the
+    // alert grows with the beacon.
+    assert_eq!(out.len(), 2, "{out:#?}");
+    assert_eq!(out[0].count, 13);
+    assert_eq!(out.iter().map(|n| n.count).sum::<u64>(), 26);
+    let n = &out[1];
     assert_eq!((n.detector, n.kind), ("beacon", "beacon"));
     assert_eq!(n.src.to_string(), "10.1.2.3");
     assert_eq!(n.dst.map(|d| d.to_string()).as_deref(), Some("185.1.2.3"));
@@ -69,7 +71,7 @@ fn a_jittered_beacon_is_found_with_its_numbers() {
     assert!(n.score >= 45 && n.score <= 75, "{}", n.score);
     let m = &n.message;
     assert!(
-        m.starts_with("40 connections from 10.1.2.3 to 185.1.2.3:443 over 3.3 h, every 29"),
+        m.starts_with("26 connections from 10.1.2.3 to 185.1.2.3:443 over 2.1 h, every 29"),
         "{m}"
     );
     assert!(
