@@ -23,6 +23,11 @@ pub struct Settings {
     pub hosts: usize,
     /// Seconds the attempts must fall within (Zeek's 5 minutes).
     pub window: f64,
+    /// Slow port scans, one probe a minute or slower, which stay under
+    /// Zeek's window: this many distinct ports of one host within
+    /// `slow_window` seconds (four times the fast bar, over a day).
+    pub slow_ports: usize,
+    pub slow_window: f64,
     /// User-agent substrings of scanning tools (case-insensitive).
     pub tool_user_agents: Vec<String>,
     /// Sources (and source-target pairs) tracked at most.
@@ -35,6 +40,8 @@ impl Default for Settings {
             ports: 15,
             hosts: 25,
             window: 300.0,
+            slow_ports: 60,
+            slow_window: 86_400.0,
             tool_user_agents: [
                 "nmap scripting engine",
                 "masscan",
@@ -102,6 +109,8 @@ pub struct Scan {
     tools: Vec<String>,
     /// (source, host) -> ports tried.
     ports: Table<(IpAddr, IpAddr), Attempts>,
+    /// The same over the slow window.
+    slow: Table<(IpAddr, IpAddr), Attempts>,
     /// (source, proto, port) -> hosts tried.
     hosts: Table<(IpAddr, Proto, u16), Attempts>,
 }
@@ -135,6 +144,7 @@ impl Scan {
                 .map(|t| t.to_ascii_lowercase())
                 .collect(),
             ports: Table::new(settings.max_tracked),
+            slow: Table::new(settings.max_tracked),
             hosts: Table::new(settings.max_tracked),
             settings,
         }
@@ -172,6 +182,13 @@ impl Scan {
         let a = self.ports.entry(&(c.orig_h, c.resp_h), c.ts, &make);
         if add(a, c, port, refused, s.window, s.ports) {
             out.push(notice(a, "port_scan", s.ports, s.window));
+        }
+        // A fast scan is reported by the fast window; the slow one only
+        // speaks for scans that never reached it.
+        let fast = a.reported > 0;
+        let a = self.slow.entry(&(c.orig_h, c.resp_h), c.ts, &make);
+        if add(a, c, port, refused, s.slow_window, s.slow_ports) && !fast {
+            out.push(notice(a, "port_scan", s.slow_ports, s.slow_window));
         }
         let host = Target::Host(c.resp_h);
         let a = self
@@ -291,7 +308,7 @@ fn notice(a: &mut Attempts, kind: &'static str, threshold: usize, window: f64) -
 
 impl Detector for Scan {
     fn tracked(&self) -> super::Tracked {
-        self.ports.tracked() + self.hosts.tracked()
+        self.ports.tracked() + self.slow.tracked() + self.hosts.tracked()
     }
 
     fn observe(&mut self, event: &Event, out: &mut Vec<Notice>) {
@@ -345,5 +362,56 @@ impl Detector for Scan {
         };
         self.ports.retain(|_, a| close(a, "port_scan", s.ports));
         self.hosts.retain(|_, a| close(a, "address_scan", s.hosts));
+        let sw = s.slow_window;
+        self.slow.retain(|_, a| now - a.last <= sw);
+    }
+}
+
+#[cfg(test)]
+mod slow_tests {
+    use super::*;
+    use crate::detectors::testutil::{conn, event};
+
+    #[test]
+    fn a_port_a_minute_for_two_hours_is_a_slow_port_scan() {
+        let mut d = Scan::new(Settings::default());
+        let mut out = Vec::new();
+        let out_of = (Some(true), Some(true));
+        for i in 0..120u16 {
+            let c = conn(
+                1000.0 + f64::from(i) * 60.0,
+                &format!("C{i}"),
+                "10.11.1.69",
+                "10.1.1.12",
+                1000 + i,
+                "REJ",
+                0,
+                out_of,
+            );
+            d.observe(&event("jobcenter", EventBody::Conn(c)), &mut out);
+        }
+        assert_eq!(out.len(), 2, "at 60 ports and at 120: {out:#?}");
+        assert!(
+            out[0].message.contains("60 ports") && out[0].message.contains("within 86400 s"),
+            "{}",
+            out[0].message
+        );
+        // A client failing on a handful of ports all day is no scan.
+        let mut d = Scan::new(Settings::default());
+        let mut out = Vec::new();
+        for i in 0..500u16 {
+            let c = conn(
+                1000.0 + f64::from(i) * 60.0,
+                &format!("D{i}"),
+                "10.11.1.70",
+                "10.1.1.12",
+                8080 + i % 5,
+                "REJ",
+                0,
+                out_of,
+            );
+            d.observe(&event("jobcenter", EventBody::Conn(c)), &mut out);
+        }
+        assert!(out.is_empty());
     }
 }
