@@ -183,17 +183,6 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `YYYY-MM-DD` to the Unix time of the midnight that ends that day.
 fn parse_date(s: &str) -> Option<f64> {
     let mut it = s.trim().splitn(3, '-');
@@ -203,7 +192,7 @@ fn parse_date(s: &str) -> Option<f64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) {
         return None;
     }
-    Some((days_from_civil(y, m, d) + 1) as f64 * 86_400.0)
+    Some((crate::baseline::clock::days_from_civil(y, m as u32, d as u32) + 1) as f64 * 86_400.0)
 }
 
 impl Rules {

@@ -3,23 +3,9 @@
 //! nights, learnt for eight days, then a night exfiltration.
 
 use super::*;
+use crate::detectors::testutil::Rng;
 use crate::{Analysis, Rules};
 use serde_json::json;
-
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn conn(uid: &str, ts: f64, dur: f64, orig: &str, resp: &str, out_bytes: u64) -> Event {
     serde_json::from_value(json!({
@@ -95,7 +81,7 @@ fn alerts(out: &[Event]) -> Vec<&vagt_schema::AlertRecord> {
 
 #[test]
 fn a_learnt_week_is_quiet_and_a_night_exfiltration_is_explained_in_numbers() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut a = Analysis::new(Rules::default(), "t");
     let week = office(8, &mut rng);
     let out = run(&mut a, &week);
@@ -221,7 +207,7 @@ fn a_new_host_is_judged_as_learning_and_says_so() {
 
 #[test]
 fn state_survives_a_save_and_load() {
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     let mut a = Analysis::new(Rules::default(), "t");
     run(&mut a, &office(2, &mut rng));
     let dir = std::env::temp_dir().join(format!("vagt-state-test-{}", std::process::id()));
