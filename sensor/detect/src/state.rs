@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// Version of the file's layout; a file of another version is set aside
 /// and learning starts afresh (and says so).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The file's name in the state directory.
 pub const FILE: &str = "analysis-state.json";
 

@@ -100,6 +100,26 @@ pub struct Segment {
     pub hours: u64,
 }
 
+/// An external peer of a segment: when first answered, and which of the
+/// segment's hosts used it, as 64 bits set by a hash of each host (a
+/// linear-counting sketch: exact for a few hosts, about right to ~100).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Peer {
+    pub first: f64,
+    hosts: u64,
+}
+
+impl Peer {
+    /// Distinct internal hosts that used the peer, estimated.
+    pub fn hosts(&self) -> f64 {
+        let zeros = f64::from(64 - self.hosts.count_ones());
+        if zeros == 0.0 {
+            return 64.0 * 64f64.ln();
+        }
+        (64.0 * (64.0 / zeros).ln()).round()
+    }
+}
+
 /// An open connection's bytes counted so far (from interim records).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 struct Counted {
@@ -117,7 +137,7 @@ pub struct Baselines {
     pub segments: BTreeMap<String, Segment>,
     pub hosts: Table<IpAddr, Host>,
     /// External peers seen, per segment (by its number in `ids`).
-    peers: Table<(u32, IpAddr), ()>,
+    peers: Table<(u32, IpAddr), Peer>,
     /// A number per segment name, so per-connection lookups need no
     /// allocation.
     ids: BTreeMap<String, u32>,
@@ -292,7 +312,11 @@ impl Baselines {
             if self.peers.get(&(id, peer)).is_none() {
                 self.interval(segment, end).new_peers += 1;
             }
-            self.peers.entry(&(id, peer), end, || ());
+            let p = self.peers.entry(&(id, peer), end, || Peer {
+                first: end,
+                hosts: 0,
+            });
+            p.hosts |= 1 << (metrics::hash_ip(&inside) % 64);
         }
         // Only what the host itself sent out counts towards its volume.
         let sent = if dir == Direction::Out {
@@ -431,6 +455,12 @@ impl Baselines {
                 close_interval(name, seg, interval, learning, metrics, reports);
             }
         }
+    }
+
+    /// What segment `name` knows of external address `ip`.
+    pub fn peer(&self, name: &str, ip: IpAddr) -> Option<&Peer> {
+        let id = *self.ids.get(name)?;
+        self.peers.get(&(id, ip))
     }
 
     /// What segment `name` normally holds in metric `metric` at the hour

@@ -231,3 +231,37 @@ fn state_survives_a_save_and_load() {
     ));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_upload_to_a_service_the_whole_segment_uses_meets_a_higher_bar() {
+    let mut rng = Rng::new(5);
+    let mut a = Analysis::new(Rules::default(), "t");
+    run(&mut a, &office(8, &mut rng));
+    let start = MONDAY + 8.0 * 86_400.0 + 14.0 * 3600.0;
+    let upload = |host: &str, dst: &str, tag: &str| -> Vec<Event> {
+        (0..20)
+            .map(|i| {
+                conn(
+                    &format!("{tag}{i}"),
+                    start + f64::from(i) * 60.0,
+                    55.0,
+                    host,
+                    dst,
+                    100_000_000,
+                )
+            })
+            .collect()
+    };
+    // 2 GB within the hour to the address all 20 hosts use: no alert.
+    let out = run(&mut a, &upload("10.5.0.11", "185.10.0.1", "U"));
+    assert!(
+        !alerts(&out).iter().any(|x| x.kind == "host_out"),
+        "{:?}",
+        alerts(&out)
+    );
+    // The same to an address nobody used: an alert.
+    let out = run(&mut a, &upload("10.5.0.12", "185.66.1.2", "V"));
+    let found = alerts(&out);
+    let x = found.iter().find(|x| x.kind == "host_out").expect("alert");
+    assert_eq!(x.src.to_string(), "10.5.0.12");
+}

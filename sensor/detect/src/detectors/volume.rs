@@ -29,6 +29,14 @@ pub struct Settings {
     pub learning_host_bytes: u64,
     /// Bytes out within an hour a segment must pass.
     pub segment_bytes: u64,
+    /// A destination that this many of the segment's hosts had used for
+    /// a day or more is a common service (a video site, the cloud office
+    /// suite): uploads to it are held against `common_factor` times the
+    /// bars. Exfiltration goes to a new place far more often than to one
+    /// everybody uses; an upload to a common service can still alert, at
+    /// the higher bar.
+    pub common_hosts: u32,
+    pub common_factor: f64,
 }
 
 impl Default for Settings {
@@ -39,6 +47,8 @@ impl Default for Settings {
             host_bytes: 1_000_000_000,
             learning_host_bytes: 5_000_000_000,
             segment_bytes: 2_000_000_000,
+            common_hosts: 10,
+            common_factor: 4.0,
         }
     }
 }
@@ -167,10 +177,27 @@ impl Volume {
                 ),
             )
         };
+        let top = h.top.first();
+        // The main destination's standing in the segment.
+        let common = top
+            .and_then(|d| b.peer(&h.segment, d.ip))
+            .filter(|p| {
+                p.first <= ts - clock::DAY && p.hosts() >= f64::from(self.settings.common_hosts)
+            })
+            .map(|p| p.hosts());
+        let (bar, normal) = match common {
+            Some(n) => (
+                bar * self.settings.common_factor,
+                format!(
+                    "{normal}; its main destination is a common service ({n:.0} hosts of the segment use it), so the bar is {} times higher",
+                    self.settings.common_factor
+                ),
+            ),
+            None => (bar, normal),
+        };
         if (sent as f64) < bar {
             return;
         }
-        let top = h.top.first();
         let first = h.window_first().min(ts);
         let seg = match metrics::metric("bytes_out").and_then(|m| b.expected(&h.segment, m, ts)) {
             Some(e) => format!(
