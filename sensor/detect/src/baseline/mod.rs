@@ -457,10 +457,14 @@ impl Baselines {
         }
     }
 
-    /// What segment `name` knows of external address `ip`.
-    pub fn peer(&self, name: &str, ip: IpAddr) -> Option<&Peer> {
-        let id = *self.ids.get(name)?;
-        self.peers.get(&(id, ip))
+    /// How many internal hosts, over all segments, used external address
+    /// `ip` (estimated), and since when.
+    pub fn peer(&self, ip: IpAddr) -> Option<(f64, f64)> {
+        self.ids
+            .values()
+            .filter_map(|&id| self.peers.get(&(id, ip)))
+            .map(|p| (p.hosts(), p.first))
+            .reduce(|a, b| (a.0 + b.0, a.1.min(b.1)))
     }
 
     /// What segment `name` normally holds in metric `metric` at the hour

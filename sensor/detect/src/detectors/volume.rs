@@ -29,8 +29,8 @@ pub struct Settings {
     pub learning_host_bytes: u64,
     /// Bytes out within an hour a segment must pass.
     pub segment_bytes: u64,
-    /// A destination that this many of the segment's hosts had used for
-    /// a day or more is a common service (a video site, the cloud office
+    /// A destination that this many of the municipality's hosts (in any
+    /// segment) had used for a day or more is a common service (a video site, the cloud office
     /// suite): uploads to it are held against `common_factor` times the
     /// bars. Exfiltration goes to a new place far more often than to one
     /// everybody uses; an upload to a common service can still alert, at
@@ -178,18 +178,18 @@ impl Volume {
             )
         };
         let top = h.top.first();
-        // The main destination's standing in the segment.
+        // The main destination's standing in the municipality.
         let common = top
-            .and_then(|d| b.peer(&h.segment, d.ip))
-            .filter(|p| {
-                p.first <= ts - clock::DAY && p.hosts() >= f64::from(self.settings.common_hosts)
+            .and_then(|d| b.peer(d.ip))
+            .filter(|&(n, first)| {
+                first <= ts - clock::DAY && n >= f64::from(self.settings.common_hosts)
             })
-            .map(|p| p.hosts());
+            .map(|(n, _)| n);
         let (bar, normal) = match common {
             Some(n) => (
                 bar * self.settings.common_factor,
                 format!(
-                    "{normal}; its main destination is a common service ({n:.0} hosts of the segment use it), so the bar is {} times higher",
+                    "{normal}; its main destination is a common service ({n:.0} of the municipality's hosts use it), so the bar is {} times higher",
                     self.settings.common_factor
                 ),
             ),
