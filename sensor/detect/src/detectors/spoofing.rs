@@ -403,6 +403,14 @@ impl Detector for Spoofing {
         }
     }
 
+    fn save(&self) -> Option<(&'static str, serde_json::Value)> {
+        Some(("spoofing", self.dhcp.save()?))
+    }
+
+    fn restore(&mut self, name: &str, value: &serde_json::Value) -> bool {
+        name != "spoofing" || self.dhcp.restore(value, self.settings.max_tracked.max(1))
+    }
+
     fn tracked(&self) -> super::Tracked {
         let cap = self.settings.max_tracked.max(1) as u64;
         super::Tracked {

@@ -8,12 +8,14 @@
 use super::{clock, span, Settings};
 use crate::detectors::table::Table;
 use crate::{Evidence, Notice};
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use vagt_schema::DhcpRecord;
 
 /// Servers remembered per segment.
 const MAX_SERVERS: usize = 16;
 
+#[derive(Serialize, Deserialize)]
 struct Segment {
     /// When the segment's first answer came: learning runs from there.
     since: f64,
@@ -29,6 +31,23 @@ impl Servers {
     pub fn new(cap: usize) -> Servers {
         Servers {
             segments: Table::new(cap),
+        }
+    }
+
+    /// The usual servers learnt, to save: a restart must not take the
+    /// next answer of a rogue server for one of the first day's.
+    pub fn save(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.segments).ok()
+    }
+
+    /// Takes saved servers back; false when the value is not such.
+    pub fn restore(&mut self, value: &serde_json::Value, cap: usize) -> bool {
+        match Table::<String, Segment>::deserialize(value) {
+            Ok(t) => {
+                self.segments = t.with_cap(cap);
+                true
+            }
+            Err(_) => false,
         }
     }
 

@@ -313,3 +313,28 @@ fn macs_and_clock_times_are_read_and_written_strictly() {
         "1st 2nd 3rd 4th 11th 12th 13th 21st 22nd 101st"
     );
 }
+
+#[test]
+fn the_usual_dhcp_servers_survive_a_restart() {
+    let mut d = Spoofing::new(Settings::default());
+    run(
+        &mut d,
+        &[dhcp(T0, "10.1.0.2"), dhcp(T0 + 3600.0, "10.1.0.2")],
+    );
+    let (name, saved) = d.save().expect("something to save");
+    let mut e = Spoofing::new(Settings::default());
+    assert!(e.restore(name, &saved));
+    assert!(!e.restore(name, &serde_json::json!({"not": "a table"})));
+    let mut e = Spoofing::new(Settings::default());
+    assert!(e.restore(name, &saved));
+    // Day 2 after the restart: the usual server is quiet, a new one rogue.
+    let n = run(
+        &mut e,
+        &[
+            dhcp(T0 + 2.0 * 86_400.0, "10.1.0.2"),
+            dhcp(T0 + 2.0 * 86_400.0 + 5.0, "10.1.0.66"),
+        ],
+    );
+    assert_eq!(n.len(), 1, "{n:?}");
+    assert_eq!(n[0].kind, "rogue_dhcp");
+}
