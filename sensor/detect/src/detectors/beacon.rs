@@ -29,7 +29,7 @@
 //! `min_span` seconds (a fast beacon fills its ring within minutes).
 
 use super::table::Table;
-use super::{thousands, Detector};
+use super::{span, thousands, Detector};
 use crate::{Evidence, Notice};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -223,17 +223,6 @@ pub fn judge(times: &[f64], bytes: &[f64]) -> Option<Judgement> {
         bytes_mad: size_mad,
         span,
     })
-}
-
-/// A stretch of time for people: "45 s", "12 min", "3.2 h".
-fn span(secs: f64) -> String {
-    if secs < 120.0 {
-        format!("{secs:.0} s")
-    } else if secs < 7200.0 {
-        format!("{:.0} min", secs / 60.0)
-    } else {
-        format!("{:.1} h", secs / 3600.0)
-    }
 }
 
 impl Beacon {

@@ -73,6 +73,20 @@ pub trait Detector: Send {
     }
 }
 
+/// A stretch of time for people: "45 s", "12 min", "3.2 h", "7.0 days".
+pub fn span(secs: f64) -> String {
+    let secs = secs.max(0.0);
+    if secs < 120.0 {
+        format!("{secs:.0} s")
+    } else if secs < 7200.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else if secs < 2.0 * 86_400.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else {
+        format!("{:.1} days", secs / 86_400.0)
+    }
+}
+
 /// A count written for people: 1,001.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

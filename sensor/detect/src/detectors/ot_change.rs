@@ -17,7 +17,7 @@
 //! forty controllers is one alert, not forty.
 
 use super::table::Table;
-use super::Detector;
+use super::{span, Detector};
 use crate::{Evidence, Notice};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -134,19 +134,6 @@ impl OtChange {
             last: ts,
             evidence,
         });
-    }
-}
-
-/// A stretch of time for people: "3 s", "2.5 h", "7.0 days".
-fn span(secs: f64) -> String {
-    if secs < 120.0 {
-        format!("{secs:.0} s")
-    } else if secs < 7200.0 {
-        format!("{:.0} min", secs / 60.0)
-    } else if secs < 2.0 * 86_400.0 {
-        format!("{:.1} h", secs / 3600.0)
-    } else {
-        format!("{:.1} days", secs / 86_400.0)
     }
 }
 

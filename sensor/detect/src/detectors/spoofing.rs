@@ -32,7 +32,7 @@
 mod dhcp;
 
 use super::table::Table;
-use super::{score, thousands, Detector};
+use super::{score, span, thousands, Detector};
 use crate::Notice;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -492,17 +492,6 @@ fn ordinal(n: u32) -> String {
         _ => "th",
     };
     format!("{n}{suffix}")
-}
-
-/// "45 s", "10 min", "2.0 h".
-fn span(secs: f64) -> String {
-    if secs < 120.0 {
-        format!("{:.0} s", secs.max(0.0))
-    } else if secs < 7200.0 {
-        format!("{:.0} min", secs / 60.0)
-    } else {
-        format!("{:.1} h", secs / 3600.0)
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! hosts and segments are judged against the floor alone, higher, and the
 //! alert says they are still learning.
 
-use super::score;
+use super::{score, span};
 use crate::baseline::{clock, metrics, Baselines, Report};
 use crate::{Evidence, Notice};
 use serde::{Deserialize, Serialize};
@@ -238,14 +238,5 @@ impl Volume {
             last: ts,
             evidence,
         });
-    }
-}
-
-/// Seconds for people: "2.0 days", "5 h".
-fn span(secs: f64) -> String {
-    if secs >= 2.0 * clock::DAY {
-        format!("{:.1} days", secs / clock::DAY)
-    } else {
-        format!("{:.1} h", secs / clock::HOUR)
     }
 }
