@@ -1,0 +1,1 @@
+//! Durable write-ahead spool (issue 14): to be written.
