@@ -36,6 +36,8 @@ pub struct Config {
     pub services: ServicesSection,
     pub app: AppSettings,
     pub output: OutputSection,
+    pub kafka: crate::output::kafka::KafkaSection,
+    pub metrics: crate::output::metrics::MetricsSection,
     pub assets: AssetsSection,
     pub analysis: crate::analysis::AnalysisSection,
     pub site: SiteSection,
@@ -224,6 +226,19 @@ impl Config {
                 "assets.max_assets",
                 "must be between 1 and 16777216",
             ));
+        }
+        if self.kafka.enabled {
+            let m = self.sensor.municipality.trim();
+            if !(3..=4).contains(&m.len()) || !m.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid(
+                    "sensor.municipality",
+                    format!(
+                        "'{m}' is not a kommunekode; the centre keys every event by it, \
+                         so give the 3-digit code, e.g. 751 (0751 is accepted)"
+                    ),
+                ));
+            }
+            self.kafka.validate().map_err(|(k, m)| invalid(&k, m))?;
         }
         self.site()?;
         Ok(())

@@ -16,6 +16,7 @@ pub mod asset;
 mod json;
 pub mod metrics;
 mod values;
+pub mod wire;
 
 pub use alert::{AlertRecord, Severity};
 pub use metrics::SegmentMetricsRecord;
@@ -40,6 +41,7 @@ pub use app::{DceRpcRecord, NtlmRecord, SmbFilesRecord, SmbMappingRecord};
 pub use app::{LdapRecord, LdapSearchRecord};
 pub use app::{QuicRecord, SslRecord, X509Record};
 pub use asset::{AssetIp, AssetRecord};
+pub use wire::{Topic, WireEvent};
 pub use values::{ConnState, EndReason, Proto, UnknownValue};
 
 use serde::{Deserialize, Serialize};
@@ -268,6 +270,41 @@ pub struct SensorStats {
     /// The ARP bindings table, once an ARP frame was seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arp: Option<ArpStats>,
+    /// Shipping to Kafka, when it is on: the spool and deliveries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping: Option<ShippingStats>,
+}
+
+/// The Kafka output's health: what waits in the spool, what was
+/// delivered, and every loss, counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ShippingStats {
+    /// Events in the spool not yet acknowledged by the broker, their
+    /// bytes, and the age of the oldest in seconds (wall clock).
+    pub spool_records: u64,
+    pub spool_bytes: u64,
+    pub spool_oldest_age: f64,
+    /// Events written to the spool and acknowledged since start.
+    pub appended: u64,
+    pub delivered: u64,
+    /// Deliveries the broker failed (any error); each was sent again from
+    /// the spool, with the events sent after it (`resent`).
+    pub failed: u64,
+    pub resent: u64,
+    /// Events lost, by topic: dropped by the spool's bounds (least
+    /// important first) or never spooled (disk full, I/O error).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dropped: BTreeMap<String, u64>,
+    /// Spool records found corrupt (checksum) and skipped.
+    pub corrupt: u64,
+    /// Seconds from spooling to acknowledgement of the last delivered
+    /// event.
+    pub delivery_lag: f64,
+    /// Whether the last delivery attempt reached the broker.
+    pub connected: bool,
+    /// The last error from the spool or the broker, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 /// What the analysis stage did: its health, for the stats event.

@@ -184,6 +184,7 @@ fn execute(
     };
     let sink = crate::output::open(&cfg.output.path, cfg.output.format, existing)
         .map_err(|e| e.to_string())?;
+    let sink = crate::output::ship(cfg, sink, mode == Mode::Live)?;
     let site = cfg.site().map_err(|e| e.to_string())?;
     let sink = crate::assets::in_front(&cfg.assets, site, sink, mode == Mode::Live, progress);
     let sink = crate::analysis::in_front(
@@ -286,8 +287,15 @@ fn pipeline_options(
         batch_packets: cfg.pipeline.batch_packets,
         queue_batches: cfg.pipeline.queue_batches,
         mode,
-        stats_interval: (mode == Mode::Live)
-            .then(|| Duration::from_secs_f64(cfg.output.stats_interval.max(1.0))),
+        stats_interval: (mode == Mode::Live).then(|| {
+            // With Kafka on, the health topic wants its event more often.
+            let every = if cfg.kafka.enabled {
+                cfg.output.stats_interval.min(cfg.kafka.health_interval)
+            } else {
+                cfg.output.stats_interval
+            };
+            Duration::from_secs_f64(every.max(1.0))
+        }),
         progress,
         latency: false,
         dispatch: cfg.pipeline.dispatch,

@@ -7,8 +7,10 @@
 //! start afresh). Later sinks (Kafka) plug in as further routes.
 
 pub mod encode;
+pub mod kafka;
 pub mod lines;
 pub mod memory;
+pub mod metrics;
 pub mod settings;
 pub mod sink;
 
@@ -164,6 +166,30 @@ pub fn open(path: &str, format: OutputFormat, existing: Existing) -> io::Result<
         OutputFormat::Zeek => Box::new(sink::LineSink::new(encode::ZeekEncoder::default(), w)),
     };
     Ok(Box::new(Fanout::new(vec![Route::plain(sink)])))
+}
+
+/// Adds the routes beside the local output: Kafka when `[kafka]` is on
+/// (pseudonymised by `[privacy]`, spooled, shipped), and the Prometheus
+/// metrics when `[metrics] listen` is set and the sensor runs live.
+pub fn ship(
+    cfg: &crate::config::Config,
+    local: Box<dyn Sink>,
+    live: bool,
+) -> Result<Box<dyn Sink>, String> {
+    let mut routes = vec![Route::plain(local)];
+    if cfg.kafka.enabled {
+        let kafka = kafka::KafkaSink::open(
+            &cfg.kafka,
+            cfg.sensor.municipality.trim(),
+            cfg.sensor.sensor_id.trim(),
+        )?;
+        routes.push(Route::plain(Box::new(kafka)));
+    }
+    if live && !cfg.metrics.listen.is_empty() {
+        let m = metrics::MetricsSink::serve(&cfg.metrics.listen)?;
+        routes.push(Route::plain(Box::new(m)));
+    }
+    Ok(Box::new(Fanout::new(routes)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,83 @@
+//! The Kafka output, split as Vector splits a sink: `settings` (the
+//! `[kafka]` section and the librdkafka properties it makes), the encoder
+//! (`vagt_schema::wire`: an event's payload and the message around it),
+//! `service` (the thread that talks to the brokers) and `sink` (what the
+//! writer thread calls: events into the durable spool).
+//!
+//! Nothing reaches Kafka without passing through the spool first, and
+//! nothing leaves the spool before the broker acknowledged it, so an
+//! outage, a restart or a crash loses nothing that was spooled. The sink
+//! never waits for the broker: a dead broker or a full spool never slows
+//! the packet path; what the spool's bounds drop is counted by topic in the
+//! health event.
+
+pub mod service;
+pub mod settings;
+pub mod sink;
+
+pub use settings::KafkaSection;
+pub use sink::KafkaSink;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use vagt_schema::Topic;
+
+/// What the sink and the service share: the service's counters, the last
+/// error, and when to stop.
+#[derive(Default)]
+pub struct Shared {
+    pub delivered: AtomicU64,
+    pub failed: AtomicU64,
+    pub resent: AtomicU64,
+    /// Seconds from spooling to acknowledgement of the last release, in ms.
+    pub lag_ms: AtomicU64,
+    pub connected: AtomicBool,
+    /// Events lost after spooling, by topic rank (too large for the
+    /// broker, or of an unknown class); index 5: unknown.
+    dropped: [AtomicU64; 6],
+    last_error: Mutex<Option<String>>,
+    /// When the warning printed last, so an outage is not a flood of them.
+    warned: Mutex<Option<Instant>>,
+    stop: Mutex<Option<Instant>>,
+}
+
+impl Shared {
+    /// Records an error and prints it, at most once a minute.
+    pub fn warn(&self, what: &str) {
+        if let Ok(mut e) = self.last_error.lock() {
+            *e = Some(what.to_string());
+        }
+        if let Ok(mut w) = self.warned.lock() {
+            if w.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                *w = Some(Instant::now());
+                eprintln!("vagt-sensor: warning: {what}");
+            }
+        }
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    pub fn note_dropped(&self, topic: Option<Topic>, n: u64) {
+        let i = topic.map_or(5, |t| usize::from(t.rank()));
+        self.dropped[i].fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn dropped(&self, topic: Topic) -> u64 {
+        self.dropped[usize::from(topic.rank())].load(Ordering::Relaxed)
+    }
+
+    /// Asks the service to stop once everything is delivered, or at
+    /// `deadline` at the latest.
+    pub fn stop(&self, deadline: Instant) {
+        if let Ok(mut s) = self.stop.lock() {
+            *s = Some(deadline);
+        }
+    }
+
+    pub fn stop_at(&self) -> Option<Instant> {
+        self.stop.lock().ok().and_then(|s| *s)
+    }
+}
