@@ -72,6 +72,22 @@ pub(crate) fn open(
         stats.corrupt_records += s.corrupt_records;
         stats.corrupt_bytes += s.corrupt_bytes;
         report.warnings.extend(s.warnings);
+        if s.file_len > s.info.len && !s.info.entries.is_empty() {
+            // Garbage after the last valid record (a torn write): nothing can
+            // be recovered from it, and cutting it off means it is reported
+            // once, not at every start. Segments are never appended to after
+            // a restart, so this cannot cut committed data.
+            let cut = fs::OpenOptions::new()
+                .write(true)
+                .open(&s.info.path)
+                .and_then(|f| f.set_len(s.info.len).and_then(|()| f.sync_all()));
+            if let Err(e) = cut {
+                report.warnings.push(format!(
+                    "{}: cannot cut the damaged tail off: {e}",
+                    s.info.path.display()
+                ));
+            }
+        }
         segs.insert(*first, s.info);
     }
     report.corrupt_records = stats.corrupt_records;

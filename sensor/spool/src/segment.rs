@@ -156,6 +156,8 @@ pub struct Scan {
     pub corrupt_records: u64,
     pub corrupt_bytes: u64,
     pub warnings: Vec<String>,
+    /// Size of the file; above `info.len` when it ends in garbage.
+    pub file_len: u64,
 }
 
 /// Reads a whole segment file.
@@ -218,6 +220,7 @@ pub fn scan(first_seq: u64, path: PathBuf, generation: u64) -> Result<Scan, Spoo
         corrupt_records,
         corrupt_bytes,
         warnings,
+        file_len: buf.len() as u64,
     })
 }
 
