@@ -57,7 +57,9 @@ pub fn decode(text: &str) -> Result<Cursor, String> {
         return Err("checksum mismatch".into());
     }
     if next_seq == 0 || acked >= next_seq {
-        return Err(format!("inconsistent values: next_seq {next_seq}, acked {acked}"));
+        return Err(format!(
+            "inconsistent values: next_seq {next_seq}, acked {acked}"
+        ));
     }
     Ok(c)
 }
@@ -73,8 +75,8 @@ pub fn load(dir: &Path) -> Result<Option<Cursor>, String> {
     let p = path(dir);
     match fs::read(&p) {
         Ok(bytes) => {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| format!("{}: not text", p.display()))?;
+            let text =
+                String::from_utf8(bytes).map_err(|_| format!("{}: not text", p.display()))?;
             decode(&text)
                 .map(Some)
                 .map_err(|e| format!("{}: {e}", p.display()))

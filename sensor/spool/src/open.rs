@@ -50,9 +50,10 @@ pub(crate) fn open(
             // is intact because the rename never happened.
             let p = ent.path();
             fs::remove_file(&p).map_err(|e| SpoolError::io("remove leftover", &p, e))?;
-            report
-                .warnings
-                .push(format!("{}: leftover of an interrupted write removed", p.display()));
+            report.warnings.push(format!(
+                "{}: leftover of an interrupted write removed",
+                p.display()
+            ));
         } else if name != cursor::CURSOR_FILE {
             report.warnings.push(format!(
                 "{}: not a spool file; ignored",
@@ -95,7 +96,11 @@ pub(crate) fn open(
 
     // Sequence numbers only go up: take the highest evidence available. An
     // empty segment's name is the next_seq of the moment it was created.
-    let max_seq = segs.values().filter_map(SegInfo::last_seq).max().unwrap_or(0);
+    let max_seq = segs
+        .values()
+        .filter_map(SegInfo::last_seq)
+        .max()
+        .unwrap_or(0);
     let max_name = names.last().copied().unwrap_or(0);
     let min_present = segs.values().find_map(|s| s.entries.first().map(|e| e.seq));
     let mut next_seq = (max_seq + 1).max(max_name).max(1);
@@ -145,7 +150,11 @@ pub(crate) fn open(
         .map(|s| s.first_seq)
         .collect();
     for first in dead {
-        if sh.segs.get(&first).is_some_and(|s| s.entries.is_empty() && s.len == 0) {
+        if sh
+            .segs
+            .get(&first)
+            .is_some_and(|s| s.entries.is_empty() && s.len == 0)
+        {
             let path = sh.segs[&first].path.display().to_string();
             if fs::metadata(&path).map(|m| m.len() > 0).unwrap_or(false) {
                 report

@@ -141,9 +141,17 @@ pub fn resync(buf: &[u8], from: usize) -> Option<usize> {
 /// bytes that had to be skipped.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Step<'a> {
-    Record { rec: RecordRef<'a>, offset: usize, size: usize },
+    Record {
+        rec: RecordRef<'a>,
+        offset: usize,
+        size: usize,
+    },
     /// `len` corrupt bytes at `offset`; `torn_tail` when nothing valid follows.
-    Skipped { offset: usize, len: usize, torn_tail: bool },
+    Skipped {
+        offset: usize,
+        len: usize,
+        torn_tail: bool,
+    },
 }
 
 /// Walks every record in `buf` (a whole segment's bytes), resynchronising
@@ -255,7 +263,14 @@ mod tests {
         b[2] = 0xff; // first record's length now huge
         b[3] = 0xff;
         let steps: Vec<_> = walk(&b).collect();
-        assert!(matches!(steps[0], Step::Skipped { offset: 0, torn_tail: false, .. }));
+        assert!(matches!(
+            steps[0],
+            Step::Skipped {
+                offset: 0,
+                torn_tail: false,
+                ..
+            }
+        ));
         assert_eq!(records(&b), vec![2, 3]);
     }
 
@@ -265,6 +280,12 @@ mod tests {
         let cut = &b[..b.len() - 3];
         let steps: Vec<_> = walk(cut).collect();
         assert_eq!(records(cut), vec![1, 2]);
-        assert!(matches!(steps.last(), Some(Step::Skipped { torn_tail: true, .. })));
+        assert!(matches!(
+            steps.last(),
+            Some(Step::Skipped {
+                torn_tail: true,
+                ..
+            })
+        ));
     }
 }

@@ -28,12 +28,21 @@ fn append_commit_read_ack_reopen() {
     }
     r.ack(60).unwrap();
     let st = r.stats();
-    assert_eq!((st.pending_records, st.released, st.appended), (40, 60, 100));
-    assert!(segment_files(d.path()).len() < segs_before, "released segments deleted");
+    assert_eq!(
+        (st.pending_records, st.released, st.appended),
+        (40, 60, 100)
+    );
+    assert!(
+        segment_files(d.path()).len() < segs_before,
+        "released segments deleted"
+    );
     drop((w, r));
 
     let (mut w, mut r, rep) = Spool::open(d.path(), cfg(1000)).unwrap();
-    assert_eq!((rep.next_seq, rep.acked, rep.pending_records), (101, 60, 40));
+    assert_eq!(
+        (rep.next_seq, rep.acked, rep.pending_records),
+        (101, 60, 40)
+    );
     assert_eq!(seqs(&drain(&mut r)), (61..=100).collect::<Vec<_>>());
     assert_eq!(w.append(class::ALERT, b"x").unwrap(), 101);
     w.commit().unwrap();

@@ -18,7 +18,9 @@ struct Truth {
 
 impl Truth {
     fn append(&mut self, w: &mut SpoolWriter, class: u8, len: usize) {
-        let seq = w.append(class, &payload(self.appended.len() as u64, len)).unwrap();
+        let seq = w
+            .append(class, &payload(self.appended.len() as u64, len))
+            .unwrap();
         self.appended.insert(seq, (class, record_size(len) as u64));
     }
     fn read(&mut self, r: &mut SpoolReader, n: usize) {

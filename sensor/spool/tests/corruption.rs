@@ -53,18 +53,33 @@ fn torn_tail_detected_counted_rest_delivered() {
     let (mut w, mut r, rep) = Spool::open(d.path(), cfg(1 << 20)).unwrap();
     assert_eq!(rep.corrupt_records, 1);
     assert_eq!(rep.corrupt_bytes, record_size(PAY) as u64 - 7);
-    assert!(rep.warnings.iter().any(|w| w.contains("torn")), "{:?}", rep.warnings);
+    assert!(
+        rep.warnings.iter().any(|w| w.contains("torn")),
+        "{:?}",
+        rep.warnings
+    );
     assert_eq!(rep.pending_records, 9);
     assert_eq!(seqs(&drain(&mut r)), (1..=9).collect::<Vec<_>>());
     let s = w.append(class::ALERT, b"next").unwrap();
     assert_eq!(s, 11, "numbers never go back below what was handed out");
     w.commit().unwrap();
     assert_eq!(seqs(&drain(&mut r)), vec![11]);
-    assert_eq!(r.stats().corrupt_records, 1, "not counted again while reading");
+    assert_eq!(
+        r.stats().corrupt_records,
+        1,
+        "not counted again while reading"
+    );
     drop((w, r));
     let (_w, mut r, rep) = Spool::open(d.path(), cfg(1 << 20)).unwrap();
-    assert_eq!(rep.corrupt_records, 0, "the torn tail was cut off: {:?}", rep.warnings);
-    assert_eq!(seqs(&drain(&mut r)), (1..=9).chain([11]).collect::<Vec<_>>());
+    assert_eq!(
+        rep.corrupt_records, 0,
+        "the torn tail was cut off: {:?}",
+        rep.warnings
+    );
+    assert_eq!(
+        seqs(&drain(&mut r)),
+        (1..=9).chain([11]).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -93,7 +108,11 @@ fn corrupt_length_field_resyncs() {
         let rs = record_size(PAY) as u64;
         poke(&seg, 4 * rs + 2, &bad_len.to_le_bytes()); // record 5's length
         let (_w, mut r, rep) = Spool::open(d.path(), cfg(1 << 20)).unwrap();
-        assert_eq!(rep.corrupt_records, 1, "len {bad_len:#x}: {:?}", rep.warnings);
+        assert_eq!(
+            rep.corrupt_records, 1,
+            "len {bad_len:#x}: {:?}",
+            rep.warnings
+        );
         let want: Vec<u64> = (1..=20).filter(|&s| s != 5).collect();
         assert_eq!(seqs(&drain(&mut r)), want, "len {bad_len:#x}");
     }
@@ -144,7 +163,10 @@ fn bit_rot_while_running_is_counted_once_and_skipped() {
     assert_eq!(seqs(&drain(&mut r)), want);
     let st = r.stats();
     assert_eq!(st.corrupt_records, 1);
-    assert!(st.last_error.as_deref().unwrap_or("").contains("record 7"), "{st:?}");
+    assert!(
+        st.last_error.as_deref().unwrap_or("").contains("record 7"),
+        "{st:?}"
+    );
     r.rewind(1);
     assert_eq!(seqs(&drain(&mut r)), want);
     let st = r.stats();

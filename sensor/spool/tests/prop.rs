@@ -93,7 +93,11 @@ fn run(ops: Vec<Op>) {
                             m.pos = s + 1;
                             m.last_read = Some(*s);
                         }
-                        _ => panic!("wanted {:?}, got {:?}", want.map(|x| x.0), got.map(|x| x.seq)),
+                        _ => panic!(
+                            "wanted {:?}, got {:?}",
+                            want.map(|x| x.0),
+                            got.map(|x| x.seq)
+                        ),
                     }
                 }
             }
@@ -140,7 +144,12 @@ fn run(ops: Vec<Op>) {
     }
     // A final pass delivers exactly what is pending.
     r.rewind(0);
-    let want: Vec<u64> = m.committed.iter().map(|c| c.0).filter(|&s| s > m.acked).collect();
+    let want: Vec<u64> = m
+        .committed
+        .iter()
+        .map(|c| c.0)
+        .filter(|&s| s > m.acked)
+        .collect();
     assert_eq!(seqs(&drain(&mut r)), want);
 }
 

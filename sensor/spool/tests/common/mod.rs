@@ -44,7 +44,9 @@ pub fn cfg(segment_bytes: u64) -> SpoolConfig {
 }
 
 pub fn payload(seq_hint: u64, len: usize) -> Vec<u8> {
-    (0..len).map(|i| (seq_hint as usize * 31 + i) as u8).collect()
+    (0..len)
+        .map(|i| (seq_hint as usize * 31 + i) as u8)
+        .collect()
 }
 
 pub fn drain(r: &mut SpoolReader) -> Vec<Record> {
