@@ -153,9 +153,14 @@ impl SpoolReader {
                 Found::Record(r) => return Ok(Some(r)),
                 Found::Corrupt(why) => {
                     // Counted once: the entry leaves the index.
-                    let seg = sh.segs.get_mut(&key).expect("segment looked up above");
-                    let span = seg.span(i);
-                    seg.entries.remove(i);
+                    let span = match sh.segs.get_mut(&key) {
+                        Some(seg) => {
+                            let span = seg.span(i);
+                            seg.entries.remove(i);
+                            span
+                        }
+                        None => 0,
+                    };
                     sh.stats.corrupt_records += 1;
                     sh.stats.corrupt_bytes += span;
                     sh.note_error(format!(
@@ -178,7 +183,7 @@ impl SpoolReader {
     }
 
     /// The sequence number the next `next()` starts looking at.
-    pub fn position(&self) -> u64 {
+    pub fn read_position(&self) -> u64 {
         self.pos
     }
 

@@ -274,7 +274,7 @@ pub fn rewrite(
     let mut new = SegInfo::new(info.first_seq, info.path.clone(), generation);
     let mut dropped: Vec<(u8, u64, u64)> = Vec::new();
     let (mut released, mut corrupt_records, mut corrupt_bytes) = (0, 0, 0);
-    for e in &info.entries {
+    for (i, e) in info.entries.iter().enumerate() {
         let off = e.off as usize;
         match record::decode(buf.get(off..end).unwrap_or(&[])) {
             record::Decoded::Record { rec, size } => {
@@ -296,7 +296,7 @@ pub fn rewrite(
             _ => {
                 // Rotted since it was indexed: nothing to copy.
                 corrupt_records += 1;
-                corrupt_bytes += 1;
+                corrupt_bytes += info.span(i);
             }
         }
     }

@@ -160,3 +160,121 @@ proptest! {
         run(ops);
     }
 }
+
+/// With a tiny `max_bytes` the overflow policy runs all the time. Then: every
+/// pass is in order and only yields committed records with their payloads;
+/// records a pass skips are accounted as dropped; and per session, pending at
+/// open + appended = released + dropped + pending at the end.
+/// Returns the records dropped over all sessions.
+fn run_with_overflow(ops: Vec<Op>) -> u64 {
+    let d = TempDir::new("prop-overflow");
+    let conf = SpoolConfig {
+        max_bytes: 2048,
+        ..cfg(300)
+    };
+    let committed =
+        std::cell::RefCell::new(std::collections::BTreeMap::<u64, (u8, Vec<u8>)>::new());
+    let mut staged: Vec<(u64, u8, Vec<u8>)> = Vec::new();
+    let (mut w, mut r, rep) = Spool::open(d.path(), conf.clone()).unwrap();
+    let mut start_pending = rep.pending_records;
+    let mut last_read: Option<u64> = None;
+    let mut n = 0u64;
+    let mut dropped = 0;
+    let check_session = |w: &SpoolWriter, r: &mut SpoolReader, start_pending: u64| {
+        let st = w.stats();
+        assert_eq!(st.corrupt_records, 0);
+        assert_eq!(
+            start_pending + st.appended,
+            st.released + st.dropped_records() + st.pending_records,
+            "{st:?}"
+        );
+        let pos = r.read_position();
+        r.rewind(0);
+        let pass = drain(r);
+        assert_eq!(pass.len() as u64, st.pending_records);
+        let c = committed.borrow();
+        for rec in &pass {
+            assert_eq!(c.get(&rec.seq), Some(&(rec.class, rec.payload.clone())));
+        }
+        assert!(seqs(&pass).windows(2).all(|p| p[0] < p[1]));
+        r.rewind(pos);
+        st.dropped_records()
+    };
+    for op in ops {
+        match op {
+            Op::Append { class, len } => {
+                n += 1;
+                let p = payload(n, len);
+                let seq = w.append(class, &p).unwrap();
+                staged.push((seq, class, p));
+            }
+            Op::Commit => {
+                w.commit().unwrap();
+                let mut c = committed.borrow_mut();
+                for (s, cl, p) in staged.drain(..) {
+                    c.insert(s, (cl, p));
+                }
+            }
+            Op::Read(k) => {
+                for rec in r.by_ref().take(k) {
+                    if let Some(l) = last_read {
+                        assert!(rec.seq > l, "order: {} after {l}", rec.seq);
+                    }
+                    assert_eq!(
+                        committed.borrow().get(&rec.seq),
+                        Some(&(rec.class, rec.payload.clone()))
+                    );
+                    last_read = Some(rec.seq);
+                }
+            }
+            Op::AckLastRead => {
+                if let Some(s) = last_read {
+                    r.ack(s).unwrap();
+                }
+            }
+            Op::Rewind(back) => {
+                r.rewind(r.read_position().saturating_sub(back));
+                last_read = None;
+            }
+            Op::Reopen { .. } => {
+                dropped += check_session(&w, &mut r, start_pending);
+                drop((w, r));
+                staged.clear();
+                let (w2, r2, rep) = Spool::open(d.path(), conf.clone()).unwrap();
+                (w, r) = (w2, r2);
+                start_pending = rep.pending_records;
+                last_read = None;
+            }
+        }
+        assert!(w.stats().pending_bytes <= conf.max_bytes + 4096);
+    }
+    dropped + check_session(&w, &mut r, start_pending)
+}
+
+#[test]
+fn overflow_model_really_overflows() {
+    let mut ops = Vec::new();
+    for i in 0..200 {
+        ops.push(Op::Append {
+            class: (i % 5) as u8,
+            len: 100,
+        });
+        if i % 7 == 6 {
+            ops.push(Op::Commit);
+            ops.push(Op::Read(3));
+        }
+        if i % 50 == 49 {
+            ops.push(Op::AckLastRead);
+            ops.push(Op::Reopen { crash: false });
+        }
+    }
+    assert!(run_with_overflow(ops) > 100);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #[test]
+    fn overflow_keeps_order_and_accounts_for_every_record(ops in prop::collection::vec(op(), 1..120)) {
+        let _ = run_with_overflow(ops);
+    }
+}
