@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use vagt_spool::{class, FsyncPolicy, Spool, SpoolConfig};
+use vagt_spool::{FsyncPolicy, Spool, SpoolConfig};
 
 const RECORDS: u64 = 1_000_000;
 const BATCH: u64 = 1_000;
@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     for i in 0..RECORDS {
         w.append((i % 5) as u8, &payload)?;
-        if (i + 1) % BATCH == 0 {
+        if (i + 1).is_multiple_of(BATCH) {
             w.commit()?;
         }
     }
@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(rec) = r.try_next()? {
         n += 1;
         bytes += rec.payload.len();
-        if n % BATCH == 0 {
+        if n.is_multiple_of(BATCH) {
             r.ack(rec.seq)?;
         }
     }
