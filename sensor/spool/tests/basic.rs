@@ -99,6 +99,22 @@ fn uncommitted_records_vanish_committed_survive() {
 }
 
 #[test]
+fn dropping_the_writer_discards_uncommitted_records() {
+    let d = TempDir::new("dropw");
+    {
+        let (mut w, _r, _) = Spool::open(d.path(), cfg(1 << 20)).unwrap();
+        w.append(class::ALERT, b"kept").unwrap();
+        w.commit().unwrap();
+        w.append(class::ALERT, b"never committed").unwrap();
+    }
+    let (_w, mut r, rep) = Spool::open(d.path(), cfg(1 << 20)).unwrap();
+    assert_eq!((rep.pending_records, rep.corrupt_records), (1, 0));
+    let got = drain(&mut r);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].payload, b"kept");
+}
+
+#[test]
 fn reader_sees_only_committed_records() {
     let d = TempDir::new("visibility");
     let (mut w, mut r, _) = Spool::open(d.path(), cfg(1 << 20)).unwrap();

@@ -250,3 +250,55 @@ fn age_bound_applies_to_the_active_segment_when_idle() {
     assert_eq!(w.stats().dropped_class(class::CONN).records, 10);
     assert!(r.next().is_none());
 }
+
+#[test]
+fn overflow_while_a_reader_thread_ships() {
+    let d = TempDir::new("overflow-threads");
+    let (mut w, mut r, _) = Spool::open(d.path(), small(48 << 10)).unwrap();
+    const N: u64 = 12_000;
+    let writer = std::thread::spawn(move || {
+        for i in 1..=N {
+            w.append((i % 5) as u8, &payload(i, 100)).unwrap();
+            if i % 50 == 0 {
+                w.commit().unwrap();
+            }
+        }
+        w
+    });
+    let reader = std::thread::spawn(move || {
+        // A shipper slower than the writer: acks every 40th record it sees.
+        let mut last = 0;
+        let mut seen = 0u64;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            match r.next() {
+                Some(rec) => {
+                    assert!(rec.seq > last, "order: {} after {last}", rec.seq);
+                    assert_eq!(rec.payload, payload(rec.seq, 100));
+                    last = rec.seq;
+                    seen += 1;
+                    if seen % 40 == 0 {
+                        r.ack(rec.seq).unwrap();
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                }
+                None if last >= N || std::time::Instant::now() > deadline => break,
+                None => std::thread::yield_now(),
+            }
+        }
+        r
+    });
+    let w = writer.join().unwrap();
+    let mut r = reader.join().unwrap();
+    let st = w.stats();
+    assert_eq!(st.corrupt_records, 0, "{st:?}");
+    assert!(st.dropped_records() > 0, "the bound was exercised: {st:?}");
+    let rest = drain(&mut r).len() as u64;
+    assert_eq!(rest, 0, "the reader thread caught up");
+    assert_eq!(
+        st.appended,
+        st.released + st.dropped_records() + st.pending_records,
+        "{st:?}"
+    );
+    assert!(st.pending_bytes <= 48 << 10);
+}
