@@ -277,7 +277,7 @@ fn overflow_while_a_reader_thread_ships() {
                     assert_eq!(rec.payload, payload(rec.seq, 100));
                     last = rec.seq;
                     seen += 1;
-                    if seen % 40 == 0 {
+                    if seen.is_multiple_of(40) {
                         r.ack(rec.seq).unwrap();
                         std::thread::sleep(Duration::from_micros(200));
                     }
