@@ -13,7 +13,7 @@
 //! # On disk
 //! A directory of segment files `NNNNNNNNNNNNNNNNNNNN.seg` (20-digit first
 //! sequence number; rolled once a segment exceeds `segment_bytes`, at a
-//! commit boundary), and a `cursor` file with `next_seq` and `acked` (see
+//! commit boundary), a `lock` file (flock, one process at a time), and a `cursor` file with `next_seq` and `acked` (see
 //! [`cursor`]). A segment is a sequence of records:
 //! ```text
 //! magic u16 LE (0x5356) | len u32 LE | crc32 u32 LE | seq u64 LE | time_ms u64 LE | class u8 | payload
@@ -92,6 +92,11 @@ pub struct SpoolConfig {
     /// (default 7 days).
     pub max_age: Duration,
     pub fsync: FsyncPolicy,
+    /// Take an exclusive lock on the directory (default true), so that a
+    /// second process opening the same spool fails instead of corrupting it.
+    /// Only tests that simulate a crash in-process (by leaking the writer and
+    /// reader) turn it off.
+    pub lock: bool,
 }
 
 impl Default for SpoolConfig {
@@ -101,6 +106,7 @@ impl Default for SpoolConfig {
             max_bytes: 1 << 30,
             max_age: Duration::from_secs(7 * 24 * 3600),
             fsync: FsyncPolicy::Batch,
+            lock: true,
         }
     }
 }

@@ -30,12 +30,43 @@ fn validate(cfg: &SpoolConfig) -> Result<(), SpoolError> {
     Ok(())
 }
 
+/// Name of the lock file in the spool directory.
+pub const LOCK_FILE: &str = "lock";
+
+/// Takes an exclusive advisory lock (flock) on `dir/lock`: two sensors
+/// writing one spool would interleave sequence numbers and delete each
+/// other's segments. The kernel drops the lock when the process dies, so a
+/// kill -9 leaves nothing stale behind.
+fn lock_dir(dir: &Path) -> Result<fs::File, SpoolError> {
+    let p = dir.join(LOCK_FILE);
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .map_err(|e| SpoolError::io("create lock file", &p, e))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(fs::TryLockError::WouldBlock) => Err(SpoolError::io(
+            "lock",
+            &p,
+            std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                "another process (or another Spool in this one) has this spool open; \
+                 stop it or use a different directory",
+            ),
+        )),
+        Err(fs::TryLockError::Error(e)) => Err(SpoolError::io("lock", &p, e)),
+    }
+}
+
 pub(crate) fn open(
     dir: &Path,
     cfg: SpoolConfig,
 ) -> Result<(SpoolWriter, SpoolReader, OpenReport), SpoolError> {
     validate(&cfg)?;
     fs::create_dir_all(dir).map_err(|e| SpoolError::io("create spool directory", dir, e))?;
+    let lock = if cfg.lock { Some(lock_dir(dir)?) } else { None };
     let mut report = OpenReport::default();
 
     let mut names = Vec::new();
@@ -54,7 +85,7 @@ pub(crate) fn open(
                 "{}: leftover of an interrupted write removed",
                 p.display()
             ));
-        } else if name != cursor::CURSOR_FILE {
+        } else if name != cursor::CURSOR_FILE && name != LOCK_FILE {
             report.warnings.push(format!(
                 "{}: not a spool file; ignored",
                 ent.path().display()
@@ -138,6 +169,7 @@ pub(crate) fn open(
         stats,
         cursor_on_disk: None,
         cursor_written: Instant::now(),
+        _lock: lock,
     };
     sh.persist_cursor()?;
 

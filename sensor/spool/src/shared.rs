@@ -76,6 +76,9 @@ pub(crate) struct Shared {
     pub stats: SpoolStats,
     pub cursor_on_disk: Option<Cursor>,
     pub cursor_written: Instant,
+    /// Holds the directory's exclusive lock for as long as the writer or
+    /// the reader lives.
+    pub _lock: Option<std::fs::File>,
 }
 
 pub(crate) type SharedRef = Arc<Mutex<Shared>>;

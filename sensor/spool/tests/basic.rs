@@ -77,8 +77,13 @@ fn numbering_survives_release_of_everything() {
 #[test]
 fn uncommitted_records_vanish_committed_survive() {
     let d = TempDir::new("crash");
+    // Leaking the writer simulates kill -9 but would keep the flock.
+    let c = SpoolConfig {
+        lock: false,
+        ..cfg(1 << 20)
+    };
     {
-        let (mut w, _r, _) = Spool::open(d.path(), cfg(1 << 20)).unwrap();
+        let (mut w, _r, _) = Spool::open(d.path(), c.clone()).unwrap();
         for i in 0..10 {
             w.append(class::ASSET, &payload(i, 20)).unwrap();
         }
@@ -89,7 +94,7 @@ fn uncommitted_records_vanish_committed_survive() {
         // No commit: like kill -9 between append and commit.
         std::mem::forget(w);
     }
-    let (mut w, mut r, rep) = Spool::open(d.path(), cfg(1 << 20)).unwrap();
+    let (mut w, mut r, rep) = Spool::open(d.path(), c).unwrap();
     assert_eq!(rep.pending_records, 10);
     assert_eq!(rep.corrupt_records, 0);
     assert_eq!(seqs(&drain(&mut r)), (1..=10).collect::<Vec<_>>());
@@ -189,6 +194,24 @@ fn directory_under_a_file_gives_clear_error() {
     let msg = err.to_string();
     assert!(msg.contains("create spool directory"), "{msg}");
     assert!(msg.contains(&bad.display().to_string()), "{msg}");
+}
+
+#[test]
+fn second_open_of_the_same_spool_is_refused() {
+    let d = TempDir::new("lock");
+    let (w, r, _) = Spool::open(d.path(), cfg(1 << 20)).unwrap();
+    let msg = match Spool::open(d.path(), cfg(1 << 20)) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("two spools on one directory"),
+    };
+    assert!(msg.contains("another process"), "{msg}");
+    drop(w);
+    assert!(
+        Spool::open(d.path(), cfg(1 << 20)).is_err(),
+        "the reader still holds it"
+    );
+    drop(r);
+    Spool::open(d.path(), cfg(1 << 20)).unwrap();
 }
 
 #[test]

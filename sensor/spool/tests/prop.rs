@@ -47,7 +47,12 @@ impl Model {
 }
 
 fn config() -> SpoolConfig {
-    cfg(300) // small segments: many rolls and deletions
+    SpoolConfig {
+        // Crashes are simulated by leaking the writer and reader, which
+        // would keep the directory lock.
+        lock: false,
+        ..cfg(300) // small segments: many rolls and deletions
+    }
 }
 
 fn run(ops: Vec<Op>) {
