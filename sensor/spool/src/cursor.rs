@@ -94,7 +94,11 @@ pub fn store(dir: &Path, c: &Cursor) -> Result<(), SpoolError> {
         f.write_all(encode(c).as_bytes())?;
         f.sync_all()
     };
-    write().map_err(|e| SpoolError::io("write cursor", &tmp, e))?;
+    if let Err(e) = write() {
+        // Do not leave a partial temp file taking space on a full disk.
+        let _ = fs::remove_file(&tmp);
+        return Err(SpoolError::io("write cursor", &tmp, e));
+    }
     let dst = path(dir);
     fs::rename(&tmp, &dst).map_err(|e| SpoolError::io("replace cursor", &dst, e))?;
     sync_dir(dir)

@@ -196,7 +196,10 @@ impl SpoolReader {
     /// ack at or below the current one does nothing, and an ack beyond the
     /// committed end is clamped to it. Segments holding only released records
     /// are deleted; the cursor is written at most once a second (and always
-    /// before a deletion, and on `sync_cursor`, `close` and drop).
+    /// before a deletion, and on `sync_cursor`, `close` and drop). An error
+    /// means the cursor could not be written or a file not deleted; the
+    /// release itself took effect and both are retried later (a crash before
+    /// then redelivers released records, it never loses any).
     pub fn ack(&mut self, seq: u64) -> Result<(), SpoolError> {
         let mut sh = lock(&self.shared);
         let seq = seq.min(sh.committed_next.saturating_sub(1));

@@ -159,9 +159,18 @@ impl Shared {
 
     /// Removes a segment from the index and deletes its file. The cursor is
     /// persisted first: it must hold a `next_seq` beyond every number the
-    /// deleted file held, or a crash right after could reuse numbers.
+    /// deleted file held, or a crash right after could reuse numbers. If the
+    /// cursor cannot be written (a full disk, where deleting is exactly what
+    /// frees space), a newer segment file still proves the numbering, so the
+    /// deletion goes ahead; a crash before the next cursor write then only
+    /// redelivers released records.
     pub fn delete_segment(&mut self, first_seq: u64) -> Result<(), SpoolError> {
-        self.persist_cursor()?;
+        if let Err(e) = self.persist_cursor() {
+            let newer = self.segs.range(first_seq + 1..).next().is_some();
+            if !newer {
+                return Err(e);
+            }
+        }
         let Some(info) = self.segs.remove(&first_seq) else {
             return Ok(());
         };
