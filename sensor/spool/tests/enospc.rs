@@ -67,7 +67,7 @@ fn disk_full_commit_fails_cleanly_and_recovers_after_acks() {
     // The shipper catches up: everything committed, in order, nothing else.
     let mut n = 0u64;
     let mut last = 0;
-    while let Some(rec) = r.next() {
+    for rec in r.by_ref() {
         assert!(rec.seq > last);
         last = rec.seq;
         n += 1;
