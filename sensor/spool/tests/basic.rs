@@ -26,8 +26,14 @@ fn append_commit_read_ack_reopen() {
         assert_eq!(rec.payload, payload(rec.seq, 50));
         assert_eq!(rec.class, (rec.seq % 5) as u8);
     }
+    let st = w.stats();
+    let rs = vagt_spool::record::record_size(50) as u64;
+    assert_eq!(st.oldest_pending_age_s, Some(0));
+    assert_eq!(st.segments, segs_before as u64);
+    assert_eq!((st.next_seq, st.pending_bytes), (101, 100 * rs));
     r.ack(60).unwrap();
     let st = r.stats();
+    assert_eq!((st.acked, st.pending_bytes), (60, 40 * rs));
     assert_eq!(
         (st.pending_records, st.released, st.appended),
         (40, 60, 100)
