@@ -142,33 +142,30 @@ impl SpoolReader {
                     buf: Vec::new(),
                 });
             }
-            let path = seg.path.clone();
             let Some(cache) = self.cache.as_mut() else {
                 continue;
             };
             let found = read_at(cache, entry.off as u64, entry.seq, limit)
-                .map_err(|e| SpoolError::io("read segment", &path, e))?;
+                .map_err(|e| SpoolError::io("read segment", &seg.path, e))?;
             self.pos = entry.seq + 1;
             match found {
                 Found::Record(r) => return Ok(Some(r)),
                 Found::Corrupt(why) => {
                     // Counted once: the entry leaves the index.
-                    let span = match sh.segs.get_mut(&key) {
-                        Some(seg) => {
-                            let span = seg.span(i);
-                            seg.entries.remove(i);
-                            span
-                        }
-                        None => 0,
+                    let Some(seg) = sh.segs.get_mut(&key) else {
+                        continue;
                     };
-                    sh.stats.corrupt_records += 1;
-                    sh.stats.corrupt_bytes += span;
-                    sh.note_error(format!(
+                    let span = seg.span(i);
+                    seg.entries.remove(i);
+                    let msg = format!(
                         "{}: record {} at offset {} is corrupt ({why}); skipped",
-                        path.display(),
+                        seg.path.display(),
                         entry.seq,
                         entry.off
-                    ));
+                    );
+                    sh.stats.corrupt_records += 1;
+                    sh.stats.corrupt_bytes += span;
+                    sh.note_error(msg);
                 }
             }
         }

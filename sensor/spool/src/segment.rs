@@ -251,8 +251,6 @@ pub struct Rewritten {
     pub info: SegInfo,
     /// (class, records, bytes) left out because `keep` said no.
     pub dropped: Vec<(u8, u64, u64)>,
-    /// Records left out because they were ≤ acked (already released).
-    pub released: u64,
     pub corrupt_records: u64,
     pub corrupt_bytes: u64,
 }
@@ -273,13 +271,13 @@ pub fn rewrite(
     let mut out = Vec::with_capacity(end);
     let mut new = SegInfo::new(info.first_seq, info.path.clone(), generation);
     let mut dropped: Vec<(u8, u64, u64)> = Vec::new();
-    let (mut released, mut corrupt_records, mut corrupt_bytes) = (0, 0, 0);
+    let (mut corrupt_records, mut corrupt_bytes) = (0, 0);
     for (i, e) in info.entries.iter().enumerate() {
         let off = e.off as usize;
         match record::decode(buf.get(off..end).unwrap_or(&[])) {
             record::Decoded::Record { rec, size } => {
                 if rec.seq <= acked {
-                    released += 1;
+                    // Already released: nothing to keep or count.
                 } else if keep(rec.class) {
                     new.push(rec.seq, out.len() as u64, rec.time_ms, rec.class);
                     out.extend_from_slice(&buf[off..off + size]);
@@ -316,7 +314,6 @@ pub fn rewrite(
     Ok(Rewritten {
         info: new,
         dropped,
-        released,
         corrupt_records,
         corrupt_bytes,
     })
