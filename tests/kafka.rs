@@ -30,9 +30,30 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vagt-sensor"))
 }
 
-/// A sensor configuration shipping every topic to `brokers`.
+/// A sensor configuration shipping every topic to `brokers`; `extra`
+/// holds `[kafka]` settings (`key = value` lines) that replace the test's
+/// defaults.
 fn config(dir: &Path, brokers: &str, extra: &str) -> PathBuf {
     let p = dir.join("vagt.toml");
+    let spool = format!("\"{}\"", dir.join("spool").display());
+    let mut kafka: Vec<(String, String)> = [
+        ("enabled", "true"),
+        ("brokers", &format!("\"{brokers}\"") as &str),
+        ("topics", "[\"alerts\", \"health\", \"assets\", \"app\", \"conn\"]"),
+        ("spool_dir", &spool),
+        ("batch_events", "100"),
+        ("drain_timeout", "120.0"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for line in extra.lines().filter(|l| !l.trim().is_empty()) {
+        let (k, v) = line.split_once('=').expect("key = value");
+        let k = k.trim().to_string();
+        kafka.retain(|(d, _)| *d != k);
+        kafka.push((k, v.trim().to_string()));
+    }
+    let kafka: String = kafka.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
     let text = format!(
         r#"[sensor]
 municipality = "751"
@@ -42,21 +63,13 @@ sensor_id = "raadhus-1"
 local_networks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8", "fe80::/10"]
 
 [kafka]
-enabled = true
-brokers = "{brokers}"
-topics = ["alerts", "health", "assets", "app", "conn"]
-spool_dir = "{spool}"
-batch_events = 100
-drain_timeout = 120.0
-{extra}
-
+{kafka}
 [kafka.properties]
 "message.timeout.ms" = "10000"
 
 [privacy]
 key_file = "{key}"
 "#,
-        spool = dir.join("spool").display(),
         key = dir.join("pseudonym.key").display(),
     );
     std::fs::write(&p, text).expect("config");
@@ -245,4 +258,235 @@ fn every_event_arrives_once_through_a_graceful_broker_stop() {
 #[test]
 fn every_event_arrives_once_through_a_broker_kill_9() {
     outage(true);
+}
+
+/// A capture of only a header: a replay of it sends what the spool holds.
+fn empty_capture(dir: &Path) -> PathBuf {
+    let bytes = std::fs::read(ot_capture()).expect("capture");
+    let p = dir.join("empty.pcap");
+    std::fs::write(&p, &bytes[..24]).expect("write");
+    p
+}
+
+/// Runs a replay of `pcap` to completion; returns the local output and
+/// standard error.
+fn replay(dir: &Path, cfg: &Path, pcap: &[PathBuf], out: &str) -> (PathBuf, String) {
+    let out = dir.join(out);
+    let run = bin()
+        .args(["replay", "--no-progress", "-c"])
+        .arg(cfg)
+        .arg("-o")
+        .arg(&out)
+        .args(pcap)
+        .output()
+        .expect("run the sensor");
+    let err = String::from_utf8_lossy(&run.stderr).to_string();
+    assert!(run.status.success(), "replay failed: {err}");
+    (out, err)
+}
+
+/// An address nobody listens on.
+fn dead_broker() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    format!("127.0.0.1:{port}")
+}
+
+/// The latest health event among the messages.
+fn last_health(all: &[WireEvent]) -> vagt_schema::ShippingStats {
+    all.iter()
+        .filter_map(|w| match &w.event.body {
+            EventBody::Stats(s) => s.shipping.clone().map(|k| (w.seq, k)),
+            _ => None,
+        })
+        .max_by_key(|(seq, _)| *seq)
+        .map(|(_, k)| k)
+        .expect("a health event with shipping figures")
+}
+
+#[test]
+fn a_sensor_killed_mid_stream_loses_nothing_it_spooled_and_numbers_continue() {
+    let dir = common::temp_dir("kafka-crash");
+    let broker = Broker::start(&dir.join("broker"), &TOPICS);
+    let cfg = config(&dir, &broker.bootstrap(), "");
+    let bytes = std::fs::read(common::corpus().join("attacks/ssh_bruteforce_nmap.pcap"))
+        .expect("capture");
+    let (header, recs) = split_pcap(&bytes);
+    let half = recs.len() / 2;
+    let out1 = dir.join("local1.json");
+    let mut child = bin()
+        .args(["-q", "replay", "-w", "1", "-c"])
+        .arg(&cfg)
+        .arg("-o")
+        .arg(&out1)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("start the sensor");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(&header).expect("feed");
+    for r in &recs[..half] {
+        stdin.write_all(r).expect("feed");
+    }
+    stdin.flush().expect("flush");
+    // Wait until the output has been quiet for 3 s: everything written
+    // was flushed locally and committed to the spool.
+    let mut last = 0;
+    let mut since = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let size = std::fs::metadata(&out1).map_or(0, |m| m.len());
+        if size != last {
+            last = size;
+            since = Instant::now();
+        } else if size > 0 && since.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sensor wrote nothing");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    drop(stdin);
+    let before = local_events(&out1);
+    assert!(!before.is_empty());
+
+    // The rest of the capture, in a new run on the same spool.
+    let rest = dir.join("rest.pcap");
+    let mut b = header.clone();
+    for r in &recs[half..] {
+        b.extend_from_slice(r);
+    }
+    std::fs::write(&rest, b).expect("write");
+    let (out2, _) = replay(&dir, &cfg, &[rest], "local2.json");
+    let after = local_events(&out2);
+    let mut local = before.clone();
+    local.extend(after.iter().cloned());
+    let all = shipped(&broker, local.len());
+    assert_all_arrived(&local, &all);
+    // Numbers continue: the second run's events follow the first run's.
+    let (kept, _) = dedup(&all);
+    let second: Vec<String> = kept
+        .range(before.len() as u64 + 1..)
+        .map(|(_, w)| fingerprint(&w.event))
+        .collect();
+    let want: Vec<String> = after.iter().map(fingerprint).collect();
+    assert_eq!(second, want, "the second run's events carry the next numbers");
+}
+
+#[test]
+fn a_corrupted_spool_record_is_counted_and_skipped_and_the_rest_delivered() {
+    let dir = common::temp_dir("kafka-corrupt");
+    // First the broker is unreachable: the run ends after its drain time,
+    // saying that the events wait in the spool.
+    let cfg = config(&dir, &dead_broker(), "drain_timeout = 1.0");
+    let started = Instant::now();
+    let (out, err) = replay(
+        &dir,
+        &cfg,
+        &[common::corpus().join("attacks/ssh_bruteforce_nmap.pcap")],
+        "local.json",
+    );
+    assert!(started.elapsed() < Duration::from_secs(30), "hung on a dead broker");
+    assert!(err.contains("wait in the Kafka spool"), "{err}");
+    let local = local_events(&out);
+    // Flip a byte in the middle of the spool's segment.
+    let seg = std::fs::read_dir(dir.join("spool"))
+        .expect("spool")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "seg"))
+        .expect("a segment");
+    let mut bytes = std::fs::read(&seg).expect("segment");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x5a;
+    std::fs::write(&seg, &bytes).expect("corrupt");
+
+    let broker = Broker::start(&dir.join("broker"), &TOPICS);
+    let cfg = config(&dir, &broker.bootstrap(), "");
+    let (out2, _) = replay(&dir, &cfg, &[empty_capture(&dir)], "local2.json");
+    let more = local_events(&out2);
+    let all = shipped(&broker, local.len());
+    let (kept, _) = dedup(&all);
+    let total = (local.len() + more.len()) as u64;
+    let missing: Vec<u64> = (1..=total).filter(|s| !kept.contains_key(s)).collect();
+    assert_eq!(missing.len(), 1, "exactly the corrupted record is missing: {missing:?}");
+    assert_eq!(last_health(&all).corrupt, 1);
+}
+
+#[test]
+fn a_full_spool_drops_connection_records_first_and_says_so() {
+    let dir = common::temp_dir("kafka-overflow");
+    let cfg = config(&dir, &dead_broker(), "drain_timeout = 0.5\nspool_max_mib = 1");
+    let files: Vec<PathBuf> = [
+        "attacks/masscan_tcp_0_1000.pcap",
+        "attacks/ssh_bruteforce_nmap.pcap",
+        "attacks/nmap_80_all.pcap",
+        "attacks/ftp_bruteforce.pcap",
+        "attacks/ssh_sshguess.pcap",
+    ]
+    .iter()
+    .map(|f| common::corpus().join(f))
+    .collect();
+    let mut local = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let (out, _) = replay(&dir, &cfg, std::slice::from_ref(f), &format!("l{i}.json"));
+        local.extend(local_events(&out));
+    }
+    let broker = Broker::start(&dir.join("broker"), &TOPICS);
+    let cfg = config(&dir, &broker.bootstrap(), "spool_max_mib = 1");
+    let (out, _) = replay(&dir, &cfg, &[empty_capture(&dir)], "last.json");
+    local.extend(local_events(&out));
+    let all = shipped(&broker, local.len());
+    let (kept, _) = dedup(&all);
+    let health = last_health(&all);
+    let conn_lost = health.dropped.get("conn").copied().unwrap_or(0);
+    assert!(conn_lost > 0, "the bound was hit: {health:?}");
+    assert_eq!(health.dropped.get("alerts"), None, "{health:?}");
+    let count = |t: vagt_schema::Topic, evs: &mut dyn Iterator<Item = &Event>| {
+        evs.filter(|e| e.body.topic() == t).count()
+    };
+    use vagt_schema::Topic;
+    assert_eq!(
+        count(Topic::Alerts, &mut kept.values().map(|w| &w.event)),
+        count(Topic::Alerts, &mut local.iter()),
+        "every alert arrived"
+    );
+    let conn_local = count(Topic::Conn, &mut local.iter());
+    let conn_sent = count(Topic::Conn, &mut kept.values().map(|w| &w.event));
+    assert_eq!(conn_sent as u64 + conn_lost, conn_local as u64, "every loss counted");
+}
+
+#[test]
+fn bad_kafka_settings_fail_fast_with_a_clear_message() {
+    let dir = common::temp_dir("kafka-bad");
+    let pcap = common::corpus().join("attacks/nmap_80_vanilla.pcap");
+    let garbage = dir.join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").expect("write");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").expect("write");
+    for (extra, want) in [
+        ("security_protocol = \"ssl\"\nca_file = \"/nonexistent/ca.pem\"", "kafka.ca_file"),
+        (
+            &format!("security_protocol = \"ssl\"\nca_file = \"{}\"", garbage.display()) as &str,
+            "ssl.ca.location",
+        ),
+        ("security_protocol = \"sasl_ssl\"\nsasl_mechanism = \"SCRAM-SHA-512\"", "sasl_password_file"),
+        ("security_protocol = \"sasl_plaintext\"\nsasl_mechanism = \"GSSAPI\"", "kafka.sasl_mechanism"),
+        (&format!("spool_dir = \"{}/spool\"", file.display()) as &str, "spool"),
+    ] {
+        let cfg = config(&dir, &dead_broker(), extra);
+        let started = Instant::now();
+        let run = bin()
+            .args(["replay", "--no-progress", "-o", "/dev/null", "-c"])
+            .arg(&cfg)
+            .arg(&pcap)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{extra}: {err}");
+        assert!(err.contains(want), "{extra}: wanted '{want}' in: {err}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{extra}: slow to fail");
+    }
 }

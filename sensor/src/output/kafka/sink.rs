@@ -111,7 +111,7 @@ impl KafkaSink {
         let mut dropped = std::collections::BTreeMap::new();
         for t in Topic::ALL {
             let i = usize::from(t.rank());
-            let n = s.dropped_records[i] + self.refused[i] + self.shared.dropped(t);
+            let n = s.dropped_class(t.rank()).records + self.refused[i] + self.shared.dropped(t);
             if n > 0 {
                 dropped.insert(t.name().to_string(), n);
             }
@@ -119,7 +119,7 @@ impl KafkaSink {
         ShippingStats {
             spool_records: s.pending_records,
             spool_bytes: s.pending_bytes,
-            spool_oldest_age: s.oldest_age_secs,
+            spool_oldest_age: s.oldest_pending_age_s.unwrap_or(0) as f64,
             appended: s.appended,
             delivered: self.shared.delivered.load(Ordering::Relaxed),
             failed: self.shared.failed.load(Ordering::Relaxed),
@@ -168,6 +168,10 @@ impl Sink for KafkaSink {
 
     fn flush(&mut self) -> io::Result<()> {
         self.commit();
+        // On a quiet network too, records past their age go.
+        if let Err(e) = self.spool.enforce_bounds() {
+            self.shared.warn(&format!("spool: {e}"));
+        }
         Ok(())
     }
 
