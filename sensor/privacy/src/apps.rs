@@ -131,7 +131,7 @@ pub(crate) fn smtp(e: &mut Engine, s: &mut SmtpRecord) {
 }
 
 /// `\\server\share[\rest]`: the server as a host token, an administrative
-/// share (`C$`, `ADMIN$`, `IPC$`) in clear (lateral movement shows in
+/// share (`C$`, `ADMIN$`, `IPC$`, `SYSVOL`, ...) in clear (lateral movement shows in
 /// them), any other share and the rest as one path token.
 fn unc(e: &mut Engine, f: usize, p: &mut String) {
     if p.is_empty() || e.keeps(f) {
@@ -153,14 +153,14 @@ fn unc(e: &mut Engine, f: usize, p: &mut String) {
     if !tail.is_empty() {
         out.push('\\');
         match tail.split_once('\\') {
-            Some((share, more)) if share.ends_with('$') => {
+            Some((share, more)) if admin_share(share) => {
                 let mut m = more.to_string();
                 e.tok(Kind::Path, f, &mut m);
                 out.push_str(share);
                 out.push('\\');
                 out.push_str(&m);
             }
-            None if tail.ends_with('$') => out.push_str(&tail),
+            None if admin_share(&tail) => out.push_str(&tail),
             _ => {
                 let mut t = tail;
                 e.tok(Kind::Path, f, &mut t);
@@ -169,6 +169,15 @@ fn unc(e: &mut Engine, f: usize, p: &mut String) {
         }
     }
     *p = out;
+}
+
+/// Shares every Windows server has: their names say nothing about a
+/// person, and their use is what lateral movement looks like. Other
+/// hidden shares (`jensen$`, a home folder) are tokenised.
+fn admin_share(s: &str) -> bool {
+    let u = s.to_ascii_uppercase();
+    matches!(u.as_str(), "IPC$" | "ADMIN$" | "PRINT$" | "SYSVOL" | "NETLOGON")
+        || (u.len() == 2 && u.ends_with('$') && u.as_bytes()[0].is_ascii_alphabetic())
 }
 
 pub(crate) fn smb_mapping(e: &mut Engine, s: &mut SmbMappingRecord) {
@@ -205,7 +214,25 @@ pub(crate) fn ntlm(e: &mut Engine, n: &mut NtlmRecord) {
 
 pub(crate) fn kerberos(e: &mut Engine, k: &mut KerberosRecord) {
     e.conn_id(&mut k.id);
-    e.tok_opt(Kind::User, F_KRB_CLIENT, &mut k.client);
+    // "jensen/KOMMUNE.LOCAL" or "jensen@KOMMUNE.LOCAL": the user part
+    // gets the same token as the user name in NTLM, RDP and FTP records
+    // (so the centre can count one user's failures across protocols),
+    // the realm a host token.
+    if let Some(c) = &mut k.client {
+        if !e.keeps(F_KRB_CLIENT) {
+            match c.find(['/', '@']) {
+                Some(i) if i > 0 => {
+                    let sep = &c[i..=i];
+                    let mut user = c[..i].to_string();
+                    let mut realm = c[i + 1..].to_string();
+                    e.tok(Kind::User, F_KRB_CLIENT, &mut user);
+                    e.name(F_KRB_CLIENT, true, &mut realm);
+                    *c = format!("{user}{sep}{realm}");
+                }
+                _ => e.tok(Kind::User, F_KRB_CLIENT, c),
+            }
+        }
+    }
     // "cifs/fs1.example.org": the service class stays (kerberoasting and
     // golden tickets show in it), the rest is a host (or user) token.
     if let Some(s) = &mut k.service {
