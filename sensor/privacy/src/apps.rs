@@ -176,8 +176,10 @@ fn unc(e: &mut Engine, f: usize, p: &mut String) {
 /// hidden shares (`jensen$`, a home folder) are tokenised.
 fn admin_share(s: &str) -> bool {
     let u = s.to_ascii_uppercase();
-    matches!(u.as_str(), "IPC$" | "ADMIN$" | "PRINT$" | "SYSVOL" | "NETLOGON")
-        || (u.len() == 2 && u.ends_with('$') && u.as_bytes()[0].is_ascii_alphabetic())
+    matches!(
+        u.as_str(),
+        "IPC$" | "ADMIN$" | "PRINT$" | "SYSVOL" | "NETLOGON"
+    ) || (u.len() == 2 && u.ends_with('$') && u.as_bytes()[0].is_ascii_alphabetic())
 }
 
 pub(crate) fn smb_mapping(e: &mut Engine, s: &mut SmbMappingRecord) {
@@ -207,8 +209,16 @@ pub(crate) fn ntlm(e: &mut Engine, n: &mut NtlmRecord) {
     e.name_opt(F_NTLM_HOST, true, &mut n.hostname);
     // The client's domain is the computer's own name for a local account.
     e.name_opt(F_NTLM_DOMAIN, true, &mut n.domainname);
-    e.name_opt(F_NTLM_SERVER, server_internal, &mut n.server_nb_computer_name);
-    e.name_opt(F_NTLM_SERVER, server_internal, &mut n.server_dns_computer_name);
+    e.name_opt(
+        F_NTLM_SERVER,
+        server_internal,
+        &mut n.server_nb_computer_name,
+    );
+    e.name_opt(
+        F_NTLM_SERVER,
+        server_internal,
+        &mut n.server_dns_computer_name,
+    );
     e.name_opt(F_NTLM_SERVER, server_internal, &mut n.server_tree_name);
 }
 

@@ -107,7 +107,9 @@ impl Key {
         let mut bytes = [0u8; KEY_LEN];
         fs::File::open("/dev/urandom")
             .and_then(|mut r| r.read_exact(&mut bytes))
-            .map_err(|e| PrivacyError::io(Path::new("/dev/urandom"), "cannot read random bytes", e))?;
+            .map_err(|e| {
+                PrivacyError::io(Path::new("/dev/urandom"), "cannot read random bytes", e)
+            })?;
         let mut f = OpenOptions::new()
             .write(true)
             .create_new(true) // O_EXCL: never overwrite a key

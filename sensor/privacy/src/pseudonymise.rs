@@ -198,7 +198,10 @@ impl Engine {
 pub(crate) fn split_port(s: &str) -> (&str, &str) {
     if let Some(i) = s.rfind(':') {
         let (h, p) = s.split_at(i);
-        if !h.contains(':') && !h.is_empty() && p.len() > 1 && p[1..].bytes().all(|b| b.is_ascii_digit())
+        if !h.contains(':')
+            && !h.is_empty()
+            && p.len() > 1
+            && p[1..].bytes().all(|b| b.is_ascii_digit())
         {
             return (h, p);
         }

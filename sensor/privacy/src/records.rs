@@ -40,10 +40,7 @@ pub(crate) fn community(e: &mut Engine, c: &mut String) {
 
 pub(crate) fn dns(e: &mut Engine, d: &mut DnsRecord) {
     e.conn_id(&mut d.id);
-    let internal_query = d
-        .query
-        .as_deref()
-        .is_some_and(|q| e.scope.name_internal(q));
+    let internal_query = d.query.as_deref().is_some_and(|q| e.scope.name_internal(q));
     if !e.keeps(F_DNS_QUERY) {
         if let Some(q) = &mut d.query {
             // Queries are already lower case; tokenise as asked so the
@@ -84,8 +81,7 @@ pub(crate) fn dns(e: &mut Engine, d: &mut DnsRecord) {
 /// Whether a DNS answer is a bare name (not `TXT ...`, not `<unknown>`).
 fn is_name(a: &str) -> bool {
     !a.is_empty()
-        && a
-            .bytes()
+        && a.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
@@ -126,7 +122,11 @@ pub(crate) fn asset(e: &mut Engine, a: &mut AssetRecord) {
             e.mac(&mut m);
             a.key = format!("mac:{m}");
         }
-    } else if let Some(ip) = a.key.strip_prefix("ip:").and_then(|s| s.parse::<IpAddr>().ok()) {
+    } else if let Some(ip) = a
+        .key
+        .strip_prefix("ip:")
+        .and_then(|s| s.parse::<IpAddr>().ok())
+    {
         a.key = format!("ip:{}", e.ip_value(ip));
     } else {
         e.text(&mut a.key);
@@ -151,4 +151,3 @@ pub(crate) fn alert(e: &mut Engine, a: &mut AlertRecord) {
         community(e, c);
     }
 }
-

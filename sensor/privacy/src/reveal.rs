@@ -57,7 +57,7 @@ impl Revealer {
             }
         }
         // Smallest first: the usual LANs are found before the /8s.
-        nets.sort_by(|a, b| b.prefix.cmp(&a.prefix));
+        nets.sort_by_key(|n| std::cmp::Reverse(n.prefix));
         Ok(Revealer {
             tok: Tokeniser::new(key),
             nets,

@@ -108,7 +108,7 @@ pub(crate) fn scrub(e: &mut Engine, s: &mut String) {
     // inside a principal is not replaced before the principal).
     if e.seen.iter().any(|(v, _)| s.contains(v.as_str())) {
         let mut seen: Vec<(String, String)> = e.seen.clone();
-        seen.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        seen.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         for (v, t) in &seen {
             if s.contains(v.as_str()) {
                 *s = s.replace(v.as_str(), t);

@@ -6,7 +6,14 @@
 mod common;
 use common::*;
 
-fn alert(detector: &str, kind: &str, src: &str, dst: Option<&str>, subject: Option<&str>, message: &str) -> vagt_schema::Event {
+fn alert(
+    detector: &str,
+    kind: &str,
+    src: &str,
+    dst: Option<&str>,
+    subject: Option<&str>,
+    message: &str,
+) -> vagt_schema::Event {
     let dst = dst.map(|d| format!(r#","dst":"{d}""#)).unwrap_or_default();
     let subject = subject
         .map(|s| format!(r#","subject":{}"#, serde_json::to_string(s).unwrap()))
@@ -80,8 +87,14 @@ fn beacon_with_address_and_port() {
     );
     // IPv6 internal source, bracketed with a port.
     run(
-        alert("beacon", "beacon", "fd12::48", Some("2001:db8::1"), Some("443"),
-            "48 connections from fd12::48 to [2001:db8::1]:443 over 4.0 h"),
+        alert(
+            "beacon",
+            "beacon",
+            "fd12::48",
+            Some("2001:db8::1"),
+            Some("443"),
+            "48 connections from fd12::48 to [2001:db8::1]:443 over 4.0 h",
+        ),
         &["fd12::48"],
         &["[2001:db8::1]:443"],
     );
@@ -113,7 +126,10 @@ fn new_rare_device_service_peer_and_fingerprint() {
     );
     // The subject's token is the asset record's key token.
     let tok = &json[json.find("mac:~m_").unwrap() + 4..][..23];
-    let asset = event("asset", &format!(r#""key":"mac:{CLIENT_MAC}","first_seen":1.0,"last_seen":2.0,"change":["new"]"#));
+    let asset = event(
+        "asset",
+        &format!(r#""key":"mac:{CLIENT_MAC}","first_seen":1.0,"last_seen":2.0,"change":["new"]"#),
+    );
     assert!(out(&mut pseudo(), asset).contains(tok));
     run(
         alert("new_rare", "new_service", CLIENT, None, Some("tcp/8443"),
@@ -193,8 +209,14 @@ fn spray_volume_and_risk() {
         &[EXTERNAL],
     );
     run(
-        alert("volume", "segment_out", "0.0.0.0", None, Some("segment care"),
-            "segment care sent 20 GB to external addresses on 2026-12-06 10:00 (Sunday 10-11)"),
+        alert(
+            "volume",
+            "segment_out",
+            "0.0.0.0",
+            None,
+            Some("segment care"),
+            "segment care sent 20 GB to external addresses on 2026-12-06 10:00 (Sunday 10-11)",
+        ),
         &[],
         &["0.0.0.0", "segment care"],
     );
@@ -216,7 +238,10 @@ fn indicator_user_name_and_mail_are_tokenised_others_stay() {
     );
     // The same user's token as in the NTLM record.
     let tok = &json[json.find("\"subject\":\"").unwrap() + 11..][..23];
-    let ntlm = event("ntlm", &format!(r#"{},"username":"jensen""#, conn_id(CLIENT, SERVER, 445)));
+    let ntlm = event(
+        "ntlm",
+        &format!(r#"{},"username":"jensen""#, conn_id(CLIENT, SERVER, 445)),
+    );
     assert!(out(&mut pseudo(), ntlm).contains(tok));
     run(
         alert("indicator", "email", CLIENT, None, Some("anne.jensen@kommune.dk"),
@@ -247,8 +272,14 @@ fn indicator_user_name_and_mail_are_tokenised_others_stay() {
 #[test]
 fn internal_names_in_messages_are_tokenised() {
     run(
-        alert("indicator", "domain", CLIENT, None, Some("anne-pc.kommune.local"),
-            "10.20.3.48 looked up anne-pc.kommune.local in DNS"),
+        alert(
+            "indicator",
+            "domain",
+            CLIENT,
+            None,
+            Some("anne-pc.kommune.local"),
+            "10.20.3.48 looked up anne-pc.kommune.local in DNS",
+        ),
         &[CLIENT, "anne-pc"],
         &["~h_"],
     );

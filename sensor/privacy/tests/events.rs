@@ -34,7 +34,11 @@ fn dns_internal_names_and_answers_are_tokenised_internet_names_stay() {
         ),
     );
     let json = out(&mut p, internal);
-    check(&json, &[CLIENT, SERVER, "anne-pc"], &["\"query\":\"~h_", "\"answers\":[\"fd"]);
+    check(
+        &json,
+        &[CLIENT, SERVER, "anne-pc"],
+        &["\"query\":\"~h_", "\"answers\":[\"fd"],
+    );
 
     let reverse = event(
         "dns",
@@ -48,7 +52,10 @@ fn dns_internal_names_and_answers_are_tokenised_internet_names_stay() {
 
     let netbios = event(
         "dns",
-        &format!(r#"{},{base},"query":"fileserver01""#, conn_id(CLIENT, "10.20.3.255", 137)),
+        &format!(
+            r#"{},{base},"query":"fileserver01""#,
+            conn_id(CLIENT, "10.20.3.255", 137)
+        ),
     );
     check(&out(&mut p, netbios), &["fileserver01"], &["~h_"]);
 
@@ -63,7 +70,13 @@ fn dns_internal_names_and_answers_are_tokenised_internet_names_stay() {
     check(
         &json,
         &[CLIENT],
-        &["www.example.com", "www.example.com.cdn.net", EXTERNAL, "8.8.8.8", "TXT 11 hello world"],
+        &[
+            "www.example.com",
+            "www.example.com.cdn.net",
+            EXTERNAL,
+            "8.8.8.8",
+            "TXT 11 hello world",
+        ],
     );
 }
 
@@ -80,8 +93,23 @@ fn http_to_internal_server_and_to_internet() {
     let json = out(&mut p, internal);
     check(
         &json,
-        &[CLIENT, SERVER, "10.20.3.49", "intranet", "0101901234", "jensen", "hunter2", "password"],
-        &["\"host\":\"~h_", ":8080\"", "\"uri\":\"~p_", "Mozilla/5.0", "X-FORWARDED-FOR -> fd"],
+        &[
+            CLIENT,
+            SERVER,
+            "10.20.3.49",
+            "intranet",
+            "0101901234",
+            "jensen",
+            "hunter2",
+            "password",
+        ],
+        &[
+            "\"host\":\"~h_",
+            ":8080\"",
+            "\"uri\":\"~p_",
+            "Mozilla/5.0",
+            "X-FORWARDED-FOR -> fd",
+        ],
     );
     let external = event(
         "http",
@@ -91,7 +119,11 @@ fn http_to_internal_server_and_to_internet() {
         ),
     );
     let json = out(&mut p, external);
-    check(&json, &[CLIENT, "anne-pc"], &["evil.example.com", "/payload.bin", EXTERNAL]);
+    check(
+        &json,
+        &[CLIENT, "anne-pc"],
+        &["evil.example.com", "/payload.bin", EXTERNAL],
+    );
 }
 
 #[test]
@@ -108,7 +140,13 @@ fn ssl_and_x509_and_quic() {
     check(
         &json,
         &[CLIENT, "Anne Jensen", "Borgerservice"],
-        &["www.example.com", "e7d705a3286e19ea42f587b344ee6865", "t13d1516h2", "ab12", EXTERNAL],
+        &[
+            "www.example.com",
+            "e7d705a3286e19ea42f587b344ee6865",
+            "t13d1516h2",
+            "ab12",
+            EXTERNAL,
+        ],
     );
     let internal = event(
         "ssl",
@@ -138,7 +176,11 @@ fn ssl_and_x509_and_quic() {
             conn_id(CLIENT, EXTERNAL, 443)
         ),
     );
-    check(&out(&mut p, quic), &[CLIENT], &["www.example.com", EXTERNAL]);
+    check(
+        &out(&mut p, quic),
+        &[CLIENT],
+        &["www.example.com", EXTERNAL],
+    );
 }
 
 #[test]
@@ -154,7 +196,12 @@ fn smtp() {
     check(
         &json,
         &[CLIENT, "anne", "bo@example.org", "carl@", "Carl Hansen"],
-        &[EXTERNAL, "Microsoft Outlook 16.0", "<abc@mail.kommune.dk>", "~e_"],
+        &[
+            EXTERNAL,
+            "Microsoft Outlook 16.0",
+            "<abc@mail.kommune.dk>",
+            "~e_",
+        ],
     );
 }
 
@@ -175,7 +222,10 @@ fn ftp_and_auth() {
     );
     let auth = event(
         "auth",
-        &format!(r#"{},"service":"ftp","user":"jensen","success":false,"reply_code":530"#, conn_id(EXTERNAL, SERVER, 21)),
+        &format!(
+            r#"{},"service":"ftp","user":"jensen","success":false,"reply_code":530"#,
+            conn_id(EXTERNAL, SERVER, 21)
+        ),
     );
     check(&out(&mut p, auth), &[SERVER, "jensen"], &[EXTERNAL, "~u_"]);
 }
@@ -185,18 +235,31 @@ fn smb_ntlm_kerberos_dce_rpc() {
     let mut p = pseudo();
     let map = event(
         "smb_mapping",
-        &format!(r#"{},"path":"\\\\FILESRV01\\jensen$","share_type":"DISK""#, conn_id(CLIENT, SERVER, 445)),
+        &format!(
+            r#"{},"path":"\\\\FILESRV01\\jensen$","share_type":"DISK""#,
+            conn_id(CLIENT, SERVER, 445)
+        ),
     );
     let json = out(&mut p, map);
-    check(&json, &[CLIENT, SERVER, "FILESRV01", "jensen"], &["~h_", "\\\\~p_"]);
+    check(
+        &json,
+        &[CLIENT, SERVER, "FILESRV01", "jensen"],
+        &["~h_", "\\\\~p_"],
+    );
     let map = event(
         "smb_mapping",
-        &format!(r#"{},"path":"\\\\10.0.0.60\\Borgere","share_type":"DISK""#, conn_id(CLIENT, SERVER, 445)),
+        &format!(
+            r#"{},"path":"\\\\10.0.0.60\\Borgere","share_type":"DISK""#,
+            conn_id(CLIENT, SERVER, 445)
+        ),
     );
     check(&out(&mut p, map), &[SERVER, "Borgere"], &["~p_"]);
     let admin = event(
         "smb_mapping",
-        &format!(r#"{},"path":"\\\\filesrv01\\ADMIN$","share_type":"DISK""#, conn_id(CLIENT, SERVER, 445)),
+        &format!(
+            r#"{},"path":"\\\\filesrv01\\ADMIN$","share_type":"DISK""#,
+            conn_id(CLIENT, SERVER, 445)
+        ),
     );
     check(&out(&mut p, admin), &["filesrv01"], &["ADMIN$"]);
     let files = event(
@@ -206,7 +269,11 @@ fn smb_ntlm_kerberos_dce_rpc() {
             conn_id(CLIENT, SERVER, 445)
         ),
     );
-    check(&out(&mut p, files), &["filesrv01", "Sager", "Hansen", "udkast"], &["SMB::FILE_RENAME"]);
+    check(
+        &out(&mut p, files),
+        &["filesrv01", "Sager", "Hansen", "udkast"],
+        &["SMB::FILE_RENAME"],
+    );
     let ntlm = event(
         "ntlm",
         &format!(
@@ -214,7 +281,11 @@ fn smb_ntlm_kerberos_dce_rpc() {
             conn_id(CLIENT, SERVER, 445)
         ),
     );
-    check(&out(&mut p, ntlm), &["jensen", "ANNE-PC", "FILESRV01", "filesrv01", "\"KOMMUNE\""], &["~u_"]);
+    check(
+        &out(&mut p, ntlm),
+        &["jensen", "ANNE-PC", "FILESRV01", "filesrv01", "\"KOMMUNE\""],
+        &["~u_"],
+    );
     let krb = event(
         "kerberos",
         &format!(
@@ -223,14 +294,28 @@ fn smb_ntlm_kerberos_dce_rpc() {
         ),
     );
     let json = out(&mut p, krb);
-    check(&json, &["jensen", "filesrv01"], &["\"cifs/~h_", "KDC_ERR_PREAUTH_FAILED"]);
+    check(
+        &json,
+        &["jensen", "filesrv01"],
+        &["\"cifs/~h_", "KDC_ERR_PREAUTH_FAILED"],
+    );
     // The user part joins with the NTLM record's user name.
     let ntlm_user = &json[json.find("\"client\":\"").unwrap() + 10..][..23];
     assert!(ntlm_user.starts_with("~u_"), "{json}");
-    assert!(out(&mut p, event("ntlm", &format!(r#"{},"username":"jensen""#, conn_id(CLIENT, SERVER, 445)))).contains(ntlm_user));
+    assert!(out(
+        &mut p,
+        event(
+            "ntlm",
+            &format!(r#"{},"username":"jensen""#, conn_id(CLIENT, SERVER, 445))
+        )
+    )
+    .contains(ntlm_user));
     let dce = event(
         "dce_rpc",
-        &format!(r#"{},"named_pipe":"\\PIPE\\lsass","endpoint":"samr","operation":"SamrEnumerateUsersInDomain""#, conn_id(CLIENT, SERVER, 445)),
+        &format!(
+            r#"{},"named_pipe":"\\PIPE\\lsass","endpoint":"samr","operation":"SamrEnumerateUsersInDomain""#,
+            conn_id(CLIENT, SERVER, 445)
+        ),
     );
     check(&out(&mut p, dce), &[CLIENT, SERVER], &["samr", "lsass"]);
 }
@@ -245,7 +330,11 @@ fn ldap_and_rdp() {
             conn_id(CLIENT, SERVER, 389)
         ),
     );
-    check(&out(&mut p, bind), &["Anne Jensen"], &["REDACTED", "bind simple"]);
+    check(
+        &out(&mut p, bind),
+        &["Anne Jensen"],
+        &["REDACTED", "bind simple"],
+    );
     let modify = event(
         "ldap",
         &format!(
@@ -269,7 +358,11 @@ fn ldap_and_rdp() {
             conn_id(CLIENT, SERVER, 3389)
         ),
     );
-    check(&out(&mut p, rdp), &["jensen", "ANNE-PC", "AA123"], &["HYBRID", "RDP 10.0"]);
+    check(
+        &out(&mut p, rdp),
+        &["jensen", "ANNE-PC", "AA123"],
+        &["HYBRID", "RDP 10.0"],
+    );
 }
 
 #[test]
@@ -283,7 +376,13 @@ fn dhcp_arp_asset() {
     );
     check(
         &out(&mut p, dhcp),
-        &[CLIENT, "10.0.0.1", CLIENT_MAC, "Annes-iPhone", "annes-iphone"],
+        &[
+            CLIENT,
+            "10.0.0.1",
+            CLIENT_MAC,
+            "Annes-iPhone",
+            "annes-iphone",
+        ],
         &["android-dhcp-13", "~m_", "~h_"],
     );
     let arp = event(
@@ -293,7 +392,11 @@ fn dhcp_arp_asset() {
         ),
     );
     let json = out(&mut p, arp);
-    check(&json, &[CLIENT, CLIENT_MAC, SERVER_MAC], &["\"ip\":\"24", "\"ip\":\"2"]);
+    check(
+        &json,
+        &[CLIENT, CLIENT_MAC, SERVER_MAC],
+        &["\"ip\":\"24", "\"ip\":\"2"],
+    );
     let asset = event(
         "asset",
         &format!(
@@ -301,10 +404,16 @@ fn dhcp_arp_asset() {
         ),
     );
     let json = out(&mut p, asset);
-    check(&json, &[CLIENT, CLIENT_MAC, "Annes-iPhone"], &["\"key\":\"mac:~m_", "Apple, Inc.", "phone"]);
+    check(
+        &json,
+        &[CLIENT, CLIENT_MAC, "Annes-iPhone"],
+        &["\"key\":\"mac:~m_", "Apple, Inc.", "phone"],
+    );
     let by_ip = event(
         "asset",
-        &format!(r#""key":"ip:{CLIENT}","ips":[],"first_seen":1.0,"last_seen":2.0,"change":["new"]"#),
+        &format!(
+            r#""key":"ip:{CLIENT}","ips":[],"first_seen":1.0,"last_seen":2.0,"change":["new"]"#
+        ),
     );
     check(&out(&mut p, by_ip), &[CLIENT], &["\"key\":\"ip:fd"]);
 }
@@ -319,7 +428,11 @@ fn syslog_snmp_ntp_ssh_and_ot() {
             conn_id(CLIENT, SERVER, 514)
         ),
     );
-    check(&out(&mut p, syslog), &["jensen", CLIENT], &["\"message\":\"~x_", "AUTH"]);
+    check(
+        &out(&mut p, syslog),
+        &["jensen", CLIENT],
+        &["\"message\":\"~x_", "AUTH"],
+    );
     let snmp = event(
         "snmp",
         &format!(
@@ -327,12 +440,23 @@ fn syslog_snmp_ntp_ssh_and_ot() {
             conn_id(CLIENT, SERVER, 161)
         ),
     );
-    check(&out(&mut p, snmp), &["s3cr3t", "community", "printer7"], &["HP LaserJet"]);
+    check(
+        &out(&mut p, snmp),
+        &["s3cr3t", "community", "printer7"],
+        &["HP LaserJet"],
+    );
     let ntp = event(
         "ntp",
-        &format!(r#"{},"version":4,"mode":4,"stratum":2,"ref_id":"10.0.0.1","num_exts":0"#, conn_id(CLIENT, SERVER, 123)),
+        &format!(
+            r#"{},"version":4,"mode":4,"stratum":2,"ref_id":"10.0.0.1","num_exts":0"#,
+            conn_id(CLIENT, SERVER, 123)
+        ),
     );
-    check(&out(&mut p, ntp), &["10.0.0.1", CLIENT, SERVER], &["\"ref_id\":\"fd"]);
+    check(
+        &out(&mut p, ntp),
+        &["10.0.0.1", CLIENT, SERVER],
+        &["\"ref_id\":\"fd"],
+    );
     let ssh = event(
         "ssh",
         &format!(
@@ -340,12 +464,23 @@ fn syslog_snmp_ntp_ssh_and_ot() {
             conn_id(CLIENT, EXTERNAL, 22)
         ),
     );
-    check(&out(&mut p, ssh), &[CLIENT], &[EXTERNAL, "OpenSSH_9.7", "ec7378c1a92f5a8dde7e8b7a1ddf33d1"]);
+    check(
+        &out(&mut p, ssh),
+        &[CLIENT],
+        &[EXTERNAL, "OpenSSH_9.7", "ec7378c1a92f5a8dde7e8b7a1ddf33d1"],
+    );
     let modbus = event(
         "modbus",
-        &format!(r#"{},"func":"WRITE_SINGLE_REGISTER","pdu_type":"REQ","class":"write""#, conn_id(CLIENT, SERVER, 502)),
+        &format!(
+            r#"{},"func":"WRITE_SINGLE_REGISTER","pdu_type":"REQ","class":"write""#,
+            conn_id(CLIENT, SERVER, 502)
+        ),
     );
-    check(&out(&mut p, modbus), &[CLIENT, SERVER], &["WRITE_SINGLE_REGISTER"]);
+    check(
+        &out(&mut p, modbus),
+        &[CLIENT, SERVER],
+        &["WRITE_SINGLE_REGISTER"],
+    );
     let bacnet = event(
         "bacnet",
         &format!(
@@ -357,8 +492,14 @@ fn syslog_snmp_ntp_ssh_and_ot() {
     for (kind, body) in [
         ("dnp3", r#""fc_request":"WRITE""#),
         ("s7comm", r#""is_orig":true,"function_name":"PLC Stop""#),
-        ("enip", r#""is_orig":true,"enip_command_code":"0x6f","enip_command":"Send RR Data","length":0,"session_handle":"0x1","enip_status":"0x0","sender_context":"0x0","options":"0x0""#),
-        ("ot_summary", r#""protocol":"modbus","is_orig":true,"function":"READ_HOLDING_REGISTERS","count":10,"last_ts":2.0"#),
+        (
+            "enip",
+            r#""is_orig":true,"enip_command_code":"0x6f","enip_command":"Send RR Data","length":0,"session_handle":"0x1","enip_status":"0x0","sender_context":"0x0","options":"0x0""#,
+        ),
+        (
+            "ot_summary",
+            r#""protocol":"modbus","is_orig":true,"function":"READ_HOLDING_REGISTERS","count":10,"last_ts":2.0"#,
+        ),
     ] {
         let ev = event(kind, &format!("{},{body}", conn_id(CLIENT, SERVER, 502)));
         check(&out(&mut p, ev), &[CLIENT, SERVER], &["fd"]);

@@ -24,11 +24,22 @@ fn key_is_created_0600_with_its_directory_and_loaded_again() {
     assert_eq!(std::fs::read(&path).unwrap().len(), 32);
     let k2 = Key::load_or_create(&path).expect("loaded");
     // Same key: same tokens.
-    let ev = || event("auth", &format!(r#"{},"service":"ftp","user":"jensen","success":true"#, conn_id(CLIENT, SERVER, 21)));
+    let ev = || {
+        event(
+            "auth",
+            &format!(
+                r#"{},"service":"ftp","user":"jensen","success":true"#,
+                conn_id(CLIENT, SERVER, 21)
+            ),
+        )
+    };
     let a = out(&mut Pseudonymiser::new(&k1, &settings()).unwrap(), ev());
     let b = out(&mut Pseudonymiser::new(&k2, &settings()).unwrap(), ev());
     assert_eq!(a, b);
-    assert!(!format!("{k1:?}").contains(|c: char| c.is_ascii_digit()), "Debug shows no bytes");
+    assert!(
+        !format!("{k1:?}").contains(|c: char| c.is_ascii_digit()),
+        "Debug shows no bytes"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -39,7 +50,10 @@ fn key_readable_by_others_is_refused_with_the_chmod_to_run() {
     Key::load_or_create(&path).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let err = Key::load_or_create(&path).unwrap_err().to_string();
-    assert!(err.contains(&format!("chmod 600 {}", path.display())), "{err}");
+    assert!(
+        err.contains(&format!("chmod 600 {}", path.display())),
+        "{err}"
+    );
     assert!(err.contains("0644"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -52,7 +66,10 @@ fn key_of_wrong_length_or_not_a_file_names_the_path() {
     std::fs::write(&path, b"too short").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let err = Key::load_or_create(&path).unwrap_err().to_string();
-    assert!(err.contains(&path.display().to_string()) && err.contains("9 bytes"), "{err}");
+    assert!(
+        err.contains(&path.display().to_string()) && err.contains("9 bytes"),
+        "{err}"
+    );
     let err = Key::load_or_create(&dir).unwrap_err().to_string();
     assert!(err.contains("not a regular file"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -91,7 +108,10 @@ fn settings_parse_from_toml_and_refuse_unknown_names() {
     assert!(err.contains("is a secret"), "{err}");
     assert!(err.contains("valid field names are: ip, mac,"), "{err}");
     assert!(err.contains("dns.query"), "{err}");
-    assert!(Pseudonymiser::new(&key(1), &s).is_err(), "new() validates too");
+    assert!(
+        Pseudonymiser::new(&key(1), &s).is_err(),
+        "new() validates too"
+    );
 }
 
 #[test]
@@ -109,7 +129,10 @@ fn tokens_are_deterministic_per_key_and_unrelated_across_keys() {
     let mut p2 = Pseudonymiser::new(&key(2), &settings()).unwrap();
     let a = out(&mut p1, ev());
     assert_eq!(a, out(&mut p1, ev()), "same key, same tokens (cached)");
-    assert_eq!(a, out(&mut Pseudonymiser::new(&key(1), &settings()).unwrap(), ev()));
+    assert_eq!(
+        a,
+        out(&mut Pseudonymiser::new(&key(1), &settings()).unwrap(), ev())
+    );
     let b = out(&mut p2, ev());
     let field = |j: &str, f: &str| -> String {
         let i = j.find(&format!("\"{f}\":\"")).unwrap() + f.len() + 4;
@@ -125,8 +148,20 @@ fn keep_and_segment_relaxations() {
     let s = Settings {
         keep: vec!["dns.query".into()],
         segments: [
-            ("ot".to_string(), vagt_privacy::SegmentSettings { keep: vec![], clear: true }),
-            ("guest".to_string(), vagt_privacy::SegmentSettings { keep: vec!["ip".into()], clear: false }),
+            (
+                "ot".to_string(),
+                vagt_privacy::SegmentSettings {
+                    keep: vec![],
+                    clear: true,
+                },
+            ),
+            (
+                "guest".to_string(),
+                vagt_privacy::SegmentSettings {
+                    keep: vec!["ip".into()],
+                    clear: false,
+                },
+            ),
         ]
         .into_iter()
         .collect(),

@@ -16,20 +16,33 @@ fn tmp(name: &str) -> std::path::PathBuf {
 
 fn small() -> Settings {
     Settings {
-        internal: vec!["10.20.0.0/16".parse().unwrap(), "192.168.1.0/24".parse().unwrap()],
+        internal: vec![
+            "10.20.0.0/16".parse().unwrap(),
+            "192.168.1.0/24".parse().unwrap(),
+        ],
         ..settings()
     }
 }
 
 fn field(json: &str, f: &str) -> String {
-    let i = json.find(&format!("\"{f}\":\"")).unwrap_or_else(|| panic!("{f} in {json}")) + f.len() + 4;
+    let i = json
+        .find(&format!("\"{f}\":\""))
+        .unwrap_or_else(|| panic!("{f} in {json}"))
+        + f.len()
+        + 4;
     json[i..].split('"').next().unwrap().to_string()
 }
 
 #[test]
 fn ip_tokens_reveal_by_enumerating_a_slash_16_quickly() {
     let mut p = Pseudonymiser::new(&key(3), &small()).unwrap();
-    let ev = event("auth", &format!(r#"{},"service":"ftp","success":true"#, conn_id("10.20.255.254", EXTERNAL, 21)));
+    let ev = event(
+        "auth",
+        &format!(
+            r#"{},"service":"ftp","success":true"#,
+            conn_id("10.20.255.254", EXTERNAL, 21)
+        ),
+    );
     let json = out(&mut p, ev);
     let token = field(&json, "id.orig_h");
     assert!(token.starts_with("fd"), "{json}");
@@ -47,8 +60,16 @@ fn ip_tokens_reveal_by_enumerating_a_slash_16_quickly() {
     let other = Revealer::new(&key(4), &small()).unwrap();
     assert!(other.reveal(&token).unwrap().is_empty());
     // An external address is not a token.
-    assert!(r.reveal(EXTERNAL).unwrap_err().to_string().contains("travel in clear"));
-    assert!(r.reveal("hello").unwrap_err().to_string().contains("not a token"));
+    assert!(r
+        .reveal(EXTERNAL)
+        .unwrap_err()
+        .to_string()
+        .contains("travel in clear"));
+    assert!(r
+        .reveal("hello")
+        .unwrap_err()
+        .to_string()
+        .contains("not a token"));
 }
 
 #[test]
@@ -56,15 +77,26 @@ fn arp_ipv4_tokens_and_ipv6_candidates_reveal() {
     let mut p = Pseudonymiser::new(&key(3), &small()).unwrap();
     let arp = event(
         "arp",
-        &format!(r#""ts":1.0,"op":"reply","src_mac":"{CLIENT_MAC}","ip":"192.168.1.77","mac":"{CLIENT_MAC}","change":"new","mac_ips":1"#),
+        &format!(
+            r#""ts":1.0,"op":"reply","src_mac":"{CLIENT_MAC}","ip":"192.168.1.77","mac":"{CLIENT_MAC}","change":"new","mac_ips":1"#
+        ),
     );
     let json = out(&mut p, arp);
     let t = field(&json, "ip");
     let r = Revealer::new(&key(3), &small()).unwrap();
     let found = r.reveal(&t).unwrap();
-    assert!(found.iter().any(|f| f.value == "192.168.1.77"), "{t}: {found:?}");
+    assert!(
+        found.iter().any(|f| f.value == "192.168.1.77"),
+        "{t}: {found:?}"
+    );
 
-    let conn6 = event("auth", &format!(r#"{},"service":"ftp","success":true"#, conn_id("fd12:3456::48", "2001:db8::1", 21)));
+    let conn6 = event(
+        "auth",
+        &format!(
+            r#"{},"service":"ftp","success":true"#,
+            conn_id("fd12:3456::48", "2001:db8::1", 21)
+        ),
+    );
     let json = out(&mut p, conn6);
     let t = field(&json, "id.orig_h");
     let mut r = Revealer::new(&key(3), &small()).unwrap();
@@ -114,18 +146,33 @@ fn names_reveal_through_the_journal_and_macs_through_candidates() {
         .with_journal(Journal::open(&path).unwrap());
     out(&mut p, ntlm());
     let lines = read_journal(&path).unwrap();
-    assert_eq!(lines.iter().filter(|l| l.token == user).count(), 1, "{lines:?}");
+    assert_eq!(
+        lines.iter().filter(|l| l.token == user).count(),
+        1,
+        "{lines:?}"
+    );
 
     let mut r = Revealer::new(&key(5), &small()).unwrap();
     assert_eq!(r.load_journal(&path).unwrap(), lines.len());
     let u = r.reveal(&user).unwrap();
-    assert_eq!((u[0].kind, u[0].value.as_str(), u[0].via), ("user", "jensen", "journal"));
+    assert_eq!(
+        (u[0].kind, u[0].value.as_str(), u[0].via),
+        ("user", "jensen", "journal")
+    );
     // Host names are tokenised in lower case.
     assert_eq!(r.reveal(&host).unwrap()[0].value, "anne-pc");
 
     // A MAC from the asset inventory, in another spelling.
     let mut p = Pseudonymiser::new(&key(5), &small()).unwrap();
-    let json = out(&mut p, event("asset", &format!(r#""key":"mac:{CLIENT_MAC}","first_seen":1.0,"last_seen":2.0,"change":["new"]"#)));
+    let json = out(
+        &mut p,
+        event(
+            "asset",
+            &format!(
+                r#""key":"mac:{CLIENT_MAC}","first_seen":1.0,"last_seen":2.0,"change":["new"]"#
+            ),
+        ),
+    );
     let key_field = field(&json, "key");
     let mut r = Revealer::new(&key(5), &small()).unwrap();
     r.add_candidates(["02-00-0A-14-03-30", "02:00:0a:00:00:01"]);
@@ -136,7 +183,10 @@ fn names_reveal_through_the_journal_and_macs_through_candidates() {
     // A journal that others may read is refused.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
     let err = Journal::open(&path).unwrap_err().to_string();
-    assert!(err.contains(&format!("chmod 600 {}", path.display())), "{err}");
+    assert!(
+        err.contains(&format!("chmod 600 {}", path.display())),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -148,7 +198,16 @@ fn journal_bound_is_kept_and_repeats_are_harmless() {
         .unwrap()
         .with_journal(Journal::open_bounded(&path, 2).unwrap());
     for u in ["a1234", "b1234", "c1234", "a1234"] {
-        out(&mut p, event("auth", &format!(r#"{},"service":"ftp","user":"{u}","success":true"#, conn_id(CLIENT, SERVER, 21))));
+        out(
+            &mut p,
+            event(
+                "auth",
+                &format!(
+                    r#"{},"service":"ftp","user":"{u}","success":true"#,
+                    conn_id(CLIENT, SERVER, 21)
+                ),
+            ),
+        );
     }
     let lines = read_journal(&path).unwrap();
     assert!(lines.len() >= 3 && lines.len() <= 4, "{lines:?}");

@@ -39,7 +39,9 @@ pub fn event(kind: &str, body: &str) -> Event {
 
 /// A connection's common part for application records.
 pub fn conn_id(orig: &str, resp: &str, port: u16) -> String {
-    format!(r#""ts":1762243200.5,"uid":"C4GXVTnJA242","id.orig_h":"{orig}","id.orig_p":40004,"id.resp_h":"{resp}","id.resp_p":{port}"#)
+    format!(
+        r#""ts":1762243200.5,"uid":"C4GXVTnJA242","id.orig_h":"{orig}","id.orig_p":40004,"id.resp_h":"{resp}","id.resp_p":{port}"#
+    )
 }
 
 /// Pseudonymises `ev` with `p` and returns the JSON that would leave.
