@@ -63,6 +63,10 @@ pub(crate) fn http(e: &mut Engine, h: &mut HttpRecord) {
     // lists) and stay, as the brief of the centre requires.
     if server_internal {
         e.tok_opt(Kind::Path, F_HTTP_URI, &mut h.uri);
+    } else if !e.keeps(F_HTTP_URI) {
+        // An internet URL stays, but not an internal address or MAC in
+        // its query string (`?client=10.20.3.48`).
+        e.text_opt(&mut h.uri);
     }
     url_opt(e, F_HTTP_REFERRER, server_internal, &mut h.referrer);
     url_opt(e, F_HTTP_ORIGIN, server_internal, &mut h.origin);
@@ -91,6 +95,8 @@ fn url_opt(e: &mut Engine, f: usize, server_internal: bool, u: &mut Option<Strin
     let (host, _) = split_port(host);
     if server_internal || e.scope.name_internal(host) {
         e.tok(Kind::Path, f, v);
+    } else if !e.keeps(f) {
+        e.text(v);
     }
 }
 

@@ -62,7 +62,6 @@ fn classify(e: &mut Engine, s: &str, depth: u8) -> Option<(usize, usize, String)
         && !t.contains(':')
         && t.bytes().any(|b| b.is_ascii_alphabetic())
         && e.scope.name_internal(t)
-        && !e.keeps(F_IP)
     {
         let lower = t.to_ascii_lowercase();
         return Some((0, t.len(), e.token(Kind::Host, &lower)));
