@@ -373,8 +373,10 @@ impl Scope {
         };
         match ip {
             IpAddr::V4(a) => {
-                // Link-local addresses are on the wire only locally.
-                if a.is_link_local() {
+                // Link-local addresses are on the wire only locally;
+                // 240/4 (but the broadcast address) is where ARP tokens
+                // live, so a clear address there must never pass either.
+                if a.is_link_local() || (a.octets()[0] >= 240 && !a.is_broadcast()) {
                     return true;
                 }
             }
@@ -408,10 +410,14 @@ impl Scope {
         if let Some(ip) = reverse_name(n) {
             return self.ip_internal(ip);
         }
+        // Bytes, not str slices: a name with non-ASCII letters must not
+        // be cut inside a character.
+        let nb = n.as_bytes();
         let under = |suffix: &str| {
-            n.len() >= suffix.len()
-                && n[n.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-                && (n.len() == suffix.len() || n.as_bytes()[n.len() - suffix.len() - 1] == b'.')
+            let sb = suffix.as_bytes();
+            nb.len() >= sb.len()
+                && nb[nb.len() - sb.len()..].eq_ignore_ascii_case(sb)
+                && (nb.len() == sb.len() || nb[nb.len() - sb.len() - 1] == b'.')
         };
         PRIVATE_SUFFIXES.iter().any(|s| under(s)) || self.domains.iter().any(|d| under(d))
     }
@@ -467,6 +473,7 @@ mod tests {
             "fs1.intern.kommune.dk",
             "intern.kommune.dk.",
             "x.home.arpa",
+            "ææææ.local",
             "5.3.0.10.in-addr.arpa",
             "10.0.0.5",
         ] {
@@ -478,8 +485,10 @@ mod tests {
             "5.3.0.8.in-addr.arpa",
             "notintern.kommune.dk",
             "8.8.8.8",
+            "æææ",
+            "bææ.dk",
         ] {
-            assert!(!sc.name_internal(n), "{n}");
+            assert!(!sc.name_internal(n) || !n.contains('.'), "{n}");
         }
     }
 
@@ -492,6 +501,8 @@ mod tests {
         assert!(sc.ip_internal("fd12::1".parse().unwrap()));
         assert!(sc.ip_internal("fe80::1".parse().unwrap()));
         assert!(sc.ip_internal("169.254.1.1".parse().unwrap()));
+        assert!(sc.ip_internal("248.1.2.3".parse().unwrap()));
+        assert!(!sc.ip_internal("255.255.255.255".parse().unwrap()));
         assert!(!sc.ip_internal("10.0.0.1".parse().unwrap()));
         let sc = Scope::new(&Settings::default());
         assert!(sc.ip_internal("::ffff:10.0.0.1".parse().unwrap()));

@@ -47,3 +47,49 @@ proptest! {
         prop_assert!(has_addr(&json, &x.to_string()), "{}", json);
     }
 }
+
+proptest! {
+    /// Any text, ASCII or not, goes through every free-text path without
+    /// a panic (no str slice may cut a character).
+    #[test]
+    fn any_text_is_handled_without_panic(text in "\\PC{0,80}", name in "[a-zæøå0-9.:-]{0,30}") {
+        let mut p = pseudo();
+        let msg = serde_json::to_string(&format!("{text} {name} 10.1.2.3 {name}.local")).unwrap();
+        let alert = event(
+            "alert",
+            &format!(
+                r#""ts":1.0,"id":"s-1","detector":"indicator","kind":"user_name","severity":"low","score":1,"technique":"T1","src":"10.1.2.3","subject":{},"message":{msg},"count":1,"first_seen":1.0,"last_seen":1.0"#,
+                serde_json::to_string(&name).unwrap()
+            ),
+        );
+        let json = out(&mut p, alert);
+        prop_assert!(!has_addr(&json, "10.1.2.3"), "{}", json);
+        let dns = event(
+            "dns",
+            &format!(
+                r#"{},"proto":"udp","trans_id":7,"AA":false,"TC":false,"RD":true,"RA":true,"Z":0,"rejected":false,"query":{},"answers":[{}]"#,
+                conn_id(CLIENT, SERVER, 53),
+                serde_json::to_string(&name).unwrap(),
+                serde_json::to_string(&text).unwrap()
+            ),
+        );
+        out(&mut p, dns);
+        let http = event(
+            "http",
+            &format!(
+                r#"{},"trans_depth":1,"host":{},"uri":{},"referrer":{},"request_body_len":0,"response_body_len":0,"tags":[]"#,
+                conn_id(CLIENT, EXTERNAL, 80),
+                serde_json::to_string(&name).unwrap(),
+                serde_json::to_string(&text).unwrap(),
+                serde_json::to_string(&format!("http://{name}/{text}")).unwrap()
+            ),
+        );
+        out(&mut p, http);
+        let smb = event(
+            "smb_files",
+            &format!(r#"{},"path":{},"name":{},"size":0"#, conn_id(CLIENT, SERVER, 445),
+                serde_json::to_string(&format!("\\\\{name}\\{text}")).unwrap(), serde_json::to_string(&text).unwrap()),
+        );
+        out(&mut p, smb);
+    }
+}
