@@ -301,10 +301,15 @@ pub(crate) fn ssl(e: &mut Engine, s: &mut SslRecord) {
     e.name_opt(F_SSL_SNI, server_internal, &mut s.server_name);
     // An internal server's certificate names the internal host; an
     // internet server's is an indicator.
+    // A certificate's issuer is the subject of the next one up the
+    // chain, so it is treated like the subjects it stands beside (a user
+    // certificate issuing a proxy certificate names the user there).
     if server_internal {
         e.tok_opt(Kind::Text, F_SSL_SUBJECT, &mut s.subject);
+        e.tok_opt(Kind::Text, F_SSL_SUBJECT, &mut s.issuer);
     }
     e.tok_opt(Kind::Text, F_SSL_CLIENT_SUBJECT, &mut s.client_subject);
+    e.tok_opt(Kind::Text, F_SSL_CLIENT_SUBJECT, &mut s.client_issuer);
 }
 
 pub(crate) fn x509(e: &mut Engine, x: &mut X509Record) {
@@ -312,7 +317,9 @@ pub(crate) fn x509(e: &mut Engine, x: &mut X509Record) {
     e.conn_id(&mut x.id);
     let personal = x.client_cert || server_internal;
     if personal {
+        // The issuer is the next certificate's subject (see `ssl`).
         e.tok(Kind::Text, F_X509_SUBJECT, &mut x.subject);
+        e.tok(Kind::Text, F_X509_SUBJECT, &mut x.issuer);
     }
     for n in &mut x.san_dns {
         e.name(F_X509_SAN, personal, n);

@@ -132,7 +132,7 @@ fn ssl_and_x509_and_quic() {
     let ssl = event(
         "ssl",
         &format!(
-            r#"{},"server_name":"www.example.com","resumed":false,"established":true,"ssl_history":"CsxknGIi","subject":"CN=www.example.com","client_subject":"CN=Anne Jensen,OU=Borgerservice","ja3":"e7d705a3286e19ea42f587b344ee6865","ja4":"t13d1516h2_8daaf6152771_02713d6af862","cert_chain_fps":["ab12"]"#,
+            r#"{},"server_name":"www.example.com","resumed":false,"established":true,"ssl_history":"CsxknGIi","subject":"CN=www.example.com","client_subject":"CN=Anne Jensen,OU=Borgerservice","client_issuer":"CN=Anne Jensen,OU=Borgerservice","issuer":"CN=DigiCert Global G2","ja3":"e7d705a3286e19ea42f587b344ee6865","ja4":"t13d1516h2_8daaf6152771_02713d6af862","cert_chain_fps":["ab12"]"#,
             conn_id(CLIENT, EXTERNAL, 443)
         ),
     );
@@ -166,9 +166,24 @@ fn ssl_and_x509_and_quic() {
     );
     check(
         &out(&mut p, x509),
-        &[CLIENT, "Anne Jensen", "anne.jensen", "anne-pc"],
-        &["ff00", "CN=Kommune CA"],
+        &[
+            CLIENT,
+            "Anne Jensen",
+            "anne.jensen",
+            "anne-pc",
+            "CN=Kommune CA",
+        ],
+        &["ff00"],
     );
+    // A proxy certificate's issuer is the user's own certificate.
+    let proxy = event(
+        "x509",
+        &format!(
+            r#"{},"fingerprint":"ff01","certificate.version":3,"certificate.serial":"02","certificate.subject":"CN=917532944,CN=Jon Siwek","certificate.issuer":"CN=Jon Siwek,OU=local","certificate.not_valid_before":0.0,"certificate.not_valid_after":1.0,"certificate.key_alg":"rsaEncryption","certificate.sig_alg":"sha1WithRSAEncryption","host_cert":false,"client_cert":true"#,
+            conn_id(CLIENT, SERVER, 443)
+        ),
+    );
+    check(&out(&mut p, proxy), &["Siwek"], &["ff01"]);
     let quic = event(
         "quic",
         &format!(
