@@ -77,6 +77,7 @@ pub(crate) fn http(e: &mut Engine, h: &mut HttpRecord) {
         e.text(p);
     }
     e.text_opt(&mut h.status_msg);
+    e.text_opt(&mut h.info_msg);
 }
 
 /// A URL (Referer, Origin): tokenised whole when it points at an internal

@@ -68,6 +68,13 @@ pub use token::{is_ip_token, parse_string_token, Kind, Tokeniser, STR_TOKEN_LEN}
 
 use std::path::{Path, PathBuf};
 
+// The sensor moves the pseudonymiser into its writer thread.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Pseudonymiser>();
+    send::<Revealer>();
+};
+
 /// What can go wrong; each says what to do.
 #[derive(Debug)]
 pub enum PrivacyError {
