@@ -96,12 +96,19 @@ impl Journal {
                 ),
             });
         }
+        // Only the tokens are read back (streamed, not the values): a
+        // journal of years must not cost its size in memory at start.
         let mut written = HashSet::new();
-        for entry in read_journal(path)? {
+        let reader = File::open(path)
+            .map(BufReader::new)
+            .map_err(|e| PrivacyError::io(path, "cannot read the journal", e))?;
+        for line in reader.split(b'\n') {
+            let line = line.map_err(|e| PrivacyError::io(path, "cannot read the journal", e))?;
             if written.len() >= max_tokens {
                 break;
             }
-            if let Some(k) = set_key(&entry.token) {
+            let token = line.split(|&b| b == b'\t').next().unwrap_or_default();
+            if let Some(k) = std::str::from_utf8(token).ok().and_then(set_key) {
                 written.insert(k);
             }
         }

@@ -57,9 +57,20 @@ impl Key {
         }
     }
 
-    fn load(path: &Path) -> Result<Key, PrivacyError> {
-        let meta = fs::metadata(path)
-            .map_err(|e| PrivacyError::io(path, "cannot read the key file", e))?;
+    /// Loads the key at `path`, which must exist (for `reveal`: a key
+    /// made now would reverse nothing).
+    pub fn load(path: &Path) -> Result<Key, PrivacyError> {
+        let meta = fs::metadata(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                PrivacyError::Key {
+                    path: path.to_path_buf(),
+                    problem: "does not exist: no event was pseudonymised with a key there;                               check privacy.key_file"
+                        .into(),
+                }
+            } else {
+                PrivacyError::io(path, "cannot read the key file", e)
+            }
+        })?;
         if !meta.is_file() {
             return Err(PrivacyError::Key {
                 path: path.to_path_buf(),

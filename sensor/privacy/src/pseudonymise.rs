@@ -243,6 +243,25 @@ impl Pseudonymiser {
         })
     }
 
+    /// What the sensor calls at start: validates `settings`, loads the key
+    /// at `key_file` (creating it on first start) and opens the `journal`
+    /// when one is configured.
+    pub fn open(settings: &Settings) -> Result<Pseudonymiser, PrivacyError> {
+        settings.validate()?;
+        let path = settings.key_file.as_deref().ok_or_else(|| {
+            PrivacyError::Settings(
+                "key_file is not set: name the file that holds (or will hold) the                  municipality's key, e.g. key_file = \"/var/lib/vagt/privacy.key\""
+                    .into(),
+            )
+        })?;
+        let key = Key::load_or_create(path)?;
+        let p = Pseudonymiser::new(&key, settings)?;
+        Ok(match &settings.journal {
+            Some(j) => p.with_journal(Journal::open(j)?),
+            None => p,
+        })
+    }
+
     /// Writes each new string token to `journal`, for `reveal`.
     pub fn with_journal(mut self, journal: Journal) -> Pseudonymiser {
         self.engine.journal = Some(journal);

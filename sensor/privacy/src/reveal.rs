@@ -66,6 +66,21 @@ impl Revealer {
         })
     }
 
+    /// What `vagt-sensor reveal` calls: the key at `key_file` (which must
+    /// exist) and the journal, when one is configured and exists.
+    pub fn open(settings: &Settings) -> Result<Revealer, PrivacyError> {
+        let path = settings.key_file.as_deref().ok_or_else(|| {
+            PrivacyError::Settings(
+                "key_file is not set: name the key the events were pseudonymised with".into(),
+            )
+        })?;
+        let mut r = Revealer::new(&Key::load(path)?, settings)?;
+        if let Some(j) = settings.journal.as_deref().filter(|j| j.exists()) {
+            r.load_journal(j)?;
+        }
+        Ok(r)
+    }
+
     /// Values to try: addresses, MACs, names, users (the asset inventory,
     /// a list from the directory).
     pub fn add_candidates<I, S>(&mut self, values: I)

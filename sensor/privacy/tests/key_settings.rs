@@ -195,3 +195,45 @@ fn keep_and_segment_relaxations() {
     snmp.origin.segment = "ot".into();
     check(&out(&mut p, snmp), &["s3cr3t"], &[CLIENT, SERVER]);
 }
+
+#[test]
+fn open_from_settings_creates_the_key_and_journal_and_reveal_opens_them() {
+    let dir = tmp("open");
+    let s = Settings {
+        key_file: Some(dir.join("privacy.key")),
+        journal: Some(dir.join("privacy.journal")),
+        internal: vec!["10.20.3.0/24".parse().unwrap()],
+        ..settings()
+    };
+    // Reveal before any key exists: refused, naming the file.
+    let err = vagt_privacy::Revealer::open(&s).err().unwrap().to_string();
+    assert!(err.contains("does not exist"), "{err}");
+    let mut p = Pseudonymiser::open(&s).expect("opens");
+    let json = out(
+        &mut p,
+        event(
+            "auth",
+            &format!(
+                r#"{},"service":"ftp","user":"jensen","success":true"#,
+                conn_id(CLIENT, SERVER, 21)
+            ),
+        ),
+    );
+    drop(p);
+    let r = vagt_privacy::Revealer::open(&s).expect("opens");
+    let user = &json[json.find("~u_").unwrap()..][..23];
+    assert_eq!(r.reveal(user).unwrap()[0].value, "jensen");
+    let ip = &json[json.find("\"id.orig_h\":\"").unwrap() + 13..];
+    let ip = ip.split('"').next().unwrap();
+    assert_eq!(r.reveal(ip).unwrap()[0].value, CLIENT);
+    let none = Settings {
+        key_file: None,
+        ..settings()
+    };
+    assert!(Pseudonymiser::open(&none)
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("key_file is not set"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
