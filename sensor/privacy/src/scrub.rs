@@ -23,6 +23,10 @@ fn run_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_')
 }
 
+fn addr_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b'.' || b == b':'
+}
+
 /// One replacement inside a run: byte range relative to the run.
 fn classify(e: &mut Engine, s: &str, depth: u8) -> Option<(usize, usize, String)> {
     let t = s.trim_end_matches(['.', ':', '-', '_']);
@@ -92,7 +96,32 @@ pub(crate) fn scrub(e: &mut Engine, s: &mut String) {
         if !run.contains(['.', ':']) {
             continue;
         }
-        if let Some((a, b, rep)) = classify(e, run, 0) {
+        let mut reps: Vec<(usize, usize, String)> = Vec::new();
+        if let Some(r) = classify(e, run, 0) {
+            reps.push(r);
+        } else {
+            // An address glued to other characters (`10.0.0.5s`,
+            // `10.0.0.5-10.0.0.9`): each address-shaped piece on its own.
+            let rb = run.as_bytes();
+            let mut j = 0;
+            while j < rb.len() {
+                if !addr_byte(rb[j]) {
+                    j += 1;
+                    continue;
+                }
+                let k0 = j;
+                while j < rb.len() && addr_byte(rb[j]) {
+                    j += 1;
+                }
+                if k0 == 0 && j == rb.len() {
+                    break; // the whole run, already tried
+                }
+                if let Some((a, b, r)) = classify(e, &run[k0..j], 0) {
+                    reps.push((k0 + a, k0 + b, r));
+                }
+            }
+        }
+        for (a, b, rep) in reps {
             let o = out.get_or_insert_with(|| String::with_capacity(s.len() + 32));
             o.push_str(&s[copied..start + a]);
             o.push_str(&rep);

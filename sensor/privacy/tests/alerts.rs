@@ -284,3 +284,19 @@ fn internal_names_in_messages_are_tokenised() {
         &["~h_"],
     );
 }
+
+#[test]
+fn addresses_glued_to_other_text_are_found() {
+    run(
+        alert(
+            "scan",
+            "address_scan",
+            CLIENT,
+            None,
+            None,
+            "10.20.3.48s probed 10.20.3.1-10.20.3.254 (first 10.20.3.1_x, MAC 02:00:0a:14:03:30x)",
+        ),
+        &[CLIENT, "10.20.3.1", "10.20.3.254", CLIENT_MAC],
+        &["probed"],
+    );
+}
