@@ -33,16 +33,26 @@
 //! # Use
 //!
 //! ```no_run
-//! use vagt_privacy::{Journal, Key, Pseudonymiser, Settings};
-//! # fn f(mut event: vagt_schema::Event) -> Result<(), vagt_privacy::PrivacyError> {
-//! let settings = Settings::default();
-//! settings.validate()?;
-//! let key = Key::load_or_create(std::path::Path::new("/var/lib/vagt/privacy.key"))?;
-//! let mut p = Pseudonymiser::new(&key, &settings)?
-//!     .with_journal(Journal::open(std::path::Path::new("/var/lib/vagt/privacy.journal"))?);
+//! use vagt_privacy::{Pseudonymiser, Revealer, Settings};
+//! # fn f(mut event: vagt_schema::Event, toml_section: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! // The sensor's `[privacy]` section.
+//! let settings: Settings = toml::from_str(toml_section)?;
+//! // At start: validates, loads or creates the key, opens the journal.
+//! let mut p = Pseudonymiser::open(&settings)?;
+//! // On every event, before it leaves.
 //! p.apply(&mut event);
+//!
+//! // `vagt-sensor reveal TOKEN`, with the asset inventory as candidates.
+//! let mut r = Revealer::open(&settings)?;
+//! r.add_candidates(["02:00:0a:14:03:30", "anne-pc"]);
+//! for found in r.reveal("~h_4xuji5cxuyhfvcebfhkb")? {
+//!     println!("{} {} (from the {})", found.kind, found.value, found.via);
+//! }
 //! # Ok(()) }
 //! ```
+//!
+//! `docs/privacy.md` at the repository root has the settings, the
+//! choices, and a table of every field of every event kind.
 //!
 //! Modules: [`key`] (the key file), `token` (formats), [`settings`]
 //! (`[privacy]` configuration, internal/external), `pseudonymise` (the
