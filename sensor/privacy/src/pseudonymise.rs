@@ -290,8 +290,15 @@ impl Pseudonymiser {
         // it is classified here and in docs/privacy.md.
         match &mut event.body {
             EventBody::Conn(c) => r::conn(e, c),
-            // Counters and rule-file errors: no identities.
-            EventBody::Stats(_) => {}
+            // Counters: no identities. The error texts name the sensor's
+            // own files, but a rules error can quote an allow-list line
+            // (an address), so they are scrubbed.
+            EventBody::Stats(s) => {
+                if let Some(a) = &mut s.analysis {
+                    e.text_opt(&mut a.rules_error);
+                    e.text_opt(&mut a.state_error);
+                }
+            }
             EventBody::Dns(d) => r::dns(e, d),
             EventBody::Modbus(m) => e.conn_id(&mut m.id),
             EventBody::Dnp3(m) => e.conn_id(&mut m.id),

@@ -530,6 +530,11 @@ fn stats_and_segment_metrics_pass_unchanged() {
     );
     let before = serde_json::to_string(&stats).unwrap();
     assert_eq!(out(&mut p, stats), before);
+    let with_error = event(
+        "stats",
+        r#""ts":1.0,"packets":10,"bytes":1000,"decoded":{},"decode_errors":{},"drops":{},"connections":1,"connections_evicted":0,"connections_active":0,"analysis":{"events":1,"notices":0,"alerts":0,"allowed":0,"open_alerts":0,"rules_files":2,"rules_error":"rules/allow.toml:3: src 10.20.3.48/33 is not a network"}"#,
+    );
+    check(&out(&mut p, with_error), &[CLIENT], &["rules/allow.toml:3"]);
     let m = event(
         "segment_metrics",
         r#""ts":1.0,"interval":60.0,"bytes_out":1,"bytes_in":2,"bytes_internal":3,"pkts_out":1,"pkts_in":1,"conns":2,"failed_conns":0,"hosts":1,"external_peers":1,"new_external_peers":0,"dns_queries":0,"dns_nxdomain":0,"services":{"ssl":2}"#,
