@@ -5,14 +5,14 @@
 //! names that every other module asks.
 
 use crate::PrivacyError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 /// An address range, written `10.0.0.0/8` (a bare address is one host).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Net {
     pub addr: IpAddr,
     pub prefix: u8,
@@ -51,6 +51,12 @@ fn mask128(prefix: u8) -> u128 {
     u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0)
 }
 
+impl From<Net> for String {
+    fn from(n: Net) -> String {
+        n.to_string()
+    }
+}
+
 impl TryFrom<String> for Net {
     type Error = String;
     fn try_from(s: String) -> Result<Net, String> {
@@ -87,7 +93,7 @@ impl std::fmt::Display for Net {
 }
 
 /// Relaxations for one segment.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentSettings {
     /// Fields left in clear in this segment, on top of the global `keep`.
@@ -99,8 +105,9 @@ pub struct SegmentSettings {
     pub clear: bool,
 }
 
-/// The `[privacy]` section of the sensor's configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// The `[privacy]` section of the sensor's configuration. `Serialize`
+/// too, so that `vagt-sensor config` can print it with its defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Internal networks: their addresses are tokenised. Defaults to the
@@ -119,10 +126,10 @@ pub struct Settings {
     #[serde(default)]
     pub segments: BTreeMap<String, SegmentSettings>,
     /// Where the key lives (the sensor passes it to `Key::load_or_create`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
     /// The journal of string tokens, for `reveal`; none when unset.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal: Option<PathBuf>,
 }
 

@@ -93,6 +93,15 @@ fn settings_parse_from_toml_and_refuse_unknown_names() {
     .expect("parses");
     s.validate().expect("valid");
     assert_eq!(s.internal.len(), 3);
+    // It prints back as it reads (for `vagt-sensor config`).
+    let text = toml::to_string(&s).expect("serialises");
+    assert!(text.contains("\"10.0.0.0/8\""), "{text}");
+    assert_eq!(toml::from_str::<Settings>(&text).expect("reads back"), s);
+    let d = toml::to_string(&Settings::default()).expect("serialises");
+    assert_eq!(
+        toml::from_str::<Settings>(&d).expect("reads back"),
+        Settings::default()
+    );
 
     let bad: Result<Settings, _> = toml::from_str("internl = []");
     assert!(bad.unwrap_err().to_string().contains("internl"));
