@@ -126,6 +126,30 @@ pub enum Command {
     /// read from --state-dir, else `[analysis] state_dir`, else
     /// /var/lib/vagt.
     Baseline(BaselineArgs),
+
+    /// Turn pseudonyms from the centre back into addresses and names.
+    ///
+    /// What leaves the municipality carries keyed pseudonyms (HMAC-SHA256
+    /// under the key in `[privacy] key_file`) instead of internal
+    /// addresses, MACs, host and user names. With the key, this command
+    /// finds what a pseudonym stands for: an address token by trying the
+    /// addresses of the internal networks (`[privacy] internal`, IPv4 up
+    /// to a /8), a name or user token from the journal of tokens
+    /// (`[privacy] journal`) and the asset inventory. Only the
+    /// municipality holds the key, so only it can do this.
+    Reveal(RevealArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RevealArgs {
+    /// Pseudonyms as they appear at the centre: `fd..` addresses or
+    /// `~h_...`, `~u_...`, `~m_...` tokens.
+    #[arg(value_name = "TOKEN", required = true)]
+    pub tokens: Vec<String>,
+    /// An asset inventory file whose addresses, MACs and names are tried
+    /// too (default: the live sensor's, `[assets] state`).
+    #[arg(long, value_name = "FILE")]
+    pub assets: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

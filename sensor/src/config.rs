@@ -38,6 +38,7 @@ pub struct Config {
     pub output: OutputSection,
     pub kafka: crate::output::kafka::KafkaSection,
     pub metrics: crate::output::metrics::MetricsSection,
+    pub privacy: vagt_privacy::Settings,
     pub assets: AssetsSection,
     pub analysis: crate::analysis::AnalysisSection,
     pub site: SiteSection,
@@ -240,8 +241,38 @@ impl Config {
             }
             self.kafka.validate().map_err(|(k, m)| invalid(&k, m))?;
         }
+        self.privacy
+            .validate()
+            .map_err(|e| invalid("privacy", e.to_string()))?;
         self.site()?;
         Ok(())
+    }
+
+    /// The `[privacy]` settings as used: the key and journal in
+    /// /var/lib/vagt unless set, and the site's local networks and
+    /// segments counted as internal beside `[privacy] internal`.
+    pub fn privacy_settings(&self) -> vagt_privacy::Settings {
+        let mut p = self.privacy.clone();
+        let dir = std::path::Path::new("/var/lib/vagt");
+        if p.key_file.is_none() {
+            p.key_file = Some(dir.join("privacy.key"));
+        }
+        if p.journal.is_none() {
+            p.journal = p.key_file.as_ref().map(|k| k.with_extension("journal"));
+        }
+        let nets = self
+            .site
+            .local_networks
+            .iter()
+            .chain(self.segments.iter().flat_map(|s| s.networks.iter()));
+        for n in nets {
+            if let Ok(net) = n.parse::<vagt_privacy::Net>() {
+                if !p.internal.contains(&net) {
+                    p.internal.push(net);
+                }
+            }
+        }
+        p
     }
 
     /// The site model (segments and local networks).

@@ -131,14 +131,9 @@ impl Broker {
         }
     }
 
-    /// Every message of `topic` from the beginning, read until `want`
-    /// says it has enough or `timeout` passes.
-    pub fn read_all(
-        &self,
-        topic: &str,
-        timeout: Duration,
-        mut want: impl FnMut(&[Vec<u8>]) -> bool,
-    ) -> Vec<Vec<u8>> {
+    /// Every message of `topic` from the beginning: read until nothing
+    /// new came for `quiet`, or `timeout` passes.
+    pub fn read_all(&self, topic: &str, quiet: Duration, timeout: Duration) -> Vec<Vec<u8>> {
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", self.bootstrap())
             .set("group.id", format!("test-{}", std::process::id()))
@@ -161,9 +156,14 @@ impl Broker {
         consumer.assign(&tpl).expect("assign");
         let mut out = Vec::new();
         let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline && !want(&out) {
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+        let mut last = Instant::now();
+        // The first fetch of a fresh consumer takes longer.
+        while Instant::now() < deadline
+            && last.elapsed() < if out.is_empty() { quiet * 3 } else { quiet }
+        {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
                 out.push(m.payload().unwrap_or_default().to_vec());
+                last = Instant::now();
             }
         }
         out

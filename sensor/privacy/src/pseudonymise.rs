@@ -250,7 +250,8 @@ impl Pseudonymiser {
         settings.validate()?;
         let path = settings.key_file.as_deref().ok_or_else(|| {
             PrivacyError::Settings(
-                "key_file is not set: name the file that holds (or will hold) the                  municipality's key, e.g. key_file = \"/var/lib/vagt/privacy.key\""
+                "key_file is not set: name the file that holds (or will hold) the \
+                 municipality's key, e.g. key_file = \"/var/lib/vagt/privacy.key\""
                     .into(),
             )
         })?;

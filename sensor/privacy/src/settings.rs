@@ -131,6 +131,11 @@ pub struct Settings {
     /// The journal of string tokens, for `reveal`; none when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal: Option<PathBuf>,
+    /// Pseudonymise the local output too (files for the municipality's
+    /// own staff stay in clear text by default: the pseudonyms protect
+    /// what leaves the municipality).
+    #[serde(default)]
+    pub local: bool,
 }
 
 impl Default for Settings {
@@ -142,6 +147,7 @@ impl Default for Settings {
             segments: BTreeMap::new(),
             key_file: None,
             journal: None,
+            local: false,
         }
     }
 }

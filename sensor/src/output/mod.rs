@@ -168,6 +168,16 @@ pub fn open(path: &str, format: OutputFormat, existing: Existing) -> io::Result<
     Ok(Box::new(Fanout::new(vec![Route::plain(sink)])))
 }
 
+/// Replaces internal identities by keyed pseudonyms (vagt-privacy).
+struct Pseudonymise(vagt_privacy::Pseudonymiser);
+
+impl Transform for Pseudonymise {
+    fn apply(&mut self, mut event: Event) -> Option<Event> {
+        self.0.apply(&mut event);
+        Some(event)
+    }
+}
+
 /// Adds the routes beside the local output: Kafka when `[kafka]` is on
 /// (pseudonymised by `[privacy]`, spooled, shipped), and the Prometheus
 /// metrics when `[metrics] listen` is set and the sensor runs live.
@@ -176,14 +186,30 @@ pub fn ship(
     local: Box<dyn Sink>,
     live: bool,
 ) -> Result<Box<dyn Sink>, String> {
-    let mut routes = vec![Route::plain(local)];
+    let privacy = cfg.privacy_settings();
+    let pseudonymise = || -> Result<Vec<Box<dyn Transform>>, String> {
+        let p = vagt_privacy::Pseudonymiser::open(&privacy)
+            .map_err(|e| format!("pseudonymisation ([privacy]): {e}"))?;
+        Ok(vec![Box::new(Pseudonymise(p))])
+    };
+    let mut routes = vec![if privacy.local {
+        Route {
+            transforms: pseudonymise()?,
+            sink: local,
+        }
+    } else {
+        Route::plain(local)
+    }];
     if cfg.kafka.enabled {
         let kafka = kafka::KafkaSink::open(
             &cfg.kafka,
             cfg.sensor.municipality.trim(),
             cfg.sensor.sensor_id.trim(),
         )?;
-        routes.push(Route::plain(Box::new(kafka)));
+        routes.push(Route {
+            transforms: pseudonymise()?,
+            sink: Box::new(kafka),
+        });
     }
     if live && !cfg.metrics.listen.is_empty() {
         let m = metrics::MetricsSink::serve(&cfg.metrics.listen)?;
