@@ -3,8 +3,9 @@
 //! identities inside text and replacing them.
 //!
 //! Found by their shape: IPv4 and IPv6 literals (also `addr:port`,
-//! `ip:addr`), MAC literals (also `mac:<MAC>`), and dotted names that are
-//! internal by the name rules (`anne-pc.kommune.local`). Found by value:
+//! `ip:addr`), MAC literals (also `mac:<MAC>`), `user@domain` (mail
+//! addresses, principals), and dotted names that are internal by the name
+//! rules (`anne-pc.kommune.local`). Found by value:
 //! every identity the same event carried elsewhere and that was already
 //! replaced (a user name in an FTP reply, a MAC in a spoofing alert's
 //! subject). A single-label name or user name that appears *only* in the
@@ -20,7 +21,7 @@ const F_IP: usize = field("ip");
 const F_MAC: usize = field("mac");
 
 fn run_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_')
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_' | b'@')
 }
 
 fn addr_byte(b: u8) -> bool {
@@ -32,6 +33,16 @@ fn classify(e: &mut Engine, s: &str, depth: u8) -> Option<(usize, usize, String)
     let t = s.trim_end_matches(['.', ':', '-', '_']);
     if t.is_empty() {
         return None;
+    }
+    // `user@domain`: a mail address or a Kerberos principal names a
+    // person wherever it appears (an LDAP server's "user: anne@..."
+    // diagnostic, an SMTP reply).
+    if let Some(at) = t.find('@') {
+        let (user, domain) = (&t[..at], &t[at + 1..]);
+        if !user.is_empty() && domain.bytes().any(|b| b.is_ascii_alphabetic()) {
+            let lower = t.to_ascii_lowercase();
+            return Some((0, t.len(), e.token(Kind::Mail, &lower)));
+        }
     }
     if let Ok(ip) = t.parse::<IpAddr>() {
         if e.keeps(F_IP) || !e.scope.ip_internal(ip) {
@@ -93,7 +104,7 @@ pub(crate) fn scrub(e: &mut Engine, s: &mut String) {
         // A run worth a look has a dot or a colon (addresses, MACs,
         // dotted names); plain words are skipped without parsing.
         let run = &s[start..i];
-        if !run.contains(['.', ':']) {
+        if !run.contains(['.', ':', '@']) {
             continue;
         }
         let mut reps: Vec<(usize, usize, String)> = Vec::new();

@@ -41,8 +41,8 @@ pub use app::{DceRpcRecord, NtlmRecord, SmbFilesRecord, SmbMappingRecord};
 pub use app::{LdapRecord, LdapSearchRecord};
 pub use app::{QuicRecord, SslRecord, X509Record};
 pub use asset::{AssetIp, AssetRecord};
-pub use wire::{Topic, WireEvent};
 pub use values::{ConnState, EndReason, Proto, UnknownValue};
+pub use wire::{Topic, WireEvent};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -226,7 +226,8 @@ fn reveal(cfg: &Config, args: crate::cli::RevealArgs) -> Result<i32, String> {
     if let Some(path) = inventory.filter(|p| p.exists()) {
         // Every string of the inventory is a candidate: addresses, MACs,
         // names, whatever the inventory learnt.
-        let text = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text =
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let v: serde_json::Value = serde_json::from_slice(&text)
             .map_err(|e| format!("{} is not an asset inventory: {e}", path.display()))?;
         let mut strings = Vec::new();
@@ -237,7 +238,9 @@ fn reveal(cfg: &Config, args: crate::cli::RevealArgs) -> Result<i32, String> {
     for t in &args.tokens {
         match r.reveal(t) {
             Ok(found) if found.is_empty() => {
-                println!("{t}\tnot found (not an internal address, and not in the journal or inventory)");
+                println!(
+                    "{t}\tnot found (not an internal address, and not in the journal or inventory)"
+                );
                 code = 1;
             }
             Ok(found) => {

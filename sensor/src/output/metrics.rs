@@ -69,7 +69,9 @@ fn answer(stream: std::net::TcpStream, registry: &Registry) -> io::Result<()> {
     let mut w = stream;
     let path = line.split_whitespace().nth(1).unwrap_or("");
     if !line.starts_with("GET ") || path != "/metrics" {
-        return w.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        return w.write_all(
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        );
     }
     let mut body = String::new();
     prometheus_client::encoding::text::encode(&mut body, registry)
@@ -117,7 +119,12 @@ fn labelled<'a>(
     label: &str,
     values: impl Iterator<Item = (&'a String, &'a u64)>,
 ) -> std::fmt::Result {
-    let mut m = e.encode_descriptor(name, help, None, prometheus_client::metrics::MetricType::Counter)?;
+    let mut m = e.encode_descriptor(
+        name,
+        help,
+        None,
+        prometheus_client::metrics::MetricType::Counter,
+    )?;
     for (k, v) in values {
         let labels = [(label.to_string(), k.clone())];
         ConstCounter::new(*v).encode(m.encode_family(&labels)?)?;
@@ -132,30 +139,133 @@ impl Collector for Figures {
         };
         counter(&mut e, "vagt_packets", "Packets read", s.packets)?;
         counter(&mut e, "vagt_bytes", "Bytes of packets read", s.bytes)?;
-        labelled(&mut e, "vagt_decode_errors", "Packets not fully decoded, by reason", "reason", s.decode_errors.iter())?;
-        labelled(&mut e, "vagt_drops", "Packets lost before decoding, by where", "where", s.drops.iter())?;
-        counter(&mut e, "vagt_connections", "Connections written", s.connections)?;
-        counter(&mut e, "vagt_connections_evicted", "Connections evicted from a full table", s.connections_evicted)?;
-        gauge(&mut e, "vagt_connections_active", "Connections open", s.connections_active as f64)?;
+        labelled(
+            &mut e,
+            "vagt_decode_errors",
+            "Packets not fully decoded, by reason",
+            "reason",
+            s.decode_errors.iter(),
+        )?;
+        labelled(
+            &mut e,
+            "vagt_drops",
+            "Packets lost before decoding, by where",
+            "where",
+            s.drops.iter(),
+        )?;
+        counter(
+            &mut e,
+            "vagt_connections",
+            "Connections written",
+            s.connections,
+        )?;
+        counter(
+            &mut e,
+            "vagt_connections_evicted",
+            "Connections evicted from a full table",
+            s.connections_evicted,
+        )?;
+        gauge(
+            &mut e,
+            "vagt_connections_active",
+            "Connections open",
+            s.connections_active as f64,
+        )?;
         if let Some(a) = &s.analysis {
-            counter(&mut e, "vagt_analysis_events", "Events the analysis read", a.events)?;
+            counter(
+                &mut e,
+                "vagt_analysis_events",
+                "Events the analysis read",
+                a.events,
+            )?;
             counter(&mut e, "vagt_alerts", "Alerts written", a.alerts)?;
-            counter(&mut e, "vagt_alerts_allowed", "Findings an allow-list entry covered", a.allowed)?;
-            gauge(&mut e, "vagt_alerts_open", "Alerts still open", a.open_alerts as f64)?;
-            gauge(&mut e, "vagt_rules_files", "Rules files in force", a.rules_files as f64)?;
-            gauge(&mut e, "vagt_rules_error", "1 when the last rules reload failed", f64::from(u8::from(a.rules_error.is_some())))?;
+            counter(
+                &mut e,
+                "vagt_alerts_allowed",
+                "Findings an allow-list entry covered",
+                a.allowed,
+            )?;
+            gauge(
+                &mut e,
+                "vagt_alerts_open",
+                "Alerts still open",
+                a.open_alerts as f64,
+            )?;
+            gauge(
+                &mut e,
+                "vagt_rules_files",
+                "Rules files in force",
+                a.rules_files as f64,
+            )?;
+            gauge(
+                &mut e,
+                "vagt_rules_error",
+                "1 when the last rules reload failed",
+                f64::from(u8::from(a.rules_error.is_some())),
+            )?;
         }
         if let Some(k) = &s.shipping {
-            gauge(&mut e, "vagt_spool_events", "Events in the spool not yet acknowledged", k.spool_records as f64)?;
-            gauge(&mut e, "vagt_spool_bytes", "Bytes in the spool", k.spool_bytes as f64)?;
-            gauge(&mut e, "vagt_spool_oldest_age_seconds", "Age of the oldest event in the spool", k.spool_oldest_age)?;
-            counter(&mut e, "vagt_shipped_events", "Events acknowledged by Kafka", k.delivered)?;
-            counter(&mut e, "vagt_delivery_failures", "Deliveries Kafka failed (sent again)", k.failed)?;
-            counter(&mut e, "vagt_resent_events", "Events sent again after a failure", k.resent)?;
-            labelled(&mut e, "vagt_lost_events", "Events lost, by topic", "topic", k.dropped.iter())?;
-            counter(&mut e, "vagt_spool_corrupt_records", "Spool records found corrupt and skipped", k.corrupt)?;
-            gauge(&mut e, "vagt_delivery_lag_seconds", "Spool to acknowledgement, last event", k.delivery_lag)?;
-            gauge(&mut e, "vagt_kafka_connected", "1 when the last delivery reached the broker", f64::from(u8::from(k.connected)))?;
+            gauge(
+                &mut e,
+                "vagt_spool_events",
+                "Events in the spool not yet acknowledged",
+                k.spool_records as f64,
+            )?;
+            gauge(
+                &mut e,
+                "vagt_spool_bytes",
+                "Bytes in the spool",
+                k.spool_bytes as f64,
+            )?;
+            gauge(
+                &mut e,
+                "vagt_spool_oldest_age_seconds",
+                "Age of the oldest event in the spool",
+                k.spool_oldest_age,
+            )?;
+            counter(
+                &mut e,
+                "vagt_shipped_events",
+                "Events acknowledged by Kafka",
+                k.delivered,
+            )?;
+            counter(
+                &mut e,
+                "vagt_delivery_failures",
+                "Deliveries Kafka failed (sent again)",
+                k.failed,
+            )?;
+            counter(
+                &mut e,
+                "vagt_resent_events",
+                "Events sent again after a failure",
+                k.resent,
+            )?;
+            labelled(
+                &mut e,
+                "vagt_lost_events",
+                "Events lost, by topic",
+                "topic",
+                k.dropped.iter(),
+            )?;
+            counter(
+                &mut e,
+                "vagt_spool_corrupt_records",
+                "Spool records found corrupt and skipped",
+                k.corrupt,
+            )?;
+            gauge(
+                &mut e,
+                "vagt_delivery_lag_seconds",
+                "Spool to acknowledgement, last event",
+                k.delivery_lag,
+            )?;
+            gauge(
+                &mut e,
+                "vagt_kafka_connected",
+                "1 when the last delivery reached the broker",
+                f64::from(u8::from(k.connected)),
+            )?;
         }
         Ok(())
     }

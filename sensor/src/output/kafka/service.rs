@@ -10,8 +10,7 @@
 //! `resent`; consumers drop second copies by sensor and sequence number).
 //! A broker stopped gracefully answers in-flight requests with an error
 //! librdkafka does not retry; a broker down for hours makes messages time
-//! out in librdkafka: both end up here. A producer that hit a fatal error
-//! (idempotence lost) is replaced.
+//! out in librdkafka: both end up here, and the producer is replaced.
 
 use super::Shared;
 use rdkafka::config::ClientConfig;
@@ -248,7 +247,8 @@ impl Service {
                 }
                 Some(e) => {
                     self.shared.failed.fetch_add(1, Ordering::Relaxed);
-                    self.shared.warn(&format!("kafka: delivery failed, sending again: {e}"));
+                    self.shared
+                        .warn(&format!("kafka: delivery failed, sending again: {e}"));
                     State::Failed
                 }
             };
@@ -264,9 +264,12 @@ impl Service {
         }
         if let Some((seq, time_ms)) = released {
             let lag = (now() - time_ms as f64 / 1000.0).max(0.0);
-            self.shared.lag_ms.store((lag * 1000.0) as u64, Ordering::Relaxed);
+            self.shared
+                .lag_ms
+                .store((lag * 1000.0) as u64, Ordering::Relaxed);
             if let Err(e) = self.reader.ack(seq) {
-                self.shared.warn(&format!("spool: cannot release delivered events: {e}"));
+                self.shared
+                    .warn(&format!("spool: cannot release delivered events: {e}"));
             }
         }
         self.in_flight
@@ -275,25 +278,33 @@ impl Service {
             .map(|f| f.seq)
     }
 
-    /// Sends again from the first failure; replaces the producer if it
-    /// can no longer guarantee order (a fatal idempotence error).
+    /// Sends again from the first failure, with a new producer: a new
+    /// producer id and fresh sequence numbers, instead of librdkafka's
+    /// epoch bump after timed-out messages. Both are valid Kafka; the
+    /// new producer is also what a broker that lost (or never kept) the
+    /// old producer's state accepts (tansu 0.6 fails every later produce
+    /// after an epoch bump), and it costs nothing worth counting next to
+    /// an outage.
     fn go_back(&mut self, first_failed: u64) {
         let again = self
             .in_flight
             .iter()
             .filter(|f| f.seq > first_failed && f.state == State::Delivered)
             .count();
-        self.shared.resent.fetch_add(again as u64, Ordering::Relaxed);
+        self.shared
+            .resent
+            .fetch_add(again as u64, Ordering::Relaxed);
         self.in_flight.clear();
         self.held = None;
         self.reader.rewind(first_failed);
         if let Some((code, why)) = self.producer.client().fatal_error() {
-            self.shared
-                .warn(&format!("kafka: producer failed for good ({code:?}: {why}); starting a new one"));
-            match producer(&self.properties, &self.shared) {
-                Ok(p) => self.producer = p,
-                Err(e) => self.shared.warn(&e),
-            }
+            self.shared.warn(&format!(
+                "kafka: producer failed for good ({code:?}: {why})"
+            ));
+        }
+        match producer(&self.properties, &self.shared) {
+            Ok(p) => self.producer = p,
+            Err(e) => self.shared.warn(&e),
         }
     }
 

@@ -122,7 +122,10 @@ impl KafkaSection {
         if !["zstd", "lz4", "gzip", "snappy", "none"].contains(&self.compression.as_str()) {
             return bad(
                 "compression",
-                format!("'{}': use zstd, lz4, gzip, snappy or none", self.compression),
+                format!(
+                    "'{}': use zstd, lz4, gzip, snappy or none",
+                    self.compression
+                ),
             );
         }
         let proto = self.security_protocol.as_str();
