@@ -730,6 +730,27 @@ fn nothing_internal_leaves_in_clear_text() {
         all.len(),
         secrets.len()
     );
+    // The municipality reverses a pseudonym from the centre with its key.
+    let token = all
+        .iter()
+        .filter_map(|m| serde_json::from_str::<WireEvent>(m).ok())
+        .find_map(|w| match w.event.body {
+            EventBody::Alert(a) if a.src.to_string().starts_with("fd") => Some(a.src.to_string()),
+            _ => None,
+        })
+        .expect("an alert about an internal host");
+    let run = bin()
+        .arg("-c")
+        .arg(&cfg)
+        .args(["reveal", &token])
+        .output()
+        .expect("reveal");
+    let said = String::from_utf8_lossy(&run.stdout);
+    let ip = said.split('\t').nth(2).unwrap_or_default();
+    assert!(
+        run.status.success() && secrets.contains(ip),
+        "{token} revealed as: {said}"
+    );
     leaks.sort();
     leaks.dedup_by(|a, b| a.split(' ').next() == b.split(' ').next());
     assert!(

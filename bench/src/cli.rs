@@ -212,6 +212,51 @@ Examples:
   vagt-bench detect --allow rules/50-local.toml
   vagt-bench detect --no-allow")]
     Detect(DetectArgs),
+
+    /// Measure shipping: events per second from the Kafka sink to a broker,
+    /// and what the pseudonymisation and the spool cost per event.
+    ///
+    /// Events come from the municipal generator (seed 13; conn, DNS, HTTP,
+    /// TLS, SMB, ... records of 2,000 hosts). First, without a broker: the
+    /// HMAC pseudonymisation per event, and the spool (encoding, append,
+    /// commit with fsync per batch) per event. Then end to end: the events
+    /// through the sensor's own Kafka route (pseudonymise, spool, zstd,
+    /// idempotent producer with acks=all) to --brokers, timed until the
+    /// broker acknowledged the last. The topics (PREFIX + alerts, health,
+    /// assets, app, conn) must exist.
+    #[command(after_help = "Example (a local tansu broker):
+  tansu broker --storage-engine sqlite://tansu.db &
+  for t in alerts health assets app conn; do tansu topic create bench.$t; done
+  vagt-bench ship --brokers localhost:9092 --events 1000000")]
+    Ship(ShipArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ShipArgs {
+    /// Bootstrap brokers; without, only the parts without a broker are
+    /// measured.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub brokers: Option<String>,
+    /// Events to send.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub events: usize,
+    /// Topic prefix.
+    #[arg(long, default_value = "bench.", value_name = "PREFIX")]
+    pub topic_prefix: String,
+    /// The spool folder (emptied first); default: a temporary folder.
+    #[arg(long, value_name = "DIR")]
+    pub spool_dir: Option<PathBuf>,
+    /// fsync policy of the spool: batch, interval or never.
+    #[arg(long, default_value = "batch", value_name = "POLICY")]
+    pub fsync: String,
+    /// End to end against librdkafka's mock cluster (3 brokers, in this
+    /// process) instead of --brokers: the sensor's side alone, without a
+    /// broker's storage as the limit.
+    #[arg(long, conflicts_with = "brokers")]
+    pub mock: bool,
+    /// A librdkafka property, as `[kafka.properties]` sets it (repeat).
+    #[arg(long = "property", value_name = "KEY=VALUE")]
+    pub properties: Vec<String>,
 }
 
 #[derive(Args, Debug)]

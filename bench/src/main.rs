@@ -16,6 +16,7 @@ mod pacing;
 mod replay;
 mod report;
 mod rusage;
+mod ship;
 mod stats;
 
 use clap::Parser;
@@ -73,6 +74,7 @@ fn main() {
         cli::Command::Concat(a) => concat::run(a),
         cli::Command::Cores(a) => cores::run(a),
         cli::Command::Detect(a) => detect::run(a),
+        cli::Command::Ship(a) => ship::run(a),
     };
     if let Err(e) = result {
         eprintln!("vagt-bench: error: {e}");

@@ -30,6 +30,7 @@ type Latest = Arc<Mutex<Option<SensorStats>>>;
 /// Keeps the latest health event for the metrics server.
 pub struct MetricsSink {
     latest: Latest,
+    addr: std::net::SocketAddr,
 }
 
 impl MetricsSink {
@@ -39,6 +40,9 @@ impl MetricsSink {
         let listener = TcpListener::bind(listen).map_err(|e| {
             format!("cannot serve metrics on {listen}: {e} (change [metrics] listen)")
         })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("cannot serve metrics on {listen}: {e}"))?;
         let latest: Latest = Arc::default();
         let mut registry = Registry::default();
         registry.register_collector(Box::new(Figures(latest.clone())));
@@ -52,7 +56,12 @@ impl MetricsSink {
                 }
             })
             .map_err(|e| format!("cannot start the metrics thread: {e}"))?;
-        Ok(MetricsSink { latest })
+        Ok(MetricsSink { latest, addr })
+    }
+
+    /// Where it serves.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
     }
 }
 
@@ -268,5 +277,47 @@ impl Collector for Figures {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use vagt_schema::{Origin, ShippingStats};
+
+    #[test]
+    fn the_latest_health_event_is_served_in_the_prometheus_format() {
+        let mut sink = MetricsSink::serve("127.0.0.1:0").expect("serve");
+        let mut stats = SensorStats {
+            packets: 42,
+            ..SensorStats::default()
+        };
+        stats.drops.insert("kernel".into(), 7);
+        stats.shipping = Some(ShippingStats {
+            spool_records: 5,
+            dropped: [("conn".to_string(), 3)].into_iter().collect(),
+            ..ShippingStats::default()
+        });
+        sink.write(&Event::new(Origin::default(), EventBody::Stats(stats)))
+            .expect("write");
+        let get = |path: &str| {
+            let mut c = std::net::TcpStream::connect(sink.addr()).expect("connect");
+            write!(c, "GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").expect("request");
+            let mut body = String::new();
+            c.read_to_string(&mut body).expect("response");
+            body
+        };
+        let body = get("/metrics");
+        for want in [
+            "200 OK",
+            "vagt_packets_total 42",
+            "vagt_drops_total{where=\"kernel\"} 7",
+            "vagt_spool_events 5",
+            "vagt_lost_events_total{topic=\"conn\"} 3",
+        ] {
+            assert!(body.contains(want), "{want} missing:\n{body}");
+        }
+        assert!(get("/other").starts_with("HTTP/1.1 404"));
     }
 }

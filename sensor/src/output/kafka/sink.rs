@@ -213,3 +213,87 @@ impl Drop for KafkaSink {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::mocking::MockCluster;
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    use rdkafka::Message;
+    use vagt_schema::{Origin, SensorStats, WireEvent};
+
+    fn health(n: u64) -> Event {
+        Event::new(
+            Origin {
+                municipality: "751".into(),
+                sensor: "s1".into(),
+                segment: "care".into(),
+            },
+            EventBody::Stats(SensorStats {
+                ts: 1_700_000_000.0 + n as f64,
+                packets: n,
+                ..SensorStats::default()
+            }),
+        )
+    }
+
+    /// Produce requests answered with an error librdkafka does not retry
+    /// (as a broker stopping gracefully answers) are sent again from the
+    /// spool: every event arrives, in order.
+    #[test]
+    fn failed_deliveries_are_sent_again_from_the_spool() {
+        let mock = MockCluster::new(1).expect("mock cluster");
+        mock.create_topic("t.health", 1, 1).expect("topic");
+        mock.request_errors(
+            RDKafkaApiKey::Produce,
+            &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN; 3],
+        );
+        let dir = std::env::temp_dir().join(format!("vagt-kafka-sink-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cfg = KafkaSection {
+            enabled: true,
+            brokers: mock.bootstrap_servers(),
+            topic_prefix: "t.".into(),
+            topics: vec!["health".into()],
+            spool_dir: dir.display().to_string(),
+            batch_events: 50,
+            ..KafkaSection::default()
+        };
+        let mut sink = KafkaSink::open(&cfg, "751", "s1").expect("open");
+        for n in 1..=500 {
+            sink.write(&health(n)).expect("write");
+        }
+        sink.finish().expect("finish");
+        let s = sink.stats();
+        assert_eq!(s.delivered, 500);
+        assert!(s.failed >= 1, "{s:?}");
+        assert_eq!(s.spool_records, 0);
+
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", mock.bootstrap_servers())
+            .set("group.id", "test")
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .expect("consumer");
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        tpl.add_partition_offset("t.health", 0, rdkafka::Offset::Beginning)
+            .expect("partition");
+        consumer.assign(&tpl).expect("assign");
+        let mut first = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while seen.len() < 500 && std::time::Instant::now() < deadline {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+                let w: WireEvent =
+                    serde_json::from_slice(m.payload().unwrap_or_default()).expect("a message");
+                assert_eq!(m.key(), Some(&b"751/s1"[..]));
+                if seen.insert(w.seq) {
+                    first.push(w.seq);
+                }
+            }
+        }
+        assert_eq!(first, (1..=500).collect::<Vec<u64>>());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
