@@ -106,6 +106,11 @@ impl Analysis {
     }
 
     /// Alerts still open (repeats may fold into them).
+    /// The baselines' learning state at `now` (packet time).
+    pub fn segments_learning(&self, now: f64) -> vagt_schema::LearningState {
+        self.baselines.learning_state(now)
+    }
+
     pub fn open_alerts(&self) -> usize {
         self.policy.open_alerts()
     }

@@ -333,6 +333,20 @@ pub struct AnalysisStats {
     /// Why the last save of the learned state failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_error: Option<String>,
+    /// The rules in force: "built-in" or a short hash of the files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_version: Option<String>,
+    /// Segments with a baseline, and how many of them are still learning
+    /// (their first days: alerts say so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<LearningState>,
+}
+
+/// The baselines' learning state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LearningState {
+    pub total: u64,
+    pub learning: u64,
 }
 
 fn is_zero(v: &u8) -> bool {

@@ -89,6 +89,22 @@ pub fn built_in() -> Result<Rules, RulesError> {
     Ok(rules)
 }
 
+/// A short name for the rules in force: "built-in", or the first 12 hex
+/// digits of a SHA-256 over the files' names and contents, so the centre
+/// sees which sensors run which rules.
+fn rules_version(rules: &Rules) -> String {
+    use sha2::{Digest, Sha256};
+    if rules.files.is_empty() {
+        return "built-in".into();
+    }
+    let mut h = Sha256::new();
+    for f in &rules.files {
+        h.update(f.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
+        h.update(std::fs::read(f).unwrap_or_default());
+    }
+    h.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The rules `settings` name.
 pub fn load(settings: &AnalysisSection) -> Result<Rules, RulesError> {
     if settings.rules.is_empty() {
@@ -120,6 +136,7 @@ pub fn in_front(
     }
     Ok(Box::new(AnalysisSink {
         inner: sink,
+        rules_version: rules_version(analysis.rules()),
         analysis,
         dir: (!settings.rules.is_empty()).then(|| PathBuf::from(&settings.rules)),
         rules_error: None,
@@ -136,6 +153,8 @@ pub struct AnalysisSink {
     dir: Option<PathBuf>,
     /// Why the last reload failed, for the stats event.
     rules_error: Option<String>,
+    /// Which rules are in force, for the stats event.
+    rules_version: String,
     out: Vec<Event>,
     /// Saves the learned state, when there is a folder for it.
     state: Option<state::Saver>,
@@ -168,6 +187,8 @@ impl Sink for AnalysisSink {
                     tracked: self.analysis.tracked().entries,
                     evictions: self.analysis.tracked().evicted,
                     state_error: self.state.as_ref().and_then(|s| s.error.clone()),
+                    rules_version: Some(self.rules_version.clone()),
+                    segments: Some(self.analysis.segments_learning(s.ts)),
                 });
             }
             return self.inner.write(&with);
@@ -219,13 +240,18 @@ impl Sink for AnalysisSink {
             Ok(r) => {
                 let n = r.files.len();
                 let indicators = r.indicators.len();
+                self.rules_version = rules_version(&r);
+                self.rules_error = None;
                 self.analysis.set_rules(r);
                 format!(
                     "rules reloaded from {} ({n} files, {indicators} indicators)",
                     dir.display()
                 )
             }
-            Err(e) => format!("rules NOT reloaded, the last good set stays in force: {e}"),
+            Err(e) => {
+                self.rules_error = Some(e.to_string());
+                format!("rules NOT reloaded, the last good set stays in force: {e}")
+            }
         };
         Ok(Some(match said {
             Some(s) => format!("{s}; {rules}"),

@@ -206,6 +206,20 @@ impl Collector for Figures {
                 "Rules files in force",
                 a.rules_files as f64,
             )?;
+            if let Some(l) = a.segments {
+                gauge(
+                    &mut e,
+                    "vagt_segments",
+                    "Segments with a baseline",
+                    l.total as f64,
+                )?;
+                gauge(
+                    &mut e,
+                    "vagt_segments_learning",
+                    "Segments still in their learning period",
+                    l.learning as f64,
+                )?;
+            }
             gauge(
                 &mut e,
                 "vagt_rules_error",

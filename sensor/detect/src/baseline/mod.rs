@@ -184,6 +184,19 @@ impl Baselines {
         Some(self)
     }
 
+    /// Segments with a baseline, and those still in their learning
+    /// period at `now`.
+    pub fn learning_state(&self, now: f64) -> vagt_schema::LearningState {
+        vagt_schema::LearningState {
+            total: self.segments.len() as u64,
+            learning: self
+                .segments
+                .values()
+                .filter(|s| now - s.first < self.settings.learning)
+                .count() as u64,
+        }
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
