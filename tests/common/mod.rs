@@ -7,6 +7,7 @@ pub mod broker;
 pub mod live;
 pub mod many;
 pub mod packets;
+pub mod shipping;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

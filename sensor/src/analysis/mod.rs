@@ -99,10 +99,17 @@ fn rules_version(rules: &Rules) -> String {
     }
     let mut h = Sha256::new();
     for f in &rules.files {
-        h.update(f.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
+        h.update(
+            f.file_name()
+                .map(|n| n.as_encoded_bytes())
+                .unwrap_or_default(),
+        );
         h.update(std::fs::read(f).unwrap_or_default());
     }
-    h.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The rules `settings` name.

@@ -37,20 +37,32 @@ pub struct Shared {
     /// broker, or of an unknown class); index 5: unknown.
     dropped: [AtomicU64; 6],
     last_error: Mutex<Option<String>>,
-    /// When the warning printed last, so an outage is not a flood of them.
-    warned: Mutex<Option<Instant>>,
+    /// When a warning printed last, for the broker's and for the spool's
+    /// (lost events), so an outage is not a flood of them and broker
+    /// noise never hides a loss.
+    warned: Mutex<[Option<Instant>; 2]>,
     stop: Mutex<Option<Instant>>,
 }
 
 impl Shared {
-    /// Records an error and prints it, at most once a minute.
+    /// Records a broker error and prints it, at most once a minute.
     pub fn warn(&self, what: &str) {
+        self.warn_in(0, what);
+    }
+
+    /// Records a spool error (events lost) and prints it, at most once a
+    /// minute, apart from the broker's warnings.
+    pub fn warn_loss(&self, what: &str) {
+        self.warn_in(1, what);
+    }
+
+    fn warn_in(&self, kind: usize, what: &str) {
         if let Ok(mut e) = self.last_error.lock() {
             *e = Some(what.to_string());
         }
         if let Ok(mut w) = self.warned.lock() {
-            if w.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
-                *w = Some(Instant::now());
+            if w[kind].is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                w[kind] = Some(Instant::now());
                 eprintln!("vagt-sensor: warning: {what}");
             }
         }

@@ -100,7 +100,7 @@ impl KafkaSink {
             for (r, u) in self.refused.iter_mut().zip(self.uncommitted) {
                 *r += u;
             }
-            self.shared.warn(&format!("spool: events lost: {e}"));
+            self.shared.warn_loss(&format!("spool: events lost: {e}"));
         }
         self.uncommitted = [0; 5];
     }
@@ -160,7 +160,7 @@ impl Sink for KafkaSink {
             }
             Err(e) => {
                 self.refused[rank] += 1;
-                self.shared.warn(&format!("spool: event lost: {e}"));
+                self.shared.warn_loss(&format!("spool: events lost: {e}"));
             }
         }
         Ok(())
@@ -187,6 +187,14 @@ impl Sink for KafkaSink {
             let _ = h.join();
         }
         let s = self.stats();
+        if !s.dropped.is_empty() {
+            let by: Vec<String> = s.dropped.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            eprintln!(
+                "vagt-sensor: warning: events lost before reaching Kafka: {} (the spool's bounds \
+                 or a full disk; see the health event)",
+                by.join(", ")
+            );
+        }
         if s.spool_records > 0 {
             eprintln!(
                 "vagt-sensor: {} events wait in the Kafka spool and are sent on the next start{}",
