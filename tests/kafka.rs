@@ -15,7 +15,6 @@ use common::shipping::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 use vagt_schema::{Event, EventBody, WireEvent};
 
@@ -108,18 +107,7 @@ fn a_sensor_killed_mid_stream_loses_nothing_it_spooled_and_numbers_continue() {
     let (header, recs) = split_pcap(&bytes);
     let half = recs.len() / 3;
     let out1 = dir.join("local1.json");
-    let mut child = Guard(
-        bin()
-            .args(["-q", "replay", "-w", "1", "-c"])
-            .arg(&cfg)
-            .arg("-o")
-            .arg(&out1)
-            .arg("-")
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("start the sensor"),
-    );
-    let mut stdin = child.0.stdin.take().expect("stdin");
+    let (mut child, mut stdin) = replay_from_pipe(&cfg, &out1);
     stdin.write_all(&header).expect("feed");
     for r in &recs[..half] {
         stdin.write_all(r).expect("feed");

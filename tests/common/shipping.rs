@@ -164,6 +164,24 @@ pub fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus
     }
 }
 
+/// A replay of what is written to its standard input (one worker),
+/// writing its local output to `out`.
+pub fn replay_from_pipe(cfg: &Path, out: &Path) -> (Guard, std::process::ChildStdin) {
+    let mut child = Guard(
+        bin()
+            .args(["-q", "replay", "-w", "1", "-c"])
+            .arg(cfg)
+            .arg("-o")
+            .arg(out)
+            .arg("-")
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("start the sensor"),
+    );
+    let stdin = child.0.stdin.take().expect("stdin");
+    (child, stdin)
+}
+
 /// Feeds `parts` to a replay through its standard input, calling
 /// `between(i)` after part `i`; returns the local output's path.
 pub fn replay_in_parts(
@@ -176,18 +194,7 @@ pub fn replay_in_parts(
     let bytes = std::fs::read(pcap).expect("capture");
     let (header, recs) = split_pcap(&bytes);
     let out = dir.join("local.json");
-    let mut child = Guard(
-        bin()
-            .args(["-q", "replay", "-w", "1", "-c"])
-            .arg(cfg)
-            .arg("-o")
-            .arg(&out)
-            .arg("-")
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("start the sensor"),
-    );
-    let mut stdin = child.0.stdin.take().expect("stdin");
+    let (mut child, mut stdin) = replay_from_pipe(cfg, &out);
     stdin.write_all(&header).expect("feed");
     let per = recs.len().div_ceil(parts);
     for (i, chunk) in recs.chunks(per).enumerate() {

@@ -86,6 +86,8 @@ pub struct Service {
     in_flight: VecDeque<Flight>,
     /// A record librdkafka's queue had no room for, sent first next time.
     held: Option<Record>,
+    /// The first delivery that failed since the last go-back.
+    first_failed: Option<u64>,
     message: Vec<u8>,
     shared: Arc<Shared>,
 }
@@ -126,6 +128,7 @@ impl Service {
             key,
             in_flight: VecDeque::new(),
             held: None,
+            first_failed: None,
             message: Vec::with_capacity(2048),
             shared,
         })
@@ -152,7 +155,8 @@ impl Service {
                     self.producer.poll(Duration::from_millis(50));
                     self.settle();
                 }
-                self.go_back(first_failed);
+                // An earlier message may have failed meanwhile.
+                self.go_back(self.first_failed.unwrap_or(first_failed));
                 self.pause(backoff, stop_at);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             } else if !self.in_flight.is_empty() {
@@ -247,6 +251,7 @@ impl Service {
                 }
                 Some(e) => {
                     self.shared.failed.fetch_add(1, Ordering::Relaxed);
+                    self.first_failed = Some(self.first_failed.map_or(seq, |f| f.min(seq)));
                     self.shared
                         .warn(&format!("kafka: delivery failed, sending again: {e}"));
                     State::Failed
@@ -272,10 +277,7 @@ impl Service {
                     .warn(&format!("spool: cannot release delivered events: {e}"));
             }
         }
-        self.in_flight
-            .iter()
-            .find(|f| f.state == State::Failed)
-            .map(|f| f.seq)
+        self.first_failed
     }
 
     /// Sends again from the first failure, with a new producer: a new
@@ -296,6 +298,7 @@ impl Service {
             .fetch_add(again as u64, Ordering::Relaxed);
         self.in_flight.clear();
         self.held = None;
+        self.first_failed = None;
         self.reader.rewind(first_failed);
         if let Some((code, why)) = self.producer.client().fatal_error() {
             self.shared.warn(&format!(
