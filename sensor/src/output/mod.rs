@@ -215,6 +215,12 @@ pub fn ship(
         let m = metrics::MetricsSink::serve(&cfg.metrics.listen)?;
         routes.push(Route::plain(Box::new(m)));
     }
+    if routes.len() == 1 && routes[0].transforms.is_empty() {
+        // Only the local output: no second fan-out around the first.
+        if let Some(r) = routes.pop() {
+            return Ok(r.sink);
+        }
+    }
     Ok(Box::new(Fanout::new(routes)))
 }
 
