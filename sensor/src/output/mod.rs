@@ -200,6 +200,15 @@ pub fn ship(
     } else {
         Route::plain(local)
     }];
+    #[cfg(not(feature = "kafka"))]
+    if cfg.kafka.enabled {
+        return Err(
+            "[kafka] enabled = true, but this vagt-sensor was built without \
+                    Kafka (cargo feature `kafka`); rebuild with default features"
+                .into(),
+        );
+    }
+    #[cfg(feature = "kafka")]
     if cfg.kafka.enabled {
         let kafka = kafka::KafkaSink::open(
             &cfg.kafka,
