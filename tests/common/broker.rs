@@ -170,8 +170,20 @@ impl Broker {
     }
 }
 
+impl Broker {
+    /// The end of the broker's log, for a failing test's message.
+    pub fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("tansu.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
 impl Drop for Broker {
     fn drop(&mut self) {
         self.down(true);
+        if std::thread::panicking() {
+            eprintln!("--- the end of tansu's log ---\n{}", self.log_tail());
+        }
     }
 }

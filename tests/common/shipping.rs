@@ -26,6 +26,11 @@ pub fn bin() -> Command {
 /// holds `[kafka]` settings (`key = value` lines) that replace the test's
 /// defaults.
 pub fn config(dir: &Path, brokers: &str, extra: &str) -> PathBuf {
+    config_with(dir, brokers, extra, &[])
+}
+
+/// As [`config`], with more librdkafka properties.
+pub fn config_with(dir: &Path, brokers: &str, extra: &str, props: &[(&str, &str)]) -> PathBuf {
     let p = dir.join("vagt.toml");
     let spool = format!("\"{}\"", dir.join("spool").display());
     let mut kafka: Vec<(String, String)> = [
@@ -61,11 +66,15 @@ local_networks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8", "
 {kafka}
 [kafka.properties]
 "message.timeout.ms" = "10000"
-
+{props}
 [privacy]
 key_file = "{key}"
 "#,
         key = dir.join("pseudonym.key").display(),
+        props = props
+            .iter()
+            .map(|(k, v)| format!("\"{k}\" = \"{v}\"\n"))
+            .collect::<String>(),
     );
     std::fs::write(&p, text).expect("config");
     p

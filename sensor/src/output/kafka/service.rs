@@ -3,8 +3,9 @@
 //! acknowledged it and everything before it.
 //!
 //! A failed delivery, whatever the error, is sent again from the spool:
-//! the service stops sending, waits for the answers to what is in flight,
-//! goes back to the first failure and sends from there (go-back-N), so a
+//! the service drops its producer with everything it still holds, goes
+//! back to the oldest event not acknowledged and sends from there with a
+//! new producer (go-back-N), so a
 //! sensor's events reach the topic in sequence order after any failure,
 //! at the cost of sending again what followed the failure (counted as
 //! `resent`; consumers drop second copies by sensor and sequence number).
@@ -86,8 +87,6 @@ pub struct Service {
     in_flight: VecDeque<Flight>,
     /// A record librdkafka's queue had no room for, sent first next time.
     held: Option<Record>,
-    /// The first delivery that failed since the last go-back.
-    first_failed: Option<u64>,
     message: Vec<u8>,
     shared: Arc<Shared>,
 }
@@ -128,7 +127,6 @@ impl Service {
             key,
             in_flight: VecDeque::new(),
             held: None,
-            first_failed: None,
             message: Vec::with_capacity(2048),
             shared,
         })
@@ -145,18 +143,8 @@ impl Service {
             } else {
                 self.producer.poll(Duration::from_millis(20));
             }
-            if let Some(first_failed) = self.settle() {
-                // Wait for every answer before going back, so nothing
-                // sent before the failure is still open.
-                let deadline = Instant::now() + Duration::from_secs(90);
-                while self.in_flight.iter().any(|f| f.state == State::Waiting)
-                    && Instant::now() < deadline
-                {
-                    self.producer.poll(Duration::from_millis(50));
-                    self.settle();
-                }
-                // An earlier message may have failed meanwhile.
-                self.go_back(self.first_failed.unwrap_or(first_failed));
+            if self.settle() {
+                self.go_back();
                 self.pause(backoff, stop_at);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             } else if !self.in_flight.is_empty() {
@@ -234,8 +222,9 @@ impl Service {
     }
 
     /// Takes the broker's answers: releases what was delivered in order,
-    /// and returns the first failure, if any.
-    fn settle(&mut self) -> Option<u64> {
+    /// and says whether a delivery failed.
+    fn settle(&mut self) -> bool {
+        let mut failed = false;
         let answers = match self.producer.context().answers.lock() {
             Ok(mut a) => std::mem::take(&mut *a),
             Err(_) => Vec::new(),
@@ -251,7 +240,7 @@ impl Service {
                 }
                 Some(e) => {
                     self.shared.failed.fetch_add(1, Ordering::Relaxed);
-                    self.first_failed = Some(self.first_failed.map_or(seq, |f| f.min(seq)));
+                    failed = true;
                     self.shared
                         .warn(&format!("kafka: delivery failed, sending again: {e}"));
                     State::Failed
@@ -277,29 +266,36 @@ impl Service {
                     .warn(&format!("spool: cannot release delivered events: {e}"));
             }
         }
-        self.first_failed
+        failed
     }
 
-    /// Sends again from the first failure, with a new producer: a new
-    /// producer id and fresh sequence numbers, instead of librdkafka's
-    /// epoch bump after timed-out messages. Both are valid Kafka; the
-    /// new producer is also what a broker that lost (or never kept) the
-    /// old producer's state accepts (tansu 0.6 fails every later produce
-    /// after an epoch bump), and it costs nothing worth counting next to
-    /// an outage.
-    fn go_back(&mut self, first_failed: u64) {
+    /// Sends again from the oldest event not yet acknowledged, with a new
+    /// producer, as soon as one delivery failed. The old producer is
+    /// dropped at once (which purges what it still holds): kept alive, it
+    /// would bump its epoch after timed-out messages and send the rest
+    /// under the new epoch when the broker returns. That is valid Kafka,
+    /// but a broker that lost (or never kept) the producer's state refuses
+    /// it (tansu 0.6 even stops serving). A new producer id with fresh
+    /// sequence numbers is accepted everywhere, and what the old producer
+    /// delivered unseen arrives twice, which the consumer drops by
+    /// (sensor, sequence).
+    fn go_back(&mut self) {
+        // Delivered events at the front were released by `settle`, so the
+        // front is the oldest event still open.
+        let Some(from) = self.in_flight.front().map(|f| f.seq) else {
+            return;
+        };
         let again = self
             .in_flight
             .iter()
-            .filter(|f| f.seq > first_failed && f.state == State::Delivered)
+            .filter(|f| f.state == State::Delivered)
             .count();
         self.shared
             .resent
             .fetch_add(again as u64, Ordering::Relaxed);
         self.in_flight.clear();
         self.held = None;
-        self.first_failed = None;
-        self.reader.rewind(first_failed);
+        self.reader.rewind(from);
         if let Some((code, why)) = self.producer.client().fatal_error() {
             self.shared.warn(&format!(
                 "kafka: producer failed for good ({code:?}: {why})"
