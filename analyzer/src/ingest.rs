@@ -1,0 +1,303 @@
+//! Ingest: a Kafka consumer in a consumer group (instances with the same
+//! group share the partitions) that validates each message, stores a
+//! batch in one transaction, and only then commits the offsets. A crash
+//! between the two makes the next owner of the partition read the batch
+//! again, and the store drops what it already holds by (municipality,
+//! sensor, seq): nothing lost, nothing twice.
+//!
+//! A message that is not a valid event goes whole to the dead-letter topic
+//! with the reason in a header, and is counted; it never stops ingest. A
+//! store that fails keeps the batch and tries again, so nothing is
+//! committed that was not stored.
+
+use crate::config::KafkaSection;
+use crate::store::{now, Incoming, Store};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use vagt_schema::WireEvent;
+
+/// Ingest counters, shown by `/api/v1/status`.
+#[derive(Default)]
+pub struct IngestStats {
+    pub received: AtomicU64,
+    pub stored: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub dead_letters: AtomicU64,
+    pub store_errors: AtomicU64,
+    pub last_error: Mutex<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IngestFigures {
+    pub received: u64,
+    pub stored: u64,
+    pub duplicates: u64,
+    pub dead_letters: u64,
+    pub store_errors: u64,
+    pub last_error: String,
+}
+
+impl IngestStats {
+    pub fn figures(&self) -> IngestFigures {
+        IngestFigures {
+            received: self.received.load(Ordering::Relaxed),
+            stored: self.stored.load(Ordering::Relaxed),
+            duplicates: self.duplicates.load(Ordering::Relaxed),
+            dead_letters: self.dead_letters.load(Ordering::Relaxed),
+            store_errors: self.store_errors.load(Ordering::Relaxed),
+            last_error: self
+                .last_error
+                .lock()
+                .map(|e| e.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn error(&self, e: String) {
+        tracing::warn!("{e}");
+        if let Ok(mut l) = self.last_error.lock() {
+            *l = e;
+        }
+    }
+}
+
+/// Longest municipality or sensor name accepted.
+const MAX_NAME: usize = 64;
+
+/// Checks one message and makes it an event to store, or says why not.
+pub fn validate(topic: &str, key: Option<&[u8]>, payload: &[u8]) -> Result<Incoming, String> {
+    #[derive(serde::Deserialize)]
+    struct Tag<'a> {
+        #[serde(borrow)]
+        event_type: std::borrow::Cow<'a, str>,
+    }
+    let tag: Tag = serde_json::from_slice(payload).map_err(|e| format!("not an event: {e}"))?;
+    let w: WireEvent =
+        serde_json::from_slice(payload).map_err(|e| format!("not a valid event: {e}"))?;
+    let o = &w.event.origin;
+    for (what, v) in [("municipality", &o.municipality), ("sensor", &o.sensor)] {
+        if v.is_empty() || v.len() > MAX_NAME || v.chars().any(|c| c.is_control()) {
+            return Err(format!("bad {what} {v:?}"));
+        }
+    }
+    if o.segment.len() > MAX_NAME {
+        return Err("segment name too long".into());
+    }
+    if w.seq == 0 || w.seq > i64::MAX as u64 {
+        return Err(format!("bad sequence number {}", w.seq));
+    }
+    let t = w.event.body.time();
+    if !t.is_finite() {
+        return Err("event time is not a number".into());
+    }
+    // The key names the sending sensor; an event claiming another
+    // municipality than its key is not stored under that municipality.
+    if let Some(k) = key {
+        let want = format!("{}/{}", o.municipality, o.sensor);
+        if k != want.as_bytes() {
+            return Err(format!(
+                "key {:?} does not match the event's municipality/sensor {want:?}",
+                String::from_utf8_lossy(k)
+            ));
+        }
+    }
+    let json = serde_json::to_string(&w.event).map_err(|e| format!("cannot store: {e}"))?;
+    Ok(Incoming {
+        topic: topic.to_string(),
+        seq: w.seq,
+        event_type: tag.event_type.into_owned(),
+        event: w.event,
+        json,
+        received: now(),
+    })
+}
+
+pub struct Ingest {
+    consumer: BaseConsumer,
+    dead: Option<(BaseProducer, String)>,
+    store: Store,
+    batch: usize,
+    stats: Arc<IngestStats>,
+    rt: tokio::runtime::Handle,
+}
+
+impl Ingest {
+    pub fn new(
+        cfg: &KafkaSection,
+        store: Store,
+        stats: Arc<IngestStats>,
+        rt: tokio::runtime::Handle,
+    ) -> anyhow::Result<Ingest> {
+        let mut cc = ClientConfig::new();
+        cc.set("bootstrap.servers", &cfg.brokers)
+            .set("group.id", &cfg.group)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "1000");
+        for (k, v) in &cfg.properties {
+            cc.set(k, v);
+        }
+        let consumer: BaseConsumer = cc
+            .create()
+            .map_err(|e| anyhow::anyhow!("cannot set up the Kafka consumer ([kafka]): {e}"))?;
+        let topics: Vec<String> = cfg
+            .topics
+            .iter()
+            .map(|t| format!("{}{t}", cfg.topic_prefix))
+            .collect();
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&names)
+            .map_err(|e| anyhow::anyhow!("cannot subscribe to {names:?}: {e}"))?;
+        let dead = if cfg.dead_letter_topic.is_empty() {
+            None
+        } else {
+            let mut pc = ClientConfig::new();
+            pc.set("bootstrap.servers", &cfg.brokers);
+            for (k, v) in &cfg.properties {
+                pc.set(k, v);
+            }
+            let p: BaseProducer = pc
+                .create()
+                .map_err(|e| anyhow::anyhow!("cannot set up the dead-letter producer: {e}"))?;
+            Some((p, cfg.dead_letter_topic.clone()))
+        };
+        Ok(Ingest {
+            consumer,
+            dead,
+            store,
+            batch: cfg.batch,
+            stats,
+            rt,
+        })
+    }
+
+    /// Runs until `stop` is set; what was polled but not stored is not
+    /// committed and is read again by whoever owns the partition next.
+    pub fn run(self, stop: Arc<AtomicBool>) {
+        let mut batch: Vec<Incoming> = Vec::with_capacity(self.batch);
+        let mut polled = false;
+        while !stop.load(Ordering::Relaxed) {
+            let started = Instant::now();
+            while batch.len() < self.batch && started.elapsed() < Duration::from_millis(200) {
+                let Some(r) = self.consumer.poll(Duration::from_millis(50)) else {
+                    continue;
+                };
+                let m = match r {
+                    Ok(m) => m,
+                    Err(e) => {
+                        self.stats.error(format!("kafka: {e}"));
+                        continue;
+                    }
+                };
+                polled = true;
+                self.stats.received.fetch_add(1, Ordering::Relaxed);
+                let payload = m.payload().unwrap_or_default();
+                match validate(m.topic(), m.key(), payload) {
+                    Ok(e) => batch.push(e),
+                    Err(why) => {
+                        dead_letter(&self.dead, &self.stats, m.topic(), m.key(), payload, &why)
+                    }
+                }
+            }
+            if batch.is_empty() && !polled {
+                continue;
+            }
+            // Store, then commit: never the other way round.
+            loop {
+                match self.rt.block_on(self.store.write(&batch)) {
+                    Ok(w) => {
+                        self.stats.stored.fetch_add(w.stored, Ordering::Relaxed);
+                        self.stats
+                            .duplicates
+                            .fetch_add(w.duplicates, Ordering::Relaxed);
+                        break;
+                    }
+                    Err(e) => {
+                        self.stats.store_errors.fetch_add(1, Ordering::Relaxed);
+                        self.stats.error(format!("store: {e}; trying again"));
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+            }
+            batch.clear();
+            if let Some((p, _)) = &self.dead {
+                let _ = p.flush(Duration::from_secs(10));
+            }
+            if let Err(e) = self.consumer.commit_consumer_state(CommitMode::Sync) {
+                // Not fatal: the next commit covers these offsets, and
+                // a re-read batch is dropped as duplicates.
+                self.stats
+                    .error(format!("kafka: cannot commit offsets: {e}"));
+            }
+            polled = false;
+        }
+    }
+}
+
+fn dead_letter(
+    dead: &Option<(BaseProducer, String)>,
+    stats: &IngestStats,
+    topic: &str,
+    key: Option<&[u8]>,
+    payload: &[u8],
+    why: &str,
+) {
+    stats.dead_letters.fetch_add(1, Ordering::Relaxed);
+    stats.error(format!("dead letter from {topic}: {why}"));
+    if let Some((p, dlt)) = dead {
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: "vagt-error",
+                value: Some(why),
+            })
+            .insert(Header {
+                key: "vagt-topic",
+                value: Some(topic),
+            });
+        let mut rec = BaseRecord::<[u8], [u8]>::to(dlt)
+            .payload(payload)
+            .headers(headers);
+        if let Some(k) = key {
+            rec = rec.key(k);
+        }
+        if let Err((e, _)) = p.send(rec) {
+            stats.error(format!("cannot write to the dead-letter topic {dlt}: {e}"));
+        }
+        p.poll(Duration::ZERO);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_messages_are_refused_with_a_reason() {
+        for (payload, want) in [
+            (&b"not json"[..], "not an event"),
+            (b"{\"event_type\":\"alert\"}", "not a valid event"),
+            (b"\xff\xfe", "not an event"),
+        ] {
+            let e = validate("vagt.alerts", None, payload).err().unwrap();
+            assert!(e.contains(want), "{e}");
+        }
+        let ok = br#"{"seq":3,"send_time":1,"event_time":1,"schema_version":1,"municipality":"0751","sensor":"s1","segment":"admin","event_type":"stats","ts":1,"packets":0,"bytes":0,"decoded":{},"decode_errors":{},"drops":{},"connections":0,"connections_evicted":0,"connections_active":0}"#;
+        let e = validate("vagt.health", Some(b"0751/s1"), ok);
+        assert!(e.is_ok(), "{:?}", e.err());
+        let e = validate("vagt.health", Some(b"0101/s1"), ok).err().unwrap();
+        assert!(e.contains("does not match"), "{e}");
+        let zero = String::from_utf8_lossy(ok).replace("\"seq\":3", "\"seq\":0");
+        assert!(validate("t", None, zero.as_bytes()).is_err());
+    }
+}
