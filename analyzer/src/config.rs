@@ -73,7 +73,7 @@ impl Default for KafkaSection {
             topic_prefix: "vagt.".into(),
             topics: vec!["alerts".into(), "health".into(), "assets".into()],
             dead_letter_topic: "vagt.dead-letter".into(),
-            batch: 1000,
+            batch: 5000,
             properties: Default::default(),
         }
     }

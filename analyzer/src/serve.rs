@@ -44,9 +44,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         let (store, stop) = (store.clone(), stop.clone());
         let every = Duration::from_secs_f64(cfg.correlation.interval_seconds);
         tokio::spawn(async move {
-            let mut mark = 0.0;
+            let mut marks = correlate::Marks::default();
             while !stop.load(Ordering::Relaxed) {
-                match correlate::run(&store, &rules, &mut mark).await {
+                match correlate::run(&store, &rules, &mut marks).await {
                     Ok(r) if r.created > 0 || r.incidents > 0 => {
                         tracing::info!(?r, "correlation raised {} findings", r.created)
                     }

@@ -229,6 +229,31 @@ Examples:
   for t in alerts health assets app conn; do tansu topic create bench.$t; done
   vagt-bench ship --brokers localhost:9092 --events 1000000")]
     Ship(ShipArgs),
+    /// The central analyzer: ingest rate into its store (SQLite or
+    /// PostgreSQL) and alert search latency through its API.
+    #[command(after_help = "Examples:
+  vagt-bench analyzer --events 10000000
+  vagt-bench analyzer --events 10000000 --store postgres://vagt@127.0.0.1:5432/bench")]
+    Analyzer(AnalyzerArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AnalyzerArgs {
+    /// Events to ingest before searching.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub events: usize,
+    /// The store: sqlite://FILE or postgres://...; default a temporary
+    /// SQLite file, removed afterwards.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Events per store transaction (the analyzer's [kafka] batch).
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    pub batch: usize,
+    /// Searches to time.
+    #[arg(long, default_value_t = 700, value_name = "N")]
+    pub searches: usize,
+    #[arg(long, default_value_t = 13, value_name = "S")]
+    pub seed: u64,
 }
 
 #[derive(clap::Args, Debug)]

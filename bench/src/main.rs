@@ -5,6 +5,7 @@
 //! generator of a municipal network's events), `report` presents replay results, `pacing` paces a
 //! replay, and `stats` and `rusage` hold shared measurement helpers.
 
+mod analyzer;
 mod cli;
 mod compare;
 mod concat;
@@ -75,6 +76,7 @@ fn main() {
         cli::Command::Cores(a) => cores::run(a),
         cli::Command::Detect(a) => detect::run(a),
         cli::Command::Ship(a) => ship::run(a),
+        cli::Command::Analyzer(a) => analyzer::run(a),
     };
     if let Err(e) = result {
         eprintln!("vagt-bench: error: {e}");

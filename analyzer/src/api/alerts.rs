@@ -112,9 +112,11 @@ fn filters(p: &Principal, q: &AlertQuery) -> Result<Sql, ApiError> {
     }
     if let Some(v) = q.indicator.as_ref().filter(|v| !v.is_empty()) {
         s.and(Arg::S(v.to_ascii_lowercase()), |x| {
+            // From the indicator to its alerts: a rare indicator is found
+            // by its index, not by testing every alert.
             format!(
-                "EXISTS (SELECT 1 FROM indicators i WHERE i.municipality = alerts.municipality \
-                 AND i.sensor = alerts.sensor AND i.seq = alerts.seq AND i.value = {x})"
+                "(municipality, sensor, seq) IN (SELECT i.municipality, i.sensor, i.seq \
+                 FROM indicators i WHERE i.value = {x})"
             )
         });
     }

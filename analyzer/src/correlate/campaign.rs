@@ -8,7 +8,8 @@ use super::{CampaignRule, Finding};
 use crate::store::{float, text, Store};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub async fn find(store: &Store, rule: &CampaignRule) -> anyhow::Result<Vec<Finding>> {
+/// Campaigns among the indicators of alerts received after `since`.
+pub async fn find(store: &Store, rule: &CampaignRule, since: f64) -> anyhow::Result<Vec<Finding>> {
     if rule.indicators.is_empty() {
         return Ok(Vec::new());
     }
@@ -16,11 +17,12 @@ pub async fn find(store: &Store, rule: &CampaignRule) -> anyhow::Result<Vec<Find
         .map(|i| format!("${}", i + 2))
         .collect();
     let sql = format!(
-        "SELECT kind, value FROM indicators WHERE kind IN ({}) GROUP BY kind, value \
-         HAVING COUNT(DISTINCT municipality) >= $1",
+        "SELECT DISTINCT i.kind, i.value FROM alerts a JOIN indicators i \
+         ON i.municipality = a.municipality AND i.sensor = a.sensor AND i.seq = a.seq \
+         WHERE a.received > $1 AND i.kind IN ({})",
         list.join(",")
     );
-    let mut q = sqlx::query(&sql).bind(rule.min_municipalities as i64);
+    let mut q = sqlx::query(&sql).bind(since);
     for k in &rule.indicators {
         q = q.bind(k.as_str());
     }
@@ -30,17 +32,21 @@ pub async fn find(store: &Store, rule: &CampaignRule) -> anyhow::Result<Vec<Find
     for c in candidates {
         let (kind, value) = (text(&c, "kind"), text(&c, "value"));
         let rows = sqlx::query(
-            "SELECT municipality, ts, detector FROM indicators WHERE kind = $1 AND value = $2 \
+            "SELECT municipality, ts, detector FROM indicators WHERE value = $1 AND kind = $2 \
              ORDER BY ts",
         )
-        .bind(&kind)
         .bind(&value)
+        .bind(&kind)
         .fetch_all(&store.pool)
         .await?;
         let rows: Vec<(String, f64, String)> = rows
             .iter()
             .map(|r| (text(r, "municipality"), float(r, "ts"), text(r, "detector")))
             .collect();
+        let distinct: BTreeSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        if distinct.len() < rule.min_municipalities {
+            continue;
+        }
         let covered = in_windows(&rows, window, rule.min_municipalities);
         if covered.is_empty() {
             continue;

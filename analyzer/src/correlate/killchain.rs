@@ -25,16 +25,31 @@ fn stage(rule: &KillChainRule, r: &Row) -> Option<usize> {
         })
 }
 
-pub async fn find(store: &Store, rule: &KillChainRule) -> anyhow::Result<Vec<Finding>> {
-    // Recent alerts only: a chain that ended earlier was found then.
+/// Kill chains of the hosts with alerts received after `since`.
+pub async fn find(store: &Store, rule: &KillChainRule, since: f64) -> anyhow::Result<Vec<Finding>> {
     let window = rule.window_hours * 3600.0;
-    let rows = sqlx::query(
-        "SELECT municipality, src, ts, detector, kind, technique FROM alerts \
-         WHERE ts >= (SELECT MAX(ts) FROM alerts) - $1 ORDER BY municipality, src, ts",
+    let fresh = sqlx::query(
+        "SELECT municipality, src, MAX(ts) AS t FROM alerts WHERE received > $1 \
+         GROUP BY municipality, src",
     )
-    .bind(2.0 * window)
+    .bind(since)
     .fetch_all(&store.pool)
     .await?;
+    let mut rows = Vec::new();
+    for h in &fresh {
+        // The host's alerts in the window before its newest one.
+        rows.extend(
+            sqlx::query(
+                "SELECT municipality, src, ts, detector, kind, technique FROM alerts \
+                 WHERE src = $1 AND municipality = $2 AND ts >= $3 ORDER BY ts",
+            )
+            .bind(text(h, "src"))
+            .bind(text(h, "municipality"))
+            .bind(float(h, "t") - window)
+            .fetch_all(&store.pool)
+            .await?,
+        );
+    }
     let mut hosts: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
     for r in &rows {
         hosts

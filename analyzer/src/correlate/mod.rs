@@ -215,27 +215,47 @@ pub struct Round {
     pub incidents: usize,
 }
 
+/// Where the last round got to: alerts received after `alerts` (less a
+/// margin for clocks of other instances) are what the next round looks
+/// at; `incidents` is the same for single-alert incidents.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Marks {
+    pub alerts: f64,
+    pub incidents: f64,
+}
+
+/// How far back from the mark a round looks again: alerts stored by
+/// another instance whose clock is behind this one's are not missed.
+const MARGIN: f64 = 120.0;
+
 /// Runs every rule once against the store.
-pub async fn run(store: &Store, rules: &Rules, alert_mark: &mut f64) -> anyhow::Result<Round> {
+pub async fn run(store: &Store, rules: &Rules, marks: &mut Marks) -> anyhow::Result<Round> {
     let mut r = Round::default();
-    for f in campaign::find(store, &rules.campaign).await? {
-        r.campaigns += 1;
-        if upsert(store, &f).await? {
-            r.created += 1;
-            if rules.campaign.incident {
-                r.incidents += incidents::raise_for(store, &f).await? as usize;
+    let newest = sqlx::query("SELECT MAX(received) AS t FROM alerts")
+        .fetch_one(&store.pool)
+        .await?;
+    let newest = crate::store::float(&newest, "t");
+    let since = if marks.alerts > 0.0 { marks.alerts - MARGIN } else { f64::MIN };
+    if newest > marks.alerts {
+        for f in campaign::find(store, &rules.campaign, since).await? {
+            r.campaigns += 1;
+            if upsert(store, &f).await? {
+                r.created += 1;
+                if rules.campaign.incident {
+                    r.incidents += incidents::raise_for(store, &f).await? as usize;
+                }
             }
         }
-    }
-    for f in wave::find(store, &rules.wave).await? {
-        r.waves += 1;
-        r.created += upsert(store, &f).await? as usize;
-    }
-    for f in killchain::find(store, &rules.kill_chain).await? {
-        r.kill_chains += 1;
-        if upsert(store, &f).await? {
-            r.created += 1;
-            r.incidents += incidents::raise_for(store, &f).await? as usize;
+        for f in wave::find(store, &rules.wave, since).await? {
+            r.waves += 1;
+            r.created += upsert(store, &f).await? as usize;
+        }
+        for f in killchain::find(store, &rules.kill_chain, since).await? {
+            r.kill_chains += 1;
+            if upsert(store, &f).await? {
+                r.created += 1;
+                r.incidents += incidents::raise_for(store, &f).await? as usize;
+            }
         }
     }
     let found = health::find(store, &rules.sensor_health, now()).await?;
@@ -244,7 +264,8 @@ pub async fn run(store: &Store, rules: &Rules, alert_mark: &mut f64) -> anyhow::
         r.created += upsert(store, f).await? as usize;
     }
     health::clear_others(store, &found).await?;
-    r.incidents += incidents::from_alerts(store, &rules.incidents, alert_mark).await?;
+    r.incidents += incidents::from_alerts(store, &rules.incidents, &mut marks.incidents).await?;
+    marks.alerts = marks.alerts.max(newest);
     Ok(r)
 }
 

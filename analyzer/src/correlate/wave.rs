@@ -7,7 +7,8 @@ use super::{Finding, WaveRule};
 use crate::store::{float, int, text, Store};
 use std::collections::BTreeMap;
 
-pub async fn find(store: &Store, rule: &WaveRule) -> anyhow::Result<Vec<Finding>> {
+/// Waves of the detectors that raised alerts received after `since`.
+pub async fn find(store: &Store, rule: &WaveRule, since_received: f64) -> anyhow::Result<Vec<Finding>> {
     let newest = sqlx::query("SELECT MAX(ts) AS t FROM alerts")
         .fetch_one(&store.pool)
         .await?;
@@ -16,13 +17,24 @@ pub async fn find(store: &Store, rule: &WaveRule) -> anyhow::Result<Vec<Finding>
         return Ok(Vec::new());
     }
     let since = newest - (rule.history_hours + 1.0) * 3600.0;
-    let rows = sqlx::query(
-        "SELECT detector, CAST(ts / 3600 AS BIGINT) AS hour, COUNT(DISTINCT municipality) AS n, \
-         COUNT(*) AS alerts FROM alerts WHERE ts >= $1 GROUP BY detector, CAST(ts / 3600 AS BIGINT)",
-    )
-    .bind(since)
-    .fetch_all(&store.pool)
-    .await?;
+    let fresh = sqlx::query("SELECT DISTINCT detector FROM alerts WHERE received > $1")
+        .bind(since_received)
+        .fetch_all(&store.pool)
+        .await?;
+    let mut rows = Vec::new();
+    for d in &fresh {
+        rows.extend(
+            sqlx::query(
+                "SELECT detector, CAST(ts / 3600 AS BIGINT) AS hour, \
+                 COUNT(DISTINCT municipality) AS n, COUNT(*) AS alerts FROM alerts \
+                 WHERE detector = $1 AND ts >= $2 GROUP BY detector, CAST(ts / 3600 AS BIGINT)",
+            )
+            .bind(text(d, "detector"))
+            .bind(since)
+            .fetch_all(&store.pool)
+            .await?,
+        );
+    }
     let mut by_detector: BTreeMap<String, BTreeMap<i64, (i64, i64)>> = BTreeMap::new();
     for r in &rows {
         by_detector

@@ -9,7 +9,7 @@ use crate::indicators;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, Row};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use vagt_schema::{Event, EventBody};
 
 /// One validated message.
@@ -36,7 +36,10 @@ const CHUNK: usize = 200;
 
 type Q<'q> = Query<'q, Any, AnyArguments<'q>>;
 
-fn placeholders(rows: usize, cols: usize) -> String {
+/// `($1,$2,..),(..)` for PostgreSQL; `(?,?,..),(..)` for SQLite, whose
+/// lookup of a numbered parameter walks a list (quadratic in a
+/// statement of a thousand parameters, half the ingest time).
+fn placeholders(pg: bool, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -47,8 +50,12 @@ fn placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push(',');
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            if pg {
+                s.push('$');
+                s.push_str(&(r * cols + c + 1).to_string());
+            } else {
+                s.push('?');
+            }
         }
         s.push(')');
     }
@@ -61,18 +68,21 @@ fn seq_i64(seq: u64) -> i64 {
 
 impl Store {
     pub async fn write(&self, batch: &[Incoming]) -> anyhow::Result<Written> {
+        let pg = self.postgres;
         let mut tx = self.pool.begin().await?;
-        let mut new: HashSet<(&str, &str, i64)> = HashSet::new();
+        let mut fresh: Vec<&Incoming> = Vec::with_capacity(batch.len());
         for chunk in batch.chunks(CHUNK) {
             let sql = format!(
                 "INSERT INTO events (municipality, sensor, seq, topic, event_type, segment, \
                  event_time, received, body) VALUES {} ON CONFLICT DO NOTHING \
                  RETURNING municipality, sensor, seq",
-                placeholders(chunk.len(), 9)
+                placeholders(pg, chunk.len(), 9)
             );
             let mut q: Q = sqlx::query(&sql);
+            let mut at: HashMap<(String, String, i64), &Incoming> = HashMap::with_capacity(chunk.len());
             for e in chunk {
                 let o = &e.event.origin;
+                at.insert((o.municipality.clone(), o.sensor.clone(), seq_i64(e.seq)), e);
                 q = q
                     .bind(o.municipality.as_str())
                     .bind(o.sensor.as_str())
@@ -85,111 +95,24 @@ impl Store {
                     .bind(e.json.as_str());
             }
             for row in q.fetch_all(&mut *tx).await? {
-                let m: String = row.try_get(0)?;
-                let s: String = row.try_get(1)?;
-                let n: i64 = row.try_get(2)?;
-                if let Some(e) = chunk.iter().find(|e| {
-                    seq_i64(e.seq) == n
-                        && e.event.origin.municipality == m
-                        && e.event.origin.sensor == s
-                }) {
-                    new.insert((
-                        e.event.origin.municipality.as_str(),
-                        e.event.origin.sensor.as_str(),
-                        n,
-                    ));
+                let key: (String, String, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                // Taken out, so a copy twice in one batch counts once.
+                if let Some(e) = at.remove(&key) {
+                    fresh.push(e);
                 }
             }
         }
-        let fresh: Vec<&Incoming> = batch
-            .iter()
-            .filter(|e| {
-                new.remove(&(
-                    e.event.origin.municipality.as_str(),
-                    e.event.origin.sensor.as_str(),
-                    seq_i64(e.seq),
-                ))
-            })
-            .collect();
         let alerts: Vec<&Incoming> = fresh
             .iter()
             .copied()
             .filter(|e| matches!(e.event.body, EventBody::Alert(_)))
             .collect();
         for chunk in alerts.chunks(CHUNK / 2) {
-            insert_alerts(&mut tx, chunk).await?;
+            insert_alerts(pg, &mut tx, chunk).await?;
         }
-        for e in &fresh {
-            match &e.event.body {
-                EventBody::Asset(a) => {
-                    let o = &e.event.origin;
-                    sqlx::query(
-                        "INSERT INTO assets (municipality, sensor, segment, asset_key, role, \
-                         first_seen, last_seen, seq, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) \
-                         ON CONFLICT (municipality, sensor, segment, asset_key) DO UPDATE SET \
-                         role = excluded.role, last_seen = excluded.last_seen, \
-                         seq = excluded.seq, body = excluded.body WHERE excluded.seq > assets.seq",
-                    )
-                    .bind(o.municipality.as_str())
-                    .bind(o.sensor.as_str())
-                    .bind(o.segment.as_str())
-                    .bind(a.key.as_str())
-                    .bind(a.role.clone().unwrap_or_default())
-                    .bind(a.first_seen)
-                    .bind(a.last_seen)
-                    .bind(seq_i64(e.seq))
-                    .bind(e.json.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                EventBody::Stats(s) => {
-                    let o = &e.event.origin;
-                    sqlx::query(
-                        "INSERT INTO sensors (municipality, sensor, last_received, \
-                         last_event_time, seq, stats, previous) VALUES ($1,$2,$3,$4,$5,$6,'{}') \
-                         ON CONFLICT (municipality, sensor) DO UPDATE SET \
-                         previous = sensors.stats, stats = excluded.stats, seq = excluded.seq, \
-                         last_event_time = excluded.last_event_time, \
-                         last_received = excluded.last_received WHERE excluded.seq > sensors.seq",
-                    )
-                    .bind(o.municipality.as_str())
-                    .bind(o.sensor.as_str())
-                    .bind(e.received)
-                    .bind(s.ts)
-                    .bind(seq_i64(e.seq))
-                    .bind(e.json.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                _ => {}
-            }
-        }
-        // Any event shows the sensor is alive, health report or not.
-        let mut seen: Vec<(&str, &str, f64)> = Vec::new();
-        for e in batch {
-            let o = &e.event.origin;
-            match seen
-                .iter_mut()
-                .find(|s| s.0 == o.municipality && s.1 == o.sensor)
-            {
-                Some(s) => s.2 = s.2.max(e.received),
-                None => seen.push((&o.municipality, &o.sensor, e.received)),
-            }
-        }
-        for (m, s, t) in seen {
-            sqlx::query(
-                "INSERT INTO sensors (municipality, sensor, last_received, last_event_time, seq, \
-                 stats, previous) VALUES ($1,$2,$3,0,0,'{}','{}') \
-                 ON CONFLICT (municipality, sensor) DO UPDATE SET last_received = \
-                 CASE WHEN excluded.last_received > sensors.last_received \
-                 THEN excluded.last_received ELSE sensors.last_received END",
-            )
-            .bind(m)
-            .bind(s)
-            .bind(t)
-            .execute(&mut *tx)
-            .await?;
-        }
+        upsert_assets(pg, &mut tx, &fresh).await?;
+        upsert_health(pg, &mut tx, &fresh).await?;
+        mark_alive(pg, &mut tx, batch).await?;
         tx.commit().await?;
         let stored = fresh.len() as u64;
         Ok(Written {
@@ -199,7 +122,129 @@ impl Store {
     }
 }
 
+/// The newest record of each device, several per statement (one row per
+/// key: PostgreSQL refuses to update a row twice in one statement).
+async fn upsert_assets(
+    pg: bool,
+    tx: &mut sqlx::Transaction<'_, Any>,
+    fresh: &[&Incoming],
+) -> anyhow::Result<()> {
+    let mut last: HashMap<(&str, &str, &str, &str), &Incoming> = HashMap::new();
+    for e in fresh {
+        if let EventBody::Asset(a) = &e.event.body {
+            let o = &e.event.origin;
+            let slot = last.entry((&o.municipality, &o.sensor, &o.segment, &a.key)).or_insert(e);
+            if e.seq > slot.seq {
+                *slot = e;
+            }
+        }
+    }
+    let rows: Vec<&Incoming> = last.into_values().collect();
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO assets (municipality, sensor, segment, asset_key, role, first_seen, \
+             last_seen, seq, body) VALUES {} ON CONFLICT (municipality, sensor, segment, asset_key) \
+             DO UPDATE SET role = excluded.role, last_seen = excluded.last_seen, \
+             seq = excluded.seq, body = excluded.body WHERE excluded.seq > assets.seq",
+            placeholders(pg, chunk.len(), 9)
+        );
+        let mut q: Q = sqlx::query(&sql);
+        for e in chunk {
+            let EventBody::Asset(a) = &e.event.body else {
+                continue;
+            };
+            let o = &e.event.origin;
+            q = q
+                .bind(o.municipality.as_str())
+                .bind(o.sensor.as_str())
+                .bind(o.segment.as_str())
+                .bind(a.key.as_str())
+                .bind(a.role.clone().unwrap_or_default())
+                .bind(a.first_seen)
+                .bind(a.last_seen)
+                .bind(seq_i64(e.seq))
+                .bind(e.json.as_str());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Each sensor's newest health report, the one before kept as `previous`.
+async fn upsert_health(
+    pg: bool,
+    tx: &mut sqlx::Transaction<'_, Any>,
+    fresh: &[&Incoming],
+) -> anyhow::Result<()> {
+    let mut last: HashMap<(&str, &str), &Incoming> = HashMap::new();
+    for e in fresh {
+        if matches!(e.event.body, EventBody::Stats(_)) {
+            let o = &e.event.origin;
+            let slot = last.entry((&o.municipality, &o.sensor)).or_insert(e);
+            if e.seq > slot.seq {
+                *slot = e;
+            }
+        }
+    }
+    let rows: Vec<&Incoming> = last.into_values().collect();
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO sensors (municipality, sensor, last_received, last_event_time, seq, \
+             stats, previous) VALUES {} ON CONFLICT (municipality, sensor) DO UPDATE SET \
+             previous = sensors.stats, stats = excluded.stats, seq = excluded.seq, \
+             last_event_time = excluded.last_event_time, \
+             last_received = excluded.last_received WHERE excluded.seq > sensors.seq",
+            placeholders(pg, chunk.len(), 7)
+        );
+        let mut q: Q = sqlx::query(&sql);
+        for e in chunk {
+            let o = &e.event.origin;
+            q = q
+                .bind(o.municipality.as_str())
+                .bind(o.sensor.as_str())
+                .bind(e.received)
+                .bind(e.event.body.time())
+                .bind(seq_i64(e.seq))
+                .bind(e.json.as_str())
+                .bind("{}");
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Any event shows its sensor is alive, health report or not.
+async fn mark_alive(
+    pg: bool,
+    tx: &mut sqlx::Transaction<'_, Any>,
+    batch: &[Incoming],
+) -> anyhow::Result<()> {
+    let mut seen: HashMap<(&str, &str), f64> = HashMap::new();
+    for e in batch {
+        let o = &e.event.origin;
+        let t = seen.entry((&o.municipality, &o.sensor)).or_insert(e.received);
+        *t = t.max(e.received);
+    }
+    let rows: Vec<((&str, &str), f64)> = seen.into_iter().collect();
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO sensors (municipality, sensor, last_received, last_event_time, seq, \
+             stats, previous) VALUES {} ON CONFLICT (municipality, sensor) DO UPDATE SET \
+             last_received = CASE WHEN excluded.last_received > sensors.last_received \
+             THEN excluded.last_received ELSE sensors.last_received END",
+            placeholders(pg, chunk.len(), 7)
+        );
+        let mut q: Q = sqlx::query(&sql);
+        for ((m, s), t) in chunk {
+            q = q.bind(*m).bind(*s).bind(*t).bind(0.0).bind(0i64).bind("{}").bind("{}");
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 async fn insert_alerts(
+    pg: bool,
     tx: &mut sqlx::Transaction<'_, Any>,
     chunk: &[&Incoming],
 ) -> anyhow::Result<()> {
@@ -207,7 +252,7 @@ async fn insert_alerts(
         "INSERT INTO alerts (municipality, sensor, seq, segment, alert_id, ts, detector, kind, \
          severity, severity_rank, score, technique, src, dst, subject, message, count, received) \
          VALUES {} ON CONFLICT DO NOTHING",
-        placeholders(chunk.len(), 18)
+        placeholders(pg, chunk.len(), 18)
     );
     let mut q: Q = sqlx::query(&sql);
     let mut inds = Vec::new();
@@ -244,7 +289,7 @@ async fn insert_alerts(
         let sql = format!(
             "INSERT INTO indicators (municipality, sensor, seq, kind, value, ts, detector) \
              VALUES {} ON CONFLICT DO NOTHING",
-            placeholders(part.len(), 7)
+            placeholders(pg, part.len(), 7)
         );
         let mut q: Q = sqlx::query(&sql);
         for (e, kind, value, ts, det) in part {
