@@ -194,3 +194,35 @@ impl Config {
         format!("{}-{}", host.trim(), std::process::id())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// deploy/vagt-analyzer.toml documents the defaults: it must say what
+    /// the code does.
+    #[test]
+    fn the_documented_config_is_the_default() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/vagt-analyzer.toml");
+        let cfg = Config::load(Some(&path)).unwrap();
+        let as_json = |c: &Config| serde_json::to_value(c).unwrap();
+        assert_eq!(as_json(&cfg), as_json(&Config::default()));
+    }
+
+    #[test]
+    fn bad_settings_say_what_is_wrong() {
+        let dir = std::env::temp_dir().join(format!("vagt-acfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (text, want) in [
+            ("[store]\nurl = \"mysql://x\"", "sqlite:// or postgres://"),
+            ("[api]\ntls_cert = \"c.pem\"", "both tls_cert and tls_key"),
+            ("[kafka]\nbatch = 0", "batch"),
+            ("[kafak]\n", "unknown field"),
+        ] {
+            let p = dir.join("c.toml");
+            std::fs::write(&p, text).unwrap();
+            let e = Config::load(Some(&p)).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
+    }
+}

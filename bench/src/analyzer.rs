@@ -19,7 +19,14 @@ use vagt_schema::{wire, AlertRecord, Event, EventBody, Origin, Severity};
 
 const SEGMENTS: [&str; 6] = ["admin", "care", "school", "ot", "guest", "servers"];
 const DETECTORS: [&str; 8] = [
-    "scan", "bruteforce", "dns_tunnel", "beacon", "lateral", "volume", "indicator", "new_rare",
+    "scan",
+    "bruteforce",
+    "dns_tunnel",
+    "beacon",
+    "lateral",
+    "volume",
+    "indicator",
+    "new_rare",
 ];
 const DAY: f64 = 86400.0;
 const START: f64 = 1_764_547_200.0; // 2025-12-01
@@ -74,8 +81,12 @@ fn message(rng: &mut Rng, seqs: &mut [u64], i: u64, n: u64) -> (String, String, 
             id: format!("a{i}"),
             detector: d.into(),
             kind: "k".into(),
-            severity: [Severity::Low, Severity::Medium, Severity::High, Severity::Critical]
-                [rng.below(4) as usize],
+            severity: [
+                Severity::Low,
+                Severity::Medium,
+                Severity::High,
+                Severity::Critical,
+            ][rng.below(4) as usize],
             score: 60,
             technique: "T1046".into(),
             src: src.parse().unwrap_or(std::net::Ipv6Addr::LOCALHOST.into()),
@@ -134,7 +145,10 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
     let n = a.events as u64;
     let mut rng = Rng(a.seed);
     let mut seqs = vec![0u64; 196];
-    eprintln!("ingesting {n} events into {} ...", vagt_analyzer::store::redact(&url));
+    eprintln!(
+        "ingesting {n} events into {} ...",
+        vagt_analyzer::store::redact(&url)
+    );
     let started = Instant::now();
     let mut chunk_start = Instant::now();
     let mut slowest: f64 = f64::MAX;
@@ -158,7 +172,7 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
             writing += t.elapsed();
             batch.clear();
         }
-        if i % chunk == 0 {
+        if i.is_multiple_of(chunk) {
             let rate = chunk as f64 / chunk_start.elapsed().as_secs_f64();
             slowest = slowest.min(rate);
             eprintln!("  {i:>10} stored, last {chunk}: {rate:.0} events/s");
@@ -182,7 +196,8 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
     // Searches through the API, as analysts make them.
     let (central, local) = rt.block_on(async {
         let c = vagt_analyzer::auth::create(&store, "bench", "central", "").await;
-        let l = vagt_analyzer::auth::create(&store, "bench", "municipality", &municipality(3)).await;
+        let l =
+            vagt_analyzer::auth::create(&store, "bench", "municipality", &municipality(3)).await;
         (c.map(|t| t.1), l.map(|t| t.1))
     });
     let (central, local) = (
@@ -212,21 +227,39 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
             0 => ("municipality", vec![("municipality", m)], &central),
             1 => (
                 "municipality+detector",
-                vec![("municipality", m), ("detector", DETECTORS[rng.below(8) as usize].into())],
+                vec![
+                    ("municipality", m),
+                    ("detector", DETECTORS[rng.below(8) as usize].into()),
+                ],
                 &central,
             ),
-            2 => ("indicator", vec![("indicator", outside(rng.below(5000)))], &central),
+            2 => (
+                "indicator",
+                vec![("indicator", outside(rng.below(5000)))],
+                &central,
+            ),
             3 => (
                 "severity+day",
-                vec![("severity", "critical".into()), ("from", day.to_string()), ("to", (day + DAY).to_string())],
+                vec![
+                    ("severity", "critical".into()),
+                    ("from", day.to_string()),
+                    ("to", (day + DAY).to_string()),
+                ],
                 &central,
             ),
             4 => (
                 "municipality+segment",
-                vec![("municipality", m), ("segment", SEGMENTS[rng.below(6) as usize].into())],
+                vec![
+                    ("municipality", m),
+                    ("segment", SEGMENTS[rng.below(6) as usize].into()),
+                ],
                 &central,
             ),
-            5 => ("municipality token", vec![("detector", "scan".into())], &local),
+            5 => (
+                "municipality token",
+                vec![("detector", "scan".into())],
+                &local,
+            ),
             _ => ("all, newest", vec![], &central),
         };
         let t = Instant::now();
@@ -272,7 +305,8 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
     }
     if a.store.is_none() {
         for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", url.trim_start_matches("sqlite://")));
+            let _ =
+                std::fs::remove_file(format!("{}{suffix}", url.trim_start_matches("sqlite://")));
         }
     }
     Ok(())

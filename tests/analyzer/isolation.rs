@@ -401,7 +401,11 @@ fn hostile_requests_get_clear_errors_and_every_request_is_audited() {
         (n.0, unauth.0)
     });
     // seeded() made its own requests while waiting; ours are on top.
-    assert!(audited.0 >= sent.get() as i64, "{audited:?} audited, {} sent", sent.get());
+    assert!(
+        audited.0 >= sent.get() as i64,
+        "{audited:?} audited, {} sent",
+        sent.get()
+    );
     assert_eq!(audited.1, 2, "both refused tokens audited");
     schemathesis(port, &s.central);
 }

@@ -235,7 +235,11 @@ pub async fn run(store: &Store, rules: &Rules, marks: &mut Marks) -> anyhow::Res
         .fetch_one(&store.pool)
         .await?;
     let newest = crate::store::float(&newest, "t");
-    let since = if marks.alerts > 0.0 { marks.alerts - MARGIN } else { f64::MIN };
+    let since = if marks.alerts > 0.0 {
+        marks.alerts - MARGIN
+    } else {
+        f64::MIN
+    };
     if newest > marks.alerts {
         for f in campaign::find(store, &rules.campaign, since).await? {
             r.campaigns += 1;

@@ -8,7 +8,11 @@ use crate::store::{float, int, text, Store};
 use std::collections::BTreeMap;
 
 /// Waves of the detectors that raised alerts received after `since`.
-pub async fn find(store: &Store, rule: &WaveRule, since_received: f64) -> anyhow::Result<Vec<Finding>> {
+pub async fn find(
+    store: &Store,
+    rule: &WaveRule,
+    since_received: f64,
+) -> anyhow::Result<Vec<Finding>> {
     let newest = sqlx::query("SELECT MAX(ts) AS t FROM alerts")
         .fetch_one(&store.pool)
         .await?;

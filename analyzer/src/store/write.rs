@@ -79,10 +79,14 @@ impl Store {
                 placeholders(pg, chunk.len(), 9)
             );
             let mut q: Q = sqlx::query(&sql);
-            let mut at: HashMap<(String, String, i64), &Incoming> = HashMap::with_capacity(chunk.len());
+            let mut at: HashMap<(String, String, i64), &Incoming> =
+                HashMap::with_capacity(chunk.len());
             for e in chunk {
                 let o = &e.event.origin;
-                at.insert((o.municipality.clone(), o.sensor.clone(), seq_i64(e.seq)), e);
+                at.insert(
+                    (o.municipality.clone(), o.sensor.clone(), seq_i64(e.seq)),
+                    e,
+                );
                 q = q
                     .bind(o.municipality.as_str())
                     .bind(o.sensor.as_str())
@@ -95,7 +99,8 @@ impl Store {
                     .bind(e.json.as_str());
             }
             for row in q.fetch_all(&mut *tx).await? {
-                let key: (String, String, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                let key: (String, String, i64) =
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
                 // Taken out, so a copy twice in one batch counts once.
                 if let Some(e) = at.remove(&key) {
                     fresh.push(e);
@@ -133,7 +138,9 @@ async fn upsert_assets(
     for e in fresh {
         if let EventBody::Asset(a) = &e.event.body {
             let o = &e.event.origin;
-            let slot = last.entry((&o.municipality, &o.sensor, &o.segment, &a.key)).or_insert(e);
+            let slot = last
+                .entry((&o.municipality, &o.sensor, &o.segment, &a.key))
+                .or_insert(e);
             if e.seq > slot.seq {
                 *slot = e;
             }
@@ -222,7 +229,9 @@ async fn mark_alive(
     let mut seen: HashMap<(&str, &str), f64> = HashMap::new();
     for e in batch {
         let o = &e.event.origin;
-        let t = seen.entry((&o.municipality, &o.sensor)).or_insert(e.received);
+        let t = seen
+            .entry((&o.municipality, &o.sensor))
+            .or_insert(e.received);
         *t = t.max(e.received);
     }
     let rows: Vec<((&str, &str), f64)> = seen.into_iter().collect();
@@ -236,7 +245,14 @@ async fn mark_alive(
         );
         let mut q: Q = sqlx::query(&sql);
         for ((m, s), t) in chunk {
-            q = q.bind(*m).bind(*s).bind(*t).bind(0.0).bind(0i64).bind("{}").bind("{}");
+            q = q
+                .bind(*m)
+                .bind(*s)
+                .bind(*t)
+                .bind(0.0)
+                .bind(0i64)
+                .bind("{}")
+                .bind("{}");
         }
         q.execute(&mut **tx).await?;
     }
