@@ -134,7 +134,7 @@ impl Default for RetentionSection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CorrelationSection {
-    /// The rules file (see rules/correlation.toml); "" uses the built-in
+    /// The rules file (see rules/analyzer/correlation.toml); "" uses the built-in
     /// copy of it.
     pub rules: PathBuf,
     pub interval_seconds: f64,

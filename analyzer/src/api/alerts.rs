@@ -88,8 +88,10 @@ fn alert(r: &AnyRow) -> Alert {
 const COLUMNS: &str = "municipality, sensor, seq, segment, alert_id, ts, detector, kind, \
                        severity, score, technique, src, dst, subject, message, count";
 
-fn filters(p: &Principal, q: &AlertQuery) -> Result<Sql, ApiError> {
+/// The conditions of a search, and what it reads from.
+fn filters(p: &Principal, q: &AlertQuery) -> Result<(Sql, String), ApiError> {
     let mut s = Sql::default();
+    let mut from = "alerts".to_string();
     if let Some(m) = scope(p, q.municipality.as_deref())? {
         s.and(Arg::S(m), |x| format!("municipality = {x}"));
     }
@@ -111,21 +113,21 @@ fn filters(p: &Principal, q: &AlertQuery) -> Result<Sql, ApiError> {
         s.and(Arg::S(v.clone()), |x| format!("detector = {x}"));
     }
     if let Some(v) = q.indicator.as_ref().filter(|v| !v.is_empty()) {
-        s.and(Arg::S(v.to_ascii_lowercase()), |x| {
-            // From the indicator to its alerts: a rare indicator is found
-            // by its index, not by testing every alert.
-            format!(
-                "(municipality, sensor, seq) IN (SELECT i.municipality, i.sensor, i.seq \
-                 FROM indicators i WHERE i.value = {x})"
-            )
-        });
+        // From the indicator to its alerts, as a join: a rare indicator
+        // is found by its index instead of by testing alerts newest
+        // first (PostgreSQL's choice for `IN (subquery)`: 1.5 s at 1 M).
+        let x = s.p(Arg::S(v.to_ascii_lowercase()));
+        from = format!(
+            "alerts JOIN (SELECT DISTINCT municipality, sensor, seq FROM indicators \
+             WHERE value = {x}) ind USING (municipality, sensor, seq)"
+        );
     }
     if let Some(v) = q.severity.as_ref().filter(|v| !v.is_empty()) {
         let rank = severity_rank(v)
             .ok_or_else(|| ApiError::bad("severity must be low, medium, high or critical"))?;
         s.and(Arg::I(rank), |x| format!("severity_rank >= {x}"));
     }
-    Ok(s)
+    Ok((s, from))
 }
 
 /// Search alerts.
@@ -138,7 +140,7 @@ pub async fn search(
     Q(q): Q<AlertQuery>,
 ) -> Result<Json<AlertPage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let mut s = filters(&p, &q)?;
+    let (mut s, from) = filters(&p, &q)?;
     if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
         let parts = uncursor(c, 4).ok_or_else(|| ApiError::bad("cursor is not one of ours"))?;
         let ts: f64 = parts[0].parse().map_err(|_| ApiError::bad("bad cursor"))?;
@@ -153,7 +155,7 @@ pub async fn search(
         ));
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM alerts{} ORDER BY ts DESC, municipality DESC, sensor DESC, \
+        "SELECT {COLUMNS} FROM {from}{} ORDER BY ts DESC, municipality DESC, sensor DESC, \
          seq DESC LIMIT {}",
         s.where_clause(),
         limit + 1
@@ -189,9 +191,9 @@ pub async fn export(
     if q.cursor.is_some() || q.limit.is_some() {
         return Err(ApiError::bad("export takes no cursor or limit"));
     }
-    let s = filters(&p, &q)?;
+    let (s, from) = filters(&p, &q)?;
     let sql = format!(
-        "SELECT {COLUMNS} FROM alerts{} ORDER BY ts DESC LIMIT 100000",
+        "SELECT {COLUMNS} FROM {from}{} ORDER BY ts DESC LIMIT 100000",
         s.where_clause()
     );
     let rows = s.fetch(&app.store, &sql).await?;

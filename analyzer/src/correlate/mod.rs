@@ -1,4 +1,4 @@
-//! Correlation: rules (rules/correlation.toml) run against the store, so
+//! Correlation: rules (rules/analyzer/correlation.toml) run against the store, so
 //! that several analyzer instances reach the same result. Each rule finds
 //! [`Finding`]s; a finding is written under an id made from its rule and
 //! key, created by whichever instance inserts it first and updated as it
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-const BUILT_IN: &str = include_str!("../../../rules/correlation.toml");
+const BUILT_IN: &str = include_str!("../../../rules/analyzer/correlation.toml");
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -80,7 +80,7 @@ impl Rules {
         let (text, name) = if path.as_os_str().is_empty() {
             (
                 BUILT_IN.to_string(),
-                "built-in rules/correlation.toml".to_string(),
+                "built-in rules/analyzer/correlation.toml".to_string(),
             )
         } else {
             (
