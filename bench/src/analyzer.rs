@@ -193,6 +193,12 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
         a.batch
     );
 
+    if store.postgres {
+        // As autovacuum would after a load this size: the planner's
+        // statistics, which a bulk load leaves stale.
+        rt.block_on(sqlx::query("ANALYZE").execute(&store.pool))
+            .map_err(|e| format!("ANALYZE: {e}"))?;
+    }
     // Searches through the API, as analysts make them.
     let (central, local) = rt.block_on(async {
         let c = vagt_analyzer::auth::create(&store, "bench", "central", "").await;
