@@ -15,7 +15,6 @@ mod common;
 use common::broker::Broker;
 use common::packets::{capture, ether, ip, tcp, TCP};
 use common::shipping::{config, replay, Guard};
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -62,47 +61,9 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// GET with a token over plain HTTP/1.1: (status, body).
+/// GET with a token: (status, body).
 pub fn get(port: u16, path: &str, token: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the analyzer");
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
-         Connection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        unchunk(body)
-    } else {
-        body.to_string()
-    };
-    (status, body)
-}
-
-fn unchunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((len, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
+    common::http::http(port, "GET", path, token, b"")
 }
 
 /// An analyzer started with `config`, killed when dropped.
