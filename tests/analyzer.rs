@@ -350,6 +350,20 @@ fn bad_messages_go_to_the_dead_letter_topic_and_ingest_goes_on() {
         "every bad message, whole, in the dead-letter topic"
     );
     assert!(dead.iter().any(|d| d == b"not json at all"));
+
+    // The same counts for Prometheus, to central tokens only.
+    let (code, m) = http(port, "GET", "/metrics", &central, b"");
+    assert_eq!(code, 200, "{m}");
+    for want in [
+        "vagt_analyzer_dead_letters_total 4",
+        "vagt_analyzer_stored_total 2",
+        "vagt_analyzer_sensors 1",
+        "vagt_analyzer_api_requests_total{status=\"200\"}",
+    ] {
+        assert!(m.contains(want), "{want} missing from:\n{m}");
+    }
+    let local = token(&cfg, "municipality", "0101");
+    assert_eq!(http(port, "GET", "/metrics", &local, b"").0, 403);
     drop(a);
 }
 
@@ -437,3 +451,5 @@ fn seed(url: &str, events: Vec<(Origin, u64, EventBody, f64)>) {
 mod isolation;
 #[path = "analyzer/stores.rs"]
 mod stores;
+#[path = "analyzer/tls.rs"]
+mod tls;

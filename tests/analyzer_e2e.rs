@@ -269,5 +269,63 @@ fn three_municipalities_one_attacker_one_campaign() {
         md.contains(ATTACKER) && md.contains("Early warning"),
         "{md}"
     );
+
+    // An analyst works the incident from the terminal: each change lands
+    // on its timeline, a bad state is refused with the states that exist,
+    // and a false positive suggests allow-list entries that the sensor's
+    // own rules check accepts.
+    let upd: serde_json::Value = serde_json::from_str(&cli(&[
+        "update",
+        id,
+        "--state",
+        "investigating",
+        "--assignee",
+        "analyst-7",
+        "--significant",
+        "true",
+        "--note",
+        "blocked at the firewall",
+    ]))
+    .expect("update answers JSON");
+    assert_eq!(upd["incident"]["state"], "investigating", "{upd}");
+    assert_eq!(upd["incident"]["assignee"], "analyst-7", "{upd}");
+    assert_eq!(upd["incident"]["significant"], true, "{upd}");
+    let timeline = upd["timeline"].to_string();
+    for want in ["investigating", "analyst-7", "blocked at the firewall"] {
+        assert!(
+            timeline.contains(want),
+            "{want} not on the timeline: {timeline}"
+        );
+    }
+    let bad = Command::new(analyzer_bin())
+        .args(["query", "--url", &format!("http://127.0.0.1:{port}")])
+        .args(["update", id, "--state", "closed"])
+        .env("VAGT_TOKEN", &central)
+        .output()
+        .expect("vagt-analyzer query");
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && said.contains("false_positive"),
+        "{said}"
+    );
+    cli(&["update", id, "--state", "false_positive"]);
+    let allow = cli(&["allowlist", id]);
+    assert!(
+        allow.contains("[[allow]]") && allow.contains(ATTACKER),
+        "{allow}"
+    );
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    std::fs::write(rules.join("allow.toml"), &allow).expect("write");
+    let check = Command::new(env!("CARGO_BIN_EXE_vagt-sensor"))
+        .args(["rules", "check"])
+        .arg(&rules)
+        .output()
+        .expect("vagt-sensor rules check");
+    assert!(
+        check.status.success(),
+        "the proposal is not valid sensor rules: {}\n{allow}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     drop(analyzer);
 }

@@ -3,13 +3,47 @@
 //! as JSON.
 
 use serde_json::Value;
+use std::path::Path;
 
 pub struct Client {
-    pub url: String,
-    pub token: String,
+    url: String,
+    token: String,
+    agent: ureq::Agent,
 }
 
 impl Client {
+    /// A client of the analyzer at `url`. For HTTPS, the server's
+    /// certificate is checked against `ca` (a PEM file, typically the
+    /// centre's own CA) or, without it, against the Mozilla roots.
+    pub fn new(url: &str, token: &str, ca: Option<&Path>) -> anyhow::Result<Client> {
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(ca) = ca {
+            let pem = std::fs::read(ca).map_err(|e| {
+                anyhow::anyhow!("cannot read the CA certificate {}: {e}", ca.display())
+            })?;
+            let certs = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            if certs.is_empty() {
+                anyhow::bail!("{} holds no PEM certificate", ca.display());
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .tls_config(tls.build())
+            .build()
+            .into();
+        Ok(Client {
+            url: url.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            agent,
+        })
+    }
+
     /// GETs an API path with query pairs; the JSON answer, or the API's
     /// error message.
     pub fn get(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
@@ -19,34 +53,53 @@ impl Client {
     }
 
     pub fn get_text(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<String> {
-        let url = format!("{}{path}", self.url.trim_end_matches('/'));
-        let mut req = ureq::get(&url)
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .config()
-            .http_status_as_error(false)
-            .build();
+        let url = format!("{}{path}", self.url);
+        let mut req = self
+            .agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {}", self.token));
         for (k, v) in query {
             if !v.is_empty() {
                 req = req.query(*k, v);
             }
         }
-        let mut resp = req
+        let resp = req
             .call()
             .map_err(|e| anyhow::anyhow!("cannot reach the analyzer at {url}: {e}"))?;
-        let status = resp.status();
-        let body = resp
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| anyhow::anyhow!("reading the answer: {e}"))?;
-        if !status.is_success() {
-            let msg = serde_json::from_str::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
-                .unwrap_or(body);
-            anyhow::bail!("the analyzer refused ({status}): {msg}");
-        }
-        Ok(body)
+        answer(resp)
     }
+
+    /// PATCHes an API path with a JSON body; the JSON answer, or the
+    /// API's error message.
+    pub fn patch(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.url);
+        let resp = self
+            .agent
+            .patch(&url)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(body)
+            .map_err(|e| anyhow::anyhow!("cannot reach the analyzer at {url}: {e}"))?;
+        let text = answer(resp)?;
+        serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("the analyzer answered no JSON: {e}"))
+    }
+}
+
+/// The body of a successful answer, or the API's error message.
+fn answer(mut resp: ureq::http::Response<ureq::Body>) -> anyhow::Result<String> {
+    let status = resp.status();
+    let body = resp
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| anyhow::anyhow!("reading the answer: {e}"))?;
+    if !status.is_success() {
+        let msg = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
+            .unwrap_or(body);
+        anyhow::bail!("the analyzer refused ({status}): {msg}");
+    }
+    Ok(body)
 }
 
 /// Prints objects as a table of the given columns (arrays joined by ",").

@@ -16,7 +16,9 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -181,69 +183,136 @@ impl Ingest {
 
     /// Runs until `stop` is set; what was polled but not stored is not
     /// committed and is read again by whoever owns the partition next.
+    /// One batch is stored while the next is read and validated, so the
+    /// store's writer and the consumer each keep a core busy; offsets are
+    /// committed per batch, after its write, never ahead of it.
     pub fn run(self, stop: Arc<AtomicBool>) {
-        let mut batch: Vec<Incoming> = Vec::with_capacity(self.batch);
-        let mut polled = false;
+        let mut writing: Option<Writing> = None;
         while !stop.load(Ordering::Relaxed) {
-            let started = Instant::now();
-            while batch.len() < self.batch && started.elapsed() < Duration::from_millis(200) {
-                let Some(r) = self.consumer.poll(Duration::from_millis(50)) else {
-                    continue;
-                };
-                let m = match r {
-                    Ok(m) => m,
-                    Err(e) => {
-                        self.stats.error(format!("kafka: {e}"));
-                        continue;
-                    }
-                };
-                polled = true;
-                self.stats.received.fetch_add(1, Ordering::Relaxed);
-                let payload = m.payload().unwrap_or_default();
-                match validate(m.topic(), m.key(), payload) {
-                    Ok(e) => batch.push(e),
-                    Err(why) => {
-                        dead_letter(&self.dead, &self.stats, m.topic(), m.key(), payload, &why)
-                    }
+            let next = self.read();
+            if let Some(w) = writing.take() {
+                if !self.finish(w, &stop) {
+                    return;
                 }
             }
-            if batch.is_empty() && !polled {
+            if !next.offsets.is_empty() {
+                writing = Some(self.write(next));
+            }
+        }
+        if let Some(w) = writing.take() {
+            self.finish(w, &stop);
+        }
+    }
+
+    /// Polls until a batch is full or 200 ms have passed.
+    fn read(&self) -> Batch {
+        let mut b = Batch {
+            events: Vec::with_capacity(self.batch),
+            offsets: HashMap::new(),
+        };
+        let started = Instant::now();
+        while b.events.len() < self.batch && started.elapsed() < Duration::from_millis(200) {
+            let Some(r) = self.consumer.poll(Duration::from_millis(50)) else {
                 continue;
+            };
+            let m = match r {
+                Ok(m) => m,
+                Err(e) => {
+                    self.stats.error(format!("kafka: {e}"));
+                    continue;
+                }
+            };
+            self.stats.received.fetch_add(1, Ordering::Relaxed);
+            // A dead letter's offset is committed with its batch too.
+            let next = b
+                .offsets
+                .entry((m.topic().to_string(), m.partition()))
+                .or_insert(m.offset());
+            *next = (*next).max(m.offset());
+            let payload = m.payload().unwrap_or_default();
+            match validate(m.topic(), m.key(), payload) {
+                Ok(e) => b.events.push(e),
+                Err(why) => dead_letter(&self.dead, &self.stats, m.topic(), m.key(), payload, &why),
             }
-            // Store, then commit: never the other way round.
-            loop {
-                match self.rt.block_on(self.store.write(&batch)) {
-                    Ok(w) => {
-                        self.stats.stored.fetch_add(w.stored, Ordering::Relaxed);
-                        self.stats
-                            .duplicates
-                            .fetch_add(w.duplicates, Ordering::Relaxed);
-                        break;
+        }
+        b
+    }
+
+    fn write(&self, b: Batch) -> Writing {
+        let (store, stats) = (self.store.clone(), self.stats.clone());
+        self.rt.spawn(async move {
+            let r = store.write(&b.events).await;
+            // Counted as soon as stored, not when the next read is done.
+            if let Ok(n) = &r {
+                stats.stored.fetch_add(n.stored, Ordering::Relaxed);
+                stats.duplicates.fetch_add(n.duplicates, Ordering::Relaxed);
+            }
+            (b, r.map(|_| ()))
+        })
+    }
+
+    /// Waits for a batch's write, trying again while the store fails, then
+    /// commits its offsets. False when ingest has to stop.
+    fn finish(&self, mut w: Writing, stop: &AtomicBool) -> bool {
+        loop {
+            let (b, r) = match self.rt.block_on(w) {
+                Ok(done) => done,
+                Err(e) => {
+                    // Nothing was committed: the batch is read again by
+                    // the next owner of its partitions.
+                    self.stats
+                        .error(format!("store: the write failed ({e}); ingest stops"));
+                    return false;
+                }
+            };
+            match r {
+                Ok(()) => {
+                    self.commit(&b);
+                    return true;
+                }
+                Err(e) => {
+                    self.stats.store_errors.fetch_add(1, Ordering::Relaxed);
+                    self.stats.error(format!("store: {e}; trying again"));
+                    if stop.load(Ordering::Relaxed) {
+                        return false;
                     }
-                    Err(e) => {
-                        self.stats.store_errors.fetch_add(1, Ordering::Relaxed);
-                        self.stats.error(format!("store: {e}; trying again"));
-                        if stop.load(Ordering::Relaxed) {
-                            return;
-                        }
-                        std::thread::sleep(Duration::from_secs(1));
-                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                    w = self.write(b);
                 }
             }
-            batch.clear();
-            if let Some((p, _)) = &self.dead {
-                let _ = p.flush(Duration::from_secs(10));
-            }
-            if let Err(e) = self.consumer.commit_consumer_state(CommitMode::Sync) {
-                // Not fatal: the next commit covers these offsets, and
-                // a re-read batch is dropped as duplicates.
+        }
+    }
+
+    /// Commits the offsets after a stored batch: the next one of each of
+    /// its partitions.
+    fn commit(&self, b: &Batch) {
+        if let Some((p, _)) = &self.dead {
+            let _ = p.flush(Duration::from_secs(10));
+        }
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, partition), last) in &b.offsets {
+            if let Err(e) = tpl.add_partition_offset(topic, *partition, Offset::Offset(last + 1)) {
                 self.stats
-                    .error(format!("kafka: cannot commit offsets: {e}"));
+                    .error(format!("kafka: cannot commit {topic}/{partition}: {e}"));
             }
-            polled = false;
+        }
+        if let Err(e) = self.consumer.commit(&tpl, CommitMode::Sync) {
+            // Not fatal: the next commit covers these offsets, and a
+            // re-read batch is dropped as duplicates.
+            self.stats
+                .error(format!("kafka: cannot commit offsets: {e}"));
         }
     }
 }
+
+/// What one read took from Kafka: its events, and the last offset read of
+/// each (topic, partition).
+struct Batch {
+    events: Vec<Incoming>,
+    offsets: HashMap<(String, i32), i64>,
+}
+
+type Writing = tokio::task::JoinHandle<(Batch, anyhow::Result<()>)>;
 
 fn dead_letter(
     dead: &Option<(BaseProducer, String)>,

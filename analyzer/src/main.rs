@@ -86,6 +86,11 @@ struct QueryArgs {
     /// The API token (or VAGT_TOKEN).
     #[arg(long, env = "VAGT_TOKEN", hide_env_values = true)]
     token: String,
+    /// For an https URL: the CA certificate (PEM) to check the analyzer's
+    /// certificate against, typically the centre's own CA. Without it,
+    /// the Mozilla roots are trusted.
+    #[arg(long, env = "VAGT_CA_CERT")]
+    ca_cert: Option<PathBuf>,
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -144,6 +149,25 @@ enum What {
     },
     /// One incident with its timeline and NIS2 deadlines.
     Incident { id: String },
+    /// Change an incident: its state, assignee or NIS2 significance, or
+    /// add a note. Each change goes on the incident's timeline.
+    Update {
+        id: String,
+        /// new, investigating, resolved or false_positive.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        assignee: Option<String>,
+        /// Significant under NIS2: starts the 24 h / 72 h / one month
+        /// deadlines from detection.
+        #[arg(long)]
+        significant: Option<bool>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The allow-list entry a false positive suggests (sensor rules
+    /// format, for the municipality's rules/allow.toml).
+    Allowlist { id: String },
     /// A NIS2 draft: early_warning, notification or final_report.
     Nis2 {
         id: String,
@@ -268,10 +292,7 @@ fn filter_pairs(f: &AlertFilter) -> Vec<(&'static str, String)> {
 }
 
 fn query(q: QueryArgs) -> anyhow::Result<()> {
-    let c = cli::Client {
-        url: q.url.clone(),
-        token: q.token.clone(),
-    };
+    let c = cli::Client::new(&q.url, &q.token, q.ca_cert.as_deref())?;
     let (value, cols): (serde_json::Value, &[&str]) = match &q.what {
         What::Alerts { f, limit } => {
             let mut p = filter_pairs(f);
@@ -333,6 +354,26 @@ fn query(q: QueryArgs) -> anyhow::Result<()> {
         What::Incident { id } => {
             let v = c.get(&format!("/api/v1/incidents/{}", enc(id)), &[])?;
             println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(());
+        }
+        What::Update {
+            id,
+            state,
+            assignee,
+            significant,
+            note,
+        } => {
+            let body = serde_json::json!({
+                "state": state, "assignee": assignee,
+                "significant": significant, "note": note,
+            });
+            let v = c.patch(&format!("/api/v1/incidents/{}", enc(id)), &body)?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(());
+        }
+        What::Allowlist { id } => {
+            let path = format!("/api/v1/incidents/{}/allowlist", enc(id));
+            print!("{}", c.get_text(&path, &[])?);
             return Ok(());
         }
         What::Nis2 {

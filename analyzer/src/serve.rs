@@ -18,6 +18,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let store = Store::open(&cfg.store.url, cfg.store.max_connections).await?;
     let instance = cfg.instance();
     let stats = Arc::new(IngestStats::default());
+    let counters = Arc::new(api::metrics::Counters::default());
     let stop = Arc::new(AtomicBool::new(false));
     let addr: SocketAddr = cfg.api.listen.parse().map_err(|e| {
         anyhow::anyhow!("[api] listen = {:?} is not host:port: {e}", cfg.api.listen)
@@ -41,12 +42,14 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     };
 
     {
-        let (store, stop) = (store.clone(), stop.clone());
+        let (store, stop, counters) = (store.clone(), stop.clone(), counters.clone());
         let every = Duration::from_secs_f64(cfg.correlation.interval_seconds);
         tokio::spawn(async move {
             let mut marks = correlate::Marks::default();
             while !stop.load(Ordering::Relaxed) {
-                match correlate::run(&store, &rules, &mut marks).await {
+                let r = correlate::run(&store, &rules, &mut marks).await;
+                counters.round(r.as_ref().map_err(|_| ()));
+                match r {
                     Ok(r) if r.created > 0 || r.incidents > 0 => {
                         tracing::info!(?r, "correlation raised {} findings", r.created)
                     }
@@ -58,17 +61,23 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         });
     }
     {
-        let (store, stop, r, inst) = (
+        let (store, stop, r, inst, counters) = (
             store.clone(),
             stop.clone(),
             cfg.retention.clone(),
             instance.clone(),
+            counters.clone(),
         );
         let every = Duration::from_secs_f64(cfg.retention.interval_minutes * 60.0);
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                if let Err(e) = retention::run(&store, &r, &inst).await {
-                    tracing::warn!("retention: {e}");
+                match retention::run(&store, &r, &inst).await {
+                    Ok(done) => {
+                        for d in done {
+                            counters.deleted(&d.kind, d.rows);
+                        }
+                    }
+                    Err(e) => tracing::warn!("retention: {e}"),
                 }
                 tokio::time::sleep(every).await;
             }
@@ -79,6 +88,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         store: store.clone(),
         ingest: stats,
         instance,
+        counters,
     };
     let router = api::router(app, cfg.api.max_body_bytes);
     let handle = axum_server::Handle::new();

@@ -125,6 +125,13 @@ fn message(rng: &mut Rng, seqs: &mut [u64], i: u64, n: u64) -> (String, String, 
     (format!("vagt.{}", e.body.topic().name()), key, out)
 }
 
+fn wait(
+    rt: &tokio::runtime::Runtime,
+    w: tokio::task::JoinHandle<Result<(), String>>,
+) -> Result<(), String> {
+    rt.block_on(w).map_err(|e| e.to_string())?
+}
+
 pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -144,7 +151,7 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
         .map_err(|e| format!("{e:#}"))?;
     let n = a.events as u64;
     let mut rng = Rng(a.seed);
-    let mut seqs = vec![0u64; 196];
+    let mut seqs = vec![a.seq_offset; 196];
     eprintln!(
         "ingesting {n} events into {} ...",
         vagt_analyzer::store::redact(&url)
@@ -156,6 +163,7 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
     let mut i = 0u64;
     let chunk = (n / 10).max(1);
     let (mut made, mut validating, mut writing) = Default::default();
+    let mut pending: Option<tokio::task::JoinHandle<Result<(), String>>> = None;
     while i < n {
         let t = Instant::now();
         let (topic, key, msg) = message(&mut rng, &mut seqs, i, n);
@@ -166,11 +174,21 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
         batch.push(inc);
         i += 1;
         if batch.len() == a.batch || i == n {
+            // As the consumer does: the next batch is made and validated
+            // while this one is written.
             let t = Instant::now();
-            rt.block_on(store.write(&batch))
-                .map_err(|e| format!("{e:#}"))?;
+            if let Some(w) = pending.take() {
+                wait(&rt, w)?;
+            }
             writing += t.elapsed();
-            batch.clear();
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(a.batch));
+            let st = store.clone();
+            pending = Some(rt.spawn(async move {
+                st.write(&full)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
+            }));
         }
         if i.is_multiple_of(chunk) {
             let rate = chunk as f64 / chunk_start.elapsed().as_secs_f64();
@@ -179,10 +197,15 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
             chunk_start = Instant::now();
         }
     }
+    if let Some(w) = pending.take() {
+        let t = Instant::now();
+        wait(&rt, w)?;
+        writing += t.elapsed();
+    }
     let secs = started.elapsed().as_secs_f64();
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / n.max(1) as f64;
     println!(
-        "ingest time per event: making the message {:.1} µs (bench only), validation {:.1} µs, store {:.1} µs",
+        "ingest time per event: making the message {:.1} µs (bench only), validation {:.1} µs, waiting for the store {:.1} µs",
         per(made),
         per(validating),
         per(writing)
@@ -214,6 +237,7 @@ pub fn run(a: &AnalyzerArgs) -> Result<(), String> {
         store: store.clone(),
         ingest: std::sync::Arc::new(IngestStats::default()),
         instance: "bench".into(),
+        counters: Default::default(),
     };
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))

@@ -254,6 +254,11 @@ pub struct AnalyzerArgs {
     pub searches: usize,
     #[arg(long, default_value_t = 13, value_name = "S")]
     pub seed: u64,
+    /// Every sensor's sequence numbers start after this: ingest more into
+    /// a store an earlier run filled (use a new --seed too), to measure
+    /// ingest into a big store without filling it again.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seq_offset: u64,
 }
 
 #[derive(clap::Args, Debug)]

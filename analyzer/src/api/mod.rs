@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod correlations;
 pub mod incidents;
 pub mod inventory;
+pub mod metrics;
 mod sql;
 
 use crate::auth::{self, Principal};
@@ -34,6 +35,7 @@ pub struct App {
     pub store: Store,
     pub ingest: Arc<IngestStats>,
     pub instance: String,
+    pub counters: Arc<metrics::Counters>,
 }
 
 /// An error as the API answers it: a status and `{"error": "..."}`.
@@ -207,6 +209,7 @@ async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> R
     .bind(app.instance.as_str())
     .execute(&app.store.pool)
     .await;
+    app.counters.request(response.status().as_u16());
     if let Err(e) = audit {
         // An answer that cannot be audited is not given.
         tracing::error!("audit log: {e}");
@@ -241,6 +244,7 @@ async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> R
         inventory::sensors,
         inventory::stats,
         inventory::status,
+        metrics::scrape,
         openapi_json,
     ),
     components(schemas(ErrorBody)),
@@ -296,6 +300,7 @@ pub fn router(app: App, max_body: usize) -> Router {
         .route("/api/v1/stats", get(inventory::stats))
         .route("/api/v1/status", get(inventory::status))
         .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/metrics", get(metrics::scrape))
         .fallback(|| async {
             ApiError(
                 StatusCode::NOT_FOUND,

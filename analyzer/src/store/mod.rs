@@ -51,7 +51,15 @@ impl Store {
                             "PRAGMA cache_size = -65536",
                             "PRAGMA mmap_size = 1073741824",
                             "PRAGMA temp_store = MEMORY",
-                            "PRAGMA wal_autocheckpoint = 4000",
+                            // Checkpoint every 256 MB of WAL, not 16 MB:
+                            // a page that every batch dirties (the end of
+                            // each index) is copied to the database once
+                            // per checkpoint, and each checkpoint syncs.
+                            // Ingest at 2 M events: 17,400 -> 22,700
+                            // events/s. The file is cut back after a
+                            // checkpoint that a long reader let grow.
+                            "PRAGMA wal_autocheckpoint = 65536",
+                            "PRAGMA journal_size_limit = 536870912",
                         ] {
                             sqlx::query(p).execute(&mut *conn).await?;
                         }

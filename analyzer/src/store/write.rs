@@ -91,7 +91,9 @@ impl Store {
                     .bind(o.municipality.as_str())
                     .bind(o.sensor.as_str())
                     .bind(seq_i64(e.seq))
-                    .bind(e.topic.as_str())
+                    // The class, not the Kafka topic: retention finds
+                    // each kind by it, whatever the deployment's prefix.
+                    .bind(e.event.body.topic().name())
                     .bind(e.event_type.as_str())
                     .bind(o.segment.as_str())
                     .bind(e.event.body.time())
