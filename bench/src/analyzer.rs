@@ -29,6 +29,9 @@ const DETECTORS: [&str; 8] = [
     "new_rare",
 ];
 const DAY: f64 = 86400.0;
+/// Devices per municipality (Danish municipalities run a few thousand to
+/// some tens of thousands of devices).
+const DEVICES: u64 = 5000;
 const START: f64 = 1_764_547_200.0; // 2025-12-01
 
 /// splitmix64: a fixed seed gives the same data and queries.
@@ -57,16 +60,23 @@ fn outside(i: u64) -> String {
 /// Message `i` of the stream: (topic, key, payload).
 fn message(rng: &mut Rng, seqs: &mut [u64], i: u64, n: u64) -> (String, String, Vec<u8>) {
     let m = rng.below(98);
-    let s = rng.below(2);
+    let roll = rng.below(10);
+    // Each municipality has DEVICES devices, each seen by one sensor on
+    // one segment: an asset event is the change of one of them.
+    let device = rng.below(DEVICES);
+    let (s, segment) = if (5..8).contains(&roll) {
+        (device % 2, SEGMENTS[(device / 2 % 6) as usize])
+    } else {
+        (rng.below(2), SEGMENTS[rng.below(6) as usize])
+    };
     let slot = (m * 2 + s) as usize;
     seqs[slot] += 1;
     let origin = Origin {
         municipality: municipality(m),
         sensor: format!("sensor-{s}"),
-        segment: SEGMENTS[rng.below(6) as usize].into(),
+        segment: segment.into(),
     };
     let ts = START + 30.0 * DAY * i as f64 / n as f64;
-    let roll = rng.below(10);
     let body = if roll < 5 {
         let d = DETECTORS[rng.below(8) as usize];
         let ext = outside(rng.below(5000));
@@ -103,7 +113,7 @@ fn message(rng: &mut Rng, seqs: &mut [u64], i: u64, n: u64) -> (String, String, 
         })
     } else if roll < 8 {
         let v = serde_json::json!({
-            "event_type": "asset", "key": format!("mac:~m_{}", rng.below(100_000)),
+            "event_type": "asset", "key": format!("mac:~m_{device}"),
             "role": "client", "first_seen": ts, "last_seen": ts, "change": ["new"],
             "services_used": ["dns/53", "tls/443"], "os_hints": ["MSFT 5.0"]
         });

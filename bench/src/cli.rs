@@ -247,7 +247,7 @@ pub struct AnalyzerArgs {
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
     /// Events per store transaction (the analyzer's [kafka] batch).
-    #[arg(long, default_value_t = 5000, value_name = "N")]
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub batch: usize,
     /// Searches to time.
     #[arg(long, default_value_t = 700, value_name = "N")]

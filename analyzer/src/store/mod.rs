@@ -49,7 +49,12 @@ impl Store {
                             // with SQLite's 2 MB default, ingest halved
                             // as the store grew past a million events.
                             "PRAGMA cache_size = -65536",
-                            "PRAGMA mmap_size = 1073741824",
+                            // Pages read from the mapped file, not copied
+                            // into the cache (16 GB: the build allows it,
+                            // .cargo/config.toml); with the memory
+                            // statistics off, ingest into a store of 10 M
+                            // events went from 15,600 to 18,600 events/s.
+                            "PRAGMA mmap_size = 17179869184",
                             "PRAGMA temp_store = MEMORY",
                             // Checkpoint every 256 MB of WAL, not 16 MB:
                             // a page that every batch dirties (the end of
