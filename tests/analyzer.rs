@@ -447,6 +447,8 @@ fn seed(url: &str, events: Vec<(Origin, u64, EventBody, f64)>) {
     });
 }
 
+#[path = "analyzer/correlations.rs"]
+mod correlations;
 #[path = "analyzer/isolation.rs"]
 mod isolation;
 #[path = "analyzer/stores.rs"]

@@ -35,32 +35,45 @@ pub async fn find(store: &Store, rule: &KillChainRule, since: f64) -> anyhow::Re
     .bind(since)
     .fetch_all(&store.pool)
     .await?;
-    let mut rows = Vec::new();
+    // Per municipality, one read of its alerts in the window before the
+    // newest of its fresh hosts (through the (municipality, ts) index:
+    // there is no index by source, each insert into one cost ingest a
+    // random page), kept for the fresh hosts only.
+    let mut newest: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     for h in &fresh {
-        // The host's alerts in the window before its newest one.
-        rows.extend(
-            sqlx::query(
-                "SELECT municipality, src, ts, detector, kind, technique FROM alerts \
-                 WHERE src = $1 AND municipality = $2 AND ts >= $3 ORDER BY ts",
-            )
-            .bind(text(h, "src"))
-            .bind(text(h, "municipality"))
-            .bind(float(h, "t") - window)
-            .fetch_all(&store.pool)
-            .await?,
-        );
+        newest
+            .entry(text(h, "municipality"))
+            .or_default()
+            .insert(text(h, "src"), float(h, "t"));
     }
     let mut hosts: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
-    for r in &rows {
-        hosts
-            .entry((text(r, "municipality"), text(r, "src")))
-            .or_default()
-            .push(Row {
-                ts: float(r, "ts"),
-                detector: text(r, "detector"),
-                kind: text(r, "kind"),
-                technique: text(r, "technique"),
-            });
+    for (municipality, srcs) in &newest {
+        let from = srcs.values().copied().fold(f64::MAX, f64::min) - window;
+        let rows = sqlx::query(
+            "SELECT src, ts, detector, kind, technique FROM alerts \
+             WHERE municipality = $1 AND ts >= $2 ORDER BY ts",
+        )
+        .bind(municipality)
+        .bind(from)
+        .fetch_all(&store.pool)
+        .await?;
+        for r in &rows {
+            let src = text(r, "src");
+            let ts = float(r, "ts");
+            // The host's alerts in the window before its newest one.
+            if srcs.get(&src).is_none_or(|&t| ts < t - window) {
+                continue;
+            }
+            hosts
+                .entry((municipality.clone(), src))
+                .or_default()
+                .push(Row {
+                    ts,
+                    detector: text(r, "detector"),
+                    kind: text(r, "kind"),
+                    technique: text(r, "technique"),
+                });
+        }
     }
     let mut out = Vec::new();
     for ((municipality, host), rows) in hosts {
