@@ -48,7 +48,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             let mut marks = correlate::Marks::default();
             while !stop.load(Ordering::Relaxed) {
                 let r = correlate::run(&store, &rules, &mut marks).await;
-                counters.round(r.as_ref().map_err(|_| ()));
+                counters.round(r.as_ref().ok());
                 match r {
                     Ok(r) if r.created > 0 || r.incidents > 0 => {
                         tracing::info!(?r, "correlation raised {} findings", r.created)

@@ -45,15 +45,16 @@ impl Counters {
         }
     }
 
-    pub fn round(&self, r: Result<&Round, ()>) {
+    /// One correlation round: what it raised, or None when it failed.
+    pub fn round(&self, raised: Option<&Round>) {
         self.correlation_rounds.fetch_add(1, Ordering::Relaxed);
-        match r {
-            Ok(r) => {
+        match raised {
+            Some(r) => {
                 self.findings.fetch_add(r.created as u64, Ordering::Relaxed);
                 self.incidents
                     .fetch_add(r.incidents as u64, Ordering::Relaxed);
             }
-            Err(()) => {
+            None => {
                 self.correlation_errors.fetch_add(1, Ordering::Relaxed);
             }
         }
