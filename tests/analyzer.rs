@@ -433,7 +433,6 @@ fn seed(url: &str, events: Vec<(Origin, u64, EventBody, f64)>) {
                 let json = serde_json::to_string(&e).expect("json");
                 let v: serde_json::Value = serde_json::from_str(&json).expect("json");
                 Incoming {
-                    topic: format!("vagt.{}", e.body.topic().name()),
                     seq,
                     event_type: v["event_type"].as_str().unwrap_or("").into(),
                     event: e,

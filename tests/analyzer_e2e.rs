@@ -217,13 +217,16 @@ fn three_municipalities_one_attacker_one_campaign() {
         .is_some_and(|d| d.contains(&"scan".into())));
 
     // The same through the CLI, as a table and as JSON.
-    let cli = |args: &[&str]| {
-        let out = Command::new(analyzer_bin())
+    let query = |args: &[&str]| {
+        Command::new(analyzer_bin())
             .args(["query", "--url", &format!("http://127.0.0.1:{port}")])
             .args(args)
             .env("VAGT_TOKEN", &central)
             .output()
-            .expect("vagt-analyzer query");
+            .expect("vagt-analyzer query")
+    };
+    let cli = |args: &[&str]| {
+        let out = query(args);
         assert!(
             out.status.success(),
             "{}",
@@ -297,12 +300,7 @@ fn three_municipalities_one_attacker_one_campaign() {
             "{want} not on the timeline: {timeline}"
         );
     }
-    let bad = Command::new(analyzer_bin())
-        .args(["query", "--url", &format!("http://127.0.0.1:{port}")])
-        .args(["update", id, "--state", "closed"])
-        .env("VAGT_TOKEN", &central)
-        .output()
-        .expect("vagt-analyzer query");
+    let bad = query(&["update", id, "--state", "closed"]);
     let said = String::from_utf8_lossy(&bad.stderr);
     assert!(
         !bad.status.success() && said.contains("false_positive"),

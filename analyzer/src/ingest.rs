@@ -73,7 +73,7 @@ impl IngestStats {
 const MAX_NAME: usize = 64;
 
 /// Checks one message and makes it an event to store, or says why not.
-pub fn validate(topic: &str, key: Option<&[u8]>, payload: &[u8]) -> Result<Incoming, String> {
+pub fn validate(key: Option<&[u8]>, payload: &[u8]) -> Result<Incoming, String> {
     #[derive(serde::Deserialize)]
     struct Tag<'a> {
         #[serde(borrow)]
@@ -111,7 +111,6 @@ pub fn validate(topic: &str, key: Option<&[u8]>, payload: &[u8]) -> Result<Incom
     }
     let json = serde_json::to_string(&w.event).map_err(|e| format!("cannot store: {e}"))?;
     Ok(Incoming {
-        topic: topic.to_string(),
         seq: w.seq,
         event_type: tag.event_type.into_owned(),
         event: w.event,
@@ -230,7 +229,7 @@ impl Ingest {
                 .or_insert(m.offset());
             *next = (*next).max(m.offset());
             let payload = m.payload().unwrap_or_default();
-            match validate(m.topic(), m.key(), payload) {
+            match validate(m.key(), payload) {
                 Ok(e) => b.events.push(e),
                 Err(why) => dead_letter(&self.dead, &self.stats, m.topic(), m.key(), payload, &why),
             }
@@ -358,15 +357,15 @@ mod tests {
             (b"{\"event_type\":\"alert\"}", "not a valid event"),
             (b"\xff\xfe", "not an event"),
         ] {
-            let e = validate("vagt.alerts", None, payload).err().unwrap();
+            let e = validate(None, payload).err().unwrap();
             assert!(e.contains(want), "{e}");
         }
         let ok = br#"{"seq":3,"send_time":1,"event_time":1,"schema_version":1,"municipality":"0751","sensor":"s1","segment":"admin","event_type":"stats","ts":1,"packets":0,"bytes":0,"decoded":{},"decode_errors":{},"drops":{},"connections":0,"connections_evicted":0,"connections_active":0}"#;
-        let e = validate("vagt.health", Some(b"0751/s1"), ok);
+        let e = validate(Some(b"0751/s1"), ok);
         assert!(e.is_ok(), "{:?}", e.err());
-        let e = validate("vagt.health", Some(b"0101/s1"), ok).err().unwrap();
+        let e = validate(Some(b"0101/s1"), ok).err().unwrap();
         assert!(e.contains("does not match"), "{e}");
         let zero = String::from_utf8_lossy(ok).replace("\"seq\":3", "\"seq\":0");
-        assert!(validate("t", None, zero.as_bytes()).is_err());
+        assert!(validate(None, zero.as_bytes()).is_err());
     }
 }

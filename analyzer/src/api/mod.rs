@@ -209,16 +209,19 @@ async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> R
     .bind(app.instance.as_str())
     .execute(&app.store.pool)
     .await;
+    let response = match audit {
+        Ok(_) => response,
+        Err(e) => {
+            // An answer that cannot be audited is not given.
+            tracing::error!("audit log: {e}");
+            ApiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the audit log cannot be written; try again".into(),
+            )
+            .into_response()
+        }
+    };
     app.counters.request(response.status().as_u16());
-    if let Err(e) = audit {
-        // An answer that cannot be audited is not given.
-        tracing::error!("audit log: {e}");
-        return ApiError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the audit log cannot be written; try again".into(),
-        )
-        .into_response();
-    }
     response
 }
 

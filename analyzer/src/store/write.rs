@@ -14,7 +14,6 @@ use vagt_schema::{Event, EventBody};
 
 /// One validated message.
 pub struct Incoming {
-    pub topic: String,
     pub seq: u64,
     pub event: Event,
     /// Its `event_type` tag.
@@ -70,10 +69,10 @@ impl Store {
     /// Stores a batch. On PostgreSQL the batch is split by sensor over two
     /// connections, each its own transaction: one connection runs on one
     /// core, and a single one left the other core idle (adding 2 M events
-    /// to a store of 12 M: 14,500 -> 24,400 events/s). A sensor's events stay together,
-    /// so whatever an event feeds is written in the event's transaction;
-    /// if one part fails the batch is written again and the part that
-    /// was stored is dropped as duplicates. SQLite has one writer: one
+    /// to a store of 12 M: 14,500 -> 24,400 events/s). A sensor's events
+    /// stay together, so whatever an event feeds is written in the
+    /// event's transaction; if one part fails the batch is written again
+    /// and the part that was stored is dropped as duplicates. SQLite has one writer: one
     /// transaction.
     pub async fn write(&self, batch: &[Incoming]) -> anyhow::Result<Written> {
         if !self.postgres || batch.len() < 2 * CHUNK {
@@ -122,8 +121,8 @@ impl Store {
                     .bind(o.municipality.as_str())
                     .bind(o.sensor.as_str())
                     .bind(seq_i64(e.seq))
-                    // The class, not the Kafka topic: retention finds
-                    // each kind by it, whatever the deployment's prefix.
+                    // The topic class, not the Kafka topic: retention
+                    // finds each kind by it, whatever the prefix.
                     .bind(e.event.body.topic().name())
                     .bind(e.event_type.as_str())
                     .bind(o.segment.as_str())
