@@ -16,6 +16,9 @@
 #[allow(dead_code)]
 #[path = "common/broker.rs"]
 mod broker;
+#[allow(dead_code)]
+#[path = "common/certs.rs"]
+mod certs;
 #[path = "common/http.rs"]
 mod http;
 

@@ -3,7 +3,8 @@
 //! second copies by (sensor, sequence), in order, through broker outages
 //! (graceful and SIGKILL), a sensor killed with SIGKILL, a corrupted spool
 //! record and a spool that overflows; bad settings fail fast and clearly.
-//! What leaves in clear text is checked by tests/privacy.rs.
+//! What leaves in clear text is checked by tests/privacy.rs; TLS and
+//! SASL by kafka/security.rs.
 //!
 //! Ground truth is the sensor's own clear-text local output of the same
 //! run: the same events, before pseudonymisation.
@@ -385,3 +386,6 @@ fn a_full_disk_loses_events_with_a_warning_and_never_stops_the_sensor() {
     assert!(err.contains("events lost"), "no warning of the loss: {err}");
     assert!(err.contains("No space left"), "the cause is named: {err}");
 }
+
+#[path = "kafka/security.rs"]
+mod security;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod certs;
 pub mod http;
 pub mod live;
 pub mod many;
