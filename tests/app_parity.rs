@@ -459,3 +459,63 @@ fn x509_log_parity() {
 fn quic_log_parity() {
     check("quic.log", "quic", 0.90);
 }
+
+/// The health event counts what the parsers could not read, by reason;
+/// where a reason has Zeek's name, Zeek's weird.log of the same trace is
+/// the ground truth. Precision: every reason of ours in Zeek's vocabulary
+/// (the names of every weird.log in the corpus) is one Zeek logged on that
+/// trace. Recall: a trace on which Zeek logged a reason we report
+/// elsewhere gets at least one of Zeek's reasons from us. Counts are not
+/// compared: Zeek logs some weirds once per connection.
+#[test]
+fn the_health_event_counts_parser_errors_as_zeek_logs_weirds() {
+    let all = cases("weird.log");
+    assert!(!all.is_empty(), "no zeek-app case keeps weird.log");
+    let mut ours_by_case = Vec::new();
+    let mut vocabulary = std::collections::BTreeSet::new();
+    let mut reported = std::collections::BTreeSet::new();
+    for (name, dir) in &all {
+        let Some(trace) = trace_in(dir) else { continue };
+        let log = read_zeek_log(&dir.join("weird.log"));
+        let zeek: std::collections::BTreeSet<String> = log
+            .rows
+            .iter()
+            .filter_map(|r| log.get(r, "name").map(String::from))
+            .collect();
+        vocabulary.extend(zeek.iter().cloned());
+        let cmd = read_zeek_command(&dir.join("zeek-command.txt"));
+        let (events, _) = replay(&app_config(&cmd, dir), &[trace]);
+        let stats = events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.body {
+                vagt_schema::EventBody::Stats(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{name}: no statistics event"));
+        reported.extend(stats.parser_errors.keys().cloned());
+        ours_by_case.push((name.clone(), zeek, stats.parser_errors));
+    }
+    let mut matched = 0;
+    for (name, zeek, ours) in &ours_by_case {
+        for reason in ours.keys().filter(|r| vocabulary.contains(*r)) {
+            assert!(
+                zeek.contains(reason),
+                "{name}: we count {reason}, Zeek logged only {zeek:?}"
+            );
+            matched += 1;
+        }
+        if zeek.iter().any(|z| reported.contains(z)) {
+            assert!(
+                ours.keys().any(|r| zeek.contains(r)),
+                "{name}: Zeek logged {zeek:?}, we counted {ours:?}"
+            );
+        }
+    }
+    println!(
+        "{} cases with a weird.log; {matched} reasons of ours with Zeek's names, each also in \
+         Zeek's log of its trace",
+        ours_by_case.len()
+    );
+    assert!(matched > 0, "no parser error with Zeek's name was counted");
+}

@@ -347,6 +347,73 @@ fn bad_kafka_settings_fail_fast_with_a_clear_message() {
     }
 }
 
+#[test]
+fn a_dead_broker_is_logged_with_its_fields_as_json_or_to_the_journal() {
+    let dir = common::temp_dir("kafka-log-json");
+    let cfg = config(&dir, &dead_broker(), "drain_timeout = 0.5");
+    let pcap = common::corpus().join("attacks/ftp_bruteforce.pcap");
+    let run = |format: &str| {
+        let out = bin()
+            .args([
+                "--log-format",
+                format,
+                "replay",
+                "--no-progress",
+                "-o",
+                "/dev/null",
+                "-c",
+            ])
+            .arg(&cfg)
+            .arg(&pcap)
+            .output()
+            .expect("run the sensor");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let said = run("json");
+    let logs: Vec<serde_json::Value> = said
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let waiting = logs
+        .iter()
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("wait in the Kafka spool"))
+        })
+        .unwrap_or_else(|| panic!("no log of the events left in the spool: {said}"));
+    assert_eq!(waiting["level"], "WARN", "{waiting}");
+    assert!(waiting["timestamp"].is_string(), "{waiting}");
+    assert!(
+        waiting["target"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("vagt_sensor::output::kafka")),
+        "{waiting}"
+    );
+    let spooled = waiting["spool_records"].as_u64().unwrap_or(0);
+    assert!(spooled > 0, "the count is a field of its own: {waiting}");
+    assert!(waiting["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains(&spooled.to_string()));
+    // Every warning is JSON; what is not is the run's summary.
+    assert!(!said.contains("vagt-sensor: warning:"), "{said}");
+    assert!(said.contains("vagt-sensor: replayed"), "{said}");
+
+    // The journal, where there is one; elsewhere text, saying why.
+    let said = run("journald");
+    if !std::path::Path::new("/run/systemd/journal/socket").exists() {
+        assert!(said.contains("cannot reach the systemd journal"), "{said}");
+        assert!(said.contains("wait in the Kafka spool"), "{said}");
+    }
+}
+
 /// Unmounts the small file system when the test ends.
 struct Mounted(PathBuf);
 

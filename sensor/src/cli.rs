@@ -36,10 +36,24 @@ pub struct Cli {
     #[arg(short, long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Print nothing but errors on standard error (and what the sensor did
-    /// with the output file on SIGHUP or at start).
+    /// Print only warnings and errors on standard error (and the sensor's
+    /// notes on its output file at start).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// How the sensor logs while it runs: `text` lines on standard error,
+    /// `json` objects on standard error (time, level, message and fields),
+    /// or `journald` (the systemd journal, fields as journal fields). The
+    /// level is info (warn with --quiet); VAGT_LOG overrides it, e.g.
+    /// VAGT_LOG=debug. The run's summary is plain text either way.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT"
+    )]
+    pub log_format: crate::log::LogFormat,
 
     #[command(subcommand)]
     pub command: Command,

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod flow;
+pub mod log;
 pub mod output;
 pub mod pipeline;
 pub mod site;

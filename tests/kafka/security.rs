@@ -97,6 +97,16 @@ fn sasl_scram_over_mutual_tls_delivers_every_event() {
     assert_eq!(local.len(), 1381);
     let all = shipped(&b.broker);
     assert_all_arrived(&local, &all);
+    // The health event's timings: every spool commit and delivery counted.
+    let health = last_health(&all);
+    let commits = health.commit_seconds.expect("the commit histogram");
+    assert!(commits.count > 0, "{commits:?}");
+    let deliveries = health.delivery_seconds.expect("the delivery histogram");
+    for h in [&commits, &deliveries] {
+        assert_eq!(h.counts.iter().sum::<u64>(), h.count, "{h:?}");
+        assert_eq!(h.counts.len(), h.le.len() + 1, "{h:?}");
+    }
+    assert!(deliveries.count >= health.delivered, "{deliveries:?}");
 }
 
 #[test]
@@ -108,7 +118,9 @@ fn a_wrong_password_ca_or_client_certificate_is_named_and_loses_nothing() {
     let other_ca = certs::ca(&dir, "other-ca");
     let pcap = common::corpus().join("attacks/ftp_bruteforce.pcap");
     let short = ("drain_timeout", "3.0".to_string());
-    let cases: [(&str, Vec<(&str, String)>, &str); 3] = [
+    // (what is wrong, the settings that make it so, what the warning says)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: [Case; 3] = [
         (
             "a wrong password",
             vec![
@@ -139,7 +151,12 @@ fn a_wrong_password_ca_or_client_certificate_is_named_and_loses_nothing() {
     for (i, (what, with, want)) in cases.iter().enumerate() {
         let cfg = config(&dir, &b.broker.bootstrap(), &b.settings(with));
         let started = Instant::now();
-        let (out, err) = replay(&dir, &cfg, &[pcap.clone()], &format!("local-{i}.json"));
+        let (out, err) = replay(
+            &dir,
+            &cfg,
+            std::slice::from_ref(&pcap),
+            &format!("local-{i}.json"),
+        );
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "{what}: the sensor hung"

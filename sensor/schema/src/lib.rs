@@ -264,6 +264,16 @@ pub struct SensorStats {
     pub connections: u64,
     pub connections_evicted: u64,
     pub connections_active: u64,
+    /// Packets per second since the previous statistics event (by the
+    /// events' times), from the second event on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packets_per_second: Option<f64>,
+    /// What the application parsers could not read, by reason: malformed
+    /// input (Zeek's weird names), `stream_gap` (holes in reassembled
+    /// streams), `stream_segment_dropped` (segments dropped at the
+    /// reassembly memory cap).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parser_errors: BTreeMap<String, u64>,
     /// The analysis stage's counters, when it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisStats>,
@@ -305,6 +315,25 @@ pub struct ShippingStats {
     /// The last error from the spool or the broker, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Seconds from spooling to the broker's acknowledgement, for every
+    /// event delivered since start (schema 1, added later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_seconds: Option<Histogram>,
+    /// Seconds each spool commit took, its fsync included, since start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_seconds: Option<Histogram>,
+}
+
+/// Observations since start, in buckets, as Prometheus keeps them:
+/// `counts[i]` counts the observations at most `le[i]` and above the
+/// bound before it (not cumulative); the last count, one more than the
+/// bounds, is those above every bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Histogram {
+    pub le: Vec<f64>,
+    pub counts: Vec<u64>,
+    pub sum: f64,
+    pub count: u64,
 }
 
 /// What the analysis stage did: its health, for the stats event.

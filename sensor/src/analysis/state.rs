@@ -21,8 +21,8 @@ pub fn restore(analysis: &mut Analysis, dir: &Path) -> Result<(), String> {
         Ok(Loaded::Restored(saved)) => {
             let refused = analysis.restore(*saved);
             if !refused.is_empty() {
-                eprintln!(
-                    "vagt-sensor: warning: learned state of {} in {} is not usable; they start afresh",
+                tracing::warn!(
+                    "learned state of {} in {} is not usable; they start afresh",
                     refused.join(", "),
                     dir.display()
                 );
@@ -30,8 +30,8 @@ pub fn restore(analysis: &mut Analysis, dir: &Path) -> Result<(), String> {
             Ok(())
         }
         Ok(Loaded::SetAside(aside, why)) => {
-            eprintln!(
-                "vagt-sensor: warning: the analysis state in {} is {why}; moved to {} and learning starts afresh",
+            tracing::warn!(
+                "the analysis state in {} is {why}; moved to {} and learning starts afresh",
                 dir.display(),
                 aside.display()
             );
@@ -85,7 +85,7 @@ impl Saver {
                     self.dir.display()
                 );
                 if self.error.as_deref() != Some(msg.as_str()) {
-                    eprintln!("vagt-sensor: warning: {msg}");
+                    tracing::warn!("{msg}");
                 }
                 self.error = Some(msg);
             }

@@ -30,11 +30,12 @@ use std::time::Duration;
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    crate::log::init(cli.log_format, cli.quiet);
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
             // Errors are printed even with --quiet: they explain the exit code.
-            eprintln!("vagt-sensor: error: {e}");
+            tracing::error!("{e}");
             2
         }
     }
@@ -247,7 +248,7 @@ fn assets_command(cfg: &mut Config, args: AssetsArgs, quiet: bool) -> Result<i32
         None => (Inventory::new(site, max), None),
     };
     if let Some(w) = warning {
-        eprintln!("vagt-sensor: warning: {w}");
+        tracing::warn!("{w}");
     }
     let mut code = 0;
     let inventory = if args.files.is_empty() {
@@ -359,8 +360,11 @@ fn live(cfg: &mut Config, args: RunArgs, quiet: bool) -> Result<i32, String> {
     }
     let (feed, workers, how) = open_live(cfg)?;
     if !quiet {
-        eprintln!(
-            "vagt-sensor: capturing on {} ({how}) with {workers} worker(s); stop with Ctrl-C",
+        tracing::info!(
+            interface = cfg.capture.interface,
+            method = how,
+            workers,
+            "capturing on {} ({how}) with {workers} worker(s); stop with Ctrl-C",
             cfg.capture.interface,
         );
     }
@@ -418,7 +422,7 @@ fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
             (None, true) => "the demo network's; --write-config FILE saves them".into(),
             (None, false) => "from the configuration".into(),
         };
-        eprintln!("vagt-sensor: segments {} ({whence})", names.join(", "));
+        tracing::info!("segments {} ({whence})", names.join(", "));
     }
     let (path, temporary) = match &args.pcap {
         Some(p) => (p.clone(), false),
@@ -436,8 +440,8 @@ fn demo(cfg: &mut Config, args: DemoArgs, quiet: bool) -> Result<i32, String> {
             .iter()
             .filter(|c| c.orig.0 == scanner)
             .count();
-        eprintln!(
-            "vagt-sensor: generated {} packets in {} connections ({}) from seed {}, \
+        tracing::info!(
+            "generated {} packets in {} connections ({}) from seed {}, \
              among them a port scan of {probes} ports from {scanner} (guest)",
             truth.packets,
             truth.connections.len(),
@@ -502,13 +506,13 @@ fn finish(s: &Summary, workers: usize, verb: &str, quiet: bool) -> i32 {
         eprint!("{}", render_summary(s, workers, verb));
     }
     if let (Some(note), false) = (&s.checksum_note, quiet) {
-        eprintln!("vagt-sensor: note: {note}");
+        tracing::info!("note: {note}");
     }
     for e in &s.source_errors {
-        eprintln!("vagt-sensor: error: {e}");
+        tracing::error!("{e}");
     }
     if let Some(e) = &s.output_error {
-        eprintln!("vagt-sensor: error: {e}");
+        tracing::error!("{e}");
         return 1;
     }
     if !s.source_errors.is_empty() {

@@ -168,10 +168,12 @@ pub trait Parser: Send {
 #[derive(Clone, Debug, Default)]
 pub struct Weirds {
     counts: Vec<(&'static str, u64)>,
+    total: u64,
 }
 
 impl Weirds {
     pub fn count(&mut self, reason: &'static str) {
+        self.total += 1;
         // A handful of distinct reasons ever occur: a short list beats a map.
         match self.counts.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, n)) => *n += 1,
@@ -181,6 +183,11 @@ impl Weirds {
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
         self.counts.iter().copied()
+    }
+
+    /// Every count together: it changes whenever any count does.
+    pub fn total(&self) -> u64 {
+        self.total
     }
 
     pub fn get(&self, reason: &str) -> u64 {

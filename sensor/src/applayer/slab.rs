@@ -111,6 +111,29 @@ impl AppLayer {
         self.budget.used
     }
 
+    /// What the parsers could not read, for the health event: malformed
+    /// input by reason (Zeek's weird names), holes in reassembled streams
+    /// (`stream_gap`) and segments dropped at the reassembly memory cap
+    /// (`stream_segment_dropped`). The vector is reused, so the periodic
+    /// publication allocates nothing once it has room.
+    pub fn errors_into(&self, into: &mut Vec<(&'static str, u64)>) {
+        into.clear();
+        into.extend(self.weird.iter());
+        for (reason, n) in [
+            ("stream_gap", self.stats.stream.gaps),
+            ("stream_segment_dropped", self.budget.dropped_segments),
+        ] {
+            if n > 0 {
+                into.push((reason, n));
+            }
+        }
+    }
+
+    /// Changes whenever a count of [`AppLayer::errors_into`] does.
+    pub fn errors_total(&self) -> u64 {
+        self.weird.total() + self.stats.stream.gaps + self.budget.dropped_segments
+    }
+
     /// Counters, with the memory figures brought up to date.
     pub fn stats(&self) -> AppStats {
         AppStats {

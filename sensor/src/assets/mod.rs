@@ -360,11 +360,13 @@ pub fn in_front(
         Some(path) => {
             let (inv, warning) = store::load(path, site, settings.max_assets);
             if let Some(w) = warning {
-                eprintln!("vagt-sensor: warning: {w}");
+                tracing::warn!(path = %path.display(), "{w}");
             }
             if loud && !inv.is_empty() {
-                eprintln!(
-                    "vagt-sensor: asset inventory: {} device(s) from {}",
+                tracing::info!(
+                    devices = inv.len(),
+                    path = %path.display(),
+                    "asset inventory: {} device(s) from {}",
                     inv.len(),
                     path.display()
                 );
@@ -422,8 +424,9 @@ impl InventorySink {
             }
             Err(e) if !self.save_failed => {
                 // The inventory goes on in memory; the output matters more.
-                eprintln!(
-                    "vagt-sensor: warning: cannot save the asset inventory to {}: {e}",
+                tracing::warn!(
+                    path = %path.display(),
+                    "cannot save the asset inventory to {}: {e}",
                     path.display()
                 );
                 self.save_failed = true;

@@ -335,6 +335,11 @@ impl Tracker {
         &self.table
     }
 
+    /// The application layer: its parsers' counters.
+    pub fn app(&self) -> &crate::applayer::slab::AppLayer {
+        &self.out.app
+    }
+
     pub fn defrag(&self) -> &Defragmenter {
         &self.defrag
     }

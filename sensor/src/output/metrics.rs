@@ -8,15 +8,17 @@
 
 use super::Sink;
 use prometheus_client::collector::Collector;
+use prometheus_client::encoding::NoLabelSet;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use vagt_schema::{Event, EventBody, SensorStats};
+use vagt_schema::{Event, EventBody, Histogram, SensorStats};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -121,6 +123,14 @@ fn gauge(e: &mut DescriptorEncoder, name: &str, help: &str, v: f64) -> std::fmt:
     g.encode(e.encode_descriptor(name, help, None, g.metric_type())?)
 }
 
+/// A histogram from the health event, in Prometheus' buckets.
+fn histogram(e: &mut DescriptorEncoder, name: &str, help: &str, h: &Histogram) -> std::fmt::Result {
+    let bounds = h.le.iter().copied().chain([f64::INFINITY]);
+    let buckets: Vec<(f64, u64)> = bounds.zip(h.counts.iter().copied()).collect();
+    e.encode_descriptor(name, help, None, MetricType::Histogram)?
+        .encode_histogram::<NoLabelSet>(h.sum, h.count, &buckets, None)
+}
+
 fn labelled<'a>(
     e: &mut DescriptorEncoder,
     name: &str,
@@ -154,6 +164,21 @@ impl Collector for Figures {
             "Packets not fully decoded, by reason",
             "reason",
             s.decode_errors.iter(),
+        )?;
+        if let Some(pps) = s.packets_per_second {
+            gauge(
+                &mut e,
+                "vagt_packets_per_second",
+                "Packets per second since the previous health event",
+                pps,
+            )?;
+        }
+        labelled(
+            &mut e,
+            "vagt_parser_errors",
+            "Application input the parsers could not read, by reason",
+            "reason",
+            s.parser_errors.iter(),
         )?;
         labelled(
             &mut e,
@@ -283,6 +308,22 @@ impl Collector for Figures {
                 "Spool to acknowledgement, last event",
                 k.delivery_lag,
             )?;
+            if let Some(h) = &k.delivery_seconds {
+                histogram(
+                    &mut e,
+                    "vagt_delivery_seconds",
+                    "Spool to acknowledgement, every delivered event",
+                    h,
+                )?;
+            }
+            if let Some(h) = &k.commit_seconds {
+                histogram(
+                    &mut e,
+                    "vagt_spool_commit_seconds",
+                    "Time of a spool commit, fsync included",
+                    h,
+                )?;
+            }
             gauge(
                 &mut e,
                 "vagt_kafka_connected",
@@ -311,6 +352,12 @@ mod tests {
         stats.shipping = Some(ShippingStats {
             spool_records: 5,
             dropped: [("conn".to_string(), 3)].into_iter().collect(),
+            delivery_seconds: Some(vagt_schema::Histogram {
+                le: vec![0.1, 1.0],
+                counts: vec![4, 2, 1],
+                sum: 9.5,
+                count: 7,
+            }),
             ..ShippingStats::default()
         });
         sink.write(&Event::new(Origin::default(), EventBody::Stats(stats)))
@@ -329,6 +376,12 @@ mod tests {
             "vagt_drops_total{where=\"kernel\"} 7",
             "vagt_spool_events 5",
             "vagt_lost_events_total{topic=\"conn\"} 3",
+            "# TYPE vagt_delivery_seconds histogram",
+            "vagt_delivery_seconds_bucket{le=\"0.1\"} 4",
+            "vagt_delivery_seconds_bucket{le=\"1.0\"} 6",
+            "vagt_delivery_seconds_bucket{le=\"+Inf\"} 7",
+            "vagt_delivery_seconds_sum 9.5",
+            "vagt_delivery_seconds_count 7",
         ] {
             assert!(body.contains(want), "{want} missing:\n{body}");
         }

@@ -157,7 +157,7 @@ pub fn open(path: &str, format: OutputFormat, existing: Existing) -> io::Result<
     } else {
         let (w, repair) = Lines::file(path, existing)?;
         if let Some(r) = repair {
-            eprintln!("vagt-sensor: {r}");
+            tracing::warn!("{r}");
         }
         w
     };

@@ -111,6 +111,8 @@ pub struct Summary {
     pub checksum_note: Option<String>,
     /// The run captured live (its packet times are arrival times).
     pub live: bool,
+    /// What the parsers could not read, by reason (all workers).
+    pub parser_errors: std::collections::BTreeMap<String, u64>,
 }
 
 /// How fast packets went, over `secs` seconds.
@@ -315,6 +317,9 @@ fn run_input(
             }
         }
         summary.decode.merge(&r.counters);
+        for (reason, n) in &r.parser_errors {
+            *summary.parser_errors.entry(reason.to_string()).or_default() += n;
+        }
         if let (Some(p), None) = (r.offload, &summary.checksum_note) {
             let finding = crate::decode::offload::Finding {
                 source: "a worker's share of the traffic".into(),

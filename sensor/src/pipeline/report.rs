@@ -54,6 +54,7 @@ pub(super) fn summary_stats(sum: &Summary, live: bool) -> SensorStats {
     };
     counters_to_stats(&sum.decode, &mut s);
     drops_to_stats(sum.queue_drops, sum.kernel, &mut s);
+    s.parser_errors = sum.parser_errors.clone();
     s
 }
 
@@ -85,6 +86,11 @@ pub(super) fn live_stats(shared: &[Arc<WorkerShared>], intake: &Intake, now: i64
         s.connections += w.created.load(Ordering::Relaxed);
         s.connections_evicted += w.evicted.load(Ordering::Relaxed);
         s.connections_active += w.active.load(Ordering::Relaxed);
+        if let Ok(errors) = w.parser_errors.lock() {
+            for (reason, n) in errors.iter() {
+                *s.parser_errors.entry(reason.to_string()).or_default() += n;
+            }
+        }
     }
     counters_to_stats(&counters, &mut s);
     drops_to_stats(intake.queue_drops, intake.kernel, &mut s);

@@ -14,7 +14,7 @@ use crate::decode::{DecodeCounters, DecodeError, Decoded};
 use crate::flow::{Emitted, TableStats, Tracker};
 use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Finished connections a worker holds before it waits for the writer.
 pub(super) const SHIP_AT: usize = 4096;
@@ -33,6 +33,10 @@ pub struct WorkerShared {
     pub kernel_dropped: AtomicU64,
     pub kernel_if_dropped: AtomicU64,
     pub kernel_known: AtomicBool,
+    /// What the parsers could not read, by reason, and the total it was
+    /// last published at (it is copied only when that changed).
+    pub parser_errors: Mutex<Vec<(&'static str, u64)>>,
+    pub parser_errors_total: AtomicU64,
 }
 
 impl Default for WorkerShared {
@@ -49,6 +53,8 @@ impl Default for WorkerShared {
             kernel_dropped: AtomicU64::new(0),
             kernel_if_dropped: AtomicU64::new(0),
             kernel_known: AtomicBool::new(false),
+            parser_errors: Mutex::new(Vec::new()),
+            parser_errors_total: AtomicU64::new(0),
         }
     }
 }
@@ -84,6 +90,8 @@ pub struct WorkerReport {
     pub latency: Option<hdrhistogram::Histogram<u64>>,
     /// The sample that showed checksum offload, if the worker saw one.
     pub offload: Option<crate::decode::offload::Probe>,
+    /// What the parsers could not read, by reason.
+    pub parser_errors: Vec<(&'static str, u64)>,
 }
 
 /// A worker's tracker and its ways out.
@@ -163,6 +171,16 @@ impl Core {
         s.created.store(t.stats.created, Ordering::Relaxed);
         s.evicted.store(t.stats.evicted, Ordering::Relaxed);
         s.active.store(t.len() as u64, Ordering::Relaxed);
+        // Rarely changes; when it did, a copy under a lock the worker
+        // never waits for (a busy lock leaves it to the next time).
+        let app = self.tracker.app();
+        let total = app.errors_total();
+        if total != s.parser_errors_total.load(Ordering::Relaxed) {
+            if let Ok(mut v) = s.parser_errors.try_lock() {
+                app.errors_into(&mut v);
+                s.parser_errors_total.store(total, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Writes out every open connection and reports.
@@ -177,6 +195,11 @@ impl Core {
             bytes: self.tracker.bytes,
             latency: self.latency.take(),
             offload: self.tracker.offload,
+            parser_errors: {
+                let mut v = Vec::new();
+                self.tracker.app().errors_into(&mut v);
+                v
+            },
         }
     }
 }

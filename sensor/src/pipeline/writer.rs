@@ -55,6 +55,8 @@ pub(super) fn spawn(
             // ARP bindings are facts of a segment, judged here where every
             // worker's frames meet (`crate::arp`).
             let mut arp = ArpWatch::default();
+            // The previous statistics event's (time, packets), for the rate.
+            let mut rate = Rate::default();
             let mut failure: Option<String> = None;
             // When the oldest record not yet handed on must go.
             let mut due: Option<Instant> = None;
@@ -76,7 +78,11 @@ pub(super) fn spawn(
                     continue;
                 }
                 if let Some(msg) = msg {
-                    if let Err(e) = write(&mut *sink, &ctx, &mut arp, msg, &pool, &mut written) {
+                    let mut state = State {
+                        arp: &mut arp,
+                        rate: &mut rate,
+                    };
+                    if let Err(e) = write(&mut *sink, &ctx, &mut state, msg, &pool, &mut written) {
                         failure = Some(format!("writing output failed: {e}"));
                         continue;
                     }
@@ -88,20 +94,18 @@ pub(super) fn spawn(
                     .is_some_and(|r| r.swap(false, Ordering::Relaxed))
                 {
                     match sink.reopen() {
-                        // Said even with --quiet: it answers the operator's
-                        // signal, and a rotation that did nothing would
-                        // otherwise go unnoticed.
-                        Ok(Some(said)) => eprintln!("vagt-sensor: SIGHUP: {said}"),
+                        Ok(Some(said)) => tracing::info!("SIGHUP: {said}"),
+                        // A warning, so that it shows even with --quiet: a
+                        // rotation that did nothing would otherwise go
+                        // unnoticed.
                         Ok(None) => {
-                            eprintln!(
-                                "vagt-sensor: SIGHUP: output is not a file; nothing to reopen"
-                            )
+                            tracing::warn!("SIGHUP: output is not a file; nothing to reopen")
                         }
                         // The file it had stays open (reopening replaces
                         // it only on success): keep writing there rather
                         // than lose records over a failed rotation.
-                        Err(e) => eprintln!(
-                            "vagt-sensor: error: SIGHUP: {e}; still writing to the file it had \
+                        Err(e) => tracing::error!(
+                            "SIGHUP: {e}; still writing to the file it had \
                              (make the path writable and send SIGHUP again)"
                         ),
                     }
@@ -127,12 +131,31 @@ pub(super) fn spawn(
         })
 }
 
+/// The previous statistics event's time and packet count.
+#[derive(Default)]
+struct Rate(Option<(f64, u64)>);
+
+impl Rate {
+    /// Packets per second since the previous event, and remembers this one.
+    fn per_second(&mut self, ts: f64, packets: u64) -> Option<f64> {
+        let before = self.0.replace((ts, packets));
+        let (t0, p0) = before?;
+        (ts > t0).then(|| packets.saturating_sub(p0) as f64 / (ts - t0))
+    }
+}
+
+/// What the writer keeps between messages.
+struct State<'a> {
+    arp: &'a mut ArpWatch,
+    rate: &'a mut Rate,
+}
+
 /// Writes one message's events; vectors of connections go back to the
 /// pool whatever happens.
 fn write(
     sink: &mut dyn Sink,
     ctx: &RecordContext,
-    arp: &mut ArpWatch,
+    state: &mut State<'_>,
     msg: ToWriter,
     pool: &crossbeam_channel::Sender<Vec<Emitted>>,
     written: &mut u64,
@@ -142,7 +165,7 @@ fn write(
             let mut result = Ok(());
             for e in events.iter() {
                 if let Emitted::Arp(a) = e {
-                    if let Err(err) = arp.observe(a, ctx, |ev| sink.write(ev)) {
+                    if let Err(err) = state.arp.observe(a, ctx, |ev| sink.write(ev)) {
                         result = Err(err);
                         break;
                     }
@@ -163,10 +186,11 @@ fn write(
         }
         ToWriter::Final(s) => {
             sink.end_of_input()?;
-            write(sink, ctx, arp, ToWriter::Stats(s), pool, written)
+            write(sink, ctx, state, ToWriter::Stats(s), pool, written)
         }
         ToWriter::Stats(mut s) => {
-            s.arp = arp.stats();
+            s.arp = state.arp.stats();
+            s.packets_per_second = state.rate.per_second(s.ts, s.packets);
             let ev = Event::new(
                 Origin {
                     municipality: ctx.municipality.clone(),
@@ -206,6 +230,16 @@ mod tests {
                 EventBody::Stats(stats),
             )
         }
+    }
+
+    #[test]
+    fn the_packet_rate_is_taken_between_statistics_events() {
+        let mut r = Rate::default();
+        assert_eq!(r.per_second(100.0, 1_000), None, "no rate from one event");
+        assert_eq!(r.per_second(130.0, 31_000), Some(1_000.0));
+        // A clock that did not move gives no rate rather than infinity.
+        assert_eq!(r.per_second(130.0, 32_000), None);
+        assert_eq!(r.per_second(131.0, 32_500), Some(500.0));
     }
 
     #[test]

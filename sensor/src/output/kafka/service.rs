@@ -248,16 +248,20 @@ impl Service {
             };
         }
         let mut released = None;
+        let at = now();
         while let Some(f) = self.in_flight.front() {
             if f.state != State::Delivered {
                 break;
             }
             released = Some((f.seq, f.time_ms));
+            self.shared
+                .delivery
+                .observe((at - f.time_ms as f64 / 1000.0).max(0.0));
             self.in_flight.pop_front();
             self.shared.delivered.fetch_add(1, Ordering::Relaxed);
         }
         if let Some((seq, time_ms)) = released {
-            let lag = (now() - time_ms as f64 / 1000.0).max(0.0);
+            let lag = (at - time_ms as f64 / 1000.0).max(0.0);
             self.shared
                 .lag_ms
                 .store((lag * 1000.0) as u64, Ordering::Relaxed);

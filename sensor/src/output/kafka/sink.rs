@@ -60,7 +60,7 @@ impl KafkaSink {
             )
         })?;
         for w in &report.warnings {
-            eprintln!("vagt-sensor: warning: spool {}: {w}", dir.display());
+            tracing::warn!(spool = %dir.display(), "spool {}: {w}", dir.display());
         }
         let shared = Arc::new(Shared::default());
         let topics = cfg.topics()?;
@@ -96,7 +96,10 @@ impl KafkaSink {
         if self.uncommitted.iter().all(|&n| n == 0) {
             return;
         }
-        if let Err(e) = self.spool.commit() {
+        let started = std::time::Instant::now();
+        let done = self.spool.commit();
+        self.shared.commit.observe(started.elapsed().as_secs_f64());
+        if let Err(e) = done {
             for (r, u) in self.refused.iter_mut().zip(self.uncommitted) {
                 *r += u;
             }
@@ -129,6 +132,8 @@ impl KafkaSink {
             delivery_lag: self.shared.lag_ms.load(Ordering::Relaxed) as f64 / 1000.0,
             connected: self.shared.connected.load(Ordering::Relaxed),
             last_error: self.shared.last_error(),
+            delivery_seconds: Some(self.shared.delivery.snapshot()),
+            commit_seconds: Some(self.shared.commit.snapshot()),
         }
     }
 }
@@ -189,15 +194,17 @@ impl Sink for KafkaSink {
         let s = self.stats();
         if !s.dropped.is_empty() {
             let by: Vec<String> = s.dropped.iter().map(|(t, n)| format!("{n} {t}")).collect();
-            eprintln!(
-                "vagt-sensor: warning: events lost before reaching Kafka: {} (the spool's bounds \
+            tracing::warn!(
+                lost = s.dropped.values().sum::<u64>(),
+                "events lost before reaching Kafka: {} (the spool's bounds \
                  or a full disk; see the health event)",
                 by.join(", ")
             );
         }
         if s.spool_records > 0 {
-            eprintln!(
-                "vagt-sensor: {} events wait in the Kafka spool and are sent on the next start{}",
+            tracing::warn!(
+                spool_records = s.spool_records,
+                "{} events wait in the Kafka spool and are sent on the next start{}",
                 s.spool_records,
                 s.last_error
                     .map(|e| format!(" (last error: {e})"))

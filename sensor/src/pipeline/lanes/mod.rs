@@ -128,7 +128,7 @@ pub(super) fn run(
             }) {
             Ok(h) => handles.push(h),
             Err(e) => {
-                eprintln!("vagt-sensor: cannot start worker thread: {e}");
+                tracing::error!("cannot start worker thread: {e}");
                 failed.store(true, Ordering::Release);
             }
         }
