@@ -62,7 +62,10 @@ impl Distinct {
         let mut sum = 0.0;
         let mut zeros = 0usize;
         for &r in &self.0 {
-            sum += 2f64.powi(-i32::from(r));
+            // 2^-r built from its exponent bits: exact (r is at most 56),
+            // and a tenth of the cost of powi, which took a tenth of the
+            // writer thread when every segment's interval is written.
+            sum += f64::from_bits((1023 - u64::from(r)) << 52);
             zeros += usize::from(r == 0);
         }
         let alpha = 0.7213 / (1.0 + 1.079 / m);
@@ -229,6 +232,14 @@ pub fn metric(name: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_register_weight_is_two_to_the_minus_rank() {
+        for r in 0u8..=64 {
+            let bits = f64::from_bits((1023 - u64::from(r)) << 52);
+            assert_eq!(bits, 2f64.powi(-i32::from(r)), "rank {r}");
+        }
+    }
 
     #[test]
     fn distinct_counts_are_close_and_merge_as_unions() {
