@@ -97,29 +97,10 @@ impl Broker {
         };
         b.up();
         for (name, password, mechanism) in &b.security.users {
-            let out = Command::new(tansu())
-                .args(["user", "create", name, password, "--mechanism", mechanism])
-                .arg("--broker")
-                .arg(b.url())
-                .output()
-                .expect("tansu user create");
-            assert!(
-                out.status.success(),
-                "cannot create user {name}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            b.admin(&["user", "create", name, password, "--mechanism", mechanism]);
         }
         for t in topics {
-            let out = Command::new(tansu())
-                .args(["topic", "create", t, "--partitions", "3", "--broker"])
-                .arg(b.url())
-                .output()
-                .expect("tansu topic create");
-            assert!(
-                out.status.success(),
-                "cannot create topic {t}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            b.admin(&["topic", "create", t, "--partitions", "3"]);
         }
         // tansu's own tools cannot log in, so users and topics are made
         // first, and the broker restarted with authentication on.
@@ -138,6 +119,22 @@ impl Broker {
             ));
         }
         b
+    }
+
+    /// Runs one of tansu's own tools against the broker.
+    fn admin(&self, args: &[&str]) {
+        let out = Command::new(tansu())
+            .args(args)
+            .arg("--broker")
+            .arg(self.url())
+            .output()
+            .expect("tansu");
+        assert!(
+            out.status.success(),
+            "tansu {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// tansu's own address, for its tools.
