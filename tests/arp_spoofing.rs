@@ -158,7 +158,10 @@ fn write(name: &str, with_attack: bool) -> (TempDir, PathBuf) {
 }
 
 fn replay(path: &Path, workers: usize) -> Vec<Event> {
-    let mut cfg = Config::default();
+    replay_with(path, workers, Config::default())
+}
+
+fn replay_with(path: &Path, workers: usize, mut cfg: Config) -> Vec<Event> {
     cfg.pipeline.workers = workers;
     let (events, summary) = vagt_sensor::app::replay_collect_analysed(&cfg, &[path.to_path_buf()])
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -260,4 +263,24 @@ fn the_office_without_the_attack_raises_nothing() {
     assert!(a.iter().all(|r| r.change == "new"));
     let al = alerts(&events);
     assert!(al.is_empty(), "{al:#?}");
+}
+
+/// `[arp] sweep_targets` sets what makes a sweep: the attacker's 254
+/// requests are one at a bar of 100 (reported at 100 and 200 distinct
+/// targets, as at 64 and 128 by default), and none at the highest bar,
+/// 256, which they cannot reach.
+#[test]
+fn the_sweep_bar_is_a_setting() {
+    let (_dir, path) = write("arp-sweep-bar", true);
+    let sweeps = |bar: u32| {
+        let mut cfg = Config::default();
+        cfg.arp.sweep_targets = bar;
+        arps(&replay_with(&path, 1, cfg))
+            .iter()
+            .filter(|r| r.change == "sweep")
+            .filter_map(|r| r.targets)
+            .collect::<Vec<u32>>()
+    };
+    assert_eq!(sweeps(100), vec![100, 200]);
+    assert_eq!(sweeps(256), Vec::<u32>::new());
 }

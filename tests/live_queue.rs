@@ -120,6 +120,7 @@ fn a_full_queue_drops_and_counts_instead_of_blocking() {
         dispatch: Dispatch::Queued,
         flush_interval: Duration::from_secs(1),
         reopen: None,
+        arp: cfg.arp.limits(),
     };
     let ctx = RecordContext {
         municipality: "0000".into(),

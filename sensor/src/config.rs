@@ -40,6 +40,7 @@ pub struct Config {
     pub metrics: crate::output::metrics::MetricsSection,
     pub privacy: vagt_privacy::Settings,
     pub assets: AssetsSection,
+    pub arp: crate::arp::ArpSection,
     pub analysis: crate::analysis::AnalysisSection,
     pub site: SiteSection,
     pub segments: Vec<SegmentSection>,
@@ -228,6 +229,7 @@ impl Config {
                 "must be between 1 and 16777216",
             ));
         }
+        self.arp.validate().map_err(|(k, m)| invalid(k, m))?;
         if self.kafka.enabled {
             let m = self.sensor.municipality.trim();
             if !(3..=4).contains(&m.len()) || !m.bytes().all(|b| b.is_ascii_digit()) {

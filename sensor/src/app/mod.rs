@@ -304,6 +304,7 @@ fn pipeline_options(
         dispatch: cfg.pipeline.dispatch,
         flush_interval: Duration::from_secs_f64(cfg.output.flush_interval),
         reopen,
+        arp: cfg.arp.limits(),
     }
 }
 

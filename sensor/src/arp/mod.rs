@@ -12,7 +12,10 @@
 //! [`Limits::senders`] senders counted for sweeps, the least recently seen
 //! evicted first and counted in the stats event.
 
+mod settings;
 mod sweep;
+
+pub use settings::ArpSection;
 
 use crate::decode::arp::ArpOp;
 use crate::decode::Addr;

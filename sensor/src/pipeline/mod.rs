@@ -72,6 +72,8 @@ pub struct PipelineOptions {
     pub flush_interval: Duration,
     /// Set (by SIGHUP) to have the output reopened, for log rotation.
     pub reopen: Option<Arc<AtomicBool>>,
+    /// The writer's ARP table: its bounds and what makes a sweep.
+    pub arp: crate::arp::Limits,
 }
 
 /// How packets reach the workers.
@@ -190,7 +192,7 @@ impl Outputs {
             flush_every: opts.flush_interval,
             reopen: opts.reopen.clone(),
         };
-        let writer = writer::spawn(sink, ctx, writer_rx, pool_tx, timing);
+        let writer = writer::spawn(sink, ctx, writer_rx, pool_tx, timing, opts.arp);
         Outputs {
             to_writer,
             pool,

@@ -47,6 +47,7 @@ pub(super) fn spawn(
     rx: crossbeam_channel::Receiver<ToWriter>,
     pool: crossbeam_channel::Sender<Vec<Emitted>>,
     timing: Timing,
+    arp: crate::arp::Limits,
 ) -> std::thread::JoinHandle<Result<u64, String>> {
     std::thread::Builder::new()
         .name("vagt-writer".into())
@@ -54,7 +55,7 @@ pub(super) fn spawn(
             let mut written = 0u64;
             // ARP bindings are facts of a segment, judged here where every
             // worker's frames meet (`crate::arp`).
-            let mut arp = ArpWatch::default();
+            let mut arp = ArpWatch::new(arp);
             // The previous statistics event's (time, packets), for the rate.
             let mut rate = Rate::default();
             let mut failure: Option<String> = None;
@@ -257,7 +258,14 @@ mod tests {
             flush_every: Duration::from_millis(10),
             reopen: None,
         };
-        let writer = spawn(Box::new(sink.clone()), ctx, rx, pool_tx, timing);
+        let writer = spawn(
+            Box::new(sink.clone()),
+            ctx,
+            rx,
+            pool_tx,
+            timing,
+            crate::arp::Limits::default(),
+        );
         let batch = vec![
             Emitted::Other(Box::new(Note(7))),
             Emitted::Other(Box::new(Note(8))),
