@@ -18,9 +18,9 @@ use std::path::Path;
 /// What segments can be for (the sensor's `[[segments]] kind`).
 pub const SEGMENT_KINDS: [&str; 7] = ["admin", "care", "school", "ot", "guest", "server", "dmz"];
 
-/// Sections that cannot differ by kind: they are not about one segment,
-/// or (volume) judge the baselines, which are kept once for the sensor.
-const GLOBAL_ONLY: [&str; 4] = ["policy", "baseline", "risk", "volume"];
+/// Sections that cannot differ by kind: they are not about one segment
+/// (the policy, the baselines' learning, the per-host risk).
+const GLOBAL_ONLY: [&str; 3] = ["policy", "baseline", "risk"];
 
 /// The overrides read so far, per kind: section -> fields.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -74,7 +74,7 @@ impl Analysis {
         let detectors = sets::Sets::new(&rules);
         Analysis {
             baselines: baseline::Baselines::new(t.baseline.clone()),
-            volume: detectors::volume::Volume::new(t.volume.clone()),
+            volume: detectors::volume::Volume::from_rules(&rules),
             risk: risk::Risk::new(t.risk.clone()),
             reports: Vec::new(),
             metrics: Vec::new(),
@@ -98,6 +98,7 @@ impl Analysis {
         // Segment kinds come from the configuration, not the files.
         rules.segment_kinds = std::mem::take(&mut self.rules.segment_kinds);
         self.detectors.rules_changed(&rules);
+        self.volume = detectors::volume::Volume::from_rules(&rules);
         self.rules = rules;
     }
 

@@ -7,12 +7,15 @@
 //! normal), a relative one (`ratio` times the normal) and an absolute one
 //! (a floor in bytes), so a quiet host's 30 MB upload is not news. New
 //! hosts and segments are judged against the floor alone, higher, and the
-//! alert says they are still learning.
+//! alert says they are still learning. The bars may differ by segment kind
+//! (`[kind.school.volume]`): a host or segment is held against its
+//! segment's kind's.
 
 use super::{score, span};
 use crate::baseline::{clock, metrics, Baselines, Report};
 use crate::{Evidence, Notice};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// `[volume]` in the rules files.
@@ -71,18 +74,48 @@ pub fn bytes(n: f64) -> String {
 
 pub struct Volume {
     settings: Settings,
+    /// Bars of the segment kinds that have their own, and each segment's
+    /// kind.
+    by_kind: BTreeMap<String, Settings>,
+    kinds: BTreeMap<String, String>,
 }
 
 impl Volume {
     pub fn new(settings: Settings) -> Volume {
-        Volume { settings }
+        Volume {
+            settings,
+            by_kind: BTreeMap::new(),
+            kinds: BTreeMap::new(),
+        }
+    }
+
+    /// The bars of `rules`: global, per kind, and the segments' kinds.
+    pub fn from_rules(rules: &crate::rules::Rules) -> Volume {
+        let t = &rules.thresholds;
+        Volume {
+            settings: t.volume.clone(),
+            by_kind: rules
+                .kind_thresholds
+                .kinds()
+                .map(|k| (k.to_string(), rules.kind_thresholds.thresholds(k, t).volume))
+                .collect(),
+            kinds: rules.segment_kinds.clone(),
+        }
+    }
+
+    /// The bars a segment is held against.
+    fn settings(&self, segment: &str) -> &Settings {
+        self.kinds
+            .get(segment)
+            .and_then(|k| self.by_kind.get(k))
+            .unwrap_or(&self.settings)
     }
 
     /// The bar `value` must clear against a normal of `mean` with
     /// `spread`, never below `floor`.
-    fn bar(&self, mean: f64, spread: f64, floor: u64) -> f64 {
-        (mean + self.settings.spreads * spread.max(mean * 0.1))
-            .max(mean * self.settings.ratio)
+    fn bar(s: &Settings, mean: f64, spread: f64, floor: u64) -> f64 {
+        (mean + s.spreads * spread.max(mean * 0.1))
+            .max(mean * s.ratio)
             .max(floor as f64)
     }
 
@@ -103,9 +136,10 @@ impl Volume {
                 };
                 let Some(&v) = values.get(m) else { return };
                 let learning = *age < b.settings().learning;
+                let s = self.settings(segment);
                 let (bar, normal) = match expected.get(m).and_then(Option::as_ref) {
                     Some(e) if !learning => (
-                        self.bar(e.mean, e.spread, self.settings.segment_bytes),
+                        Self::bar(s, e.mean, e.spread, s.segment_bytes),
                         format!(
                             "this segment's normal for {} is {} (spread {}, {} samples)",
                             e.slot,
@@ -115,12 +149,12 @@ impl Volume {
                         ),
                     ),
                     _ => (
-                        self.settings.segment_bytes as f64 * self.settings.ratio / 2.0,
+                        s.segment_bytes as f64 * s.ratio / 2.0,
                         format!(
                             "the segment is still learning ({} of {}), so it was held against {}",
                             span(*age),
                             span(b.settings().learning),
-                            bytes(self.settings.segment_bytes as f64 * self.settings.ratio / 2.0)
+                            bytes(s.segment_bytes as f64 * s.ratio / 2.0)
                         ),
                     ),
                 };
@@ -154,21 +188,22 @@ impl Volume {
 
     fn host(&self, ip: IpAddr, ts: f64, sent: u64, b: &Baselines, out: &mut Vec<Notice>) {
         let Some(h) = b.hosts.get(&ip) else { return };
+        let s = self.settings(&h.segment);
         let age = ts - h.first;
         let learning = age < b.settings().learning || h.peak.samples() < 3;
         let (bar, normal) = if learning {
             (
-                self.settings.learning_host_bytes as f64,
+                s.learning_host_bytes as f64,
                 format!(
                     "the host is new and still learning ({} of {}), so it was held against {}",
                     span(age),
                     span(b.settings().learning),
-                    bytes(self.settings.learning_host_bytes as f64)
+                    bytes(s.learning_host_bytes as f64)
                 ),
             )
         } else {
             (
-                self.bar(h.peak.mean(), h.peak.spread(), self.settings.host_bytes),
+                Self::bar(s, h.peak.mean(), h.peak.spread(), s.host_bytes),
                 format!(
                     "its busiest hour on an ordinary day is {} (spread {}, {} days)",
                     bytes(h.peak.mean()),
@@ -181,16 +216,14 @@ impl Volume {
         // The main destination's standing in the municipality.
         let common = top
             .and_then(|d| b.peer(d.ip))
-            .filter(|&(n, first)| {
-                first <= ts - clock::DAY && n >= f64::from(self.settings.common_hosts)
-            })
+            .filter(|&(n, first)| first <= ts - clock::DAY && n >= f64::from(s.common_hosts))
             .map(|(n, _)| n);
         let (bar, normal) = match common {
             Some(n) => (
-                bar * self.settings.common_factor,
+                bar * s.common_factor,
                 format!(
                     "{normal}; its main destination is a common service ({n:.0} of the municipality's hosts use it), so the bar is {} times higher",
-                    self.settings.common_factor
+                    s.common_factor
                 ),
             ),
             None => (bar, normal),
@@ -238,5 +271,63 @@ impl Volume {
             last: ts,
             evidence,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::metrics::{metric, METRICS};
+    use crate::rules::Rules;
+    use std::path::Path;
+
+    /// A still-learning segment's hour of `out` bytes, judged.
+    fn judged(v: &Volume, segment: &str, out: f64) -> Vec<Notice> {
+        let b = Baselines::new(Default::default());
+        let mut values = [0.0; METRICS.len()];
+        if let Some(m) = metric("bytes_out") {
+            values[m] = out;
+        }
+        let report = Report::Hour {
+            segment: segment.into(),
+            start: 0.0,
+            hour_of_week: 0,
+            values,
+            expected: vec![None; METRICS.len()],
+            age: 0.0,
+        };
+        let mut notices = Vec::new();
+        v.judge(&report, &b, &mut notices);
+        notices
+    }
+
+    #[test]
+    fn a_segment_is_held_against_its_kinds_bars() {
+        let mut r = Rules::default();
+        r.add_file(
+            Path::new("school.toml"),
+            "[kind.school.volume]\nsegment_bytes = 1000000000\n",
+        )
+        .expect("good file");
+        r.segment_kinds.insert("skole".into(), "school".into());
+        r.segment_kinds.insert("kontor".into(), "admin".into());
+        let v = Volume::from_rules(&r);
+        // Learning: the bar is half of segment_bytes times the ratio, 10 GB
+        // by default and 5 GB for schools.
+        assert_eq!(
+            judged(&v, "skole", 8e9).len(),
+            1,
+            "school: 8 GB passes 5 GB"
+        );
+        assert!(
+            judged(&v, "kontor", 8e9).is_empty(),
+            "office: 8 GB under 10 GB"
+        );
+        assert!(
+            judged(&v, "unknown", 8e9).is_empty(),
+            "no kind: the global bar"
+        );
+        let n = judged(&v, "skole", 8e9).remove(0);
+        assert!(n.message.contains("held against 5.0 GB"), "{}", n.message);
     }
 }
