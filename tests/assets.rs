@@ -100,12 +100,29 @@ fn replays_write_asset_events_and_the_state_is_kept() {
         .args(["replay", "-w", "1", "-o"])
         .arg(&events)
         .arg(trace()));
-    let assets: Vec<serde_json::Value> = std::fs::read_to_string(&events)
+    let all: Vec<serde_json::Value> = std::fs::read_to_string(&events)
         .expect("output")
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
-        .filter(|e| e["event_type"] == "asset")
         .collect();
+    let assets: Vec<serde_json::Value> = all
+        .iter()
+        .filter(|e| e["event_type"] == "asset")
+        .cloned()
+        .collect();
+    // Each asset event cites the connection whose record showed the change,
+    // a record of the same output.
+    let uids: std::collections::BTreeSet<&str> = all
+        .iter()
+        .filter(|e| e["event_type"] != "asset")
+        .filter_map(|e| e["uid"].as_str())
+        .collect();
+    for a in &assets {
+        let cited = a["uids"].as_array().map_or(0, Vec::len);
+        assert_eq!(cited, 1, "{a}");
+        let uid = a["uids"][0].as_str().unwrap_or_default();
+        assert!(uids.contains(uid), "{uid} is no record's: {a}");
+    }
     let plc: Vec<&serde_json::Value> = assets
         .iter()
         .filter(|e| e["key"] == "mac:00:02:b3:ce:70:51")

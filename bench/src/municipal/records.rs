@@ -373,6 +373,7 @@ impl Sink {
                 first_seen: ts,
                 last_seen: ts,
                 change: vec!["new".into()],
+                uids: Vec::new(),
             }),
         );
     }

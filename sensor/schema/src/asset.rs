@@ -58,6 +58,10 @@ pub struct AssetRecord {
     /// Why this record was written: "new", or what changed: "ip",
     /// "host_name", "role", "service", "hints".
     pub change: Vec<String>,
+    /// The connection (its uid) whose record showed the change, where
+    /// that record names one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uids: Vec<String>,
 }
 
 /// An address of a device and when it was seen with it.

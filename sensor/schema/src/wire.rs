@@ -113,6 +113,48 @@ impl EventBody {
     }
 }
 
+impl EventBody {
+    /// The connection the record is about (its uid), where it names one.
+    pub fn uid(&self) -> Option<&str> {
+        let uid = match self {
+            EventBody::Conn(r) => &r.uid,
+            EventBody::Dns(r) => &r.uid,
+            EventBody::Modbus(r) => &r.uid,
+            EventBody::Dnp3(r) => &r.uid,
+            EventBody::Bacnet(r) => &r.uid,
+            EventBody::S7comm(r) => &r.uid,
+            EventBody::Enip(r) => &r.uid,
+            EventBody::OtSummary(r) => &r.uid,
+            EventBody::Ssh(r) => &r.uid,
+            EventBody::Kerberos(r) => &r.uid,
+            EventBody::Ldap(r) => &r.uid,
+            EventBody::LdapSearch(r) => &r.uid,
+            EventBody::Rdp(r) => &r.uid,
+            EventBody::Http(r) => &r.uid,
+            EventBody::Ftp(r) => &r.uid,
+            EventBody::Smtp(r) => &r.uid,
+            EventBody::SmbMapping(r) => &r.uid,
+            EventBody::SmbFiles(r) => &r.uid,
+            EventBody::DceRpc(r) => &r.uid,
+            EventBody::Ntlm(r) => &r.uid,
+            EventBody::Dhcp(r) => r.uids.first()?,
+            EventBody::Ntp(r) => &r.uid,
+            EventBody::Syslog(r) => &r.uid,
+            EventBody::Snmp(r) => &r.uid,
+            EventBody::Auth(r) => &r.uid,
+            EventBody::Ssl(r) => &r.uid,
+            EventBody::Quic(r) => &r.uid,
+            EventBody::Stats(_)
+            | EventBody::Asset(_)
+            | EventBody::Alert(_)
+            | EventBody::X509(_)
+            | EventBody::Arp(_)
+            | EventBody::SegmentMetrics(_) => return None,
+        };
+        (!uid.is_empty()).then_some(uid.as_str())
+    }
+}
+
 /// A message as a consumer reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireEvent {

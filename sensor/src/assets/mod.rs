@@ -211,6 +211,7 @@ impl Asset {
             first_seen: self.first_seen,
             last_seen: self.last_seen,
             change: change.iter().map(|c| c.to_string()).collect(),
+            uids: Vec::new(),
         }
     }
 
@@ -335,7 +336,9 @@ impl Inventory {
                     segment: a.segment.clone(),
                     ..event.origin.clone()
                 };
-                Some(Event::new(origin, EventBody::Asset(a.record(&change))))
+                let mut record = a.record(&change);
+                record.uids.extend(event.body.uid().map(String::from));
+                Some(Event::new(origin, EventBody::Asset(record)))
             })
             .collect()
     }

@@ -140,6 +140,15 @@ pub struct NewRare {
 }
 
 /// A stretch of packet time in days, for messages.
+/// The connections an asset event cites: what showed the device or service.
+fn cited(a: &AssetRecord) -> Evidence {
+    let mut e = Evidence::default();
+    for uid in &a.uids {
+        e.add(uid, None);
+    }
+    e
+}
+
 fn days(secs: f64) -> String {
     format!("{:.1} days", secs / 86_400.0)
 }
@@ -259,7 +268,7 @@ impl NewRare {
                     days(learned),
                     days(learning),
                 ),
-                Evidence::default(),
+                cited(a),
             ));
         }
         for label in &a.services_offered {
@@ -291,7 +300,7 @@ impl NewRare {
                     days(learned),
                     thousands(known as u64),
                 ),
-                Evidence::default(),
+                cited(a),
             ));
         }
     }

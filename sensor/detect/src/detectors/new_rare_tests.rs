@@ -74,12 +74,24 @@ fn a_new_device_alerts_only_after_the_segment_is_learned() {
         "new",
         &[],
     );
+    let late = match late {
+        EventBody::Asset(mut a) => {
+            a.uids = vec!["Cdhcp1".into()];
+            EventBody::Asset(a)
+        }
+        other => other,
+    };
     let out = feed(&mut d, "admin", late);
     assert_eq!(out.len(), 1, "{out:#?}");
     let n = &out[0];
     assert_eq!(
         (n.kind, n.technique.as_ref(), n.score),
         ("new_device", "T1200", 35)
+    );
+    assert_eq!(
+        n.evidence.uids,
+        vec!["Cdhcp1".to_string()],
+        "the connection that showed the device"
     );
     assert_eq!(n.src.to_string(), "10.1.1.51");
     assert!(
