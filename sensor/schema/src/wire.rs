@@ -144,10 +144,10 @@ impl EventBody {
             EventBody::Auth(r) => &r.uid,
             EventBody::Ssl(r) => &r.uid,
             EventBody::Quic(r) => &r.uid,
+            EventBody::X509(r) => &r.uid,
             EventBody::Stats(_)
             | EventBody::Asset(_)
             | EventBody::Alert(_)
-            | EventBody::X509(_)
             | EventBody::Arp(_)
             | EventBody::SegmentMetrics(_) => return None,
         };
