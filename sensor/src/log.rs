@@ -53,7 +53,9 @@ pub fn init(format: LogFormat, quiet: bool) {
             .event_format(Plain)
             .with_writer(std::io::stderr)
     };
-    let done = match format {
+    // An error means a logger is already installed (a second call in one
+    // process): the first stays.
+    let _ = match format {
         LogFormat::Text => tracing_subscriber::registry()
             .with(filter())
             .with(text())
@@ -78,19 +80,17 @@ pub fn init(format: LogFormat, quiet: bool) {
                 )
                 .try_init(),
             Err(e) => {
-                let r = tracing_subscriber::registry()
+                let installed = tracing_subscriber::registry()
                     .with(filter())
                     .with(text())
                     .try_init();
                 tracing::warn!(
                     "cannot reach the systemd journal ({e}); logging as text on standard error"
                 );
-                r
+                installed
             }
         },
     };
-    // Already installed (a second call in one process): keep the first.
-    let _ = done;
 }
 
 /// The text format: `vagt-sensor: LEVEL: message`; the fields are in the

@@ -81,14 +81,6 @@ pub struct Volume {
 }
 
 impl Volume {
-    pub fn new(settings: Settings) -> Volume {
-        Volume {
-            settings,
-            by_kind: BTreeMap::new(),
-            kinds: BTreeMap::new(),
-        }
-    }
-
     /// The bars of `rules`: global, per kind, and the segments' kinds.
     pub fn from_rules(rules: &crate::rules::Rules) -> Volume {
         let t = &rules.thresholds;
