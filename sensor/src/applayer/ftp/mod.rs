@@ -84,8 +84,13 @@ impl Ftp {
             return;
         }
         self.confirmed = true;
-        let cmd = String::from_utf8_lossy(cmd).to_ascii_uppercase();
-        if cmd == "AUTH" {
+        // Printable ASCII (checked above), so upper-casing bytes is exact.
+        let mut upper = [0u8; MAX_COMMAND];
+        let upper = &mut upper[..cmd.len()];
+        upper.copy_from_slice(cmd);
+        upper.make_ascii_uppercase();
+        let cmd: std::sync::Arc<str> = std::str::from_utf8(upper).unwrap_or_default().into();
+        if &*cmd == "AUTH" {
             self.auth = Some(arg.to_vec());
         }
         self.session.request(s, cmd, arg);
@@ -142,7 +147,7 @@ impl Ftp {
     fn feed(&mut self, s: &mut Session<'_>, d: usize, mut data: &[u8]) {
         let mut buf = std::mem::take(&mut self.buf[d]);
         while !data.is_empty() && !self.encrypted {
-            let Some(end) = data.iter().position(|&c| c == b'\n') else {
+            let Some(end) = memchr::memchr(b'\n', data) else {
                 let room = MAX_LINE - buf.len();
                 buf.extend_from_slice(&data[..data.len().min(room)]);
                 if data.len() > room {
@@ -152,6 +157,14 @@ impl Ftp {
                 }
                 break;
             };
+            if buf.is_empty() && end <= MAX_LINE {
+                // A whole line in this segment, the common case: read in
+                // place.
+                let line = &data[..end];
+                data = &data[end + 1..];
+                self.line(s, d, line.strip_suffix(b"\r").unwrap_or(line));
+                continue;
+            }
             let room = MAX_LINE - buf.len();
             buf.extend_from_slice(&data[..end.min(room)]);
             if end > room {

@@ -10,6 +10,7 @@ use crate::applayer::http::text;
 use crate::applayer::{ConnIdent, Session};
 use crate::flow::service::Service;
 use std::net::IpAddr;
+use std::sync::Arc;
 use vagt_schema::{AuthRecord, EventBody, FtpRecord};
 
 /// Zeek's `FTP::logged_commands`.
@@ -87,13 +88,15 @@ fn fits(cmd: &str, code: u16) -> bool {
     codes.contains(&code)
 }
 
-/// A command waiting for its reply (Zeek's `CmdArg`).
+/// A command waiting for its reply (Zeek's `CmdArg`). Command and
+/// argument are shared, not copied: the session holds the same command in
+/// its table, as its current one and as the one it writes.
 #[derive(Clone, Debug)]
 struct CmdArg {
     ts: i64,
-    cmd: String,
+    cmd: Arc<str>,
     /// The argument as sent (bytes; written escaped).
-    arg: Vec<u8>,
+    arg: Arc<[u8]>,
     seq: u64,
     cwd_consumed: bool,
 }
@@ -120,7 +123,7 @@ pub struct FtpSession {
     cmdarg: Option<CmdArg>,
     // What the next record shows; kept between records as Zeek keeps it.
     ts: i64,
-    command: Option<String>,
+    command: Option<Arc<str>>,
     arg: Option<Vec<u8>>,
     reply_code: Option<u16>,
     reply_msg: Option<Vec<u8>>,
@@ -163,10 +166,10 @@ impl FtpSession {
         }
         self.started = true;
         self.ts = s.ts;
-        self.add_pending(s.ts, "<init>".into(), Vec::new());
+        self.add_pending(s.ts, "<init>".into(), Arc::from(&b""[..]));
     }
 
-    fn add_pending(&mut self, ts: i64, cmd: String, arg: Vec<u8>) {
+    fn add_pending(&mut self, ts: i64, cmd: Arc<str>, arg: Arc<[u8]>) {
         self.command_seq += 1;
         let seq = self.command_seq;
         self.pending.retain(|c| c.seq != seq);
@@ -186,8 +189,12 @@ impl FtpSession {
     }
 
     fn hide_password(&self) -> bool {
-        let user = String::from_utf8_lossy(&self.user).to_ascii_lowercase();
-        !self.capture_password && !GUEST_IDS.contains(&user.as_str())
+        // Bytes compared as Zeek compares the lower-cased name: the guest
+        // names are ASCII, so no other byte can match them.
+        !self.capture_password
+            && !GUEST_IDS
+                .iter()
+                .any(|g| g.as_bytes().eq_ignore_ascii_case(&self.user))
     }
 
     /// Zeek's `ftp_message`: the current command with the last reply,
@@ -197,8 +204,18 @@ impl FtpSession {
             return;
         };
         self.ts = ca.ts;
-        let mut arg = ca.arg.clone();
-        if FILE_CMDS.contains(&ca.cmd.as_str()) {
+        let logged = LOGGED.contains(&&*ca.cmd);
+        // Only a logged command writes its argument (it sets its own), and
+        // `finish` writes the last one only when no logged command was
+        // seen: otherwise nothing reads this argument, and its URL is not
+        // built. An over-long one is still reported (the URL is longer).
+        let arg_read = logged || !self.logged_command_seen;
+        let mut arg = if arg_read {
+            ca.arg.to_vec()
+        } else {
+            Vec::new()
+        };
+        if arg_read && FILE_CMDS.contains(&&*ca.cmd) {
             let path = util::build_path_compressed(&self.cwd, &String::from_utf8_lossy(&arg));
             let path = if path.starts_with('/') {
                 path
@@ -207,7 +224,8 @@ impl FtpSession {
             };
             arg = format!("ftp://{}{}", util::addr_to_uri(s.conn.id.resp_h), path).into_bytes();
         }
-        if arg.len() > MAX_ARG {
+        let too_long = if arg_read { arg.len() } else { ca.arg.len() } > MAX_ARG;
+        if too_long {
             s.weird("FTP_arg_too_long");
             arg.truncate(MAX_ARG);
         }
@@ -218,15 +236,15 @@ impl FtpSession {
             }
         }
         let hide = self.hide_password();
-        if ca.cmd == "PASS" && hide {
+        if &*ca.cmd == "PASS" && hide {
             arg = b"<hidden>".to_vec();
         }
-        self.command = Some(ca.cmd.clone());
+        self.command = Some(ca.cmd);
         self.arg = (!arg.is_empty()).then_some(arg);
-        if hide && self.password.is_some() {
+        if hide && self.password.as_deref().is_some_and(|p| p != b"<hidden>") {
             self.password = Some(b"<hidden>".to_vec());
         }
-        if LOGGED.contains(&ca.cmd.as_str()) {
+        if logged {
             let rec = self.record(s);
             s.emit(EventBody::Ftp(rec));
             self.logged_command_seen = true;
@@ -243,7 +261,7 @@ impl FtpSession {
             id: s.conn.id,
             user: text(&self.user),
             password: self.password.as_deref().map(text),
-            command: self.command.clone(),
+            command: self.command.as_deref().map(str::to_string),
             arg: self.arg.as_deref().map(text),
             file_size: self.file_size,
             reply_code: self.reply_code,
@@ -256,7 +274,7 @@ impl FtpSession {
     }
 
     /// Zeek's `ftp_request` event.
-    pub fn request(&mut self, s: &mut Session<'_>, cmd: String, arg: &[u8]) {
+    pub fn request(&mut self, s: &mut Session<'_>, cmd: Arc<str>, arg: &[u8]) {
         if self.reply_code.is_some() {
             if let Some(seq) = self.cmdarg.as_ref().map(|c| c.seq) {
                 if self.remove_pending(seq) {
@@ -266,11 +284,11 @@ impl FtpSession {
         }
         self.start(s);
         if self.pending.len() < MAX_PENDING {
-            self.add_pending(s.ts, cmd.clone(), arg.to_vec());
+            self.add_pending(s.ts, cmd.clone(), Arc::from(arg));
         } else {
             s.weird("FTP_too_many_pending_commands");
         }
-        match cmd.as_str() {
+        match &*cmd {
             "USER" => {
                 if arg.len() > MAX_USER {
                     s.weird("FTP_user_too_long");
@@ -284,7 +302,7 @@ impl FtpSession {
                 self.password = Some(clip(arg, MAX_PASSWORD).to_vec());
             }
             "PORT" | "EPRT" => {
-                let data = if cmd == "PORT" {
+                let data = if &*cmd == "PORT" {
                     util::parse_port(arg)
                 } else {
                     util::parse_eftp(arg)
@@ -315,8 +333,12 @@ impl FtpSession {
     /// Zeek's `get_pending_cmd`: the best-fitting waiting command, the
     /// oldest among equals.
     fn best_pending(&self, code: u16, msg: &[u8]) -> Option<CmdArg> {
-        let contains =
-            |needle: &[u8]| needle.is_empty() || msg.windows(needle.len()).any(|w| w == needle);
+        // Replies and needles are short: a search per first byte beats
+        // building a searcher (`memmem`) per reply.
+        let contains = |needle: &[u8]| match needle.first() {
+            None => true,
+            Some(&c) => memchr::memchr_iter(c, msg).any(|i| msg[i..].starts_with(needle)),
+        };
         self.pending
             .iter()
             .map(|c| {
@@ -327,7 +349,7 @@ impl FtpSession {
                 if contains(c.cmd.as_bytes()) {
                     score += 20;
                 }
-                if contains(&c.arg) {
+                if contains(&c.arg[..]) {
                     score += 10;
                 }
                 (score, std::cmp::Reverse(c.seq), c)
@@ -346,18 +368,17 @@ impl FtpSession {
         let Some(ca) = self.best_pending(code, msg) else {
             return;
         };
+        let cmd = ca.cmd.clone();
         self.cmdarg = Some(ca);
         self.reply_code = Some(code);
-        self.reply_msg = Some(msg.to_vec());
+        // The buffer of the last reply is reused: a reply per command.
+        let m = self.reply_msg.get_or_insert_with(Vec::new);
+        m.clear();
+        m.extend_from_slice(msg);
         if cont {
             return;
         }
-        let cmd = self
-            .cmdarg
-            .as_ref()
-            .map(|c| c.cmd.clone())
-            .unwrap_or_default();
-        if matches!(cmd.as_str(), "USER" | "PASS") && matches!(code, 230 | 530) {
+        if matches!(&*cmd, "USER" | "PASS") && matches!(code, 230 | 530) {
             // A login answered: ftp.log leaves PASS out, so the outcome
             // travels in an `auth` record (the brute-force detector's).
             s.emit(EventBody::Auth(AuthRecord {
@@ -370,6 +391,7 @@ impl FtpSession {
                 reply_code: Some(code),
             }));
         }
+        let cmd = &*cmd;
         if (code == 150 && cmd == "RETR") || (code == 213 && cmd == "SIZE") {
             self.file_size = Some(util::extract_last_count(msg));
         } else if (code == 227 || code == 229) && (cmd == "PASV" || cmd == "EPSV") {
@@ -410,7 +432,7 @@ impl FtpSession {
             return;
         };
         let dir_cmd = matches!(
-            (ca.cmd.as_str(), code),
+            (&*ca.cmd, code),
             ("CWD", 250) | ("CDUP", 200) | ("CDUP", 250) | ("PWD", 257) | ("XPWD", 257)
         );
         if !dir_cmd || ca.cwd_consumed {
@@ -423,7 +445,7 @@ impl FtpSession {
         if let Some(p) = self.pending.iter_mut().find(|p| p.seq == seq) {
             p.cwd_consumed = true;
         }
-        self.cwd = match cmd.as_str() {
+        self.cwd = match &*cmd {
             "CWD" => util::build_path_compressed(&self.cwd, &arg),
             "CDUP" => util::build_path_compressed(&self.cwd, "/.."),
             _ => String::from_utf8_lossy(&util::extract_path(msg)).into_owned(),
