@@ -4,7 +4,12 @@
 //!
 //! - `new_device` (T1200): an asset event whose change says "new".
 //!   Segments of a kind in `device_quiet_kinds` (guest networks, where
-//!   new phones arrive every hour) are not judged.
+//!   new phones arrive every hour) are not judged, nor is a device like
+//!   its segment's fleet: when `fleet_min` devices of the segment already
+//!   share its profile (the vendor of its MAC and its OS hints), it is
+//!   one more of the PCs IT rolls out, which the asset inventory shows;
+//!   a device unlike any the segment has (a Raspberry Pi among Dell
+//!   desktops, a laptop of a vendor the segment never had) is news.
 //! - `new_service` (T1571): a service an internal host offers (the asset
 //!   inventory's `services_offered`, answered connections only) that no
 //!   host of the segment offered before; by name when the sensor named the
@@ -19,8 +24,11 @@
 //!   while learning, scored lower when the peer was already seen in the
 //!   learning period (a known vendor link) than when it was not.
 //! - `rare_fingerprint` (T1071): a TLS client fingerprint (JA4, else JA3) or
-//!   HTTP user agent never seen in the segment, that no second host used
-//!   within `rare_wait` seconds. Rare is not bad (one odd updater), so it
+//!   HTTP user agent, used by a host of a learned segment, that no host of
+//!   the network had used before and no second host used within
+//!   `rare_wait` seconds. Rarity is judged across all segments: the one
+//!   Windows server of an OT segment speaks the TLS of every Windows
+//!   desktop, which is not rare. Rare is not bad (one odd updater), so it
 //!   scores as information only.
 //!
 //! All state is in bounded tables (least recently touched forgotten
@@ -44,6 +52,10 @@ pub struct Settings {
     pub new_device_score: u8,
     /// Segment kinds where new devices are normal.
     pub device_quiet_kinds: Vec<String>,
+    /// Devices of a segment that share a new device's profile (vendor and
+    /// OS hints) for it to count as one of the fleet and raise nothing;
+    /// 0 judges every new device.
+    pub fleet_min: u32,
     pub new_service_score: u8,
     /// Unnamed ports from which a "service" is not judged.
     pub ephemeral_from: u16,
@@ -69,6 +81,7 @@ impl Default for Settings {
             learning: 7.0 * 86_400.0,
             new_device_score: 35,
             device_quiet_kinds: vec!["guest".into()],
+            fleet_min: 10,
             new_service_score: 40,
             ephemeral_from: 32_768,
             ot_kinds: vec!["ot".into()],
@@ -92,8 +105,8 @@ const MAX_AGENT: usize = 256;
 /// What a fingerprint is, by index (a number, so that tables can be saved).
 const FP_KINDS: [&str; 3] = ["ja3", "ja4", "user agent"];
 
-/// (segment, index in [`FP_KINDS`], value).
-type FpKey = (String, u8, String);
+/// (index in [`FP_KINDS`], value).
+type FpKey = (u8, String);
 
 /// An external peer of an OT segment.
 #[derive(Serialize, Deserialize)]
@@ -111,6 +124,7 @@ struct Fingerprint {
 /// A first sight after learning, judged once `rare_wait` has passed.
 struct Pending {
     key: FpKey,
+    segment: String,
     ts: f64,
     uid: String,
     src: IpAddr,
@@ -131,8 +145,10 @@ pub struct NewRare {
     services: Table<(String, String), ()>,
     /// (segment, external peer) of OT segments.
     peers: Table<(String, IpAddr), Peer>,
-    /// (segment, "ja3"/"ja4"/"user agent", value).
+    /// ("ja3"/"ja4"/"user agent", value), in all segments.
     fingerprints: Table<FpKey, Fingerprint>,
+    /// (segment, device profile) -> devices of the segment with it.
+    fleet: Table<(String, String), u32>,
     pending: VecDeque<Pending>,
     /// Addresses the sensor marked external, so that a server's
     /// internet clients do not count as the segment's fingerprints.
@@ -173,6 +189,7 @@ impl NewRare {
             services: Table::new(cap),
             peers: Table::new(cap),
             fingerprints: Table::new(cap),
+            fleet: Table::new(cap),
             external: Table::new(cap),
             pending: VecDeque::new(),
             kinds: BTreeMap::new(),
@@ -239,6 +256,8 @@ impl NewRare {
             .iter()
             .max_by(|x, y| x.last_seen.total_cmp(&y.last_seen))
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |i| i.ip);
+        let new = a.change.iter().any(|c| c == "new");
+        let like_fleet = new && self.like_fleet(seg, a, ts);
         let s = &self.settings;
         let (learning, device_score, service_score, ephemeral_from) = (
             s.learning,
@@ -246,8 +265,7 @@ impl NewRare {
             s.new_service_score,
             s.ephemeral_from,
         );
-        if after && a.change.iter().any(|c| c == "new") && !self.kind_in(seg, &s.device_quiet_kinds)
-        {
+        if after && new && !like_fleet && !self.kind_in(seg, &s.device_quiet_kinds) {
             let what: Vec<&str> = [a.vendor.as_deref(), a.role.as_deref()]
                 .into_iter()
                 .flatten()
@@ -303,6 +321,22 @@ impl NewRare {
                 cited(a),
             ));
         }
+    }
+
+    /// Counts a new device under its profile; whether `fleet_min` devices
+    /// of the segment had it already. A device without a vendor (known by
+    /// its address only) has no profile and is never one of a fleet.
+    fn like_fleet(&mut self, seg: &str, a: &AssetRecord, ts: f64) -> bool {
+        let Some(vendor) = a.vendor.as_deref() else {
+            return false;
+        };
+        let mut hints: Vec<&str> = a.os_hints.iter().map(String::as_str).collect();
+        hints.sort_unstable();
+        let key = (seg.to_string(), format!("{vendor}|{}", hints.join(",")));
+        let n = self.fleet.entry(&key, ts, || 0);
+        let before = *n;
+        *n = n.saturating_add(1);
+        self.settings.fleet_min > 0 && before >= self.settings.fleet_min
     }
 
     fn conn(&mut self, seg: &str, c: &ConnRecord, out: &mut Vec<Notice>) {
@@ -409,7 +443,7 @@ impl NewRare {
         let learned = self.learned(seg, ts);
         let value: String = value.chars().take(MAX_AGENT).collect();
         let code = FP_KINDS.iter().position(|k| *k == what).unwrap_or(0) as u8;
-        let key = (seg.to_string(), code, value);
+        let key = (code, value);
         let new = self.fingerprints.get(&key).is_none();
         let f = self
             .fingerprints
@@ -423,6 +457,7 @@ impl NewRare {
             }
             self.pending.push_back(Pending {
                 key,
+                segment: seg.to_string(),
                 ts,
                 uid: uid.to_string(),
                 src,
@@ -444,7 +479,8 @@ impl NewRare {
             if hosts != 1 || self.external.get(&p.src).is_some() {
                 continue;
             }
-            let (seg, code, value) = &p.key;
+            let (code, value) = &p.key;
+            let seg = &p.segment;
             let what = FP_KINDS
                 .get(usize::from(*code))
                 .copied()
@@ -462,7 +498,7 @@ impl NewRare {
                 Some(p.dst),
                 format!("{what}:{value}"),
                 format!(
-                    "{} used {what} \"{value}\" (to {} port {}), never seen in segment {seg} in the {} it had been learned, and no other host of the segment used it within {wait:.0} s (the detector knows {} fingerprints in all segments); rare is not bad: for context only",
+                    "{} in segment {seg} used {what} \"{value}\" (to {} port {}), which no host of any segment had used (segment {seg} learned for {}), and no other host used it within {wait:.0} s (the detector knows {} fingerprints); rare is not bad: for context only",
                     p.src,
                     p.dst,
                     p.port,
@@ -492,6 +528,7 @@ impl Detector for NewRare {
         self.services.tracked()
             + self.peers.tracked()
             + self.fingerprints.tracked()
+            + self.fleet.tracked()
             + self.external.tracked()
     }
 
@@ -555,6 +592,7 @@ impl Detector for NewRare {
             &self.services,
             &self.peers,
             &self.fingerprints,
+            &self.fleet,
         ))
         .ok()?;
         Some(("new_rare", v))
@@ -569,14 +607,31 @@ impl Detector for NewRare {
             Table<(String, String), ()>,
             Table<(String, IpAddr), Peer>,
             Table<FpKey, Fingerprint>,
+            Table<(String, String), u32>,
         );
-        match Saved::deserialize(value) {
-            Ok((segments, services, peers, fingerprints)) => {
-                let cap = self.settings.max_tracked;
+        // A state saved before fingerprints were judged across segments
+        // and fleets counted: what the segments learned is kept, the
+        // fingerprints and fleets are learned again.
+        type SavedBefore = (
+            HashMap<String, f64>,
+            Table<(String, String), ()>,
+            Table<(String, IpAddr), Peer>,
+            serde_json::Value,
+        );
+        let cap = self.settings.max_tracked;
+        if let Ok((segments, services, peers, fingerprints, fleet)) = Saved::deserialize(value) {
+            self.segments = segments;
+            self.services = services.with_cap(cap);
+            self.peers = peers.with_cap(cap);
+            self.fingerprints = fingerprints.with_cap(cap);
+            self.fleet = fleet.with_cap(cap);
+            return true;
+        }
+        match SavedBefore::deserialize(value) {
+            Ok((segments, services, peers, _)) => {
                 self.segments = segments;
                 self.services = services.with_cap(cap);
                 self.peers = peers.with_cap(cap);
-                self.fingerprints = fingerprints.with_cap(cap);
                 true
             }
             Err(_) => false,

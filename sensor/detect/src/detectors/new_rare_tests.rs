@@ -359,3 +359,73 @@ fn what_was_learned_survives_a_restart() {
         vec!["new_device"]
     );
 }
+
+/// `asset` with another vendor.
+fn asset_of(ts: f64, key: &str, ip: &str, vendor: &str) -> EventBody {
+    match asset(ts, key, ip, "new", &[]) {
+        EventBody::Asset(mut a) => {
+            a.vendor = Some(vendor.into());
+            EventBody::Asset(a)
+        }
+        other => other,
+    }
+}
+
+#[test]
+fn a_new_device_like_the_segments_fleet_raises_nothing() {
+    let mut d = NewRare::new(Settings {
+        fleet_min: 3,
+        ..Settings::default()
+    });
+    start(&mut d, "admin");
+    // Three Dell desktops learned, then a fourth after learning: one more
+    // of the fleet. A Raspberry Pi is news, and so is the first device of
+    // a vendor the segment has only once.
+    for k in 0..3 {
+        let a = asset_of(T0 + DAY, &format!("mac:d0:{k}"), "10.1.1.9", "Dell Inc.");
+        assert!(feed(&mut d, "admin", a).is_empty());
+    }
+    let hp = asset_of(T0 + DAY, "mac:hp:1", "10.1.1.8", "HP Inc.");
+    assert!(feed(&mut d, "admin", hp).is_empty());
+    let late = T0 + 8.0 * DAY;
+    let dell = asset_of(late, "mac:d0:9", "10.1.1.60", "Dell Inc.");
+    assert!(feed(&mut d, "admin", dell).is_empty(), "like the fleet");
+    let pi = asset_of(late, "mac:b8:1", "10.1.1.61", "Raspberry Pi Trading Ltd");
+    assert_eq!(feed(&mut d, "admin", pi).len(), 1);
+    let hp = asset_of(late, "mac:hp:2", "10.1.1.62", "HP Inc.");
+    assert_eq!(feed(&mut d, "admin", hp).len(), 1, "one HP is no fleet");
+    // The same fleet in another segment counts there, not here.
+    start(&mut d, "ot");
+    let dell = asset_of(late, "mac:d0:10", "10.1.2.60", "Dell Inc.");
+    assert_eq!(feed(&mut d, "ot", dell).len(), 1);
+}
+
+#[test]
+fn a_fingerprint_common_in_another_segment_is_not_rare() {
+    let mut d = detector();
+    start(&mut d, "admin");
+    start(&mut d, "ot");
+    // Desktops of the admin segment use it while learning; after learning
+    // the one Windows host of the OT segment uses it for the first time
+    // there.
+    for (k, src) in ["10.1.1.20", "10.1.1.21"].iter().enumerate() {
+        feed(
+            &mut d,
+            "admin",
+            ssl(T0 + DAY, &format!("Ca{k}"), src, "schannel"),
+        );
+    }
+    let late = T0 + 8.0 * DAY;
+    feed(&mut d, "ot", ssl(late, "Cot", "10.6.1.10", "schannel"));
+    // One nobody used is rare, in whichever segment it shows.
+    feed(&mut d, "ot", ssl(late, "Cimp", "10.6.1.11", "implant"));
+    let mut out = Vec::new();
+    d.sweep(late + 2.0 * 3600.0, &mut out);
+    assert_eq!(out.len(), 1, "{out:#?}");
+    assert_eq!(out[0].src.to_string(), "10.6.1.11");
+    assert!(
+        out[0].message.contains("in segment ot"),
+        "{}",
+        out[0].message
+    );
+}

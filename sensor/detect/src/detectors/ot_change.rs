@@ -1,8 +1,12 @@
-//! OT changes from a new source: the first write, program change (upload,
-//! download, firmware) or control command (start, stop, mode change,
-//! operating an output) a host sends to a controller, by the OT class the
-//! parsers give every request. A master that has always written setpoints
-//! raises nothing; an engineering laptop that downloads a program for the
+//! OT changes from a new source: the first write or control command
+//! (start, stop, mode change, operating an output) a host sends at all,
+//! and the first program change (upload, download, firmware) it sends to
+//! each controller, by the OT class the parsers give every request. A
+//! master that has always written setpoints raises nothing, also when it
+//! writes to a controller it had not written to before (masters and
+//! engineering stations spread their routine writes over the controllers
+//! as the process needs); a host that never wrote does, and an
+//! engineering laptop that downloads a program to a controller for the
 //! first time does.
 //!
 //! "First" means first in the detector's memory: a replay starts with none,
@@ -57,7 +61,9 @@ impl Default for Settings {
 
 pub struct OtChange {
     settings: Settings,
-    /// (source, device, class) -> times seen.
+    /// (source, device, class) -> times seen; the device is the
+    /// unspecified address for writes and control commands, which are
+    /// judged per source.
     seen: Table<(IpAddr, IpAddr, OtClass), u64>,
     /// When the detector's memory begins, for the message.
     since: Option<f64>,
@@ -98,7 +104,13 @@ impl OtChange {
             OtClass::Write => (self.settings.write_score, "T0836", "write"),
             OtClass::Read | OtClass::Other => return,
         };
-        let seen = self.seen.entry(&(id.orig_h, id.resp_h, class), ts, || 0);
+        let per_device = class == OtClass::Program;
+        let device = if per_device {
+            id.resp_h
+        } else {
+            IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+        };
+        let seen = self.seen.entry(&(id.orig_h, device, class), ts, || 0);
         *seen += n;
         if *seen != n {
             return;
@@ -117,11 +129,12 @@ impl OtChange {
             dst: None,
             subject: Some(protocol.to_string()),
             message: format!(
-                "{} sent a {kind} request ({protocol} {function}) to {} port {}; no {kind} request from {} to this device had been seen in {}{}",
+                "{} sent a {kind} request ({protocol} {function}) to {} port {}; no {kind} request from {}{} had been seen in {}{}",
                 id.orig_h,
                 id.resp_h,
                 id.resp_p,
                 id.orig_h,
+                if per_device { " to this device" } else { " to any device" },
                 span(learned),
                 if learning {
                     format!(" (still learning: {} of {} learnt)", span(learned), span(self.settings.learning))
@@ -236,5 +249,87 @@ impl Detector for OtChange {
             }
             Err(_) => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detectors::testutil::{body, event};
+    use serde_json::json;
+
+    const T0: f64 = 1_780_000_000.0;
+
+    fn modbus(ts: f64, src: &str, dst: &str, func: &str, class: &str) -> Event {
+        event(
+            "ot",
+            body(json!({
+                "event_type": "modbus",
+                "ts": ts, "uid": "C1",
+                "id.orig_h": src, "id.orig_p": 50000, "id.resp_h": dst, "id.resp_p": 502,
+                "func": func, "class": class,
+            })),
+        )
+    }
+
+    #[test]
+    fn a_writer_is_judged_per_source_and_a_program_change_per_device() {
+        let mut d = OtChange::new(Settings::default());
+        let mut out = Vec::new();
+        let late = T0 + 8.0 * 86_400.0;
+        d.observe(
+            &modbus(
+                T0,
+                "10.6.1.2",
+                "10.6.1.50",
+                "WRITE_SINGLE_REGISTER",
+                "write",
+            ),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1, "the master's first write (while learning)");
+        // The master writes to another controller: routine, not news.
+        d.observe(
+            &modbus(
+                late,
+                "10.6.1.2",
+                "10.6.1.51",
+                "WRITE_SINGLE_REGISTER",
+                "write",
+            ),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1, "{out:#?}");
+        // A host that never wrote: news, at the full score.
+        d.observe(
+            &modbus(
+                late,
+                "10.6.1.99",
+                "10.6.1.50",
+                "WRITE_SINGLE_REGISTER",
+                "write",
+            ),
+            &mut out,
+        );
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[1].kind, out[1].score), ("write", 45));
+        assert!(
+            out[1].message.contains("to any device"),
+            "{}",
+            out[1].message
+        );
+        // Program changes are news for each controller.
+        for dst in ["10.6.1.50", "10.6.1.51", "10.6.1.51"] {
+            d.observe(
+                &modbus(late, "10.6.1.2", dst, "PROGRAM_DOWNLOAD", "program"),
+                &mut out,
+            );
+        }
+        assert_eq!(out.len(), 4, "{out:#?}");
+        assert!(
+            out[3].message.contains("to this device"),
+            "{}",
+            out[3].message
+        );
     }
 }
