@@ -341,25 +341,32 @@ impl Pdu {
 
 impl S7comm {
     fn read(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
-        let side = &mut self.sides[dir.index()];
-        side.frame.extend_from_slice(data);
+        let d = dir.index();
+        let mut held = std::mem::take(&mut self.sides[d].frame);
+        // Senders write whole TPKT frames per segment: those are read
+        // where they lie, and only a frame cut by a segment boundary is
+        // copied.
+        let input: &[u8] = if held.is_empty() {
+            data
+        } else {
+            held.extend_from_slice(data);
+            &held
+        };
         let mut at = 0;
-        while let Some(h) = side.frame.get(at..at + 4) {
+        while let Some(h) = input.get(at..at + 4) {
             if h[0] != 3 {
                 // Not TPKT: the stream cannot be framed any more.
                 s.weird("s7comm_not_tpkt");
-                side.frame = Vec::new();
-                side.pdu = Vec::new();
+                self.sides[d] = Side::default();
                 return Verdict::Done;
             }
             let len = usize::from(u16::from_be_bytes([h[2], h[3]]));
             if len < 7 {
                 s.weird("s7comm_bad_tpkt_length");
-                side.frame = Vec::new();
-                side.pdu = Vec::new();
+                self.sides[d] = Side::default();
                 return Verdict::Done;
             }
-            let Some(tpkt) = side.frame.get(at..at + len) else {
+            let Some(tpkt) = input.get(at..at + len) else {
                 break;
             };
             at += len;
@@ -371,26 +378,43 @@ impl S7comm {
             }
             let eot = tpkt.get(6).is_some_and(|b| b & 0x80 != 0);
             let user = tpkt.get(5 + li..).unwrap_or(&[]);
-            if side.pdu.len() + user.len() <= MAX_PDU {
-                side.pdu.extend_from_slice(user);
+            let pdu_buf = &mut self.sides[d].pdu;
+            if eot && pdu_buf.is_empty() {
+                // A PDU in one data TPDU, the common case: read in place.
+                message(&mut self.tally, s, dir, user);
+                continue;
+            }
+            if pdu_buf.len() + user.len() <= MAX_PDU {
+                pdu_buf.extend_from_slice(user);
             }
             if eot {
-                let p = std::mem::take(&mut side.pdu);
-                match pdu(&p) {
-                    Ok(m) => {
-                        let name = || m.name().into();
-                        if self.tally.write_each(s, m.key(dir), m.failed(), name) {
-                            s.emit(EventBody::S7comm(m.record(s, dir)));
-                        }
-                    }
-                    Err(reason) => s.weird(reason),
-                }
-                side.pdu = p;
-                side.pdu.clear();
+                let mut p = std::mem::take(pdu_buf);
+                message(&mut self.tally, s, dir, &p);
+                p.clear();
+                self.sides[d].pdu = p;
             }
         }
-        side.frame.drain(..at);
+        if held.is_empty() {
+            held.extend_from_slice(&data[at..]);
+        } else {
+            held.drain(..at);
+        }
+        self.sides[d].frame = held;
         Verdict::More
+    }
+}
+
+/// One whole S7 PDU: counted, or written when it changes the device or
+/// failed (`ot_tally`).
+fn message(tally: &mut Tally, s: &mut Session<'_>, dir: Dir, p: &[u8]) {
+    match pdu(p) {
+        Ok(m) => {
+            let name = || m.name().into();
+            if tally.write_each(s, m.key(dir), m.failed(), name) {
+                s.emit(EventBody::S7comm(m.record(s, dir)));
+            }
+        }
+        Err(reason) => s.weird(reason),
     }
 }
 
