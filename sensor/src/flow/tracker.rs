@@ -367,8 +367,8 @@ fn track_layer(
         } else {
             layer.total_len
         },
-        src_mac: facts.src_mac,
-        dst_mac: facts.dst_mac,
+        src_mac: &facts.src_mac,
+        dst_mac: &facts.dst_mac,
         parent_uid: parent,
         want_uid,
     };

@@ -61,8 +61,8 @@ fn feed(t: &mut ConnTable, layer: &IpLayer<'_>, ts: i64, out: &mut Vec<Snapshot>
         depth: 0,
         ts,
         link_len: layer.total_len + 14,
-        src_mac: None,
-        dst_mac: None,
+        src_mac: &None,
+        dst_mac: &None,
         parent_uid: 0,
         want_uid: false,
     };
