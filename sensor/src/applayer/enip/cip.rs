@@ -4,7 +4,7 @@
 //! names), response status, and the requests packed inside Multiple
 //! Service Packets and Unconnected Sends.
 
-use nom::number::complete::{le_u16, le_u32, u8 as byte};
+use nom::number::complete::{le_u16, le_u32};
 use nom::IResult;
 
 /// Messages read from one encapsulation message at most.
@@ -151,26 +151,25 @@ fn path(p: &[u8], c: &mut Cip) {
     }
 }
 
-/// One message; its data (after path or status) comes back with it.
-fn message(i: &[u8]) -> IResult<&[u8], Cip> {
-    let (i, code) = byte(i)?;
-    let mut c = Cip {
-        service: code & 0x7f,
-        response: code & 0x80 != 0,
-        ..Cip::default()
-    };
+/// Reads one message into `c` (service and response bit already set);
+/// its data, after the path or status, comes back. Written in place: a
+/// busy cell carries thousands of CIP messages a second, and building
+/// each on the stack and copying it into the list showed in profiles.
+fn message<'i>(i: &'i [u8], c: &mut Cip) -> Option<&'i [u8]> {
     if c.response {
-        let (i, _reserved) = byte(i)?;
-        let (i, status) = byte(i)?;
-        let (i, ext) = byte(i)?;
-        let (i, _ext) = nom::bytes::complete::take(2 * usize::from(ext))(i)?;
-        c.status = Some(status);
-        return Ok((i, c));
+        // Reserved, general status, additional status size (words) and
+        // the additional status.
+        let [_reserved, status, ext, rest @ ..] = i else {
+            return None;
+        };
+        c.status = Some(*status);
+        return rest.get(2 * usize::from(*ext)..);
     }
-    let (i, words) = byte(i)?;
-    let (i, p) = nom::bytes::complete::take(2 * usize::from(words))(i)?;
-    path(p, &mut c);
-    Ok((i, c))
+    let (&words, rest) = i.split_first()?;
+    let n = 2 * usize::from(words);
+    let p = rest.get(..n)?;
+    path(p, c);
+    rest.get(n..)
 }
 
 /// Reads a CIP message and those packed in it into `out`.
@@ -178,15 +177,27 @@ pub fn read(data: &[u8], seq: Option<u16>, parent: Option<usize>, depth: u8, out
     if out.len() >= MAX_MESSAGES {
         return;
     }
-    let Ok((body, mut c)) = message(data) else {
+    let Some((&code, rest)) = data.split_first() else {
         return;
     };
-    c.seq = seq;
-    c.parent = parent;
     let me = out.len();
+    out.push(Cip {
+        service: code & 0x7f,
+        response: code & 0x80 != 0,
+        seq,
+        parent,
+        ..Cip::default()
+    });
+    let Some(c) = out.last_mut() else {
+        return;
+    };
+    let Some(body) = message(rest, c) else {
+        // Truncated: not a message.
+        out.pop();
+        return;
+    };
     let (service, response) = (c.service, c.response);
     let via_cm = c.classes.first() == Some(&0x06);
-    out.push(c);
     if depth >= 2 {
         return;
     }

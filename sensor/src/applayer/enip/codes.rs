@@ -20,6 +20,15 @@ pub fn command(c: u16) -> &'static str {
     }
 }
 
+/// Whether `c` is an encapsulation command [`command`] names: checked on
+/// every message, so a match rather than a comparison of names.
+pub fn known_command(c: u16) -> bool {
+    matches!(
+        c,
+        0x00 | 0x04 | 0x63 | 0x64 | 0x65 | 0x66 | 0x6f | 0x70 | 0x72 | 0x73
+    )
+}
+
 pub fn enip_status(s: u32) -> String {
     match s {
         0x00 => "Success",

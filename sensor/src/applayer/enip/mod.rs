@@ -219,7 +219,7 @@ impl Enip {
             let Some(m) = input.get(at..at + len) else {
                 break;
             };
-            if codes::command(u16::from_le_bytes([h[0], h[1]])) == "unknown" {
+            if !codes::known_command(u16::from_le_bytes([h[0], h[1]])) {
                 // Not an encapsulation header: the stream cannot be framed.
                 s.weird("enip_unknown_command");
                 return Verdict::Done;

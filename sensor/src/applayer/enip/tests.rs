@@ -116,3 +116,14 @@ fn arbitrary_bytes_never_panic() {
         let _ = run(p.as_mut(), &conn, &[(Dir::ToServer, &data)]);
     }
 }
+
+#[test]
+fn known_commands_are_the_named_ones() {
+    for c in 0..=u16::MAX {
+        assert_eq!(
+            super::codes::known_command(c),
+            super::codes::command(c) != "unknown",
+            "command {c:#x}"
+        );
+    }
+}
