@@ -130,6 +130,9 @@ pub struct FtpSession {
     file_size: Option<u64>,
     channel: Option<Channel>,
     logged_command_seen: bool,
+    /// `ftp://` and the server's address, the start of every file URL:
+    /// made once per session.
+    url_start: Option<String>,
 }
 
 fn clip(b: &[u8], max: usize) -> &[u8] {
@@ -155,6 +158,7 @@ impl FtpSession {
             file_size: None,
             channel: None,
             logged_command_seen: false,
+            url_start: None,
         }
     }
 
@@ -217,12 +221,16 @@ impl FtpSession {
         };
         if arg_read && FILE_CMDS.contains(&&*ca.cmd) {
             let path = util::build_path_compressed(&self.cwd, &String::from_utf8_lossy(&arg));
-            let path = if path.starts_with('/') {
-                path
-            } else {
-                format!("/{path}")
-            };
-            arg = format!("ftp://{}{}", util::addr_to_uri(s.conn.id.resp_h), path).into_bytes();
+            let start = self
+                .url_start
+                .get_or_insert_with(|| format!("ftp://{}", util::addr_to_uri(s.conn.id.resp_h)));
+            let mut url = Vec::with_capacity(start.len() + 1 + path.len());
+            url.extend_from_slice(start.as_bytes());
+            if !path.starts_with('/') {
+                url.push(b'/');
+            }
+            url.extend_from_slice(path.as_bytes());
+            arg = url;
         }
         let too_long = if arg_read { arg.len() } else { ca.arg.len() } > MAX_ARG;
         if too_long {

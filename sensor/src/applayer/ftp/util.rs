@@ -19,8 +19,13 @@ pub fn build_path(dir: &str, file: &str) -> String {
     if absolute || dir.is_empty() {
         return file.to_string();
     }
-    let sep = if dir.ends_with('/') { "" } else { "/" };
-    format!("{dir}{sep}{file}")
+    let mut path = String::with_capacity(dir.len() + 1 + file.len());
+    path.push_str(dir);
+    if !dir.ends_with('/') {
+        path.push('/');
+    }
+    path.push_str(file);
+    path
 }
 
 /// Zeek's `normalize_path` (`compress_path`).
