@@ -197,3 +197,16 @@ impl Weirds {
             .map_or(0, |(_, n)| *n)
     }
 }
+
+/// Lower-case hex of raw bytes, as Zeek's `bytestring_to_hexstr` writes
+/// fingerprints and hashes. Digit by digit rather than `format!` per byte,
+/// which showed in profiles.
+pub fn hex(b: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(char::from(DIGITS[usize::from(x >> 4)]));
+        s.push(char::from(DIGITS[usize::from(x & 0xf)]));
+    }
+    s
+}

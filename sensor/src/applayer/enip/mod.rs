@@ -76,17 +76,11 @@ fn header(i: &[u8]) -> IResult<&[u8], Header> {
     ))
 }
 
-/// `0x` and the bytes in lower-case hexadecimal: written directly, as
-/// every EtherNet/IP message has one and `format!` per byte showed in
-/// profiles (bench/RESULTS.md).
+/// `0x` and the bytes in lower-case hexadecimal.
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(2 + 2 * bytes.len());
     out.push_str("0x");
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
+    out.push_str(&super::hex(bytes));
     out
 }
 

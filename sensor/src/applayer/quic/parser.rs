@@ -19,7 +19,7 @@ use super::initial::{decrypt_initial, parse_long_header, version_name, PacketTyp
 use crate::applayer::tls::client_hello::parse_client_hello;
 use crate::applayer::tls::fingerprint::Carrier;
 use crate::applayer::tls::session::SslSession;
-use crate::applayer::{ConnIdent, Dir, Parser, Session, Verdict};
+use crate::applayer::{hex, ConnIdent, Dir, Parser, Session, Verdict};
 use vagt_schema::{EventBody, QuicRecord};
 
 /// Zeek's `QUIC::max_history_length`.
@@ -78,15 +78,6 @@ impl Default for QuicParser {
             stopped: false,
         }
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
 }
 
 impl QuicParser {

@@ -178,7 +178,7 @@ pub fn hassh(k: &KexInit, client: bool) -> String {
         }
         h.update(part.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::applayer::hex(&h.finalize())
 }
 
 #[cfg(test)]

@@ -131,15 +131,7 @@ pub fn client_key_share_groups(b: &[u8]) -> Option<Vec<u16>> {
     Some(out)
 }
 
-/// Lower-case hex of raw bytes, as Zeek's `bytestring_to_hexstr`.
-pub fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
-}
+pub use crate::applayer::hex;
 
 #[cfg(test)]
 mod tests {
