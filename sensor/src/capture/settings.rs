@@ -18,7 +18,12 @@ pub struct CaptureSection {
     /// Kernel capture buffer in MiB; with AF_PACKET, per worker ring.
     pub buffer_mib: i32,
     /// AF_PACKET: size of one ring block in KiB (a power of two, at least
-    /// the page size); the kernel hands blocks over whole.
+    /// the page size); the kernel hands blocks over whole. On a quiet wire
+    /// each block retires part-full after `block_timeout_ms`, so the ring
+    /// holds `buffer_mib / block_kib` such intervals: with 1 MiB blocks
+    /// 64 MiB rode out only 0.64 s of a stalled worker, and the live test
+    /// lost packets at 20,000 packets/s on a busy machine; 256 KiB blocks
+    /// hold 2.5 s, at the same top speed (bench/RESULTS.md).
     pub block_kib: i32,
     /// AF_PACKET: a block that is not full is handed over after this many
     /// milliseconds, which bounds the latency on a quiet wire.
@@ -37,7 +42,7 @@ impl Default for CaptureSection {
             bpf: String::new(),
             method: CaptureMethod::Auto,
             buffer_mib: 64,
-            block_kib: 1024,
+            block_kib: 256,
             block_timeout_ms: 10,
             timeout_ms: 100,
         }
