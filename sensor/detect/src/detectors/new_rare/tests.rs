@@ -322,7 +322,7 @@ fn state_is_bounded() {
             &mut out,
         );
     }
-    assert!(d.fingerprints.len() <= 100 && d.pending.len() <= MAX_PENDING);
+    assert!(d.fingerprints.len() <= 100 && d.pending.len() <= super::rare::MAX_PENDING);
 }
 
 #[test]
@@ -345,19 +345,28 @@ fn what_was_learned_survives_a_restart() {
         "another's part is not its business"
     );
     assert!(!e.restore(name, &json!("garbage")));
+    // A state of the older layout (four parts, fingerprints keyed by
+    // segment, no fleets) keeps what the segments learned.
+    let mut old = saved.as_array().expect("a tuple").clone();
+    old.truncate(3);
+    old.push(json!({"cap": 10, "entries": [[["admin", 0, "aaaa"], {"hosts": []}]]}));
+    let mut f = detector();
+    assert!(f.restore(name, &serde_json::Value::Array(old)));
     // Learning went on from T0, and smb is known: only the new device.
-    let a = asset(
-        T0 + 8.0 * DAY,
-        "mac:00:00:00:00:00:02",
-        "10.1.1.11",
-        "new",
-        &["smb/445"],
-    );
-    let out = feed(&mut e, "admin", a);
-    assert_eq!(
-        out.iter().map(|n| n.kind).collect::<Vec<_>>(),
-        vec!["new_device"]
-    );
+    for d in [&mut e, &mut f] {
+        let a = asset(
+            T0 + 8.0 * DAY,
+            "mac:00:00:00:00:00:02",
+            "10.1.1.11",
+            "new",
+            &["smb/445"],
+        );
+        let out = feed(d, "admin", a);
+        assert_eq!(
+            out.iter().map(|n| n.kind).collect::<Vec<_>>(),
+            vec!["new_device"]
+        );
+    }
 }
 
 /// `asset` with another vendor.
@@ -427,39 +436,5 @@ fn a_fingerprint_common_in_another_segment_is_not_rare() {
         out[0].message.contains("in segment ot"),
         "{}",
         out[0].message
-    );
-}
-
-#[test]
-fn a_state_saved_before_fleets_keeps_what_the_segments_learned() {
-    let mut d = detector();
-    start(&mut d, "admin");
-    let a = asset(
-        T0 + DAY,
-        "mac:00:00:00:00:00:01",
-        "10.1.1.10",
-        "new",
-        &["smb/445"],
-    );
-    feed(&mut d, "admin", a);
-    let (name, saved) = d.save().expect("saves");
-    // The older layout: four parts, fingerprints keyed by segment.
-    let mut old = saved.as_array().expect("a tuple").clone();
-    old.truncate(3);
-    old.push(json!({"cap": 10, "entries": [[["admin", 0, "aaaa"], {"hosts": []}]]}));
-    let mut e = detector();
-    assert!(e.restore(name, &serde_json::Value::Array(old)));
-    // Learning went on from T0, and smb is known: only the new device.
-    let a = asset(
-        T0 + 8.0 * DAY,
-        "mac:00:00:00:00:00:02",
-        "10.1.1.11",
-        "new",
-        &["smb/445"],
-    );
-    let out = feed(&mut e, "admin", a);
-    assert_eq!(
-        out.iter().map(|n| n.kind).collect::<Vec<_>>(),
-        vec!["new_device"]
     );
 }
