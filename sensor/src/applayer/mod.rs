@@ -202,11 +202,16 @@ impl Weirds {
 /// fingerprints and hashes. Digit by digit rather than `format!` per byte,
 /// which showed in profiles.
 pub fn hex(b: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push(char::from(DIGITS[usize::from(x >> 4)]));
-        s.push(char::from(DIGITS[usize::from(x & 0xf)]));
-    }
+    hex_into(&mut s, b);
     s
+}
+
+/// [`hex`] appended to `out`.
+pub fn hex_into(out: &mut String, b: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for x in b {
+        out.push(char::from(DIGITS[usize::from(x >> 4)]));
+        out.push(char::from(DIGITS[usize::from(x & 0xf)]));
+    }
 }

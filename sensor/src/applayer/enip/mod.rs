@@ -80,7 +80,7 @@ fn header(i: &[u8]) -> IResult<&[u8], Header> {
 fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(2 + 2 * bytes.len());
     out.push_str("0x");
-    out.push_str(&super::hex(bytes));
+    super::hex_into(&mut out, bytes);
     out
 }
 
