@@ -169,6 +169,22 @@ closed_set! {
     }
 }
 
+impl ConnState {
+    /// The handshake completed (Zeek's established states, however the
+    /// connection then ended): the responder answered, a session existed.
+    pub fn established(self) -> bool {
+        matches!(
+            self,
+            ConnState::Sf
+                | ConnState::S1
+                | ConnState::S2
+                | ConnState::S3
+                | ConnState::Rsto
+                | ConnState::Rstr
+        )
+    }
+}
+
 closed_set! {
     /// Why the sensor wrote a connection record.
     EndReason, "end_reason" {

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::decode::Addr;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use vagt_schema::{AssetIp, ConnRecord, ConnState, DnsRecord, Event, EventBody, Proto};
+use vagt_schema::{AssetIp, ConnRecord, DnsRecord, Event, EventBody, Proto};
 
 /// The devices an event touched and what changed on each ("new", "ip",
 /// "host_name", "service", "hints", "role"); touched devices with no
@@ -140,19 +140,6 @@ pub(super) fn is_local(inv: &Inventory, ip: IpAddr) -> bool {
     }
 }
 
-/// Whether the responder answered and the connection carried a service.
-fn established(s: ConnState) -> bool {
-    matches!(
-        s,
-        ConnState::Sf
-            | ConnState::S1
-            | ConnState::S2
-            | ConnState::S3
-            | ConnState::Rsto
-            | ConnState::Rstr
-    )
-}
-
 fn conn(inv: &mut Inventory, seg: &str, c: &ConnRecord, ch: &mut Changes) {
     let ts = c.ts + c.duration.unwrap_or(0.0);
     let mac = |s: &Option<String>| s.as_deref().and_then(vendor::parse_mac);
@@ -164,7 +151,7 @@ fn conn(inv: &mut Inventory, seg: &str, c: &ConnRecord, ch: &mut Changes) {
     let resp =
         (answered && is_local(inv, c.resp_h) && !resp_mac.is_some_and(|m| vendor::is_group(&m)))
             .then(|| touch(inv, seg, c.resp_h, resp_mac, c.ts, ts, ch));
-    if !established(c.conn_state) || !matches!(c.proto, Proto::Tcp | Proto::Udp) {
+    if !c.conn_state.established() || !matches!(c.proto, Proto::Tcp | Proto::Udp) {
         return;
     }
     let name = c

@@ -35,7 +35,7 @@ use crate::{Evidence, Notice, Rules};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
-use vagt_schema::{ConnRecord, ConnState, Event, EventBody, Proto};
+use vagt_schema::{ConnRecord, Event, EventBody, Proto};
 
 /// `[lateral]` in the rules files.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -135,15 +135,7 @@ fn technique(protocol: &str) -> &'static str {
 
 /// Established, or carried data: a session, not just a knock.
 fn answered(c: &ConnRecord) -> bool {
-    matches!(
-        c.conn_state,
-        ConnState::Sf
-            | ConnState::S1
-            | ConnState::S2
-            | ConnState::S3
-            | ConnState::Rsto
-            | ConnState::Rstr
-    ) || c.orig_bytes.unwrap_or(0) > 0 && c.resp_bytes.unwrap_or(0) > 0
+    c.conn_state.established() || c.orig_bytes.unwrap_or(0) > 0 && c.resp_bytes.unwrap_or(0) > 0
 }
 
 /// Distinct hosts counted per source and window.

@@ -44,7 +44,7 @@ use rare::{Fingerprint, FpKey, Pending};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr};
-use vagt_schema::{AssetRecord, ConnRecord, ConnState, Event, EventBody};
+use vagt_schema::{AssetRecord, ConnRecord, Event, EventBody};
 
 /// `[new_rare]` in the rules files.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -145,15 +145,7 @@ fn days(secs: f64) -> String {
 }
 
 fn established(c: &ConnRecord) -> bool {
-    matches!(
-        c.conn_state,
-        ConnState::Sf
-            | ConnState::S1
-            | ConnState::S2
-            | ConnState::S3
-            | ConnState::Rsto
-            | ConnState::Rstr
-    ) || c.resp_bytes.unwrap_or(0) > 0
+    c.conn_state.established() || c.resp_bytes.unwrap_or(0) > 0
 }
 
 impl NewRare {
