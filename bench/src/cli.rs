@@ -210,7 +210,15 @@ Examples:
   vagt-bench detect --hosts 200 --days 9 --json -
   vagt-bench detect --write-events events.jsonl --write-allow allow.toml
   vagt-bench detect --allow rules/50-local.toml
-  vagt-bench detect --no-allow")]
+  vagt-bench detect --no-allow
+
+Through the sensor itself (its `analyze` command reads the events):
+  vagt-bench detect --write-events ev.json --write-config gen.toml \\
+      --write-allow rules/allow.toml
+  vagt-sensor -c gen.toml analyze ev.json -o alerts.json
+  vagt-bench detect --score alerts.json     # built-in rules
+  vagt-sensor -c gen.toml analyze ev.json --rules rules -o allowed.json
+  vagt-bench detect --score allowed.json    # with the allow-list")]
     Detect(DetectArgs),
 
     /// Measure shipping: events per second from the Kafka sink to a broker,
@@ -317,6 +325,17 @@ pub struct DetectArgs {
     /// writes them).
     #[arg(long, value_name = "FILE")]
     pub write_events: Option<PathBuf>,
+    /// Write a sensor configuration with the generator's segments (names,
+    /// kinds and networks) to FILE, for `vagt-sensor -c FILE analyze` of
+    /// the --write-events file.
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<PathBuf>,
+    /// Score the alerts in FILE (JSON lines, e.g. what `vagt-sensor
+    /// analyze` wrote for the --write-events file of the same seed, days,
+    /// hosts and learning days) against the generator's labels, instead of
+    /// running the analysis stage here.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["write_events", "allow", "no_allow"])]
+    pub score: Option<PathBuf>,
     /// Write the results as JSON to FILE ("-": standard output, instead of
     /// the tables).
     #[arg(long, value_name = "FILE")]

@@ -141,6 +141,28 @@ pub enum Command {
     /// /var/lib/vagt.
     Baseline(BaselineArgs),
 
+    /// Run the detectors over events recorded before.
+    ///
+    /// Reads JSON Lines of events as the sensor writes them (or as the
+    /// centre receives them from Kafka; "-" is standard input), in the order
+    /// given, so give files oldest first. Every event goes through the same
+    /// analysis stage as in `replay` and `run` (the configuration's segments
+    /// and their kinds, `[analysis]` rules and state), and only what the
+    /// stage raises is written: alerts, and segment metrics when
+    /// `[analysis] segment_metrics` is on. Alerts and statistics already in
+    /// the input are skipped, so a file can be analysed again.
+    ///
+    /// Uses: retro-hunting, i.e. new indicators or rules tried on last
+    /// week's records (`--rules DIR`); teaching baselines from recorded
+    /// events (`--state-dir DIR` restores the learned state first and saves
+    /// it as intervals pass and at the end); replaying the events of
+    /// `vagt-bench detect --write-events` through the sensor itself.
+    ///
+    /// A line that is not an event is reported with its file and line
+    /// number, skipped and counted, and the exit code is then 2; everything
+    /// else is still analysed.
+    Analyze(AnalyzeArgs),
+
     /// Turn pseudonyms from the centre back into addresses and names.
     ///
     /// What leaves the municipality carries keyed pseudonyms (HMAC-SHA256
@@ -152,6 +174,33 @@ pub enum Command {
     /// (`[privacy] journal`) and the asset inventory. Only the
     /// municipality holds the key, so only it can do this.
     Reveal(RevealArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Files of events, one JSON object per line; "-" reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Where to write what the stage raises; "-" is standard output
+    /// [default: output.path, -].
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<String>,
+
+    /// Record format [default: output.format, json].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+
+    /// Folder of rules files instead of `[analysis] rules` (see `rules
+    /// check`).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// Folder of the learned state: restored first, saved as intervals pass
+    /// and at the end. Without it the run starts fresh and saves nothing
+    /// [default: analysis.state_dir].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -7,6 +7,7 @@
 //! on the same events: the built-in rules alone, and with an allow-list
 //! for the IT team's own tools (the generator's suggestion, or `--allow`).
 
+mod external;
 pub(crate) mod score;
 
 use crate::cli::DetectArgs;
@@ -91,6 +92,7 @@ pub fn run(a: &DetectArgs) -> Result<(), String> {
         (&a.json, "--json"),
         (&a.write_events, "--write-events"),
         (&a.write_allow, "--write-allow"),
+        (&a.write_config, "--write-config"),
     ] {
         if let Some(p) = p {
             crate::check_output_path(p, opt)?;
@@ -107,6 +109,12 @@ pub fn run(a: &DetectArgs) -> Result<(), String> {
     let suggested = gen.allow_toml();
     if let Some(p) = &a.write_allow {
         crate::write_output(p, &suggested)?;
+    }
+    if let Some(p) = &a.write_config {
+        crate::write_output(p, &external::config_toml(&gen))?;
+    }
+    if let Some(p) = &a.score {
+        return score_file(a, &gen, p);
     }
     let allow_text = match &a.allow {
         Some(p) => Some((
@@ -143,11 +151,7 @@ pub fn run(a: &DetectArgs) -> Result<(), String> {
             *by_type.entry(event_type(&e.body)).or_default() += 1;
         }
         if let Some(w) = writer.as_mut() {
-            for e in &day {
-                serde_json::to_writer(&mut *w, e).map_err(|e| format!("--write-events: {e}"))?;
-                w.write_all(b"\n")
-                    .map_err(|e| format!("--write-events: {e}"))?;
-            }
+            external::write_events(w, &day).map_err(|e| format!("--write-events: {e}"))?;
         }
         for p in &mut passes {
             p.run(&day);
@@ -168,12 +172,7 @@ pub fn run(a: &DetectArgs) -> Result<(), String> {
     let total = gen_start.elapsed();
     let eval_start = gen.evaluation_start();
     let eval_days = f64::from(a.days - a.learning_days);
-    let segments: Vec<String> = gen
-        .net
-        .segments
-        .iter()
-        .map(|s| s.name.to_string())
-        .collect();
+    let segments = segment_names(&gen);
     let mut text = format!(
         "Municipal generator: seed {}, {} hosts in {} segments, {} days ({} learning, {} evaluated), {} labelled attacks\n\
          Events: {} ({})\n\
@@ -218,9 +217,14 @@ pub fn run(a: &DetectArgs) -> Result<(), String> {
         "slack_before": score::SLACK_BEFORE, "slack_after": score::SLACK_AFTER,
         "passes": json_passes,
     });
+    print_results(a, &text, &j)
+}
+
+/// The tables on standard output, and the JSON where --json says.
+fn print_results(a: &DetectArgs, text: &str, j: &serde_json::Value) -> Result<(), String> {
     match &a.json {
         Some(p) => {
-            let out = serde_json::to_string_pretty(&j).map_err(|e| e.to_string())? + "\n";
+            let out = serde_json::to_string_pretty(j).map_err(|e| e.to_string())? + "\n";
             crate::write_output(p, &out)?;
             if p.as_os_str() != "-" {
                 print!("{text}");
@@ -229,6 +233,47 @@ pub fn run(a: &DetectArgs) -> Result<(), String> {
         None => print!("{text}"),
     }
     Ok(())
+}
+
+fn segment_names(gen: &Generator) -> Vec<String> {
+    gen.net
+        .segments
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect()
+}
+
+/// `--score FILE`: the alerts someone else raised on the generator's
+/// events (the sensor's `analyze`), scored as a pass of our own would be.
+fn score_file(a: &DetectArgs, gen: &Generator, path: &Path) -> Result<(), String> {
+    let alerts = external::read_alerts(path)?;
+    let eval_days = f64::from(a.days - a.learning_days);
+    let s = score::score(
+        &alerts,
+        &gen.labels,
+        gen.evaluation_start(),
+        eval_days,
+        &segment_names(gen),
+    );
+    let mut text = format!(
+        "Municipal generator: seed {}, {} hosts, {} days ({} learning), {} labelled attacks\n\n",
+        a.seed,
+        gen.net.hosts.len(),
+        a.days,
+        a.learning_days,
+        gen.labels.len(),
+    );
+    let title = format!("== {} alerts read from {} ==", alerts.len(), path.display());
+    text.push_str(&s.table(&title, &gen.labels));
+    let mut j = s.json(&gen.labels);
+    j["name"] = path.display().to_string().into();
+    j["alerts_written"] = alerts.len().into();
+    let j = serde_json::json!({
+        "seed": a.seed, "hosts": gen.net.hosts.len(), "days": a.days, "learning_days": a.learning_days,
+        "slack_before": score::SLACK_BEFORE, "slack_after": score::SLACK_AFTER,
+        "passes": [j],
+    });
+    print_results(a, &text, &j)
 }
 
 fn event_type(b: &EventBody) -> &'static str {

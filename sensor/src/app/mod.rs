@@ -5,6 +5,7 @@
 //! 2 bad usage, configuration or input (a file that is not a capture, a
 //! truncated capture; records of everything readable are still written).
 
+mod analyze;
 mod collect;
 mod reveal;
 
@@ -59,6 +60,7 @@ fn dispatch(cli: Cli) -> Result<i32, String> {
             }
         },
         Command::Reveal(args) => reveal::run(&cfg, args),
+        Command::Analyze(args) => analyze::run(&mut cfg, args, cli.quiet),
         Command::Baseline(args) => match args.action {
             crate::cli::BaselineAction::Show { segment, state_dir } => {
                 let dir = state_dir
