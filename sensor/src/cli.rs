@@ -182,14 +182,10 @@ pub struct AnalyzeArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// Where to write what the stage raises; "-" is standard output
-    /// [default: output.path, -].
+    /// Where to write what the stage raises, as JSON Lines; "-" is
+    /// standard output [default: output.path, -].
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<String>,
-
-    /// Record format [default: output.format, json].
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<OutputFormat>,
 
     /// Folder of rules files instead of `[analysis] rules` (see `rules
     /// check`).

@@ -121,6 +121,25 @@ pub fn load(settings: &AnalysisSection) -> Result<Rules, RulesError> {
     }
 }
 
+/// The analysis stage `settings` describe, with what it learnt before
+/// restored from its state folder (returned, for saving), where it has one.
+pub fn stage(
+    settings: &AnalysisSection,
+    sensor_id: &str,
+    kinds: BTreeMap<String, String>,
+    live: bool,
+) -> Result<(Analysis, Option<PathBuf>), String> {
+    let mut rules = load(settings).map_err(|e| format!("rules: {e}"))?;
+    rules.segment_kinds = kinds;
+    let mut analysis = Analysis::new(rules, sensor_id);
+    analysis.write_metrics = settings.segment_metrics;
+    let state = settings.state_dir(live);
+    if let Some(dir) = &state {
+        state::restore(&mut analysis, dir)?;
+    }
+    Ok((analysis, state))
+}
+
 /// Puts the analysis stage in front of `sink` when enabled; `kinds` says
 /// what each configured segment is for (care and OT alerts rank higher).
 pub fn in_front(
@@ -133,14 +152,7 @@ pub fn in_front(
     if !settings.enabled {
         return Ok(sink);
     }
-    let mut rules = load(settings).map_err(|e| format!("rules: {e}"))?;
-    rules.segment_kinds = kinds;
-    let mut analysis = Analysis::new(rules, sensor_id);
-    analysis.write_metrics = settings.segment_metrics;
-    let state = settings.state_dir(live);
-    if let Some(dir) = &state {
-        state::restore(&mut analysis, dir)?;
-    }
+    let (analysis, state) = stage(settings, sensor_id, kinds, live)?;
     Ok(Box::new(AnalysisSink {
         inner: sink,
         rules_version: rules_version(analysis.rules()),

@@ -5,9 +5,9 @@
 //! raises is written. Bad lines are reported with file and line, skipped
 //! and counted, never fatal: everything else is still analysed.
 
-use crate::analysis::state::{self, Saver};
+use crate::analysis::state::Saver;
 use crate::cli::AnalyzeArgs;
-use crate::config::Config;
+use crate::config::{Config, OutputFormat};
 use crate::output::{Existing, Sink};
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
@@ -35,9 +35,6 @@ pub fn run(cfg: &mut Config, args: AnalyzeArgs, quiet: bool) -> Result<i32, Stri
     if let Some(o) = &args.out {
         cfg.output.path = o.clone();
     }
-    if let Some(f) = args.format {
-        cfg.output.format = f;
-    }
     if let Some(r) = &args.rules {
         cfg.analysis.rules = r.display().to_string();
     }
@@ -45,18 +42,15 @@ pub fn run(cfg: &mut Config, args: AnalyzeArgs, quiet: bool) -> Result<i32, Stri
         cfg.analysis.state_dir = d.clone();
     }
     cfg.validate().map_err(|e| e.to_string())?;
-    let mut rules = crate::analysis::load(&cfg.analysis).map_err(|e| format!("rules: {e}"))?;
-    rules.segment_kinds = cfg.segment_kinds();
-    let mut analysis = Analysis::new(rules, &cfg.sensor.sensor_id);
-    analysis.write_metrics = cfg.analysis.segment_metrics;
-    let saver = match cfg.analysis.state_dir(false) {
-        Some(dir) => {
-            state::restore(&mut analysis, &dir)?;
-            Some(Saver::new(dir))
-        }
-        None => None,
-    };
-    let sink = crate::output::open(&cfg.output.path, cfg.output.format, Existing::Truncate)
+    let (analysis, state_dir) = crate::analysis::stage(
+        &cfg.analysis,
+        &cfg.sensor.sensor_id,
+        cfg.segment_kinds(),
+        false,
+    )?;
+    let saver = state_dir.map(Saver::new);
+    // Alerts and metrics have no Zeek log: always JSON Lines.
+    let sink = crate::output::open(&cfg.output.path, OutputFormat::Json, Existing::Truncate)
         .map_err(|e| format!("cannot open the output {}: {e}", cfg.output.path))?;
 
     let start = Instant::now();
