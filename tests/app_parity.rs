@@ -168,10 +168,17 @@ const IDENT: &[&str] = &["orig_h", "orig_p", "resp_h", "resp_p"];
 /// Compares one case: pairs each Zeek row with the unpaired record of the
 /// same connection that agrees on the most columns.
 fn compare(case: &str, log: &ZeekLog, ours: &[Record], tally: &mut Tally) {
+    // Columns written only when set are compared in every case, so that a
+    // case where the sensor never sets them still counts its rows.
+    const OPTIONAL: [&str; 2] = ["orig_mime_types", "resp_mime_types"];
     let columns: Vec<&String> = log
         .fields
         .iter()
-        .filter(|f| *f != "uid" && *f != "ts" && ours.iter().any(|r| r.contains_key(*f)))
+        .filter(|f| {
+            *f != "uid"
+                && *f != "ts"
+                && (OPTIONAL.contains(&f.as_str()) || ours.iter().any(|r| r.contains_key(*f)))
+        })
         .collect();
     let mut used = vec![false; ours.len()];
     // Rows that some record reproduces exactly are paired first (in

@@ -392,6 +392,8 @@ impl Sink {
                 username: username.map(str::to_string),
                 password: None,
                 proxied: Vec::new(),
+                orig_mime_types: Vec::new(),
+                resp_mime_types: Vec::new(),
             }),
         );
     }

@@ -69,4 +69,11 @@ pub struct HttpRecord {
     /// Headers that show a proxy, as "NAME -> value".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proxied: Vec<String>,
+    /// What the request's body is by its first bytes (content sniffing,
+    /// not the Content-Type header), e.g. `application/x-dosexec`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orig_mime_types: Vec<String>,
+    /// What the response's body is by its first bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resp_mime_types: Vec<String>,
 }

@@ -4,6 +4,7 @@
 //! closes, its length counted after gzip/deflate decoding as Zeek's
 //! `body_length` is.
 
+use super::mime::{sniff, SNIFF_LEN};
 use flate2::write::{GzDecoder, ZlibDecoder};
 use std::io::Write;
 
@@ -43,12 +44,18 @@ pub enum Phase {
     Done,
 }
 
-/// Counts bytes written to it and keeps none.
-struct Count(u64);
+/// Counts the decoded bytes written to it and keeps the first
+/// [`SNIFF_LEN`] of them, for content sniffing.
+#[derive(Default)]
+struct Count {
+    n: u64,
+    head: Vec<u8>,
+}
 
 impl Write for Count {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0 += b.len() as u64;
+        self.n += b.len() as u64;
+        keep(&mut self.head, b);
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -78,6 +85,10 @@ pub struct Framing {
     pub deflate: bool,
     pub multipart: bool,
     pub range_length: Option<u64>,
+    /// A 206 reply (part of a file), and where its range starts in the
+    /// whole file when its Content-Range could be read.
+    pub partial: bool,
+    pub range_start: Option<u64>,
 }
 
 pub struct Entity {
@@ -90,8 +101,19 @@ pub struct Entity {
     pub remaining: u64,
     pub body_length: u64,
     inflate: Option<Inflate>,
+    /// The body's first bytes (decoded), for content sniffing; `None` once
+    /// a gap cut them short.
+    head: Option<Vec<u8>>,
     /// Zeek's `http_message_done` was raised for this message.
     pub reported: bool,
+}
+
+/// Appends what of `data` still fits in the first [`SNIFF_LEN`] bytes.
+fn keep(head: &mut Vec<u8>, data: &[u8]) {
+    let room = SNIFF_LEN.saturating_sub(head.len());
+    if room > 0 {
+        head.extend_from_slice(&data[..data.len().min(room)]);
+    }
 }
 
 /// The first token of a header value (Zeek's `get_value_token`) and what
@@ -141,8 +163,31 @@ impl Entity {
             remaining: 0,
             body_length: 0,
             inflate: None,
+            head: Some(Vec::new()),
             reported: false,
         }
+    }
+
+    /// Two body bytes that were read as a line end (bodies read by lines).
+    pub fn crlf(&mut self) {
+        self.body_length += 2;
+        if self.inflate.is_none() {
+            if let Some(h) = &mut self.head {
+                keep(h, b"\r\n");
+            }
+        }
+    }
+
+    /// What the body is, by its first bytes (`mime::sniff`); `None` for an
+    /// empty body, a part of a file not known to start it (a 206 reply
+    /// but from offset 0), a multipart body (whose parts each have their
+    /// own), or first bytes lost to a gap.
+    pub fn mime(&self) -> Option<&'static str> {
+        let f = &self.framing;
+        if self.body_length == 0 || f.multipart || (f.partial && f.range_start != Some(0)) {
+            return None;
+        }
+        sniff(self.head.as_deref()?)
     }
 
     /// A header line of the message head or of the chunked trailer; false
@@ -190,6 +235,7 @@ impl Entity {
         weird: &mut dyn FnMut(&'static str),
     ) {
         let f = &mut self.framing;
+        f.partial |= reply_code == 206;
         let name = h.name;
         let (tok, after) = token(h.value);
         if name.eq_ignore_ascii_case(b"content-length") {
@@ -287,6 +333,7 @@ impl Entity {
         let len = (last - first + 1) as u64;
         let f = &mut self.framing;
         f.range_length = Some(len);
+        f.range_start = Some(first as u64);
         match f.content_length {
             Some(cl) if cl > 0 => {
                 if cl != len {
@@ -330,36 +377,53 @@ impl Entity {
             Phase::Lines
         };
         if f.gzip {
-            self.inflate = Some(Inflate::Gzip(Box::new(GzDecoder::new(Count(0)))));
+            self.inflate = Some(Inflate::Gzip(Box::new(GzDecoder::new(Count::default()))));
         } else if f.deflate {
-            self.inflate = Some(Inflate::Zlib(Box::new(ZlibDecoder::new(Count(0)))));
+            self.inflate = Some(Inflate::Zlib(Box::new(ZlibDecoder::new(Count::default()))));
         }
     }
 
     /// Body bytes (after any transfer coding).
     pub fn body(&mut self, data: &[u8], weird: &mut dyn FnMut(&'static str)) {
-        match &mut self.inflate {
-            None => self.body_length += data.len() as u64,
-            Some(Inflate::Failed) => {}
-            Some(Inflate::Gzip(d)) => {
-                let before = d.get_ref().0;
-                let ok = d.write_all(data).is_ok();
-                self.body_length += d.get_ref().0 - before;
-                if !ok {
-                    weird("inflate_failed");
-                    self.inflate = Some(Inflate::Failed);
+        let ok = match &mut self.inflate {
+            None => {
+                self.body_length += data.len() as u64;
+                if let Some(h) = &mut self.head {
+                    keep(h, data);
                 }
+                true
+            }
+            Some(Inflate::Failed) => true,
+            Some(Inflate::Gzip(d)) => {
+                let before = d.get_ref().n;
+                let ok = d.write_all(data).is_ok();
+                self.body_length += d.get_ref().n - before;
+                ok
             }
             Some(Inflate::Zlib(d)) => {
-                let before = d.get_ref().0;
+                let before = d.get_ref().n;
                 let ok = d.write_all(data).is_ok();
-                self.body_length += d.get_ref().0 - before;
-                if !ok {
-                    weird("inflate_failed");
-                    self.inflate = Some(Inflate::Failed);
-                }
+                self.body_length += d.get_ref().n - before;
+                ok
             }
+        };
+        if !ok {
+            weird("inflate_failed");
+            self.end_inflate(Inflate::Failed);
         }
+    }
+
+    /// Replaces the decoder, keeping the decoded first bytes it holds.
+    fn end_inflate(&mut self, with: Inflate) {
+        let count = match &mut self.inflate {
+            Some(Inflate::Gzip(d)) => Some(d.get_mut()),
+            Some(Inflate::Zlib(d)) => Some(d.get_mut()),
+            _ => None,
+        };
+        if let (Some(c), Some(h)) = (count, &mut self.head) {
+            *h = std::mem::take(&mut c.head);
+        }
+        self.inflate = Some(with);
     }
 
     /// The body ended: flush what the decoder holds.
@@ -368,18 +432,19 @@ impl Entity {
         let after;
         match &mut self.inflate {
             Some(Inflate::Gzip(d)) => {
-                before = d.get_ref().0;
+                before = d.get_ref().n;
                 let _ = d.try_finish();
-                after = d.get_ref().0;
+                after = d.get_ref().n;
             }
             Some(Inflate::Zlib(d)) => {
-                before = d.get_ref().0;
+                before = d.get_ref().n;
                 let _ = d.try_finish();
-                after = d.get_ref().0;
+                after = d.get_ref().n;
             }
             _ => return,
         }
         self.body_length += after - before;
+        self.end_inflate(Inflate::Failed);
         self.inflate = None;
     }
 
@@ -394,6 +459,10 @@ impl Entity {
             Phase::Length | Phase::ChunkData if self.remaining >= len => {
                 self.body_length += len;
                 self.remaining -= len;
+                // The first bytes are known only up to the gap.
+                if self.head.as_ref().is_some_and(|h| h.len() < SNIFF_LEN) {
+                    self.head = None;
+                }
                 // A decoder cannot continue over missing bytes.
                 if self.inflate.is_some() {
                     self.inflate = Some(Inflate::Failed);

@@ -96,6 +96,8 @@ impl Log {
             username: None,
             password: None,
             proxied: Vec::new(),
+            orig_mime_types: Vec::new(),
+            resp_mime_types: Vec::new(),
         }
     }
 
@@ -196,8 +198,20 @@ impl Log {
         }
     }
 
-    pub fn message_done(&mut self, s: &mut Session<'_>, is_orig: bool, body_len: u64) {
+    pub fn message_done(
+        &mut self,
+        s: &mut Session<'_>,
+        is_orig: bool,
+        body_len: u64,
+        mime: Option<&'static str>,
+    ) {
         let row = self.row(s, is_orig);
+        let types = if is_orig {
+            &mut row.orig_mime_types
+        } else {
+            &mut row.resp_mime_types
+        };
+        types.extend(mime.map(str::to_string));
         if is_orig {
             row.request_body_len = body_len;
             return;

@@ -12,6 +12,7 @@
 mod body;
 pub(crate) mod lines;
 mod log;
+mod mime;
 mod syntax;
 mod tunnel;
 
@@ -224,7 +225,7 @@ impl Http {
             Phase::ChunkCrlf => m.phase = Phase::ChunkSize,
             Phase::Lines => {
                 m.body(line, &mut |w| s.weird(w));
-                m.body_length += 2;
+                m.crlf();
             }
             // Data trailing a finished entity is ignored, as in Zeek.
             Phase::Length | Phase::ChunkData | Phase::UntilClose | Phase::Done => {}
@@ -331,8 +332,8 @@ impl Http {
         m.finish();
         m.phase = Phase::Done;
         m.reported = true;
-        let len = m.body_length;
-        self.log.message_done(s, d == 0, len);
+        let (len, mime) = (m.body_length, m.mime());
+        self.log.message_done(s, d == 0, len, mime);
     }
 
     /// Zeek's `RequestMade` / `ReplyMade`.
