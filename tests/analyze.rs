@@ -5,7 +5,8 @@
 //! alerts and segment metrics must be the same, line for line. Also: lines
 //! that are not events are reported with file and line and skipped, a
 //! missing file is reported, and both give exit code 2 with everything else
-//! still analysed; `--state-dir` leaves a state `baseline show` reads.
+//! still analysed; gzip files are read, a cut one up to the damage;
+//! `--state-dir` leaves a state `baseline show` reads.
 
 mod common;
 
@@ -162,6 +163,57 @@ fn bad_lines_and_missing_files_are_reported_and_the_rest_analysed() {
         "{want:?}"
     );
     assert_eq!(stage_lines(&bad_out), want);
+}
+
+#[test]
+fn gzip_files_are_read_and_a_cut_one_keeps_what_came_before() {
+    use std::io::Write;
+    let tmp = temp_dir("analyze-gz");
+    let pcap = corpus().join("attacks/ssh_sshguess.pcap");
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    let no_stage = tmp.join("no-stage.toml");
+    std::fs::write(&no_stage, "[analysis]\nenabled = false\n").expect("write config");
+    let events = tmp.join("ev.json");
+    ok(
+        &sensor(&[
+            "-c",
+            &s(&no_stage),
+            "replay",
+            "-q",
+            "-C",
+            "-o",
+            &s(&events),
+            &s(&pcap),
+        ]),
+        "replay",
+    );
+    let plain = std::fs::read(&events).expect("events");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).expect("compress");
+    let gz = gz.finish().expect("compress");
+    let (packed, cut) = (tmp.join("ev.json.1.gz"), tmp.join("cut.gz"));
+    std::fs::write(&packed, &gz).expect("write");
+    std::fs::write(&cut, &gz[..gz.len() - 20]).expect("write");
+    let (want, got) = (tmp.join("want.json"), tmp.join("got.json"));
+    ok(
+        &sensor(&["analyze", "-q", &s(&events), "-o", &s(&want)]),
+        "plain",
+    );
+    ok(
+        &sensor(&["analyze", "-q", &s(&packed), "-o", &s(&got)]),
+        "gzip",
+    );
+    assert!(!stage_lines(&want).is_empty());
+    assert_eq!(stage_lines(&got), stage_lines(&want));
+    // A compressed file cut short (a copy that did not finish) is read up
+    // to the damage, which is reported.
+    let out = sensor(&["analyze", "-q", &s(&cut), "-o", &s(&got)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot read") && err.contains("cut.gz"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -144,8 +144,8 @@ pub enum Command {
     /// Run the detectors over events recorded before.
     ///
     /// Reads JSON Lines of events as the sensor writes them (or as the
-    /// centre receives them from Kafka; "-" is standard input), in the order
-    /// given, so give files oldest first. Every event goes through the same
+    /// centre receives them from Kafka; "-" is standard input), plain or
+    /// gzip-compressed, in the order given, so give files oldest first. Every event goes through the same
     /// analysis stage as in `replay` and `run` (the configuration's segments
     /// and their kinds, `[analysis]` rules and state), and only what the
     /// stage raises is written: alerts, and segment metrics when
@@ -178,7 +178,8 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// Files of events, one JSON object per line; "-" reads standard input.
+    /// Files of events, one JSON object per line, plain or gzip; "-" reads
+    /// standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 

@@ -115,7 +115,7 @@ impl Stage {
     /// stops the run; a file that cannot be read is reported and skipped.
     fn file(&mut self, path: &Path) -> io::Result<()> {
         let name = path.display().to_string();
-        let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        let mut reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
             Box::new(io::stdin().lock())
         } else {
             match std::fs::File::open(path) {
@@ -128,6 +128,17 @@ impl Stage {
                 }
             }
         };
+        // Rotated records are often compressed: gzip is read as it comes,
+        // known by its magic number rather than the file's name.
+        if reader
+            .fill_buf()
+            .is_ok_and(|b| b.starts_with(&[0x1f, 0x8b]))
+        {
+            reader = Box::new(BufReader::with_capacity(
+                1 << 20,
+                flate2::bufread::MultiGzDecoder::new(reader),
+            ));
+        }
         self.lines(&name, reader)
     }
 
