@@ -31,6 +31,27 @@ fn ok(out: &Output, what: &str) {
     );
 }
 
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// Replays `pcap` with `config` (the analysis stage off) into `events`:
+/// what a sensor recorded, for `analyze`.
+fn record(config: &Path, pcap: &Path, events: &Path) {
+    let (c, e, p) = (s(config), s(events), s(pcap));
+    ok(
+        &sensor(&["-c", &c, "replay", "-q", "-C", "-w", "1", "-o", &e, &p]),
+        &p,
+    );
+}
+
+/// A configuration in `tmp` with the analysis stage off, and `more`.
+fn no_stage(tmp: &Path, more: &str) -> std::path::PathBuf {
+    let path = tmp.join("no-stage.toml");
+    std::fs::write(&path, format!("[analysis]\nenabled = false\n{more}")).expect("write config");
+    path
+}
+
 /// The lines of `path` of the stage's own event types, as a set (the
 /// order of alerts written at the same moment is not fixed).
 fn stage_lines(path: &Path) -> BTreeSet<String> {
@@ -60,37 +81,20 @@ fn attack_captures() -> Vec<std::path::PathBuf> {
 #[test]
 fn recorded_events_raise_the_alerts_the_replay_raised() {
     let tmp = temp_dir("analyze");
-    let no_stage = tmp.join("no-stage.toml");
-    std::fs::write(&no_stage, "[analysis]\nenabled = false\n").expect("write config");
+    let config = no_stage(&tmp, "");
     let mut alerts = 0;
     for pcap in attack_captures() {
-        let name = pcap.display().to_string();
+        let name = s(&pcap);
         let (live, events, again) = (
             tmp.join("live.json"),
             tmp.join("ev.json"),
             tmp.join("re.json"),
         );
-        let s = |p: &Path| p.to_string_lossy().into_owned();
         ok(
             &sensor(&["replay", "-q", "-C", "-w", "1", "-o", &s(&live), &name]),
             &name,
         );
-        let c = s(&no_stage);
-        ok(
-            &sensor(&[
-                "-c",
-                &c,
-                "replay",
-                "-q",
-                "-C",
-                "-w",
-                "1",
-                "-o",
-                &s(&events),
-                &name,
-            ]),
-            &name,
-        );
+        record(&config, &pcap, &events);
         ok(
             &sensor(&["analyze", "-q", &s(&events), "-o", &s(&again)]),
             &name,
@@ -106,23 +110,11 @@ fn recorded_events_raise_the_alerts_the_replay_raised() {
 #[test]
 fn bad_lines_and_missing_files_are_reported_and_the_rest_analysed() {
     let tmp = temp_dir("analyze-bad");
-    let pcap = corpus().join("attacks/ftp_bruteforce.pcap");
     let events = tmp.join("ev.json");
-    let no_stage = tmp.join("no-stage.toml");
-    std::fs::write(&no_stage, "[analysis]\nenabled = false\n").expect("write config");
-    let s = |p: &Path| p.to_string_lossy().into_owned();
-    ok(
-        &sensor(&[
-            "-c",
-            &s(&no_stage),
-            "replay",
-            "-q",
-            "-C",
-            "-o",
-            &s(&events),
-            &s(&pcap),
-        ]),
-        "replay",
+    record(
+        &no_stage(&tmp, ""),
+        &corpus().join("attacks/ftp_bruteforce.pcap"),
+        &events,
     );
     // Damage in the middle of the file: a line cut short and one of
     // something else; the events around them still count.
@@ -169,27 +161,15 @@ fn bad_lines_and_missing_files_are_reported_and_the_rest_analysed() {
 fn gzip_files_are_read_and_a_cut_one_keeps_what_came_before() {
     use std::io::Write;
     let tmp = temp_dir("analyze-gz");
-    let pcap = corpus().join("attacks/ssh_sshguess.pcap");
-    let s = |p: &Path| p.to_string_lossy().into_owned();
-    let no_stage = tmp.join("no-stage.toml");
-    std::fs::write(&no_stage, "[analysis]\nenabled = false\n").expect("write config");
     let events = tmp.join("ev.json");
-    ok(
-        &sensor(&[
-            "-c",
-            &s(&no_stage),
-            "replay",
-            "-q",
-            "-C",
-            "-o",
-            &s(&events),
-            &s(&pcap),
-        ]),
-        "replay",
+    record(
+        &no_stage(&tmp, ""),
+        &corpus().join("attacks/ssh_sshguess.pcap"),
+        &events,
     );
-    let plain = std::fs::read(&events).expect("events");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&plain).expect("compress");
+    gz.write_all(&std::fs::read(&events).expect("events"))
+        .expect("compress");
     let gz = gz.finish().expect("compress");
     let (packed, cut) = (tmp.join("ev.json.1.gz"), tmp.join("cut.gz"));
     std::fs::write(&packed, &gz).expect("write");
@@ -219,44 +199,29 @@ fn gzip_files_are_read_and_a_cut_one_keeps_what_came_before() {
 #[test]
 fn state_dir_keeps_what_was_learnt() {
     let tmp = temp_dir("analyze-state");
-    let pcap = corpus().join("attacks/ssh_sshguess.pcap");
-    let s = |p: &Path| p.to_string_lossy().into_owned();
-    let config = tmp.join("sensor.toml");
-    std::fs::write(
-        &config,
-        "[analysis]\nenabled = false\n[[segments]]\nname = \"lab\"\nkind = \"server\"\nnetworks = [\"192.168.56.0/24\"]\n",
-    )
-    .expect("write config");
+    let segments =
+        "[[segments]]\nname = \"lab\"\nkind = \"server\"\nnetworks = [\"192.168.56.0/24\"]\n";
+    let config = no_stage(&tmp, segments);
     let events = tmp.join("ev.json");
-    ok(
-        &sensor(&[
-            "-c",
-            &s(&config),
-            "replay",
-            "-q",
-            "-C",
-            "-o",
-            &s(&events),
-            &s(&pcap),
-        ]),
-        "replay",
+    record(
+        &config,
+        &corpus().join("attacks/ssh_sshguess.pcap"),
+        &events,
     );
-    let state = tmp.join("state");
-    ok(
-        &sensor(&[
-            "-c",
-            &s(&config),
-            "analyze",
-            "-q",
-            "--state-dir",
-            &s(&state),
-            "-o",
-            "/dev/null",
-            &s(&events),
-        ]),
+    let (c, st, e) = (s(&config), s(&tmp.join("state")), s(&events));
+    let args = [
+        "-c",
+        &c,
         "analyze",
-    );
-    let show = sensor(&["baseline", "show", "--state-dir", &s(&state)]);
+        "-q",
+        "--state-dir",
+        &st,
+        "-o",
+        "/dev/null",
+        &e,
+    ];
+    ok(&sensor(&args), "analyze");
+    let show = sensor(&["baseline", "show", "--state-dir", &st]);
     ok(&show, "baseline show");
     let text = String::from_utf8_lossy(&show.stdout);
     assert!(text.contains("lab"), "{text}");
