@@ -5,6 +5,7 @@
 //! `body_length` is.
 
 use super::mime::{sniff, SNIFF_LEN};
+use super::parts::{self, Parts};
 use flate2::write::{GzDecoder, ZlibDecoder};
 use std::io::Write;
 
@@ -84,6 +85,8 @@ pub struct Framing {
     pub gzip: bool,
     pub deflate: bool,
     pub multipart: bool,
+    /// A multipart body's boundary (Content-Type's `boundary`).
+    pub boundary: Option<Vec<u8>>,
     pub range_length: Option<u64>,
     /// A 206 reply (part of a file), and where its range starts in the
     /// whole file when its Content-Range could be read.
@@ -104,6 +107,8 @@ pub struct Entity {
     /// The body's first bytes (decoded), for content sniffing; `None` once
     /// a gap cut them short.
     head: Option<Vec<u8>>,
+    /// A multipart body's parts, each sniffed on its own.
+    parts: Option<Box<Parts>>,
     /// Zeek's `http_message_done` was raised for this message.
     pub reported: bool,
 }
@@ -164,6 +169,7 @@ impl Entity {
             body_length: 0,
             inflate: None,
             head: Some(Vec::new()),
+            parts: None,
             reported: false,
         }
     }
@@ -172,22 +178,33 @@ impl Entity {
     pub fn crlf(&mut self) {
         self.body_length += 2;
         if self.inflate.is_none() {
-            if let Some(h) = &mut self.head {
-                keep(h, b"\r\n");
-            }
+            self.plain_body(b"\r\n");
         }
     }
 
-    /// What the body is, by its first bytes (`mime::sniff`); `None` for an
-    /// empty body, a part of a file not known to start it (a 206 reply
-    /// but from offset 0), a multipart body (whose parts each have their
-    /// own), or first bytes lost to a gap.
-    pub fn mime(&self) -> Option<&'static str> {
+    /// What the body is, by its first bytes (`mime::sniff`), or what each
+    /// part of a multipart body is. None for an empty body, a part of a
+    /// file not known to start it (a 206 reply but from offset 0), a
+    /// compressed multipart body, or first bytes lost to a gap.
+    pub fn mime_types(&mut self) -> Vec<&'static str> {
         let f = &self.framing;
-        if self.body_length == 0 || f.multipart || (f.partial && f.range_start != Some(0)) {
-            return None;
+        if self.body_length == 0 || (f.partial && f.range_start != Some(0)) {
+            return Vec::new();
         }
-        sniff(self.head.as_deref()?)
+        if f.multipart {
+            return self.parts.as_mut().map(|p| p.finish()).unwrap_or_default();
+        }
+        self.head.as_deref().and_then(sniff).into_iter().collect()
+    }
+
+    /// Body bytes as they are (no content coding) to the sniffers.
+    fn plain_body(&mut self, data: &[u8]) {
+        if let Some(h) = &mut self.head {
+            keep(h, data);
+        }
+        if let Some(p) = &mut self.parts {
+            p.feed(data);
+        }
     }
 
     /// A header line of the message head or of the chunked trailer; false
@@ -293,6 +310,11 @@ impl Entity {
         } else if name.eq_ignore_ascii_case(b"content-type") {
             f.multipart =
                 tok.eq_ignore_ascii_case(b"multipart") || tok.eq_ignore_ascii_case(b"message");
+            f.boundary = if f.multipart {
+                parts::boundary(after)
+            } else {
+                None
+            };
         }
     }
 
@@ -376,6 +398,9 @@ impl Entity {
         } else {
             Phase::Lines
         };
+        if f.multipart && !f.gzip && !f.deflate {
+            self.parts = f.boundary.as_deref().map(|b| Box::new(Parts::new(b)));
+        }
         if f.gzip {
             self.inflate = Some(Inflate::Gzip(Box::new(GzDecoder::new(Count::default()))));
         } else if f.deflate {
@@ -388,9 +413,7 @@ impl Entity {
         let ok = match &mut self.inflate {
             None => {
                 self.body_length += data.len() as u64;
-                if let Some(h) = &mut self.head {
-                    keep(h, data);
-                }
+                self.plain_body(data);
                 true
             }
             Some(Inflate::Failed) => true,
@@ -463,6 +486,7 @@ impl Entity {
                 if self.head.as_ref().is_some_and(|h| h.len() < SNIFF_LEN) {
                     self.head = None;
                 }
+                self.parts = None;
                 // A decoder cannot continue over missing bytes.
                 if self.inflate.is_some() {
                     self.inflate = Some(Inflate::Failed);

@@ -203,15 +203,15 @@ impl Log {
         s: &mut Session<'_>,
         is_orig: bool,
         body_len: u64,
-        mime: Option<&'static str>,
+        types: Vec<&'static str>,
     ) {
         let row = self.row(s, is_orig);
-        let types = if is_orig {
+        let kept = if is_orig {
             &mut row.orig_mime_types
         } else {
             &mut row.resp_mime_types
         };
-        types.extend(mime.map(str::to_string));
+        kept.extend(types.into_iter().map(str::to_string));
         if is_orig {
             row.request_body_len = body_len;
             return;

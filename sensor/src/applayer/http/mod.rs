@@ -13,6 +13,7 @@ mod body;
 pub(crate) mod lines;
 mod log;
 mod mime;
+mod parts;
 mod syntax;
 mod tunnel;
 
@@ -332,8 +333,8 @@ impl Http {
         m.finish();
         m.phase = Phase::Done;
         m.reported = true;
-        let (len, mime) = (m.body_length, m.mime());
-        self.log.message_done(s, d == 0, len, mime);
+        let (len, types) = (m.body_length, m.mime_types());
+        self.log.message_done(s, d == 0, len, types);
     }
 
     /// Zeek's `RequestMade` / `ReplyMade`.
