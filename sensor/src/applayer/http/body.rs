@@ -4,7 +4,7 @@
 //! closes, its length counted after gzip/deflate decoding as Zeek's
 //! `body_length` is.
 
-use super::mime::{sniff, SNIFF_LEN};
+use super::mime::{keep, sniff, SNIFF_LEN};
 use super::parts::{self, Parts};
 use flate2::write::{GzDecoder, ZlibDecoder};
 use std::io::Write;
@@ -113,14 +113,6 @@ pub struct Entity {
     pub reported: bool,
 }
 
-/// Appends what of `data` still fits in the first [`SNIFF_LEN`] bytes.
-fn keep(head: &mut Vec<u8>, data: &[u8]) {
-    let room = SNIFF_LEN.saturating_sub(head.len());
-    if room > 0 {
-        head.extend_from_slice(&data[..data.len().min(room)]);
-    }
-}
-
 /// The first token of a header value (Zeek's `get_value_token`) and what
 /// follows it.
 pub fn token(v: &[u8]) -> (&[u8], &[u8]) {
@@ -199,11 +191,10 @@ impl Entity {
 
     /// Body bytes as they are (no content coding) to the sniffers.
     fn plain_body(&mut self, data: &[u8]) {
-        if let Some(h) = &mut self.head {
-            keep(h, data);
-        }
         if let Some(p) = &mut self.parts {
             p.feed(data);
+        } else if let Some(h) = &mut self.head {
+            keep(h, data);
         }
     }
 

@@ -14,6 +14,13 @@
 /// Bytes of a body the rules may look at (Zeek's `default_bof_buffer_size`).
 pub const SNIFF_LEN: usize = 4096;
 
+/// Appends what of `data` still fits in a body's first [`SNIFF_LEN`]
+/// bytes.
+pub fn keep(head: &mut Vec<u8>, data: &[u8]) {
+    let room = SNIFF_LEN.saturating_sub(head.len());
+    head.extend_from_slice(&data[..data.len().min(room)]);
+}
+
 /// A rule: the type it names, its strength, and the test of the first bytes.
 type Rule = (&'static str, i32, fn(&[u8]) -> bool);
 

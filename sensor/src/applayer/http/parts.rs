@@ -6,10 +6,10 @@
 //! Reads the body line by line: `--BOUNDARY` opens a part, its header lines
 //! end at an empty line, its content runs to the next delimiter (the line
 //! end before a delimiter belongs to the delimiter), and `--BOUNDARY--`
-//! closes the body. Only each part's first [`SNIFF_LEN`] bytes are kept; a
-//! line longer than that is not held, only its start.
+//! closes the body. Only each part's first [`super::mime::SNIFF_LEN`]
+//! bytes are kept; a line longer than a delimiter is passed on, not held.
 
-use super::mime::{sniff, SNIFF_LEN};
+use super::mime::{keep, sniff};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum State {
@@ -155,11 +155,6 @@ impl Parts {
         self.state = State::Done;
         std::mem::take(&mut self.types)
     }
-}
-
-fn keep(head: &mut Vec<u8>, data: &[u8]) {
-    let room = SNIFF_LEN.saturating_sub(head.len());
-    head.extend_from_slice(&data[..data.len().min(room)]);
 }
 
 /// The `boundary` parameter of a Content-Type value's parameters (after
