@@ -29,6 +29,9 @@ pub struct Parts {
     line: Vec<u8>,
     /// The line being read is too long to be a delimiter.
     long_line: bool,
+    /// A long line's last byte so far was a CR, held back: content if the
+    /// line goes on, part of the line end if it ends.
+    held_cr: bool,
     /// The current part's first bytes.
     head: Vec<u8>,
     /// A line of the current part was read, so the next one follows a
@@ -47,6 +50,7 @@ impl Parts {
             state: State::Preamble,
             line: Vec::new(),
             long_line: false,
+            held_cr: false,
             head: Vec::new(),
             after_line: false,
             types: Vec::new(),
@@ -71,6 +75,9 @@ impl Parts {
     /// Part of a line: held while it could still be a delimiter, else
     /// passed on as content.
     fn piece(&mut self, piece: &[u8]) {
+        if piece.is_empty() {
+            return;
+        }
         if !self.long_line {
             // Room for the delimiter, a closing `--`, a CR and white space.
             let room = (self.delimiter.len() + 8).saturating_sub(self.line.len());
@@ -82,12 +89,23 @@ impl Parts {
             let held = std::mem::take(&mut self.line);
             self.content(&held, true);
         }
+        if std::mem::take(&mut self.held_cr) {
+            self.content(b"\r", false);
+        }
+        let piece = match piece.strip_suffix(b"\r") {
+            Some(p) => {
+                self.held_cr = true;
+                p
+            }
+            None => piece,
+        };
         self.content(piece, false);
     }
 
     fn end_line(&mut self) {
         if self.long_line {
             self.long_line = false;
+            self.held_cr = false;
             self.after_line = true;
             return;
         }
@@ -206,6 +224,21 @@ Content-Disposition: form-data; name=\"empty\"\r\n\r\n\
                 vec!["text/plain", "application/x-dosexec"],
                 "pieces of {cut}"
             );
+        }
+    }
+
+    #[test]
+    fn long_lines_keep_their_bytes_and_one_line_end() {
+        let long = "x".repeat(100);
+        // Before the closing delimiter, which would close the part.
+        let body = format!("--B\r\n\r\n{long}\r\n{long}\r\n");
+        for cut in [1, 5, 50, body.len()] {
+            let mut p = Parts::new(b"B");
+            for chunk in body.as_bytes().chunks(cut) {
+                p.feed(chunk);
+            }
+            let head = String::from_utf8_lossy(&p.head).replace(&long, "L");
+            assert_eq!(head, "L\r\nL", "pieces of {cut}");
         }
     }
 
