@@ -69,11 +69,16 @@ pub fn run(cfg: &mut Config, args: AnalyzeArgs, quiet: bool) -> Result<i32, Stri
             summary(tally, args.files.len(), start.elapsed().as_secs_f64())
         );
     }
-    if let Some(e) = stage.saver.as_ref().and_then(|s| s.error.as_ref()) {
+    // What was learnt and could not be kept is lost: the run failed.
+    let unsaved = stage.saver.as_ref().and_then(|s| s.error.as_ref());
+    if let Some(e) = unsaved {
         tracing::error!("{e}");
     }
     if let Err(e) = written {
         tracing::error!("cannot write to {}: {e}", cfg.output.path);
+        return Ok(1);
+    }
+    if unsaved.is_some() {
         return Ok(1);
     }
     for e in &tally.unreadable {
