@@ -7,7 +7,7 @@ use super::score::Seen;
 use crate::municipal::Generator;
 use std::io::{BufRead, Write};
 use std::path::Path;
-use vagt_schema::{Event, EventBody};
+use vagt_schema::Event;
 
 /// Events as JSON Lines, as the sensor writes them (`--write-events`).
 pub fn write_events(w: &mut impl Write, events: &[Event]) -> std::io::Result<()> {
@@ -50,17 +50,7 @@ pub fn read_alerts(path: &Path) -> Result<Vec<Seen>, String> {
         }
         let e: Event = serde_json::from_str(&line)
             .map_err(|e| format!("--score {name}: line {} is not an event: {e}", i + 1))?;
-        if let EventBody::Alert(a) = e.body {
-            if !a.update {
-                alerts.push(Seen {
-                    ts: a.ts,
-                    detector: a.detector,
-                    kind: a.kind,
-                    src: a.src,
-                    segment: e.origin.segment,
-                });
-            }
-        }
+        alerts.extend(Seen::of(e));
     }
     Ok(alerts)
 }

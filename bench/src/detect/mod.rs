@@ -59,19 +59,7 @@ impl Pass {
     }
 
     fn collect(&mut self) {
-        for e in self.out.drain(..) {
-            if let EventBody::Alert(a) = e.body {
-                if !a.update {
-                    self.alerts.push(Seen {
-                        ts: a.ts,
-                        detector: a.detector,
-                        kind: a.kind,
-                        src: a.src,
-                        segment: e.origin.segment,
-                    });
-                }
-            }
-        }
+        self.alerts.extend(self.out.drain(..).filter_map(Seen::of));
     }
 }
 

@@ -46,6 +46,23 @@ pub struct Seen {
     pub segment: String,
 }
 
+impl Seen {
+    /// An alert event as first written; `None` for other events and for
+    /// the updates of an alert (the same alert again).
+    pub fn of(e: vagt_schema::Event) -> Option<Seen> {
+        match e.body {
+            vagt_schema::EventBody::Alert(a) if !a.update => Some(Seen {
+                ts: a.ts,
+                detector: a.detector,
+                kind: a.kind,
+                src: a.src,
+                segment: e.origin.segment,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Default, Clone, Debug)]
 pub struct Row {
     pub alerts: u64,

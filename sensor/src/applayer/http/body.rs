@@ -423,12 +423,13 @@ impl Entity {
         };
         if !ok {
             weird("inflate_failed");
-            self.end_inflate(Inflate::Failed);
+            self.end_inflate(Some(Inflate::Failed));
         }
     }
 
-    /// Replaces the decoder, keeping the decoded first bytes it holds.
-    fn end_inflate(&mut self, with: Inflate) {
+    /// Replaces the decoder (`None`: the body is plain again), keeping the
+    /// decoded first bytes it holds.
+    fn end_inflate(&mut self, with: Option<Inflate>) {
         let count = match &mut self.inflate {
             Some(Inflate::Gzip(d)) => Some(d.get_mut()),
             Some(Inflate::Zlib(d)) => Some(d.get_mut()),
@@ -437,7 +438,7 @@ impl Entity {
         if let (Some(c), Some(h)) = (count, &mut self.head) {
             *h = std::mem::take(&mut c.head);
         }
-        self.inflate = Some(with);
+        self.inflate = with;
     }
 
     /// The body ended: flush what the decoder holds.
@@ -458,8 +459,7 @@ impl Entity {
             _ => return,
         }
         self.body_length += after - before;
-        self.end_inflate(Inflate::Failed);
-        self.inflate = None;
+        self.end_inflate(None);
     }
 
     /// A gap of `len` bytes: true when it lay inside a body of known
