@@ -28,7 +28,7 @@ if [ "${1:-}" = "--if-available" ]; then
     shift
 fi
 # --total SECONDS: a budget for the whole run, shared by the targets (at
-# least 10 s each), so that CI's fuzz time stays fixed as targets are added.
+# least 5 s each), so that CI's fuzz time stays fixed as targets are added.
 budget=
 if [ "${1:-}" = "--total" ]; then
     budget=${2:-}
@@ -78,7 +78,7 @@ fi
 
 if [ -n "$budget" ]; then
     seconds=$((budget / ${#targets[@]}))
-    [ "$seconds" -ge 10 ] || seconds=10
+    [ "$seconds" -ge 5 ] || seconds=5
 fi
 
 # Seed corpora, once.

@@ -367,11 +367,13 @@ pub fn config_for(cmd: &ZeekCommand) -> Config {
             .iter()
             .map(|s| s.name())
             .filter(|name| {
-                // Zeek's syslog script registers its TCP analyzer too, and
-                // its FTP script names the data connections.
+                // Zeek's syslog script registers its TCP analyzer too, its
+                // FTP script names the data connections, and its SSL
+                // scripts carry the DTLS analyzer's signature.
                 let base: &str = match *name {
                     "syslog_tcp" => "syslog",
                     "ftp-data" => "ftp",
+                    "dtls" => "ssl",
                     _ => name,
                 };
                 let script = format!("base/protocols/{base}");

@@ -36,6 +36,7 @@ fn builtin(s: Service) -> Option<MakeParser> {
         Service::Snmp => Some(super::snmp::make),
         Service::Ssl => Some(super::tls::parser::make),
         Service::Quic => Some(super::quic::parser::make),
+        Service::Dtls => Some(super::tls::dtls::make),
         _ => None,
     }
 }

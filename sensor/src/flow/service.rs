@@ -47,6 +47,8 @@ pub enum Service {
     /// a file or a listing) but announced on the control connection
     /// (`applayer::expect`), as Zeek and Suricata name it.
     FtpData,
+    /// TLS over UDP (RFC 6347): WebRTC key setup, VPN tunnels.
+    Dtls,
 }
 
 impl Service {
@@ -80,6 +82,7 @@ impl Service {
         Service::DceRpc,
         Service::SyslogTcp,
         Service::FtpData,
+        Service::Dtls,
     ];
 
     pub fn name(self) -> &'static str {
@@ -113,6 +116,7 @@ impl Service {
             Service::DceRpc => "dce_rpc",
             Service::SyslogTcp => "syslog_tcp",
             Service::FtpData => "ftp-data",
+            Service::Dtls => "dtls",
         }
     }
 
@@ -243,6 +247,12 @@ pub fn probe(
         }
         return;
     }
+    if kind == ConnKind::Udp && stun(payload) {
+        // ICE's connectivity checks come first on a WebRTC 5-tuple and
+        // the DTLS handshake after them (RFC 8445, RFC 7983): STUN is no
+        // failed attempt at recognising what the connection carries.
+        return;
+    }
     set_state(conn, slot, state(conn, slot) + 1);
     let (orig_port, resp_port) = conn.ports();
     let found = match kind {
@@ -291,7 +301,7 @@ fn sent_by_server(s: Service, p: &[u8], kind: ConnKind, is_orig: bool, first: bo
 }
 
 mod signature;
-use signature::{tcp_signature, tls_client_hello, udp_signature};
+use signature::{stun, tcp_signature, tls_client_hello, udp_signature};
 
 #[cfg(test)]
 mod tests;

@@ -259,6 +259,16 @@ impl Seeds {
                 if u.dst_port == 6081 || u.src_port == 6081 {
                     self.add("geneve", Some(k), [&[0u8][..], u.payload].concat());
                 }
+                // A DTLS datagram as one step of `app_dtls` (cut to the
+                // step's 255 bytes).
+                if u.payload.len() >= 13 && u.payload[0] == 22 && u.payload[1] == 0xfe {
+                    let n = u.payload.len().min(255);
+                    self.add(
+                        "app_dtls",
+                        Some(k),
+                        [&[0u8, 0, n as u8][..], &u.payload[..n]].concat(),
+                    );
+                }
             }
             Transport::Icmp(m) => {
                 let sel = if m.v6 { 0x13 } else { 0x12 | v6 };

@@ -50,7 +50,7 @@ pub use packets::{
 pub use rules::rules;
 pub use smb::{dce_rpc, ntlm, smb};
 pub use text::{app_ftp, app_http, app_smtp};
-pub use udp_apps::{app_dhcp, app_ntp, app_snmp, app_syslog};
+pub use udp_apps::{app_dhcp, app_dtls, app_ntp, app_snmp, app_syslog};
 
 use vagt_sensor::decode::{
     DecodeCounters, DecodedPacket, Decoder, IpLayer, LinkType, LinkWalker, Transport,
@@ -95,6 +95,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("app_ntp", app_ntp),
     ("app_snmp", app_snmp),
     ("app_syslog", app_syslog),
+    ("app_dtls", app_dtls),
     ("tls_records", tls_records),
     ("tls_hello", tls_hello),
     ("x509", x509),

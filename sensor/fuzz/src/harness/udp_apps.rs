@@ -1,4 +1,4 @@
-//! The application parsers of DHCP, NTP, SNMP and Syslog, each run over a
+//! The application parsers of DHCP, NTP, SNMP, Syslog and DTLS, each run over a
 //! scripted conversation through `vagt_sensor::applayer::drive` (the same
 //! `Session` and per-worker state a worker gives them).
 //!
@@ -95,6 +95,12 @@ fn run(make: MakeParser, server_port: u16, data: &[u8]) {
 /// Target `app_dhcp`.
 pub fn app_dhcp(data: &[u8]) {
     run(vagt_sensor::applayer::dhcp::make, 67, data);
+}
+
+/// Target `app_dtls`: TLS over UDP datagrams (records, fragments,
+/// certificates).
+pub fn app_dtls(data: &[u8]) {
+    run(vagt_sensor::applayer::tls::dtls::make, 4433, data);
 }
 
 /// Target `app_ntp`.

@@ -38,7 +38,7 @@ pub enum ContentType {
 }
 
 impl ContentType {
-    fn from_u8(v: u8) -> Option<ContentType> {
+    pub fn from_u8(v: u8) -> Option<ContentType> {
         Some(match v {
             20 => ContentType::ChangeCipherSpec,
             21 => ContentType::Alert,

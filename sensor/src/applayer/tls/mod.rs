@@ -7,10 +7,12 @@
 //! * [`client_hello`], [`server_hello`] — what ssl.log takes from the hellos;
 //! * [`fingerprint`] — JA3, JA3S, JA4, JA4S;
 //! * [`certificate`] — the server certificate's x509.log fields;
-//! * [`names`] — Zeek's names for versions, ciphers, curves and alerts.
+//! * [`names`] — Zeek's names for versions, ciphers, curves and alerts;
+//! * [`dtls`] — the same over UDP datagrams.
 
 pub mod certificate;
 pub mod client_hello;
+pub mod dtls;
 mod extensions;
 pub mod fingerprint;
 pub mod handshake;

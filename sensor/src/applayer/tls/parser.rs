@@ -19,7 +19,7 @@ use crate::applayer::{ConnIdent, Dir, Parser, Session, Verdict};
 /// few KiB, but Zeek reads any size and the corpus holds a 340 KB
 /// certificate; the buffer only grows as a peer actually sends such a
 /// message, and is given back once it is read.
-const MESSAGE_CAP: usize = 512 * 1024;
+pub(super) const MESSAGE_CAP: usize = 512 * 1024;
 
 /// Makes the parser for a connection recognised as `ssl`.
 pub fn make(conn: &ConnIdent) -> Box<dyn Parser> {
@@ -29,11 +29,7 @@ pub fn make(conn: &ConnIdent) -> Box<dyn Parser> {
 /// TLS over a byte stream, both directions.
 pub struct TlsParser {
     readers: [RecordReader; 2],
-    session: SslSession,
-    /// The direction that sent the ClientHello (the originator unless the
-    /// capture shows otherwise).
-    client: Dir,
-    hello_seen: bool,
+    conversation: Conversation,
 }
 
 impl TlsParser {
@@ -45,13 +41,41 @@ impl TlsParser {
                 RecordReader::new(MESSAGE_CAP),
                 RecordReader::new(MESSAGE_CAP),
             ],
-            session: SslSession::new(Carrier::Tcp),
+            conversation: Conversation::new(Carrier::Tcp),
+        }
+    }
+}
+
+/// What TLS and DTLS share once their framing is read: the session's
+/// record and which side is the client.
+pub(super) struct Conversation {
+    session: SslSession,
+    /// The direction that sent the ClientHello (the originator unless the
+    /// capture shows otherwise).
+    client: Dir,
+    hello_seen: bool,
+}
+
+impl Conversation {
+    pub(super) fn new(carrier: Carrier) -> Conversation {
+        Conversation {
+            session: SslSession::new(carrier),
             client: Dir::ToServer,
             hello_seen: false,
         }
     }
 
-    fn event(&mut self, s: &mut Session<'_>, dir: Dir, e: Event<'_>) {
+    /// Whether the record has been written (established, or ended).
+    pub(super) fn logged(&self) -> bool {
+        self.session.logged()
+    }
+
+    /// Writes the record if it has not been written yet.
+    pub(super) fn finish(&mut self, s: &mut Session<'_>) {
+        self.session.finish(s);
+    }
+
+    pub(super) fn event(&mut self, s: &mut Session<'_>, dir: Dir, e: Event<'_>) {
         if let Event::Handshake { msg_type: 1, .. } = e {
             if !self.hello_seen {
                 self.hello_seen = true;
@@ -96,19 +120,18 @@ impl TlsParser {
 
 impl Parser for TlsParser {
     fn parse(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
-        if self.session.logged() {
+        if self.conversation.logged() {
             return Verdict::Done;
         }
-        let mut reader = std::mem::take(&mut self.readers[dir.index()]);
-        let result = reader.feed(data, &mut |e| self.event(s, dir, e));
-        self.readers[dir.index()] = reader;
+        let conversation = &mut self.conversation;
+        let result = self.readers[dir.index()].feed(data, &mut |e| conversation.event(s, dir, e));
         if result.is_err() {
             // Zeek's analyzer_violation: the record is written now.
             s.weird("SSL_malformed_record");
-            self.session.finish(s);
+            self.conversation.finish(s);
             return Verdict::Done;
         }
-        if self.session.logged() {
+        if self.conversation.logged() {
             Verdict::Done
         } else {
             Verdict::More
@@ -121,7 +144,7 @@ impl Parser for TlsParser {
     }
 
     fn close(&mut self, s: &mut Session<'_>) {
-        self.session.finish(s);
+        self.conversation.finish(s);
     }
 }
 

@@ -45,17 +45,25 @@ pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello, HelloError> {
         .map(|(v, _)| v)
         .ok_or(HelloError::Truncated)?;
     // tls-parser reads SSL 3.0 to TLS 1.2 layouts, which TLS 1.3 (and its
-    // drafts from 22 on) keeps behind a 0x0303 version field.
-    if !(0x0300..=0x0303).contains(&version) {
+    // drafts from 22 on) keeps behind a 0x0303 version field. DTLS 1.0
+    // and 1.2 have TLS 1.2's layout (RFC 6347 section 4.2.1) under their
+    // own versions: read as TLS 1.2, the version kept.
+    let dtls;
+    let body = if matches!(version, 0xfeff | 0xfefd) {
+        dtls = [&[0x03, 0x03], &body[2..]].concat();
+        &dtls[..]
+    } else if (0x0300..=0x0303).contains(&version) {
+        body
+    } else {
         return Err(HelloError::UnsupportedVersion(version));
-    }
+    };
     let sh = match tls_parser::parse_tls_handshake_server_hello(body) {
         Ok((_, sh)) => sh,
         Err(tls_parser::Err::Incomplete(_)) => return Err(HelloError::Truncated),
         Err(_) => return Err(HelloError::Invalid),
     };
     let mut out = ServerHello {
-        legacy_version: sh.version.0,
+        legacy_version: version,
         session_id: sh.session_id.unwrap_or_default().to_vec(),
         cipher: sh.cipher.0,
         compression: sh.compression.0,

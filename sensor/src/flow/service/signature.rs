@@ -270,7 +270,35 @@ pub(super) fn udp_signature(p: &[u8], resp_port: u16, orig_port: u16) -> Option<
     if quic_initial(p) {
         return Some(Service::Quic);
     }
+    if dtls_client_hello(p) {
+        return Some(Service::Dtls);
+    }
     None
+}
+
+/// A DTLS 1.0 or 1.2 record of epoch 0 opening with a ClientHello of the
+/// same family, as Zeek's `dpd_dtls_client` asks: content type 22, version
+/// 0xfeff or 0xfefd, an epoch and the high five bytes of the sequence
+/// number zero, then the handshake type 1 and, after its 12-byte header,
+/// the hello's own DTLS version.
+fn dtls_client_hello(p: &[u8]) -> bool {
+    let dtls = |major: u8, minor: u8| major == 0xfe && (minor == 0xff || minor == 0xfd);
+    p.len() >= 27
+        && p[0] == 22
+        && dtls(p[1], p[2])
+        && p[3..10].iter().all(|&b| b == 0)
+        && p[13] == 1
+        && dtls(p[25], p[26])
+}
+
+/// A STUN message (RFC 5389): the two top bits zero, a length that is a
+/// multiple of 4 and matches the datagram, and the magic cookie.
+pub(super) fn stun(p: &[u8]) -> bool {
+    p.len() >= 20
+        && p[0] & 0xc0 == 0
+        && p[4..8] == [0x21, 0x12, 0xa4, 0x42]
+        && usize::from(u16::from_be_bytes([p[2], p[3]])) == p.len() - 20
+        && p[3] & 0x3 == 0
 }
 
 /// An EtherNet/IP encapsulation header as Suricata's probe accepts it
