@@ -1,7 +1,12 @@
 //! The vendor of a MAC address: the organisation its prefix is registered
 //! to in the IEEE registries (MA-L, MA-M, MA-S, CID, IAB), from the
-//! `oui-data` crate's copy of them. No vendor list is kept here: a
+//! `oui-data` crate's copy of them, which the build script writes as sorted
+//! integer arrays (`build.rs` says why). No vendor list is kept here: a
 //! hand-written one would go stale and wrong.
+
+// MA_24, MA_28, MA_36: (prefix, organisation) sorted by prefix;
+// NAME_ENDS: where each organisation's name ends in NAMES.
+include!(concat!(env!("OUT_DIR"), "/oui_table.rs"));
 
 /// A MAC address as six bytes.
 pub type Mac = [u8; 6];
@@ -48,9 +53,30 @@ pub fn vendor(m: &Mac) -> Option<String> {
     if is_local_admin(m) || *m == [0; 6] {
         return None;
     }
-    // The crate takes twelve upper-case hex digits as they are.
-    let hex: String = m.iter().map(|b| format!("{b:02X}")).collect();
-    oui_data::lookup(&hex).map(|r| r.organization().trim().to_string())
+    let mac = m.iter().fold(0u64, |a, &b| a << 8 | u64::from(b));
+    // The longest registered prefix wins: MA-S and IAB blocks lie inside
+    // prefixes the IEEE registered to itself.
+    let find = |table: &[(u64, u32)], bits: u32| {
+        let i = table
+            .binary_search_by_key(&(mac >> (48 - bits)), |r| r.0)
+            .ok()?;
+        Some(table[i].1)
+    };
+    let at = find(&MA_36, 36)
+        .or_else(|| find(&MA_28, 28))
+        .or_else(|| find(&MA_24, 24))?;
+    organisation(at).map(str::to_string)
+}
+
+/// The name of organisation `at` of the table.
+fn organisation(at: u32) -> Option<&'static str> {
+    let at = at as usize;
+    let end = *NAME_ENDS.get(at)? as usize;
+    let start = match at {
+        0 => 0,
+        _ => *NAME_ENDS.get(at - 1)? as usize,
+    };
+    NAMES.get(start..end)
 }
 
 #[cfg(test)]
@@ -94,5 +120,31 @@ mod tests {
         );
         assert_eq!(vendor(&[0; 6]), None);
         assert!(is_group(&[0xff; 6]) && !is_group(&intel));
+    }
+
+    /// Every prefix of the crate's registry, as the first and the last
+    /// address of its block, names the organisation the crate's own lookup
+    /// names.
+    #[test]
+    fn the_table_answers_as_the_crate_does() {
+        let mut checked = 0;
+        for key in oui_data::OUI_ENTRIES.keys() {
+            let Ok(prefix) = u64::from_str_radix(key, 16) else {
+                continue;
+            };
+            let free = 48 - 4 * key.len() as u32;
+            for low in [0, (1u64 << free) - 1] {
+                let v = prefix << free | low;
+                let mac: Mac = std::array::from_fn(|i| (v >> (40 - 8 * i)) as u8);
+                if is_local_admin(&mac) || mac == [0; 6] {
+                    continue;
+                }
+                let hex: String = mac.iter().map(|b| format!("{b:02X}")).collect();
+                let expected = oui_data::lookup(&hex).map(|r| r.organization().trim());
+                assert_eq!(vendor(&mac).as_deref(), expected, "{hex}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 50_000, "{checked} prefixes");
     }
 }
