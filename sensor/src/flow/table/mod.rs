@@ -242,8 +242,10 @@ impl ConnTable {
             let c = &self.slab[idx as usize];
             // A connection whose timer ran out ends by that timer, whether
             // or not a sweep has already collected it: the record must not
-            // depend on when sweeps happen to run.
-            let why = if self.timer(c).1 <= input.ts {
+            // depend on when sweeps happen to run. Its listed deadline is a
+            // lower bound of the real one (one class lists an upper bound),
+            // so most packets need not work the real one out.
+            let why = if timers::may_be_due(c, input.ts) && self.timer(c).1 <= input.ts {
                 self.stats.expired += 1;
                 Some(expiry_reason(c))
             } else if logic.reused(c, input) {

@@ -269,6 +269,16 @@ fn listed(t: &Timeouts, class: usize, deadline: i64, last_ts: i64) -> i64 {
     }
 }
 
+/// Whether connection `c`'s timer may have run out at `now`: false when
+/// its listed deadline, a lower bound of the real one in every class but
+/// [`Class::DnsSessionLong`], is still ahead. (A packet only moves a
+/// deadline later within a class, and a connection's `listed` is set when
+/// it enters a class.)
+#[inline]
+pub(super) fn may_be_due(c: &Conn, now: i64) -> bool {
+    c.listed <= now || c.class == Class::DnsSessionLong as u8 || c.class == UNLISTED
+}
+
 /// Why an expired connection ended: closed TCP connections linger in the
 /// closing class; everything else timed out.
 pub(super) fn expiry_reason(c: &Conn) -> EndReason {
