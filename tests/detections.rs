@@ -360,3 +360,136 @@ fn indicators_from_a_capture_alert_on_it_and_not_on_others() {
         assert!(got.is_empty(), "{other}: {got:#?}");
     }
 }
+
+/// A download whose hash is on a list: the HTTP record carries the body's
+/// hashes (taken from the frames as they were built, independently of the
+/// sensor's decoders), and the `file_hash` indicator alerts on it, through
+/// the whole pipeline. Without `[app] file_hashes` nothing is hashed.
+#[test]
+fn a_listed_download_raises_a_file_hash_alert() {
+    use sha2::{Digest, Sha256};
+    use vagt_sensor::synth::frames::{self, flags, Host, TcpSpec};
+    use vagt_sensor::synth::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+    const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n";
+    let dir = temp_dir("file-hash");
+    let client = Host {
+        mac: [2, 0, 0, 0, 0, 1],
+        ip: "10.1.1.5".parse().expect("addr"),
+    };
+    let server = Host {
+        mac: [2, 0, 0, 0, 0, 2],
+        ip: "192.0.2.10".parse().expect("addr"),
+    };
+    let get: &'static [u8] = b"GET /setup.exe HTTP/1.1\r\nHost: files.example\r\n\r\n";
+    // (from client, flags, payload length, prefix)
+    let mut steps: Vec<(bool, u8, usize, &'static [u8])> = vec![
+        (true, flags::SYN, 0, b""),
+        (false, flags::SYN | flags::ACK, 0, b""),
+        (true, flags::ACK, 0, b""),
+        (true, flags::ACK | flags::PSH, get.len(), get),
+        (false, flags::ACK, 1000 + HEAD.len(), HEAD),
+    ];
+    steps.extend([
+        (false, flags::ACK, 1000, &b""[..]),
+        (false, flags::ACK | flags::PSH, 1000, b""),
+    ]);
+    steps.extend([
+        (true, flags::FIN | flags::ACK, 0, &b""[..]),
+        (false, flags::FIN | flags::ACK, 0, b""),
+        (true, flags::ACK, 0, b""),
+    ]);
+    let (mut cseq, mut sseq) = (1000u32, 5000u32);
+    let mut body = Vec::new();
+    let mut pcap = PcapWriter::new(Vec::new(), LINKTYPE_ETHERNET, 65535).expect("pcap");
+    let mut buf = Vec::new();
+    for (i, &(from_client, fl, len, prefix)) in steps.iter().enumerate() {
+        let (src, dst, sport, dport, seq, ack) = if from_client {
+            (&client, &server, 40000, 80, cseq, sseq)
+        } else {
+            (&server, &client, 80, 40000, sseq, cseq)
+        };
+        let spec = TcpSpec {
+            sport,
+            dport,
+            seq,
+            ack: if fl & flags::ACK != 0 { ack } else { 0 },
+            flags: fl,
+            window: 64_240,
+            payload_len: len,
+            prefix,
+        };
+        frames::tcp(&mut buf, src, dst, None, &spec, i as u16);
+        if !from_client && len > 0 {
+            // Ethernet, IPv4 and TCP headers are 14, 20 and 20 bytes.
+            let payload = &buf[54..];
+            body.extend_from_slice(payload.strip_prefix(HEAD).unwrap_or(payload));
+        }
+        pcap.write(1_700_000_000_000_000_000 + i as i64 * 1_000_000, &buf)
+            .expect("frame");
+        let advance = len as u32 + u32::from(fl & (flags::SYN | flags::FIN) != 0);
+        if from_client {
+            cseq = cseq.wrapping_add(advance);
+        } else {
+            sseq = sseq.wrapping_add(advance);
+        }
+    }
+    assert_eq!(body.len(), 3000);
+    let sha256: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let capture = dir.join("download.pcap");
+    std::fs::write(&capture, pcap.into_inner()).expect("write capture");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).expect("rules folder");
+    std::fs::write(
+        rules.join("files.toml"),
+        format!(
+            "[[indicator]]\nvalue = \"{sha256}\"\ntype = \"file_hash\"\ncomment = \"loader from the CERT bulletin\"\n"
+        ),
+    )
+    .expect("rules");
+    for hashes in [true, false] {
+        let mut cfg = Config::default();
+        cfg.pipeline.workers = 1;
+        cfg.analysis.rules = rules.to_string_lossy().into_owned();
+        if hashes {
+            cfg.app.file_hashes = vec![vagt_sensor::applayer::http::hashes::Algorithm::Sha256];
+        }
+        let (events, _) =
+            vagt_sensor::app::replay_collect_analysed(&cfg, std::slice::from_ref(&capture))
+                .unwrap_or_else(|e| panic!("replay: {e}"));
+        let http: Vec<_> = events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::Http(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(http.len(), 1);
+        assert_eq!(http[0].response_body_len, 3000);
+        let alerts: Vec<_> = events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::Alert(a) if a.kind == "file_hash" => Some(a),
+                _ => None,
+            })
+            .collect();
+        if hashes {
+            assert_eq!(http[0].resp_sha256.as_deref(), Some(sha256.as_str()));
+            assert_eq!(http[0].resp_md5, None, "only the hashes asked for");
+            assert_eq!(alerts.len(), 1, "{alerts:#?}");
+            assert!(
+                alerts[0]
+                    .message
+                    .contains("downloaded over HTTP a file with SHA-256")
+                    && alerts[0].message.contains("loader from the CERT bulletin"),
+                "{}",
+                alerts[0].message
+            );
+        } else {
+            assert_eq!(http[0].resp_sha256, None);
+            assert!(alerts.is_empty(), "{alerts:#?}");
+        }
+    }
+}

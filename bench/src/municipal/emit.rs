@@ -394,6 +394,12 @@ impl Sink {
                 proxied: Vec::new(),
                 orig_mime_types: Vec::new(),
                 resp_mime_types: Vec::new(),
+                orig_md5: None,
+                orig_sha1: None,
+                orig_sha256: None,
+                resp_md5: None,
+                resp_sha1: None,
+                resp_sha256: None,
             }),
         );
     }

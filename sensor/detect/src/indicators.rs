@@ -261,12 +261,13 @@ impl Indicators {
             .collect()
     }
 
-    /// Hash indicators that can never match: only SHA-256 certificate
-    /// fingerprints are seen, so an MD5 or SHA-1 is loaded but idle.
+    /// Hash indicators that can never match: certificates are seen by
+    /// their SHA-256 only, so a `cert_hash` MD5 or SHA-1 is loaded but
+    /// idle (a `file_hash` of any of the three can match a file's).
     pub fn idle_hashes(&self) -> usize {
         self.list
             .iter()
-            .filter(|i| matches!(i.kind, Kind::FileHash | Kind::CertHash) && i.value.len() != 64)
+            .filter(|i| i.kind == Kind::CertHash && i.value.len() != 64)
             .count()
     }
 
@@ -300,7 +301,7 @@ impl Indicators {
         let idle = self.idle_hashes();
         if idle > 0 {
             s.push_str(&format!(
-                "; {} hash(es) are MD5 or SHA-1 and cannot match (only SHA-256 certificate fingerprints are seen)",
+                "; {} certificate hash(es) are MD5 or SHA-1 and cannot match (certificates are seen by their SHA-256)",
                 crate::detectors::thousands(idle as u64)
             ));
         }

@@ -65,6 +65,10 @@ pub struct AppSettings {
     /// `FTP::default_capture_password`); off, they read "<hidden>".
     /// Anonymous logins' passwords (mail addresses) are always written.
     pub ftp_capture_password: bool,
+    /// Hashes each HTTP body read whole gets ("md5", "sha1", "sha256"),
+    /// for file indicators; none by default (SHA-256 alone costs about
+    /// 1 ns a body byte, all three about 5 ns: bench/RESULTS.md).
+    pub file_hashes: Vec<super::http::hashes::Algorithm>,
     /// `[app.dhcp]`: how DHCP messages are joined into exchanges.
     pub dhcp: super::dhcp::Settings,
     /// `[app.ot]`: which industrial messages are written one by one.
@@ -81,6 +85,7 @@ impl Default for AppSettings {
             reassembly_memory: 64 << 20,
             http_capture_password: false,
             ftp_capture_password: false,
+            file_hashes: Vec::new(),
             dhcp: super::dhcp::Settings::default(),
             ot: super::ot_tally::Settings::default(),
         }
@@ -109,6 +114,7 @@ pub struct Registry {
     pub memory: usize,
     pub dhcp: super::dhcp::Settings,
     pub ot: super::ot_tally::Settings,
+    pub file_hashes: super::http::hashes::Selection,
 }
 
 impl Registry {
@@ -149,6 +155,7 @@ impl Registry {
             memory: settings.reassembly_memory,
             dhcp: settings.dhcp,
             ot: settings.ot,
+            file_hashes: super::http::hashes::Selection::of(&settings.file_hashes),
         }
     }
 

@@ -42,6 +42,8 @@ pub fn run(make: MakeParser, conn: &ConnIdent, script: &[u8]) -> (Vec<EventBody>
     let mut out: Vec<Emitted> = Vec::new();
     let mut weird = Weirds::default();
     let mut shared = crate::applayer::shared::Shared::new(&crate::applayer::Registry::default());
+    // Every optional computation on, so that scripts and fuzzers reach it.
+    shared.file_hashes = crate::applayer::http::hashes::Selection::ALL;
     let mut parser = make(conn);
     let mut done = [false; 2];
     {

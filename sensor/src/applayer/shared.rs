@@ -20,6 +20,8 @@ pub struct Shared {
     pub expected: super::expect::Expected,
     /// `[app.ot]`, read by the OT parsers' tallies.
     pub ot: super::ot_tally::Settings,
+    /// `[app] file_hashes`: the hashes HTTP bodies get.
+    pub file_hashes: super::http::hashes::Selection,
 }
 
 impl Shared {
@@ -28,6 +30,7 @@ impl Shared {
             dhcp: super::dhcp::Aggregator::new(registry.dhcp),
             expected: super::expect::Expected::default(),
             ot: registry.ot,
+            file_hashes: registry.file_hashes,
         }
     }
 

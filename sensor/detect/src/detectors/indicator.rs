@@ -188,6 +188,16 @@ impl Lookup<'_> {
         self.exact(Kind::CertHash, Some(hash), &phrase);
     }
 
+    /// The hashes of a file that crossed the connection; `what` says how
+    /// ("downloaded over HTTP").
+    fn file(&mut self, hashes: [(&str, Option<&str>); 3], what: &str) {
+        for (name, hash) in hashes {
+            self.exact(Kind::FileHash, hash, |h| {
+                format!("{what} a file with {name} {h}")
+            });
+        }
+    }
+
     fn login(&mut self, user: Option<&str>, service: &str) {
         let Some(user) = user.filter(|u| !u.is_empty()) else {
             return;
@@ -290,6 +300,18 @@ impl IndicatorMatch {
                     format!("sent HTTP user agent \"{a}\"")
                 });
                 l.login(r.username.as_deref(), "HTTP");
+                let sent = [
+                    ("MD5", r.orig_md5.as_deref()),
+                    ("SHA-1", r.orig_sha1.as_deref()),
+                    ("SHA-256", r.orig_sha256.as_deref()),
+                ];
+                l.file(sent, "uploaded over HTTP");
+                let received = [
+                    ("MD5", r.resp_md5.as_deref()),
+                    ("SHA-1", r.resp_sha1.as_deref()),
+                    ("SHA-256", r.resp_sha256.as_deref()),
+                ];
+                l.file(received, "downloaded over HTTP");
                 if lists.has(Kind::Url) {
                     // Zeek's HTTP::build_url: host (or address), the port
                     // unless 80, and the URI.

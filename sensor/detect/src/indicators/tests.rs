@@ -188,7 +188,7 @@ fn zeek_intel_feeds_load_as_they_are() {
         s.contains("2 feed line(s) of types not matched here skipped"),
         "{s}"
     );
-    assert!(s.contains("1 hash(es) are MD5 or SHA-1"), "{s}");
+    assert!(s.contains("1 certificate hash(es) are MD5 or SHA-1"), "{s}");
 }
 
 #[test]

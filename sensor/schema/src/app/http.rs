@@ -76,4 +76,20 @@ pub struct HttpRecord {
     /// What the response's body is by its first bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resp_mime_types: Vec<String>,
+    /// MD5, SHA-1 and SHA-256 of the request's body (after transfer and
+    /// content decoding), as Zeek's files.log has them; only for a body
+    /// read whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_md5: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_sha256: Option<String>,
+    /// The same of the response's body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resp_md5: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resp_sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resp_sha256: Option<String>,
 }

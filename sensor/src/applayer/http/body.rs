@@ -1,9 +1,11 @@
 //! One HTTP message's entity as Zeek's `HTTP_Entity` reads it: the header
-//! block (parsed with httparse, folded or odd lines by hand), then the body
-//! by Content-Length, chunked transfer coding, or until the connection
-//! closes, its length counted after gzip/deflate decoding as Zeek's
-//! `body_length` is.
+//! block (read by `headers`), then the body by Content-Length, chunked
+//! transfer coding, or until the connection closes, its length counted
+//! after gzip/deflate decoding as Zeek's `body_length` is, and hashed
+//! (`hashes`).
 
+use super::hashes::{Digests, Hashes, Selection};
+use super::headers::{self, atoi, token, Header};
 use super::mime::{keep, sniff, SNIFF_LEN};
 use super::parts::{self, Parts};
 use flate2::write::{GzDecoder, ZlibDecoder};
@@ -11,8 +13,6 @@ use std::io::Write;
 
 /// Header bytes one message may hold; beyond that header lines are dropped.
 const MAX_HEADER_BLOCK: usize = 64 << 10;
-/// Headers one message may carry (more are dropped).
-const MAX_HEADERS: usize = 128;
 
 /// Whether the message may have a body (Zeek's `HTTP_BODY_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,18 +45,22 @@ pub enum Phase {
     Done,
 }
 
-/// Counts the decoded bytes written to it and keeps the first
-/// [`SNIFF_LEN`] of them, for content sniffing.
+/// Counts the decoded bytes written to it, keeps the first [`SNIFF_LEN`]
+/// of them, for content sniffing, and hashes them.
 #[derive(Default)]
 struct Count {
     n: u64,
     head: Vec<u8>,
+    hashes: Option<Box<Hashes>>,
 }
 
 impl Write for Count {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         self.n += b.len() as u64;
         keep(&mut self.head, b);
+        if let Some(h) = &mut self.hashes {
+            h.update(b);
+        }
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -69,12 +73,6 @@ enum Inflate {
     Zlib(Box<ZlibDecoder<Count>>),
     /// Decoding failed: nothing more counts.
     Failed,
-}
-
-/// A header as the analyzer and the log see it.
-pub struct Header<'a> {
-    pub name: &'a [u8],
-    pub value: &'a [u8],
 }
 
 /// The body-relevant facts of the headers (Zeek's `SubmitHeader`).
@@ -109,44 +107,11 @@ pub struct Entity {
     head: Option<Vec<u8>>,
     /// A multipart body's parts, each sniffed on its own.
     parts: Option<Box<Parts>>,
+    /// The body's hashes so far (while a decoder runs, it holds them);
+    /// `None` for a body that will have none.
+    hashes: Option<Box<Hashes>>,
     /// Zeek's `http_message_done` was raised for this message.
     pub reported: bool,
-}
-
-/// The first token of a header value (Zeek's `get_value_token`) and what
-/// follows it.
-pub fn token(v: &[u8]) -> (&[u8], &[u8]) {
-    let start = v
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(v.len());
-    let v = &v[start..];
-    let end = v
-        .iter()
-        .position(|&c| c <= b' ' || c >= 127 || b"()<>@,;:\\\"/[]?=".contains(&c))
-        .unwrap_or(v.len());
-    (&v[..end], &v[end..])
-}
-
-/// Zeek's `atoi_n`: an optional minus, then digits of `base` up to the
-/// first other character; `None` when the first character is no digit.
-pub fn atoi(t: &[u8], base: u32) -> Option<i64> {
-    let (neg, t) = match t.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, t),
-    };
-    let mut n: i64 = 0;
-    for (i, &c) in t.iter().enumerate() {
-        match (c as char).to_digit(base) {
-            Some(d) => n = n.wrapping_mul(i64::from(base)).wrapping_add(i64::from(d)),
-            None if i > 0 => break,
-            None => return None,
-        }
-    }
-    if t.is_empty() {
-        return None;
-    }
-    Some(if neg { n.wrapping_neg() } else { n })
 }
 
 impl Entity {
@@ -162,6 +127,7 @@ impl Entity {
             inflate: None,
             head: Some(Vec::new()),
             parts: None,
+            hashes: None,
             reported: false,
         }
     }
@@ -189,8 +155,32 @@ impl Entity {
         self.head.as_deref().and_then(sniff).into_iter().collect()
     }
 
-    /// Body bytes as they are (no content coding) to the sniffers.
+    /// Whether the body was read to its end: its length or last chunk
+    /// reached, or, for a body that runs until the sender closes, the
+    /// message not `interrupted` (by a gap, the inspection depth or the
+    /// connection's end without a close).
+    pub fn whole(&self, interrupted: bool) -> bool {
+        match self.phase {
+            Phase::Done | Phase::Trailer => true,
+            Phase::Length => self.remaining == 0,
+            Phase::UntilClose | Phase::Lines => !interrupted,
+            Phase::Headers | Phase::ChunkSize | Phase::ChunkData | Phase::ChunkCrlf => false,
+        }
+    }
+
+    /// The hashes of a non-empty body read whole (see `hashes`); call after
+    /// [`Entity::finish`].
+    pub fn digests(&mut self, whole: bool) -> Option<Digests> {
+        let hashes = self.hashes.take()?;
+        (whole && self.body_length > 0).then(|| hashes.finish())
+    }
+
+    /// Body bytes as they are (no content coding) to the sniffers and the
+    /// hashes.
     fn plain_body(&mut self, data: &[u8]) {
+        if let Some(h) = &mut self.hashes {
+            h.update(data);
+        }
         if let Some(p) = &mut self.parts {
             p.feed(data);
         } else if let Some(h) = &mut self.head {
@@ -217,21 +207,7 @@ impl Entity {
     pub fn headers(&mut self, each: &mut dyn FnMut(Header<'_>)) {
         let mut block = std::mem::take(&mut self.header_block);
         block.extend_from_slice(b"\r\n");
-        let mut parsed = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        match httparse::parse_headers(&block, &mut parsed) {
-            Ok(httparse::Status::Complete((_, hs))) => {
-                for h in hs.iter() {
-                    each(Header {
-                        name: h.name.as_bytes(),
-                        value: h.value,
-                    });
-                }
-            }
-            // Folded lines, odd bytes, too many headers: read line by line
-            // as Zeek's MIME reader does, which joins folded lines and
-            // skips lines without a colon.
-            _ => each_by_hand(&block, each),
-        }
+        headers::each(&block, each);
     }
 
     /// Zeek's `HTTP_Entity::SubmitHeader` for the framing headers.
@@ -359,10 +335,17 @@ impl Entity {
     }
 
     /// Zeek's `SubmitAllHeaders`: picks how the body is read.
-    /// `conn_close` is the analyzer's connection-close flag.
-    pub fn start_body(&mut self, conn_close: bool) {
+    /// `conn_close` is the analyzer's connection-close flag; `hashes`, the
+    /// hashes the body gets (`[app] file_hashes`).
+    pub fn start_body(&mut self, conn_close: bool, hashes: Selection) {
+        if self.phase == Phase::Trailer {
+            // A chunked body's trailer ended it: its decoder, parts and
+            // hashes go on to `finish` as they are.
+            self.phase = Phase::Done;
+            return;
+        }
         let f = &self.framing;
-        self.phase = if self.phase == Phase::Trailer || self.expect == Expect::NotExpected {
+        self.phase = if self.expect == Expect::NotExpected {
             Phase::Done
         } else if f.multipart {
             match f.content_length {
@@ -392,10 +375,21 @@ impl Entity {
         if f.multipart && !f.gzip && !f.deflate {
             self.parts = f.boundary.as_deref().map(|b| Box::new(Parts::new(b)));
         }
-        if f.gzip {
-            self.inflate = Some(Inflate::Gzip(Box::new(GzDecoder::new(Count::default()))));
-        } else if f.deflate {
-            self.inflate = Some(Inflate::Zlib(Box::new(ZlibDecoder::new(Count::default()))));
+        // A form's files are its parts, and a 206 reply is a piece of one.
+        if !hashes.is_empty() && !f.multipart && !f.partial && self.phase != Phase::Done {
+            self.hashes = Some(Box::new(Hashes::new(hashes)));
+        }
+        let (gzip, deflate) = (f.gzip, f.deflate);
+        if gzip || deflate {
+            let count = Count {
+                hashes: self.hashes.take(),
+                ..Count::default()
+            };
+            self.inflate = Some(if gzip {
+                Inflate::Gzip(Box::new(GzDecoder::new(count)))
+            } else {
+                Inflate::Zlib(Box::new(ZlibDecoder::new(count)))
+            });
         }
     }
 
@@ -428,15 +422,21 @@ impl Entity {
     }
 
     /// Replaces the decoder (`None`: the body is plain again), keeping the
-    /// decoded first bytes it holds.
+    /// decoded first bytes it holds and, unless it failed, its hashes.
     fn end_inflate(&mut self, with: Option<Inflate>) {
         let count = match &mut self.inflate {
             Some(Inflate::Gzip(d)) => Some(d.get_mut()),
             Some(Inflate::Zlib(d)) => Some(d.get_mut()),
             _ => None,
         };
-        if let (Some(c), Some(h)) = (count, &mut self.head) {
-            *h = std::mem::take(&mut c.head);
+        if let Some(c) = count {
+            if let Some(h) = &mut self.head {
+                *h = std::mem::take(&mut c.head);
+            }
+            let hashes = c.hashes.take();
+            if !matches!(with, Some(Inflate::Failed)) {
+                self.hashes = hashes;
+            }
         }
         self.inflate = with;
     }
@@ -478,6 +478,7 @@ impl Entity {
                     self.head = None;
                 }
                 self.parts = None;
+                self.hashes = None;
                 // A decoder cannot continue over missing bytes.
                 if self.inflate.is_some() {
                     self.inflate = Some(Inflate::Failed);
@@ -486,38 +487,6 @@ impl Entity {
             }
             _ => false,
         }
-    }
-}
-
-/// Headers of a block httparse refused, read leniently: folded lines join
-/// the header before them, lines without a colon are skipped.
-fn each_by_hand(block: &[u8], each: &mut dyn FnMut(Header<'_>)) {
-    let mut joined: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    for line in block.split(|&c| c == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            continue;
-        }
-        if matches!(line[0], b' ' | b'\t') {
-            if let Some((_, v)) = joined.last_mut() {
-                v.push(b' ');
-                v.extend_from_slice(line.trim_ascii());
-            }
-            continue;
-        }
-        let Some(colon) = line.iter().position(|&c| c == b':') else {
-            continue;
-        };
-        if joined.len() >= MAX_HEADERS {
-            break;
-        }
-        joined.push((
-            line[..colon].trim_ascii().to_vec(),
-            line[colon + 1..].trim_ascii_start().to_vec(),
-        ));
-    }
-    for (n, v) in &joined {
-        each(Header { name: n, value: v });
     }
 }
 
@@ -536,8 +505,26 @@ mod tests {
             };
             e.framing_header(&h, Version::V11, code, &mut |x| w.push(x));
         }
-        e.start_body(false);
+        e.start_body(false, Selection::default());
         (e, w)
+    }
+
+    #[test]
+    fn bodies_are_hashed_only_when_asked() {
+        for (chosen, hashed) in [(Selection::default(), false), (Selection::ALL, true)] {
+            let mut e = Entity::new(Expect::Expected);
+            let h = Header {
+                name: b"Content-Length",
+                value: b"3",
+            };
+            e.framing_header(&h, Version::V11, 200, &mut |_| {});
+            e.start_body(false, chosen);
+            e.body(b"abc", &mut |_| {});
+            e.remaining = 0;
+            let whole = e.whole(false);
+            e.finish();
+            assert_eq!(e.digests(whole).is_some(), hashed);
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! message that ends after its row was written, 1xx replies) are Zeek's,
 //! kept so that the same traffic gives the same rows.
 
+use super::hashes::Digests;
 use super::syntax::text;
 use crate::applayer::{ConnIdent, Session};
 use vagt_schema::{EventBody, HttpRecord};
@@ -98,6 +99,12 @@ impl Log {
             proxied: Vec::new(),
             orig_mime_types: Vec::new(),
             resp_mime_types: Vec::new(),
+            orig_md5: None,
+            orig_sha1: None,
+            orig_sha256: None,
+            resp_md5: None,
+            resp_sha1: None,
+            resp_sha256: None,
         }
     }
 
@@ -204,14 +211,28 @@ impl Log {
         is_orig: bool,
         body_len: u64,
         types: Vec<&'static str>,
+        digests: Option<Digests>,
     ) {
         let row = self.row(s, is_orig);
-        let kept = if is_orig {
-            &mut row.orig_mime_types
+        let (kept, md5, sha1, sha256) = if is_orig {
+            (
+                &mut row.orig_mime_types,
+                &mut row.orig_md5,
+                &mut row.orig_sha1,
+                &mut row.orig_sha256,
+            )
         } else {
-            &mut row.resp_mime_types
+            (
+                &mut row.resp_mime_types,
+                &mut row.resp_md5,
+                &mut row.resp_sha1,
+                &mut row.resp_sha256,
+            )
         };
         kept.extend(types.into_iter().map(str::to_string));
+        if let Some(d) = digests {
+            (*md5, *sha1, *sha256) = (d.md5, d.sha1, d.sha256);
+        }
         if is_orig {
             row.request_body_len = body_len;
             return;

@@ -10,6 +10,8 @@
 //! protocol and is no longer read as HTTP.
 
 mod body;
+pub mod hashes;
+mod headers;
 pub(crate) mod lines;
 mod log;
 mod mime;
@@ -18,7 +20,8 @@ mod syntax;
 mod tunnel;
 
 use super::{ConnIdent, Dir, Parser, Session, Verdict};
-use body::{Entity, Expect, Header, Phase};
+use body::{Entity, Expect, Phase};
+use headers::Header;
 use lines::{Lines, Next, Piece};
 use syntax::Version;
 
@@ -210,7 +213,7 @@ impl Http {
                 self.headers_done(s, d, plain);
             }
             Phase::ChunkSize => {
-                let size = body::atoi(line, 16).unwrap_or_else(|| {
+                let size = headers::atoi(line, 16).unwrap_or_else(|| {
                     s.weird("HTTP_bad_chunk_size");
                     0
                 });
@@ -255,7 +258,7 @@ impl Http {
             self.analyzer_header(is_orig, &h);
             self.log.header(s, is_orig, name, value);
         }
-        m.start_body(self.connection_close);
+        m.start_body(self.connection_close, s.shared.file_hashes);
         match m.phase {
             Phase::Length | Phase::UntilClose => {
                 *plain = if m.phase == Phase::Length {
@@ -277,11 +280,11 @@ impl Http {
     fn analyzer_header(&mut self, is_orig: bool, h: &Header<'_>) {
         if !h.name.eq_ignore_ascii_case(b"connection") {
             if !is_orig && h.name.eq_ignore_ascii_case(b"upgrade") {
-                self.upgrade_protocol = !body::token(h.value).0.is_empty();
+                self.upgrade_protocol = !headers::token(h.value).0.is_empty();
             }
             return;
         }
-        let tok = body::token(h.value).0;
+        let tok = headers::token(h.value).0;
         if is_orig {
             self.keep_alive |= tok.eq_ignore_ascii_case(b"keep-alive");
         } else if tok.eq_ignore_ascii_case(b"close") {
@@ -318,23 +321,26 @@ impl Http {
     /// Message `d` ended (Zeek's `HTTP_Message::Done`, which goes on to
     /// `RequestMade`/`ReplyMade`).
     fn message_done(&mut self, s: &mut Session<'_>, d: usize, interrupted: bool) {
-        self.report(s, d);
+        self.report(s, d, interrupted);
         self.made(s, d, interrupted);
     }
 
-    /// Raises the message's `http_message_done` once.
-    fn report(&mut self, s: &mut Session<'_>, d: usize) {
+    /// Raises the message's `http_message_done` once; `interrupted`: the
+    /// message was cut short (not ended by its framing or its sender's
+    /// close).
+    fn report(&mut self, s: &mut Session<'_>, d: usize, interrupted: bool) {
         let Some(m) = self.msg[d].as_mut() else {
             return;
         };
         if m.reported {
             return;
         }
+        let whole = m.whole(interrupted);
         m.finish();
         m.phase = Phase::Done;
         m.reported = true;
-        let (len, types) = (m.body_length, m.mime_types());
-        self.log.message_done(s, d == 0, len, types);
+        let (len, types, digests) = (m.body_length, m.mime_types(), m.digests(whole));
+        self.log.message_done(s, d == 0, len, types, digests);
     }
 
     /// Zeek's `RequestMade` / `ReplyMade`.
@@ -343,7 +349,7 @@ impl Http {
             return;
         }
         self.ongoing[d] = false;
-        self.report(s, d);
+        self.report(s, d, interrupted);
         let mut upgraded = false;
         if d == 1 {
             let c = self.reply_code;
@@ -419,7 +425,7 @@ impl Http {
             self.ongoing[1] = true;
             self.log.reply(s, "0.9", 0, b"<empty>");
             let mut m = Entity::new(self.expect_reply_body());
-            m.start_body(true);
+            m.start_body(true, s.shared.file_hashes);
             self.msg[1] = Some(m);
         }
         if let Some(m) = self.msg[1].as_mut() {

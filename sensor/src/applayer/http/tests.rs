@@ -7,6 +7,9 @@ use crate::flow::record::RecordContext;
 use crate::flow::Emitted;
 use vagt_schema::{ConnId, EventBody, HttpRecord, Proto};
 
+/// Every hash on, as `[app] file_hashes = ["md5", "sha1", "sha256"]`.
+const ALL_HASHES: hashes::Selection = hashes::Selection::ALL;
+
 fn ident() -> ConnIdent {
     let a = crate::decode::Addr::from_v4([10, 0, 0, 1]);
     let b = crate::decode::Addr::from_v4([10, 0, 0, 2]);
@@ -31,6 +34,7 @@ fn run(steps: &[(bool, Option<&[u8]>)], capture: bool) -> (Vec<HttpRecord>, Weir
     let mut out: Vec<Emitted> = Vec::new();
     let mut weird = Weirds::default();
     let mut shared = crate::applayer::shared::Shared::new(&crate::applayer::Registry::default());
+    shared.file_hashes = ALL_HASHES;
     let mut p: Box<dyn Parser> = if capture {
         make_capturing_passwords(&conn)
     } else {
@@ -206,6 +210,7 @@ fn gap_inside_body_is_counted() {
     let mut out = Vec::new();
     let mut weird = Weirds::default();
     let mut shared = crate::applayer::shared::Shared::new(&crate::applayer::Registry::default());
+    shared.file_hashes = ALL_HASHES;
     let mut p = make(&conn);
     let mut s = Session {
         ts: 0,
@@ -224,6 +229,98 @@ fn gap_inside_body_is_counted() {
     p.parse(&mut s, Dir::ToClient, b"cde");
     p.close(&mut s);
     assert_eq!(out.len(), 1);
+    let ctx = RecordContext::default();
+    let EventBody::Http(row) = out[0].to_event(&ctx).body else {
+        panic!("not http")
+    };
+    assert_eq!(row.resp_sha256, None, "a body with a gap has no hash");
+}
+
+const ABC_MD5: &str = "900150983cd24fb0d6963f7d28e17f72";
+const ABC_SHA1: &str = "a9993e364706816aba3e25717850c26c9cd0d89d";
+const ABC_SHA256: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = gz.write_all(data);
+    gz.finish().unwrap_or_default()
+}
+
+#[test]
+fn bodies_read_whole_are_hashed_after_decoding() {
+    // Plain, by Content-Length; an upload too.
+    let (rows, _) = run(
+        &[
+            (
+                true,
+                Some(b"POST /up HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"),
+            ),
+            (
+                false,
+                Some(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"),
+            ),
+        ],
+        false,
+    );
+    let r = &rows[0];
+    assert_eq!(r.orig_md5.as_deref(), Some(ABC_MD5));
+    assert_eq!(r.resp_md5.as_deref(), Some(ABC_MD5));
+    assert_eq!(r.resp_sha1.as_deref(), Some(ABC_SHA1));
+    assert_eq!(r.resp_sha256.as_deref(), Some(ABC_SHA256));
+    // Gzip inside chunks, with a trailer: the hash is of "abc".
+    let z = gzip(b"abc");
+    let (a, b) = z.split_at(z.len() / 2);
+    let mut reply =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n".to_vec();
+    for piece in [a, b] {
+        reply.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        reply.extend_from_slice(piece);
+        reply.extend_from_slice(b"\r\n");
+    }
+    reply.extend_from_slice(b"0\r\nX-Trailer: 1\r\n\r\n");
+    let (rows, _) = run(
+        &[
+            (true, Some(b"GET / HTTP/1.1\r\n\r\n")),
+            (false, Some(&reply)),
+        ],
+        false,
+    );
+    assert_eq!(rows[0].response_body_len, 3);
+    assert_eq!(rows[0].resp_sha256.as_deref(), Some(ABC_SHA256));
+    assert_eq!(rows[0].orig_md5, None, "no request body");
+    // A body that runs until the server closes, ended by its close.
+    let (rows, _) = run(
+        &[
+            (true, Some(b"GET / HTTP/1.0\r\n\r\n")),
+            (
+                false,
+                Some(b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nabc"),
+            ),
+            (false, None),
+        ],
+        false,
+    );
+    assert_eq!(rows[0].resp_sha256.as_deref(), Some(ABC_SHA256));
+}
+
+#[test]
+fn bodies_not_read_whole_have_no_hash() {
+    for reply in [
+        // Cut short by the connection's end.
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"[..],
+        // A piece of a file.
+        b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-2/10\r\nContent-Length: 3\r\n\r\nabc",
+        // A form: its files are its parts.
+        b"HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=x\r\nContent-Length: 3\r\n\r\nabc",
+        // Nothing to hash.
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    ] {
+        let (rows, _) = run(&[(true, Some(b"GET / HTTP/1.1\r\n\r\n")), (false, Some(reply))], false);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].resp_sha256, None, "{}", String::from_utf8_lossy(reply));
+        assert_eq!(rows[0].resp_md5, None);
+    }
 }
 
 #[test]

@@ -306,3 +306,74 @@ fn without_indicators_nothing_is_looked_up() {
     assert!(out.is_empty());
     assert!(d.raised.is_empty());
 }
+
+#[test]
+fn a_downloaded_file_matches_by_any_of_its_hashes() {
+    let sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    let md5 = "900150983cd24fb0d6963f7d28e17f72";
+    let lists = format!(
+        "[[indicator]]\nvalue = \"{}\"\ntype = \"file_hash\"\ncomment = \"loader\"\n\
+         [[indicator]]\nvalue = \"{md5}\"\ntype = \"file_hash\"\ncomment = \"dropper\"\n\
+         [[indicator]]\nvalue = \"{md5}\"\ntype = \"cert_hash\"\ncomment = \"a certificate\"\n",
+        sha256.to_uppercase()
+    );
+    let http = |uid: &str, ts: f64, host: &str, hashes: Value| {
+        let mut fields = json!({
+            "trans_depth": 1, "host": "files.example", "uri": "/a.exe",
+            "request_body_len": 0, "response_body_len": 3, "tags": [],
+        });
+        if let (Some(o), Value::Object(h)) = (fields.as_object_mut(), hashes) {
+            o.extend(h);
+        }
+        event("http", uid, ts, host, "192.0.2.10", 80, fields)
+    };
+    let events = vec![
+        http(
+            "H1",
+            10.0,
+            "10.1.1.5",
+            json!({ "resp_md5": md5, "resp_sha1": "a9993e364706816aba3e25717850c26c9cd0d89d",
+                    "resp_sha256": sha256 }),
+        ),
+        // An upload from another host, by its MD5.
+        http("H2", 20.0, "10.1.1.6", json!({ "orig_md5": md5 })),
+        // No body read whole: nothing to match.
+        http("H3", 30.0, "10.1.1.7", json!({})),
+    ];
+    let alerts = run(rules(&lists), &events);
+    let found: Vec<(&str, &str, &str)> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a.kind.as_str(),
+                a.subject.as_deref().unwrap_or(""),
+                a.uids[0].as_str(),
+            )
+        })
+        .collect();
+    // MD5 first; the certificate hash of the same value does not match a
+    // file.
+    assert_eq!(
+        found,
+        vec![
+            ("file_hash", md5, "H1"),
+            ("file_hash", sha256, "H1"),
+            ("file_hash", md5, "H2"),
+        ],
+        "{alerts:#?}"
+    );
+    assert!(
+        alerts[1].message.contains(&format!(
+            "downloaded over HTTP a file with SHA-256 {sha256}"
+        )),
+        "{}",
+        alerts[1].message
+    );
+    assert!(
+        alerts[2]
+            .message
+            .contains("uploaded over HTTP a file with MD5"),
+        "{}",
+        alerts[2].message
+    );
+}
