@@ -295,21 +295,24 @@ impl Inventory {
         self.dirty = true;
     }
 
-    /// Evicts the least recently seen devices when full: a sixty-fourth at
-    /// a time, so that a flood of new addresses costs one sort per many
-    /// devices rather than a search per device.
+    /// Evicts the least recently seen devices when full: an eighth at a
+    /// time, found by selection rather than by sorting the inventory, so
+    /// that a flood of new addresses (spoofed sources, a sweep) costs a
+    /// few hundred nanoseconds per device. (A sixty-fourth with a sort of
+    /// cloned keys cost 13 microseconds per new device and made the writer
+    /// the bottleneck: 600,000 SYNs from internal sources took 11.7 s.)
+    /// Ties of age go by key, so what is evicted does not depend on the
+    /// map's order.
     fn make_room(&mut self) {
         if self.assets.len() < self.max_assets {
             return;
         }
-        let mut by_age: Vec<(f64, Key)> = self
-            .assets
-            .iter()
-            .map(|(k, a)| (a.last_seen, k.clone()))
-            .collect();
-        by_age.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let n = (self.max_assets / 64).max(1);
-        for (_, key) in by_age.into_iter().take(n) {
+        let n = (self.max_assets / 8).clamp(1, self.assets.len());
+        let mut by_age: Vec<(f64, &Key)> =
+            self.assets.iter().map(|(k, a)| (a.last_seen, k)).collect();
+        by_age.select_nth_unstable_by(n - 1, |a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        let old: Vec<Key> = by_age[..n].iter().map(|(_, k)| (*k).clone()).collect();
+        for key in old {
             if let Some(a) = self.assets.remove(&key) {
                 for ip in &a.ips {
                     let k = (a.segment.clone(), ip.ip);
