@@ -363,18 +363,11 @@ impl Sink {
         self.push(
             seg,
             EventBody::Http(HttpRecord {
-                ts: c.ts,
-                uid,
-                id: c.id(),
-                trans_depth: 1,
                 method: Some(method.to_string()),
                 host: Some(host.to_string()),
                 uri: Some(uri.to_string()),
-                referrer: None,
                 version: Some("1.1".into()),
                 user_agent: Some(ua.to_string()),
-                origin: None,
-                request_body_len: 0,
                 response_body_len: c.rb.saturating_sub(300),
                 status_code: Some(status),
                 status_msg: Some(
@@ -386,20 +379,8 @@ impl Sink {
                     }
                     .into(),
                 ),
-                info_code: None,
-                info_msg: None,
-                tags: Vec::new(),
                 username: username.map(str::to_string),
-                password: None,
-                proxied: Vec::new(),
-                orig_mime_types: Vec::new(),
-                resp_mime_types: Vec::new(),
-                orig_md5: None,
-                orig_sha1: None,
-                orig_sha256: None,
-                resp_md5: None,
-                resp_sha1: None,
-                resp_sha256: None,
+                ..HttpRecord::new(c.ts, uid, c.id(), 1)
             }),
         );
     }

@@ -93,3 +93,41 @@ pub struct HttpRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resp_sha256: Option<String>,
 }
+
+impl HttpRecord {
+    /// A transaction's record with nothing seen yet but its connection
+    /// and place in it.
+    pub fn new(ts: f64, uid: String, id: ConnId, trans_depth: u64) -> HttpRecord {
+        HttpRecord {
+            ts,
+            uid,
+            id,
+            trans_depth,
+            method: None,
+            host: None,
+            uri: None,
+            referrer: None,
+            version: None,
+            user_agent: None,
+            origin: None,
+            request_body_len: 0,
+            response_body_len: 0,
+            status_code: None,
+            status_msg: None,
+            info_code: None,
+            info_msg: None,
+            tags: Vec::new(),
+            username: None,
+            password: None,
+            proxied: Vec::new(),
+            orig_mime_types: Vec::new(),
+            resp_mime_types: Vec::new(),
+            orig_md5: None,
+            orig_sha1: None,
+            orig_sha256: None,
+            resp_md5: None,
+            resp_sha1: None,
+            resp_sha256: None,
+        }
+    }
+}

@@ -75,37 +75,12 @@ impl Log {
 
     fn new_row(&mut self, s: &Session<'_>) -> HttpRecord {
         self.trans_depth += 1;
-        HttpRecord {
-            ts: ConnIdent::time(s.ts),
-            uid: s.conn.uid.clone(),
-            id: s.conn.id,
-            trans_depth: self.trans_depth,
-            method: None,
-            host: None,
-            uri: None,
-            referrer: None,
-            version: None,
-            user_agent: None,
-            origin: None,
-            request_body_len: 0,
-            response_body_len: 0,
-            status_code: None,
-            status_msg: None,
-            info_code: None,
-            info_msg: None,
-            tags: Vec::new(),
-            username: None,
-            password: None,
-            proxied: Vec::new(),
-            orig_mime_types: Vec::new(),
-            resp_mime_types: Vec::new(),
-            orig_md5: None,
-            orig_sha1: None,
-            orig_sha256: None,
-            resp_md5: None,
-            resp_sha1: None,
-            resp_sha256: None,
-        }
+        HttpRecord::new(
+            ConnIdent::time(s.ts),
+            s.conn.uid.clone(),
+            s.conn.id,
+            self.trans_depth,
+        )
     }
 
     fn position(&self, n: u64) -> Option<usize> {
