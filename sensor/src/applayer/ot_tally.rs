@@ -92,6 +92,10 @@ pub struct Tally {
     protocol: &'static str,
     since: i64,
     rows: Vec<Row>,
+    /// The row after the last one counted: a master polls the same kinds
+    /// in the same order, so the next message is nearly always of that
+    /// row's kind, and looking there first spares a search of all rows.
+    next: usize,
 }
 
 impl Tally {
@@ -100,6 +104,7 @@ impl Tally {
             protocol,
             since: 0,
             rows: Vec::new(),
+            next: 0,
         }
     }
 
@@ -118,25 +123,49 @@ impl Tally {
         exception: bool,
         function: impl FnOnce() -> Cow<'static, str>,
     ) -> bool {
+        !self.begin(s) || self.count(s, key, exception, function)
+    }
+
+    /// The part of [`Tally::write_each`] that depends on the packet, not
+    /// the message, for a packet that carries many (EtherNet/IP packs
+    /// dozens): false when every message is written (`records =
+    /// "every"`); otherwise an interval that ran out is written first and
+    /// the packet's messages go to [`Tally::count`].
+    pub fn begin(&mut self, s: &mut Session<'_>) -> bool {
         let settings = s.shared.ot;
         if settings.records == OtRecords::Every {
-            return true;
+            return false;
         }
-        let notable = exception || key.class.is_some_and(OtClass::changes_device);
         let interval = i64::try_from(settings.summary_interval)
             .unwrap_or(i64::MAX / 1_000_000_000)
             .saturating_mul(1_000_000_000);
         if !self.rows.is_empty() && s.ts.saturating_sub(self.since) >= interval {
             self.flush(s);
         }
+        true
+    }
+
+    /// The rest of [`Tally::write_each`], after [`Tally::begin`] said true.
+    pub fn count(
+        &mut self,
+        s: &mut Session<'_>,
+        key: Key,
+        exception: bool,
+        function: impl FnOnce() -> Cow<'static, str>,
+    ) -> bool {
+        let notable = exception || key.class.is_some_and(OtClass::changes_device);
         if self.rows.is_empty() {
             self.since = s.ts;
         }
-        if let Some(row) = self
-            .rows
-            .iter_mut()
-            .find(|r| r.key == key && r.notable == notable)
-        {
+        let same = |r: &Row| r.key == key && r.notable == notable;
+        let found = match self.rows.get(self.next) {
+            Some(r) if same(r) => Some(self.next),
+            _ => self.rows.iter().position(same),
+        };
+        if let Some(row) = found.and_then(|i| {
+            self.next = i + 1;
+            self.rows.get_mut(i)
+        }) {
             if row.count == 0 {
                 row.first = s.ts;
             }

@@ -213,6 +213,43 @@ impl Parser for Bacnet {
         if m.short {
             s.weird("bacnet_bvlc_length_mismatch");
         }
+        // Counted first and written only when the tally says so: a
+        // building's controllers announce and poll every few seconds, and
+        // the record's strings are wasted on the messages only counted.
+        let (ptype, service) = m
+            .apdu
+            .as_ref()
+            .map_or((0xff, 0), |a| (a.ptype, a.service.unwrap_or_default()));
+        let class = match &m.apdu {
+            None if m.bvlc != 0 && m.bvlc != 3 && m.bvlc != 7 => Some(codes::bvlc_class(m.bvlc)),
+            None => None,
+            Some(a) => match a.ptype {
+                0 => Some(codes::confirmed_class(service)),
+                1 => Some(codes::unconfirmed_class(service)),
+                _ => None,
+            },
+        };
+        let pdu_service = || match ptype {
+            0 | 2 | 3 | 5 => Some(codes::confirmed_service(service)),
+            1 => Some(codes::unconfirmed_service(service)),
+            _ => None,
+        };
+        let key = Key {
+            is_orig: dir.is_orig(),
+            unit: None,
+            code: u64::from(m.bvlc) << 16 | u64::from(ptype) << 8 | u64::from(service),
+            class,
+        };
+        // Error, Reject and Abort PDUs, and a failed BVLC result.
+        let failed = matches!(ptype, 5..=7) || m.bvlc_result.is_some_and(|r| r != 0);
+        let name = || {
+            pdu_service()
+                .unwrap_or_else(|| codes::bvlc_function(m.bvlc))
+                .into()
+        };
+        if !self.tally.write_each(s, key, failed, name) {
+            return Verdict::More;
+        }
         let id = s.conn.id;
         let (source, destination) = if dir.is_orig() {
             ((id.orig_h, id.orig_p), (id.resp_h, id.resp_p))
@@ -230,59 +267,22 @@ impl Parser for Bacnet {
             destination_p: destination.1,
             bvlc_function: Some(codes::bvlc_function(m.bvlc)),
             pdu_type: None,
-            pdu_service: None,
+            pdu_service: pdu_service(),
             invoke_id: None,
             result_code: m.bvlc_result.map(codes::bvlc_result),
-            class: None,
+            class,
         };
-        match &m.apdu {
-            None if m.bvlc != 0 && m.bvlc != 3 && m.bvlc != 7 => {
-                rec.class = Some(codes::bvlc_class(m.bvlc));
-            }
-            None => {}
-            Some(a) => {
-                rec.pdu_type = Some(codes::apdu_type(a.ptype).to_string());
-                rec.invoke_id = a.invoke_id;
-                let service = a.service.unwrap_or_default();
-                match a.ptype {
-                    0 => {
-                        rec.pdu_service = Some(codes::confirmed_service(service));
-                        rec.class = Some(codes::confirmed_class(service));
-                    }
-                    1 => {
-                        rec.pdu_service = Some(codes::unconfirmed_service(service));
-                        rec.class = Some(codes::unconfirmed_class(service));
-                    }
-                    2 | 3 => rec.pdu_service = Some(codes::confirmed_service(service)),
-                    5 => {
-                        rec.pdu_service = Some(codes::confirmed_service(service));
-                        rec.result_code = a.result.map(codes::error_code);
-                    }
-                    6 => rec.result_code = a.result.map(|r| codes::reject_reason(r as u8)),
-                    7 => rec.result_code = a.result.map(|r| codes::abort_reason(r as u8)),
-                    _ => {}
-                }
+        if let Some(a) = &m.apdu {
+            rec.pdu_type = Some(codes::apdu_type(a.ptype).to_string());
+            rec.invoke_id = a.invoke_id;
+            match a.ptype {
+                5 => rec.result_code = a.result.map(codes::error_code),
+                6 => rec.result_code = a.result.map(|r| codes::reject_reason(r as u8)),
+                7 => rec.result_code = a.result.map(|r| codes::abort_reason(r as u8)),
+                _ => {}
             }
         }
-        let (ptype, service) = m
-            .apdu
-            .as_ref()
-            .map_or((0xff, 0), |a| (a.ptype, a.service.unwrap_or_default()));
-        let key = Key {
-            is_orig: dir.is_orig(),
-            unit: None,
-            code: u64::from(m.bvlc) << 16 | u64::from(ptype) << 8 | u64::from(service),
-            class: rec.class,
-        };
-        // Error, Reject and Abort PDUs, and a failed BVLC result.
-        let failed = matches!(ptype, 5..=7) || m.bvlc_result.is_some_and(|r| r != 0);
-        let name = || {
-            let function = rec.pdu_service.as_deref().or(rec.bvlc_function.as_deref());
-            function.unwrap_or_default().to_string().into()
-        };
-        if self.tally.write_each(s, key, failed, name) {
-            s.emit(EventBody::Bacnet(rec));
-        }
+        s.emit(EventBody::Bacnet(rec));
         Verdict::More
     }
 

@@ -4,8 +4,10 @@
 //! names), response status, and the requests packed inside Multiple
 //! Service Packets and Unconnected Sends.
 
+use super::codes;
 use nom::number::complete::{le_u16, le_u32};
 use nom::IResult;
+use vagt_schema::OtClass;
 
 /// Messages read from one encapsulation message at most.
 pub const MAX_MESSAGES: usize = 64;
@@ -54,6 +56,9 @@ pub struct Cip {
     pub seq: Option<u16>,
     /// Index (in the same list) of the message this one is packed in.
     pub parent: Option<usize>,
+    /// What a request does (`codes::class`), and for one that packs
+    /// others the strongest of what it packs; `None` for a response.
+    pub class: Option<OtClass>,
 }
 
 /// A message with nothing read yet.
@@ -70,6 +75,7 @@ const EMPTY: Cip = Cip {
     symbolic: false,
     seq: None,
     parent: None,
+    class: None,
 };
 
 /// The CIP payload of a SendRRData or SendUnitData message: the data
@@ -215,6 +221,10 @@ pub fn read(data: &[u8], seq: Option<u16>, parent: Option<usize>, depth: u8, out
     };
     let (service, response) = (c.service, c.response);
     let via_cm = c.classes.first() == Some(&0x06);
+    // Classed here, while the message is at hand, rather than in a pass
+    // over the list afterwards: a polled cell sends a hundred thousand of
+    // these a minute.
+    c.class = (!response).then(|| codes::class(service, &c.classes, c.symbolic));
     if depth >= 2 {
         return;
     }
@@ -237,7 +247,7 @@ pub fn read(data: &[u8], seq: Option<u16>, parent: Option<usize>, depth: u8, out
         while let Some(start) = offset(k) {
             let end = offset(k + 1).unwrap_or(body.len());
             if let Some(m) = body.get(start..end.max(start)) {
-                read(m, None, Some(me), depth + 1, out);
+                read_packed(m, me, depth, out);
             }
             k += 1;
         }
@@ -251,8 +261,21 @@ pub fn read(data: &[u8], seq: Option<u16>, parent: Option<usize>, depth: u8, out
             return;
         };
         if let Some(m) = body.get(4..4 + size) {
-            read(m, None, Some(me), depth + 1, out);
+            read_packed(m, me, depth, out);
         }
+    }
+}
+
+/// Reads a request packed in message `me`, which then takes the
+/// strongest class of it and what it packs in turn.
+fn read_packed(data: &[u8], me: usize, depth: u8, out: &mut Vec<Cip>) {
+    let child = out.len();
+    read(data, None, Some(me), depth + 1, out);
+    let Some(class) = out.get(child).and_then(|c| c.class) else {
+        return;
+    };
+    if let Some(Some(up)) = out.get_mut(me).map(|m| m.class.as_mut()) {
+        *up = codes::strongest(*up, class);
     }
 }
 

@@ -16,9 +16,7 @@ mod codes;
 use super::ot_tally::{Key, Tally};
 use super::{ConnIdent, Dir, Parser, Session, Verdict};
 use cip::Cip;
-use nom::number::complete::{le_u16, le_u32};
-use nom::IResult;
-use vagt_schema::{EnipRecord, EventBody, OtClass, Proto};
+use vagt_schema::{EnipRecord, EventBody, Proto};
 
 const HEADER: usize = 24;
 /// An encapsulation message is at most the header plus 65,535 bytes.
@@ -29,7 +27,6 @@ pub fn make(conn: &ConnIdent) -> Box<dyn Parser> {
         tcp: conn.proto == Proto::Tcp,
         buf: [Vec::new(), Vec::new()],
         cips: Vec::new(),
-        classes: Vec::new(),
         tally: Tally::new("enip"),
     })
 }
@@ -39,8 +36,6 @@ struct Enip {
     /// Partial messages per direction (TCP).
     buf: [Vec<u8>; 2],
     cips: Vec<Cip>,
-    /// The class of each of `cips` (requests only), reused.
-    classes: Vec<Option<OtClass>>,
     /// Reads, discovery and responses counted (`ot_tally`).
     tally: Tally,
 }
@@ -54,24 +49,22 @@ struct Header {
     options: u32,
 }
 
-fn header(i: &[u8]) -> IResult<&[u8], Header> {
-    let (i, command) = le_u16(i)?;
-    let (i, length) = le_u16(i)?;
-    let (i, session) = le_u32(i)?;
-    let (i, status) = le_u32(i)?;
-    let (i, ctx) = nom::bytes::complete::take(8usize)(i)?;
-    let (i, options) = le_u32(i)?;
+/// The encapsulation header and what follows it, `None` when short.
+fn header(i: &[u8]) -> Option<(&[u8], Header)> {
+    let (h, rest) = i.split_first_chunk::<HEADER>()?;
+    let u16_at = |k: usize| u16::from_le_bytes([h[k], h[k + 1]]);
+    let u32_at = |k: usize| u32::from_le_bytes([h[k], h[k + 1], h[k + 2], h[k + 3]]);
     let mut context = [0u8; 8];
-    context.copy_from_slice(ctx);
-    Ok((
-        i,
+    context.copy_from_slice(&h[12..20]);
+    Some((
+        rest,
         Header {
-            command,
-            length,
-            session,
-            status,
+            command: u16_at(0),
+            length: u16_at(2),
+            session: u32_at(4),
+            status: u32_at(8),
             context,
-            options,
+            options: u32_at(20),
         },
     ))
 }
@@ -113,7 +106,7 @@ fn base(s: &Session<'_>, dir: Dir, h: &Header) -> EnipRecord {
 impl Enip {
     /// One whole encapsulation message.
     fn message(&mut self, s: &mut Session<'_>, dir: Dir, m: &[u8]) {
-        let Ok((data, h)) = header(m) else {
+        let Some((data, h)) = header(m) else {
             s.weird("enip_truncated_header");
             return;
         };
@@ -142,22 +135,8 @@ impl Enip {
             }
             return;
         }
-        // A packing request takes the strongest class of what it packs.
-        let classes = &mut self.classes;
-        classes.clear();
-        classes.extend(
-            self.cips
-                .iter()
-                .map(|c| (!c.response).then(|| codes::class(c.service, &c.classes, c.symbolic))),
-        );
-        for k in (0..self.cips.len()).rev() {
-            if let (Some(p), Some(child)) = (self.cips[k].parent, classes[k]) {
-                if let Some(Some(parent)) = classes.get(p).copied() {
-                    classes[p] = Some(codes::strongest(parent, child));
-                }
-            }
-        }
-        for (c, &class) in self.cips.iter().zip(classes.iter()) {
+        let counting = self.tally.begin(s);
+        for c in &self.cips {
             let failed = h.status != 0 || c.status.is_some_and(|st| st != 0);
             let key = Key {
                 is_orig: dir.is_orig(),
@@ -166,7 +145,7 @@ impl Enip {
                 code: 1 << 40
                     | u64::from(c.service) << 32
                     | u64::from(c.classes.first().copied().unwrap_or(0)),
-                class,
+                class: c.class,
             };
             let name = || match c.classes.first() {
                 Some(&id) => {
@@ -174,7 +153,7 @@ impl Enip {
                 }
                 None => codes::service(c.service).into(),
             };
-            if !self.tally.write_each(s, key, failed, name) {
+            if counting && !self.tally.count(s, key, failed, name) {
                 continue;
             }
             let mut r = base(s, dir, &h);
@@ -191,7 +170,7 @@ impl Enip {
                 }
                 r.instance_id = c.instance.map(|v| format!("0x{v:02x}"));
                 r.attribute_id = c.attribute.map(|v| format!("0x{v:02x}"));
-                r.class = class;
+                r.class = c.class;
             }
             s.emit(EventBody::Enip(r));
         }

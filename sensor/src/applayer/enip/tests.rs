@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::applayer::testing::{ident, run};
+use vagt_schema::OtClass;
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
