@@ -244,13 +244,24 @@ pub fn reply_line(l: &[u8], weird: &mut dyn FnMut(&'static str)) -> Option<Reply
 /// Bytes as Zeek's logs write them: printable ASCII as it is, any other
 /// byte as `\xNN`.
 pub fn text(b: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let printable = |c: &u8| (0x20..0x7f).contains(c);
     let mut s = String::with_capacity(b.len());
-    for &c in b {
-        if (0x20..0x7f).contains(&c) {
-            s.push(c as char);
-        } else {
-            s.push_str(&format!("\\x{c:02x}"));
-        }
+    let mut rest = b;
+    // Runs of printable bytes (nearly all of a log's text) are copied
+    // whole; the bytes between them are escaped one by one.
+    while !rest.is_empty() {
+        let run = rest.iter().position(|c| !printable(c)).unwrap_or(rest.len());
+        let (plain, tail) = rest.split_at(run);
+        // Printable ASCII is UTF-8 as it is.
+        s.push_str(std::str::from_utf8(plain).unwrap_or_default());
+        let Some((&c, tail)) = tail.split_first() else {
+            break;
+        };
+        s.push_str("\\x");
+        s.push(char::from(HEX[usize::from(c >> 4)]));
+        s.push(char::from(HEX[usize::from(c & 0xf)]));
+        rest = tail;
     }
     s
 }
