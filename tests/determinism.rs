@@ -2,11 +2,13 @@
 //! workers reading their own lanes or fed by a reader thread, yields the
 //! same set of connection records, field for field, because sharding keeps
 //! each connection on one worker and all timing comes from packet
-//! timestamps.
+//! timestamps; and the same DHCP records, whose exchanges span connections
+//! on different workers and are joined in the writer thread.
 
 mod common;
 
 use common::*;
+use vagt_schema::EventBody;
 use vagt_sensor::config::Config;
 use vagt_sensor::pipeline::Dispatch;
 
@@ -79,4 +81,48 @@ fn one_two_and_four_workers_agree() {
             assert_eq!(a, b, "{w} workers, {dispatch:?} disagree");
         }
     }
+}
+
+#[test]
+fn dhcp_exchanges_are_whole_with_any_number_of_workers() {
+    // A client's broadcasts (from 0.0.0.0) and its server's replies travel
+    // on different connections, which are dealt to different workers.
+    let files: Vec<_> = captures_under(&corpus().join("zeek-app"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("protocols.dhcp"))
+        .collect();
+    assert!(files.len() >= 3, "DHCP traces: {}", files.len());
+    let dhcp = |workers: usize, dispatch: Dispatch, file: &std::path::Path| {
+        let mut cfg = Config::default();
+        cfg.pipeline.workers = workers;
+        cfg.pipeline.dispatch = dispatch;
+        let (events, _) = replay(&cfg, &[file.to_path_buf()]);
+        let mut v: Vec<String> = events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::Dhcp(d) => Some(serde_json::to_string(d).expect("serialise")),
+                _ => None,
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let mut exchanges = 0;
+    for file in &files {
+        let one = dhcp(1, Dispatch::Auto, file);
+        exchanges += one.len();
+        for (w, dispatch) in [
+            (2, Dispatch::Auto),
+            (4, Dispatch::Auto),
+            (2, Dispatch::Queued),
+        ] {
+            assert_eq!(
+                one,
+                dhcp(w, dispatch, file),
+                "{}: {w} workers, {dispatch:?}",
+                file.display()
+            );
+        }
+    }
+    assert!(exchanges > 30, "only {exchanges} DHCP records");
 }

@@ -121,6 +121,7 @@ fn a_full_queue_drops_and_counts_instead_of_blocking() {
         flush_interval: Duration::from_secs(1),
         reopen: None,
         arp: cfg.arp.limits(),
+        dhcp: cfg.app.dhcp,
     };
     let ctx = RecordContext {
         municipality: "0000".into(),

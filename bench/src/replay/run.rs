@@ -146,6 +146,7 @@ pub(crate) fn options(args: &ReplayArgs, cfg: &Config, workers: usize) -> Pipeli
         flush_interval: std::time::Duration::from_secs_f64(cfg.output.flush_interval),
         reopen: None,
         arp: cfg.arp.limits(),
+        dhcp: cfg.app.dhcp,
     }
 }
 

@@ -307,6 +307,7 @@ fn pipeline_options(
         flush_interval: Duration::from_secs_f64(cfg.output.flush_interval),
         reopen,
         arp: cfg.arp.limits(),
+        dhcp: cfg.app.dhcp,
     }
 }
 

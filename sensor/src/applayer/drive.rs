@@ -108,7 +108,9 @@ impl Driver {
             .iter()
             .filter_map(|e| match e {
                 Emitted::Other(r) => Some(r.to_event(&ctx).body),
-                Emitted::Conn(_) | Emitted::Arp(_) => None,
+                Emitted::Conn(_) | Emitted::Arp(_) | Emitted::Dhcp(_) | Emitted::Clock { .. } => {
+                    None
+                }
             })
             .collect()
     }

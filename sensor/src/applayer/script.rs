@@ -94,7 +94,7 @@ pub fn run(make: MakeParser, conn: &ConnIdent, script: &[u8]) -> (Vec<EventBody>
         .iter()
         .filter_map(|e| match e {
             Emitted::Other(o) => Some(o.to_event(&ctx).body),
-            Emitted::Conn(_) | Emitted::Arp(_) => None,
+            Emitted::Conn(_) | Emitted::Arp(_) | Emitted::Dhcp(_) | Emitted::Clock { .. } => None,
         })
         .collect();
     (bodies, weird)

@@ -329,10 +329,15 @@ impl AppLayer {
         self.shared.tick(now, out);
     }
 
-    /// Every connection has been written out: per-worker state writes what
-    /// it still holds.
-    pub fn flush_shared(&mut self, out: &mut Vec<Emitted>) {
-        self.shared.flush(out);
+    /// Numbers the worker (`Shared::worker`).
+    pub fn set_worker(&mut self, id: usize) {
+        self.shared.worker = u16::try_from(id).unwrap_or(u16::MAX);
+    }
+
+    /// Every connection has been written out: per-worker state lets go of
+    /// what it holds.
+    pub fn flush_shared(&mut self) {
+        self.shared.flush();
     }
 
     /// Connection `idx` was written out: its parser writes what is pending

@@ -59,7 +59,9 @@ pub fn drive<'a>(
         shared: &mut shared,
     };
     parser.close(&mut s);
-    shared.flush(&mut events);
+    shared.flush();
+    // As the writer would: DHCP messages joined into exchanges.
+    let events = super::dhcp::Join::all(registry.dhcp, events);
     Outcome { events, weird }
 }
 

@@ -79,7 +79,7 @@ pub fn run_with(
         .into_iter()
         .filter_map(|e| match e {
             Emitted::Other(b) => Some(b.to_event(&ctx).body),
-            Emitted::Conn(_) | Emitted::Arp(_) => None,
+            Emitted::Conn(_) | Emitted::Arp(_) | Emitted::Dhcp(_) | Emitted::Clock { .. } => None,
         })
         .collect();
     (bodies, weird)

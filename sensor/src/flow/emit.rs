@@ -33,6 +33,13 @@ pub enum Emitted {
     /// (`crate::arp::ArpWatch`) decides whether it is news. Unboxed, as
     /// ARP comes in floods too and is far smaller than a connection.
     Arp(crate::arp::ArpSighting),
+    /// A DHCP message, read but not joined: the writer joins the messages
+    /// of one exchange, whichever worker read them
+    /// (`crate::applayer::dhcp::Join`).
+    Dhcp(Box<crate::applayer::dhcp::Sighting>),
+    /// A worker's packet time, for the writer's joins, which run their
+    /// expiry on the slowest worker's time.
+    Clock { worker: u16, now: i64 },
 }
 
 impl Emitted {
@@ -40,19 +47,23 @@ impl Emitted {
     pub fn conn(&self) -> Option<&Snapshot> {
         match self {
             Emitted::Conn(s) => Some(s),
-            Emitted::Other(_) | Emitted::Arp(_) => None,
+            Emitted::Other(_) | Emitted::Arp(_) | Emitted::Dhcp(_) | Emitted::Clock { .. } => None,
         }
     }
 
-    /// The wire event, built in the writer thread. An ARP frame becomes
-    /// the record a table that had never seen its binding would write; the
-    /// writer itself asks its [`crate::arp::ArpWatch`] instead, which
-    /// writes only news.
-    pub fn to_event(&self, ctx: &RecordContext) -> Event {
+    /// The wire event, built in the writer thread; a clock is none. An ARP
+    /// frame becomes the record a table that had never seen its binding
+    /// would write, and a DHCP message the record of an exchange of one
+    /// message; the writer itself asks its [`crate::arp::ArpWatch`] and
+    /// its [`crate::applayer::dhcp::Join`] instead, which write only news
+    /// and whole exchanges.
+    pub fn to_event(&self, ctx: &RecordContext) -> Option<Event> {
         match self {
-            Emitted::Conn(s) => super::record::to_event(s, ctx),
-            Emitted::Other(e) => e.to_event(ctx),
-            Emitted::Arp(a) => crate::arp::first_sight(a, ctx),
+            Emitted::Conn(s) => Some(super::record::to_event(s, ctx)),
+            Emitted::Other(e) => Some(e.to_event(ctx)),
+            Emitted::Arp(a) => Some(crate::arp::first_sight(a, ctx)),
+            Emitted::Dhcp(d) => d.alone().and_then(|e| e.to_event(ctx)),
+            Emitted::Clock { .. } => None,
         }
     }
 }

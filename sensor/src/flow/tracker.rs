@@ -241,6 +241,12 @@ impl Tracker {
         }
     }
 
+    /// Numbers this tracker's worker: its clock, sent to the writer's
+    /// joins, carries it.
+    pub fn set_worker(&mut self, id: usize) {
+        self.out.app.set_worker(id);
+    }
+
     /// Whether looking ahead is worth its cost: only once the connections
     /// outgrow the CPU's own caches do their loads wait for memory.
     #[inline]
@@ -310,7 +316,7 @@ impl Tracker {
     pub fn flush_some(&mut self, limit: usize) -> bool {
         let more = self.table.flush_some(&mut self.out, limit);
         if !more {
-            self.out.app.flush_shared(&mut self.out.events);
+            self.out.app.flush_shared();
         }
         more
     }
@@ -323,7 +329,7 @@ impl Tracker {
     /// Writes out every open connection (end of input or shutdown).
     pub fn flush(&mut self) {
         self.table.flush(&mut self.out);
-        self.out.app.flush_shared(&mut self.out.events);
+        self.out.app.flush_shared();
     }
 
     /// Finished connections since the last drain.

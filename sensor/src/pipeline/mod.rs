@@ -74,6 +74,8 @@ pub struct PipelineOptions {
     pub reopen: Option<Arc<AtomicBool>>,
     /// The writer's ARP table: its bounds and what makes a sweep.
     pub arp: crate::arp::Limits,
+    /// `[app.dhcp]`: how the writer joins DHCP messages into exchanges.
+    pub dhcp: crate::applayer::dhcp::Settings,
 }
 
 /// How packets reach the workers.
@@ -192,7 +194,12 @@ impl Outputs {
             flush_every: opts.flush_interval,
             reopen: opts.reopen.clone(),
         };
-        let writer = writer::spawn(sink, ctx, writer_rx, pool_tx, timing, opts.arp);
+        let joins = writer::Joins {
+            arp: opts.arp,
+            dhcp: opts.dhcp,
+            workers,
+        };
+        let writer = writer::spawn(sink, ctx, writer_rx, pool_tx, timing, joins);
         Outputs {
             to_writer,
             pool,
@@ -200,7 +207,8 @@ impl Outputs {
         }
     }
 
-    fn core(&self, tracker: Tracker, latency: bool) -> Core {
+    fn core(&self, mut tracker: Tracker, id: usize, latency: bool) -> Core {
+        tracker.set_worker(id);
         Core {
             tracker,
             out: self.to_writer.clone(),

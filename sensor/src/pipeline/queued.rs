@@ -56,7 +56,7 @@ pub(super) fn run(
             let _ = free.push(Batch::new(opts.batch_packets, BATCH_BYTES));
         }
         let alive = Arc::new(AtomicBool::new(true));
-        let core = outputs.core(make_tracker(id), opts.latency);
+        let core = outputs.core(make_tracker(id), id, opts.latency);
         shared.push(core.shared.clone());
         let w = Queued {
             core,

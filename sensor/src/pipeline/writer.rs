@@ -9,6 +9,7 @@
 //! answered within [`LOOK_EVERY`]. Both belong here rather than on the
 //! packet path, which never waits on the output.
 
+use crate::applayer::dhcp::Join;
 use crate::arp::ArpWatch;
 use crate::flow::{Emitted, RecordContext};
 use crate::output::Sink;
@@ -39,6 +40,14 @@ pub(super) struct Timing {
     pub reopen: Option<Arc<AtomicBool>>,
 }
 
+/// What the writer joins across workers: ARP bindings and DHCP exchanges.
+pub(super) struct Joins {
+    pub arp: crate::arp::Limits,
+    pub dhcp: crate::applayer::dhcp::Settings,
+    /// Workers that send to the writer (the DHCP join waits for each).
+    pub workers: usize,
+}
+
 /// Starts the writer; it returns how many final connection records it
 /// wrote, or the first output failure.
 pub(super) fn spawn(
@@ -47,7 +56,7 @@ pub(super) fn spawn(
     rx: crossbeam_channel::Receiver<ToWriter>,
     pool: crossbeam_channel::Sender<Vec<Emitted>>,
     timing: Timing,
-    arp: crate::arp::Limits,
+    joins: Joins,
 ) -> std::thread::JoinHandle<Result<u64, String>> {
     std::thread::Builder::new()
         .name("vagt-writer".into())
@@ -55,7 +64,11 @@ pub(super) fn spawn(
             let mut written = 0u64;
             // ARP bindings are facts of a segment, judged here where every
             // worker's frames meet (`crate::arp`).
-            let mut arp = ArpWatch::new(arp);
+            let mut arp = ArpWatch::new(joins.arp);
+            // DHCP exchanges likewise: their messages travel on several
+            // connections, which several workers may read.
+            let mut dhcp = Join::new(joins.dhcp, joins.workers);
+            let mut joined = Vec::new();
             // The previous statistics event's (time, packets), for the rate.
             let mut rate = Rate::default();
             let mut failure: Option<String> = None;
@@ -81,6 +94,8 @@ pub(super) fn spawn(
                 if let Some(msg) = msg {
                     let mut state = State {
                         arp: &mut arp,
+                        dhcp: &mut dhcp,
+                        joined: &mut joined,
                         rate: &mut rate,
                     };
                     if let Err(e) = write(&mut *sink, &ctx, &mut state, msg, &pool, &mut written) {
@@ -148,7 +163,25 @@ impl Rate {
 /// What the writer keeps between messages.
 struct State<'a> {
     arp: &'a mut ArpWatch,
+    dhcp: &'a mut Join,
+    /// What the DHCP join completed, reused.
+    joined: &'a mut Vec<Emitted>,
     rate: &'a mut Rate,
+}
+
+/// Writes events that are records (what the DHCP join completed).
+fn write_all(
+    sink: &mut dyn Sink,
+    ctx: &RecordContext,
+    events: &mut Vec<Emitted>,
+) -> std::io::Result<()> {
+    let mut result = Ok(());
+    for e in events.drain(..) {
+        if let (Some(ev), Ok(())) = (e.to_event(ctx), &result) {
+            result = sink.write(&ev);
+        }
+    }
+    result
 }
 
 /// Writes one message's events; vectors of connections go back to the
@@ -164,21 +197,33 @@ fn write(
     match msg {
         ToWriter::Events(mut events) => {
             let mut result = Ok(());
-            for e in events.iter() {
-                if let Emitted::Arp(a) = e {
-                    if let Err(err) = state.arp.observe(a, ctx, |ev| sink.write(ev)) {
-                        result = Err(err);
-                        break;
+            for e in events.drain(..) {
+                match e {
+                    Emitted::Arp(a) => {
+                        if let Err(err) = state.arp.observe(&a, ctx, |ev| sink.write(ev)) {
+                            result = Err(err);
+                            break;
+                        }
                     }
-                    continue;
-                }
-                let ev = e.to_event(ctx);
-                if let Err(err) = sink.write(&ev) {
-                    result = Err(err);
-                    break;
-                }
-                if e.conn().is_some_and(|c| !c.interim) {
-                    *written += 1;
+                    Emitted::Dhcp(_) | Emitted::Clock { .. } => {
+                        state.dhcp.take(e, state.joined);
+                        if let Err(err) = write_all(sink, ctx, state.joined) {
+                            result = Err(err);
+                            break;
+                        }
+                    }
+                    e => {
+                        let Some(ev) = e.to_event(ctx) else {
+                            continue;
+                        };
+                        if let Err(err) = sink.write(&ev) {
+                            result = Err(err);
+                            break;
+                        }
+                        if e.conn().is_some_and(|c| !c.interim) {
+                            *written += 1;
+                        }
+                    }
                 }
             }
             events.clear();
@@ -186,6 +231,10 @@ fn write(
             result
         }
         ToWriter::Final(s) => {
+            // Exchanges still open are written before the stages that
+            // hold events hear that the input ended.
+            state.dhcp.finish(state.joined);
+            write_all(sink, ctx, state.joined)?;
             sink.end_of_input()?;
             write(sink, ctx, state, ToWriter::Stats(s), pool, written)
         }
@@ -264,7 +313,11 @@ mod tests {
             rx,
             pool_tx,
             timing,
-            crate::arp::Limits::default(),
+            Joins {
+                arp: crate::arp::Limits::default(),
+                dhcp: crate::applayer::dhcp::Settings::default(),
+                workers: 1,
+            },
         );
         let batch = vec![
             Emitted::Other(Box::new(Note(7))),

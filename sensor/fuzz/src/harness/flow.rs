@@ -151,7 +151,7 @@ impl Books {
     fn drain(&mut self, t: &mut Tracker) {
         for e in t.finished().drain(..) {
             let ev = e.to_event(&self.ctx);
-            let EventBody::Conn(r) = &ev.body else {
+            let Some(EventBody::Conn(r)) = ev.as_ref().map(|ev| &ev.body) else {
                 // Application records travel beside the connections; a
                 // connection must never turn into one.
                 assert!(

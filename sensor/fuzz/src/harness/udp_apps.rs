@@ -80,7 +80,9 @@ fn run(make: MakeParser, server_port: u16, data: &[u8]) {
     let mut total = 0;
     for e in &out.events {
         let mut line = Vec::new();
-        e.to_event(&ctx).write_json(&mut line);
+        if let Some(ev) = e.to_event(&ctx) {
+            ev.write_json(&mut line);
+        }
         total += line.len();
     }
     // Escaping quadruples a byte at most; each record carries a few

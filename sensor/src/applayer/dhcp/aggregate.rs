@@ -3,9 +3,13 @@
 //! they travelled (client broadcasts from 0.0.0.0, server replies from its
 //! own address), make one record.
 //!
-//! The join is per worker, in the application layer's per-worker state
-//! (`applayer::shared`), because no one connection owns an exchange. An
-//! exchange is written, as in Zeek:
+//! The join runs in the writer thread ([`super::Join`]), where the messages of
+//! every worker meet: workers are dealt connections by address pair, so
+//! the client's broadcasts and the server's replies of one exchange can be
+//! read by different workers (Zeek's cluster sends every message to its
+//! manager for the same reason). Workers send the messages they read and
+//! their packet time ([`crate::flow::Emitted::Clock`]); the join runs on
+//! the slowest worker's time. An exchange is written, as in Zeek:
 //! - when its `uids` or `msg_types` reach the configured maximum (Zeek's
 //!   `max_uids_per_log_entry`, `max_msg_types_per_log_entry`); a later
 //!   message of the same id starts a new one;
@@ -13,18 +17,13 @@
 //!   that, it is written once no message came for 5 s or it is older than
 //!   `max_txid_watch_time` (Zeek's `&create_expire=10secs` and
 //!   `join_data_expiration`). Checks are evaluated at their own scheduled
-//!   time, not at the time the sweep happens to run, so records do not
+//!   time, not at the time a clock happens to arrive, so records do not
 //!   depend on batching. (Zeek runs its table expiry every 10 s of network
 //!   time, so its checks can fall a few seconds later than ours; that
 //!   matters only for an id reused 5 to 15 s after its exchange went
 //!   quiet.)
-//! - when the worker stops, like Zeek's `zeek_done`.
-//!
-//! With several workers, the connections of one exchange can be dealt to
-//! different workers (they are dealt by address pair); each worker then
-//! writes its part as a record of its own. Zeek's cluster solves the same
-//! problem by sending every message to its manager; a join across workers
-//! would belong in the writer thread.
+//! - when packet time goes back (the next capture of a replay), and at the
+//!   end of input, like Zeek's `zeek_done`.
 
 use super::message::{type_name, Message};
 use super::Settings;
@@ -35,7 +34,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use vagt_schema::{DhcpRecord, EventBody};
 
-/// Exchanges open at once per worker; beyond that the oldest is written
+/// Exchanges open at once; beyond that the oldest is written
 /// (a flood of transaction ids must not grow memory).
 const MAX_OPEN: usize = 1024;
 /// First expiry check after an exchange's first message (Zeek's
@@ -57,7 +56,7 @@ struct Exchange {
     resp: Addr,
 }
 
-/// A worker's open DHCP exchanges, by transaction id.
+/// The open DHCP exchanges, by transaction id.
 pub struct Aggregator {
     settings: Settings,
     open: HashMap<u32, Exchange>,

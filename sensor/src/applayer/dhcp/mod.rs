@@ -1,17 +1,19 @@
 //! DHCP (v4, over UDP 67/68), as Zeek's `dhcp.log`: each datagram is read
-//! into a [`message::Message`] by the connection's parser, and the
-//! worker's [`aggregate::Aggregator`] joins the messages of one exchange,
-//! over all the connections they travelled, into one record. Beyond Zeek,
+//! into a [`message::Message`] by the connection's parser, and the writer
+//! thread's [`aggregate::Join`] joins the messages of one exchange, over
+//! all the connections and workers they travelled, into one record. Beyond Zeek,
 //! the record keeps the client's vendor class (option 60) and parameter
 //! request list (option 55), a device fingerprint for asset inventory.
 
 pub mod aggregate;
+mod join;
 pub mod message;
 
 use super::{ConnIdent, Dir, Parser, Session, Verdict};
 use serde::{Deserialize, Serialize};
 
 pub use aggregate::Aggregator;
+pub use join::Join;
 
 /// The `[app.dhcp]` settings: Zeek's options of the same names.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,22 +64,43 @@ pub fn make(_conn: &ConnIdent) -> Box<dyn Parser> {
     Box::new(Dhcp)
 }
 
-/// A connection's part: read each datagram and hand it to the worker's
-/// aggregator. It keeps no state of its own.
+/// One DHCP message as a connection's parser read it, on its way to the
+/// writer thread, where the messages of all workers are joined: a
+/// client's broadcasts and the server's replies travel on different
+/// connections, which different workers may read.
+#[derive(Clone, Debug)]
+pub struct Sighting {
+    pub ts: i64,
+    pub conn: ConnIdent,
+    pub is_orig: bool,
+    pub message: message::Message,
+}
+
+impl Sighting {
+    /// The record of an exchange of this one message.
+    pub fn alone(&self) -> Option<crate::flow::Emitted> {
+        let mut join = Join::new(Settings::default(), 1);
+        let mut out = Vec::new();
+        join.message(Box::new(self.clone()), &mut out);
+        join.finish(&mut out);
+        out.pop()
+    }
+}
+
+/// A connection's part: read each datagram and send it on to the writer's
+/// join. It keeps no state of its own.
 struct Dhcp;
 
 impl Parser for Dhcp {
     fn parse(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
         match message::parse(data) {
-            Ok(m) => {
-                let Session {
-                    ts,
-                    conn,
-                    out,
-                    shared,
-                    ..
-                } = s;
-                shared.dhcp.message(*ts, conn, dir.is_orig(), &m, out);
+            Ok(message) => {
+                s.out.push(crate::flow::Emitted::Dhcp(Box::new(Sighting {
+                    ts: s.ts,
+                    conn: s.conn.clone(),
+                    is_orig: dir.is_orig(),
+                    message,
+                })));
             }
             Err(e) => s.weird(e.reason()),
         }

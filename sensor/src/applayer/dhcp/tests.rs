@@ -48,8 +48,8 @@ fn take(e: &Emitted) -> Option<DhcpRecord> {
         site: Site::default(),
         uid_salt: 0,
     };
-    match e.to_event(&ctx).body {
-        EventBody::Dhcp(d) => Some(d),
+    match e.to_event(&ctx).map(|ev| ev.body) {
+        Some(EventBody::Dhcp(d)) => Some(d),
         _ => None,
     }
 }
@@ -158,4 +158,55 @@ fn bounds_open_exchanges() {
     }
     assert!(agg.len() <= 1024);
     assert_eq!(out.len() + agg.len(), 5000);
+}
+
+/// The client's messages read by one worker and the server's by another,
+/// each worker's arriving as a batch: the writer's join makes the record
+/// one worker reading everything would write, messages in time order.
+#[test]
+fn joins_across_workers_in_time_order() {
+    use super::{Join, Sighting};
+    let bcast = conn("C1", "0.0.0.0", 68, "255.255.255.255", 67);
+    let reply = conn("C2", "10.0.0.1", 67, "10.0.0.9", 68);
+    let sight = |ts: i64, conn: &ConnIdent, op: u8, yiaddr: [u8; 4], kind: u8| {
+        Emitted::Dhcp(Box::new(Sighting {
+            ts,
+            conn: conn.clone(),
+            is_orig: true,
+            message: msg(op, 7, yiaddr, &[53, 1, kind]),
+        }))
+    };
+    let client = [
+        sight(0, &bcast, 1, [0; 4], 1),
+        sight(SEC, &bcast, 1, [0; 4], 3),
+    ];
+    let server = [
+        sight(SEC / 10, &reply, 2, [10, 0, 0, 9], 2),
+        sight(SEC + SEC / 10, &reply, 2, [10, 0, 0, 9], 5),
+    ];
+    let clock = |worker: u16, now: i64| Emitted::Clock { worker, now };
+    let mut join = Join::new(Settings::default(), 2);
+    let mut out = Vec::new();
+    // Worker 0 runs ahead: its messages and a clock far past them come
+    // first; nothing may be written before worker 1 catches up.
+    for e in client {
+        join.take(e, &mut out);
+    }
+    join.take(clock(0, 30 * SEC), &mut out);
+    assert!(
+        out.is_empty(),
+        "written before the slower worker's messages"
+    );
+    for e in server {
+        join.take(e, &mut out);
+    }
+    join.take(clock(1, 30 * SEC), &mut out);
+    let recs: Vec<DhcpRecord> = out.iter().filter_map(take).collect();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].msg_types, ["DISCOVER", "OFFER", "REQUEST", "ACK"]);
+    assert_eq!(recs[0].uids, ["C1", "C2"]);
+    assert_eq!(
+        recs[0].assigned_addr,
+        Some("10.0.0.9".parse().expect("addr"))
+    );
 }

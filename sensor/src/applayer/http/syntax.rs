@@ -251,7 +251,10 @@ pub fn text(b: &[u8]) -> String {
     // Runs of printable bytes (nearly all of a log's text) are copied
     // whole; the bytes between them are escaped one by one.
     while !rest.is_empty() {
-        let run = rest.iter().position(|c| !printable(c)).unwrap_or(rest.len());
+        let run = rest
+            .iter()
+            .position(|c| !printable(c))
+            .unwrap_or(rest.len());
         let (plain, tail) = rest.split_at(run);
         // Printable ASCII is UTF-8 as it is.
         s.push_str(std::str::from_utf8(plain).unwrap_or_default());

@@ -85,7 +85,7 @@ pub fn run(make: MakeParser, resp_p: u16, script: &[u8]) -> (Vec<EventBody>, Wei
         .iter()
         .filter_map(|e| match e {
             Emitted::Other(r) => Some(r.to_event(&ctx).body),
-            Emitted::Conn(_) | Emitted::Arp(_) => None,
+            Emitted::Conn(_) | Emitted::Arp(_) | Emitted::Dhcp(_) | Emitted::Clock { .. } => None,
         })
         .collect();
     (bodies, weird)

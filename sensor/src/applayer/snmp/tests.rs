@@ -69,8 +69,8 @@ fn run(msgs: &[(i64, Vec<u8>)]) -> Vec<SnmpRecord> {
     };
     out.events
         .iter()
-        .filter_map(|e| match e.to_event(&ctx).body {
-            EventBody::Snmp(r) => Some(r),
+        .filter_map(|e| match e.to_event(&ctx).map(|ev| ev.body) {
+            Some(EventBody::Snmp(r)) => Some(r),
             _ => None,
         })
         .collect()

@@ -41,8 +41,8 @@ fn records(proto: Proto, chunks: &[&[u8]]) -> (Vec<SyslogRecord>, u64) {
     let recs = out
         .events
         .iter()
-        .filter_map(|e: &Emitted| match e.to_event(&ctx).body {
-            EventBody::Syslog(r) => Some(r),
+        .filter_map(|e: &Emitted| match e.to_event(&ctx).map(|ev| ev.body) {
+            Some(EventBody::Syslog(r)) => Some(r),
             _ => None,
         })
         .collect();

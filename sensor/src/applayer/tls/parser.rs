@@ -183,7 +183,10 @@ pub fn run(
         .iter()
         .filter_map(|e| match e {
             crate::flow::Emitted::Other(o) => Some(o.to_event(&ctx).body),
-            crate::flow::Emitted::Conn(_) | crate::flow::Emitted::Arp(_) => None,
+            crate::flow::Emitted::Conn(_)
+            | crate::flow::Emitted::Arp(_)
+            | crate::flow::Emitted::Dhcp(_)
+            | crate::flow::Emitted::Clock { .. } => None,
         })
         .collect();
     (bodies, weird)

@@ -60,7 +60,7 @@ pub(crate) fn bodies(out: &[Emitted]) -> Vec<EventBody> {
     out.iter()
         .filter_map(|e| match e {
             Emitted::Other(o) => Some(o.to_event(&ctx).body),
-            Emitted::Conn(_) | Emitted::Arp(_) => None,
+            Emitted::Conn(_) | Emitted::Arp(_) | Emitted::Dhcp(_) | Emitted::Clock { .. } => None,
         })
         .collect()
 }

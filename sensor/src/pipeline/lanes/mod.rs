@@ -107,7 +107,7 @@ pub(super) fn run(
     let mut handles = Vec::with_capacity(workers);
     let mut shared = Vec::with_capacity(workers);
     for (id, input) in inputs.into_iter().enumerate() {
-        let core = outputs.core(make_tracker(id), opts.latency);
+        let core = outputs.core(make_tracker(id), id, opts.latency);
         shared.push(core.shared.clone());
         let w = LaneWorker {
             core,
