@@ -197,10 +197,10 @@ fn write(
     match msg {
         ToWriter::Events(mut events) => {
             let mut result = Ok(());
-            for e in events.drain(..) {
+            for e in events.iter() {
                 match e {
                     Emitted::Arp(a) => {
-                        if let Err(err) = state.arp.observe(&a, ctx, |ev| sink.write(ev)) {
+                        if let Err(err) = state.arp.observe(a, ctx, |ev| sink.write(ev)) {
                             result = Err(err);
                             break;
                         }

@@ -73,17 +73,21 @@ impl Join {
     /// One emitted item: a DHCP message is joined and a clock runs the
     /// expiry (what they complete goes to `out`); anything else goes to
     /// `out` as it is.
-    pub fn take(&mut self, e: Emitted, out: &mut Vec<Emitted>) {
+    /// One emitted item, looked at where it lies (the writer gives the
+    /// vector back to its worker): a DHCP message is joined and a clock
+    /// runs the expiry, what they complete going to `out`; anything else
+    /// is not the join's.
+    pub fn take(&mut self, e: &Emitted, out: &mut Vec<Emitted>) {
         match e {
             Emitted::Dhcp(d) => self.message(d, out),
-            Emitted::Clock { worker, now } => self.clock(usize::from(worker), now, out),
-            other => out.push(other),
+            &Emitted::Clock { worker, now } => self.clock(usize::from(worker), now, out),
+            _ => {}
         }
     }
 
     /// Joins one message, at once with one worker, else once every worker
     /// is past its time.
-    pub fn message(&mut self, d: Box<Sighting>, out: &mut Vec<Emitted>) {
+    pub fn message(&mut self, d: &Sighting, out: &mut Vec<Emitted>) {
         if self.clocks.len() == 1 {
             self.agg.message(d.ts, &d.conn, d.is_orig, &d.message, out);
             return;
@@ -92,7 +96,7 @@ impl Join {
         self.waiting.push(Reverse(Waiting {
             ts: d.ts,
             seq: self.arrived,
-            sighting: d,
+            sighting: Box::new(d.clone()),
         }));
         if self.waiting.len() > MAX_WAITING {
             self.release(i64::MAX, 1, out);
@@ -152,7 +156,10 @@ impl Join {
         let mut join = Join::new(settings, 1);
         let mut out = Vec::with_capacity(events.len());
         for e in events {
-            join.take(e, &mut out);
+            match e {
+                Emitted::Dhcp(_) | Emitted::Clock { .. } => join.take(&e, &mut out),
+                other => out.push(other),
+            }
         }
         join.finish(&mut out);
         out

@@ -81,7 +81,7 @@ impl Sighting {
     pub fn alone(&self) -> Option<crate::flow::Emitted> {
         let mut join = Join::new(Settings::default(), 1);
         let mut out = Vec::new();
-        join.message(Box::new(self.clone()), &mut out);
+        join.message(self, &mut out);
         join.finish(&mut out);
         out.pop()
     }

@@ -189,18 +189,18 @@ fn joins_across_workers_in_time_order() {
     let mut out = Vec::new();
     // Worker 0 runs ahead: its messages and a clock far past them come
     // first; nothing may be written before worker 1 catches up.
-    for e in client {
+    for e in &client {
         join.take(e, &mut out);
     }
-    join.take(clock(0, 30 * SEC), &mut out);
+    join.take(&clock(0, 30 * SEC), &mut out);
     assert!(
         out.is_empty(),
         "written before the slower worker's messages"
     );
-    for e in server {
+    for e in &server {
         join.take(e, &mut out);
     }
-    join.take(clock(1, 30 * SEC), &mut out);
+    join.take(&clock(1, 30 * SEC), &mut out);
     let recs: Vec<DhcpRecord> = out.iter().filter_map(take).collect();
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].msg_types, ["DISCOVER", "OFFER", "REQUEST", "ACK"]);
