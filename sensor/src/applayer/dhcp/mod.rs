@@ -1,9 +1,10 @@
 //! DHCP (v4, over UDP 67/68), as Zeek's `dhcp.log`: each datagram is read
 //! into a [`message::Message`] by the connection's parser, and the writer
-//! thread's [`aggregate::Join`] joins the messages of one exchange, over
-//! all the connections and workers they travelled, into one record. Beyond Zeek,
-//! the record keeps the client's vendor class (option 60) and parameter
-//! request list (option 55), a device fingerprint for asset inventory.
+//! thread's [`Join`] joins the messages of one exchange, over all the
+//! connections and workers they travelled, into one record
+//! ([`aggregate`]). Beyond Zeek, the record keeps the client's vendor
+//! class (option 60) and parameter request list (option 55), a device
+//! fingerprint for asset inventory.
 
 pub mod aggregate;
 mod join;
