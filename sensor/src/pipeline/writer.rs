@@ -169,7 +169,8 @@ struct State<'a> {
     rate: &'a mut Rate,
 }
 
-/// Writes events that are records (what the DHCP join completed).
+/// Writes the records the DHCP join completed, leaving `events` empty
+/// for the next time even when the output fails.
 fn write_all(
     sink: &mut dyn Sink,
     ctx: &RecordContext,
@@ -177,8 +178,10 @@ fn write_all(
 ) -> std::io::Result<()> {
     let mut result = Ok(());
     for e in events.drain(..) {
-        if let (Some(ev), Ok(())) = (e.to_event(ctx), &result) {
-            result = sink.write(&ev);
+        if result.is_ok() {
+            if let Some(ev) = e.to_event(ctx) {
+                result = sink.write(&ev);
+            }
         }
     }
     result
