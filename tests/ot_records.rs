@@ -410,3 +410,85 @@ fn enip_over_udp_list_identity_and_cyclic_io() {
     assert!(enip.iter().all(|r| r.enip_command == "List Identity"));
     assert_eq!(enip.iter().filter(|r| r.is_orig).count(), 2);
 }
+
+/// A master polls its controllers over one connection for days, which
+/// passes the default inspection depth (1 MiB) within hours: a write after
+/// that must still be read, or the OT policy never sees it. Built here:
+/// 1.1 MB of Modbus reads on one connection, then one register write.
+#[test]
+fn a_write_after_a_mebibyte_of_polling_is_read() {
+    use vagt_sensor::synth::frames::{self, flags, Host, TcpSpec};
+    use vagt_sensor::synth::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+    let master = Host {
+        mac: [2, 0, 0, 0, 0, 1],
+        ip: "10.60.1.5".parse().expect("addr"),
+    };
+    let plc = Host {
+        mac: [2, 0, 0, 0, 0, 2],
+        ip: "10.60.1.10".parse().expect("addr"),
+    };
+    // 116 Read Holding Registers requests (function 3, 10 registers) per
+    // segment, then a Write Single Register (function 6).
+    let read = |tid: u16| {
+        let t = tid.to_be_bytes();
+        [t[0], t[1], 0, 0, 0, 6, 1, 3, 0, 0, 0, 10]
+    };
+    let segment: &'static [u8] = (0..116u16).flat_map(read).collect::<Vec<u8>>().leak();
+    let write: &'static [u8] = &[0x7f, 0xff, 0, 0, 0, 6, 1, 6, 0, 1, 0, 3];
+    const SEGMENTS: usize = 800;
+    assert!(SEGMENTS * segment.len() > 1 << 20);
+    let mut steps: Vec<(bool, u8, &'static [u8])> = vec![
+        (true, flags::SYN, b""),
+        (false, flags::SYN | flags::ACK, b""),
+        (true, flags::ACK, b""),
+    ];
+    steps.extend((0..SEGMENTS).map(|_| (true, flags::ACK | flags::PSH, segment)));
+    steps.push((true, flags::ACK | flags::PSH, write));
+    steps.push((false, flags::ACK, b""));
+    let (mut mseq, pseq) = (1000u32, 9000u32);
+    let mut pcap = PcapWriter::new(Vec::new(), LINKTYPE_ETHERNET, 65535).expect("pcap");
+    let mut buf = Vec::new();
+    for (i, &(from_master, fl, payload)) in steps.iter().enumerate() {
+        let (src, dst, sport, dport, seq, ack) = if from_master {
+            (&master, &plc, 50_000, 502, mseq, pseq + 1)
+        } else {
+            (&plc, &master, 502, 50_000, pseq, mseq)
+        };
+        let spec = TcpSpec {
+            sport,
+            dport,
+            seq,
+            ack: if fl & flags::ACK != 0 { ack } else { 0 },
+            flags: fl,
+            window: 64_240,
+            payload_len: payload.len(),
+            prefix: payload,
+        };
+        frames::tcp(&mut buf, src, dst, None, &spec, i as u16);
+        pcap.write(1_700_000_000_000_000_000 + i as i64 * 10_000_000, &buf)
+            .expect("frame");
+        if from_master {
+            let advance = payload.len() as u32 + u32::from(fl & flags::SYN != 0);
+            mseq = mseq.wrapping_add(advance);
+        }
+    }
+    let dir = temp_dir("ot-depth");
+    let capture = dir.join("polling.pcap");
+    std::fs::write(&capture, pcap.into_inner()).expect("write capture");
+    let events = run_with(capture, OtRecords::Changes);
+    let writes: Vec<_> = requests(&events)
+        .into_iter()
+        .filter(|&(_, c)| c == OtClass::Write)
+        .collect();
+    assert_eq!(
+        writes,
+        [("modbus", OtClass::Write)],
+        "the write after the polling"
+    );
+    let reads: u64 = message_counts(&events)
+        .iter()
+        .filter(|((p, orig, c), _)| p == "modbus" && *orig && *c == Some(OtClass::Read))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(reads, (SEGMENTS * 116) as u64, "every read counted");
+}

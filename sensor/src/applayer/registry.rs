@@ -50,7 +50,9 @@ pub struct AppSettings {
     /// Services whose parser does not run (their names as in `service`).
     pub disabled: Vec<String>,
     /// Bytes per direction a parser reads; after that the connection is only
-    /// counted (Suricata's `stream.reassembly.depth`). 0 = no limit.
+    /// counted (Suricata's `stream.reassembly.depth`). 0 = no limit. A
+    /// parser may read further (`Parser::depth`): SMB and the industrial
+    /// protocols read whole streams.
     pub depth: u64,
     /// Bytes one direction may hold ahead of a hole before the hole is
     /// given up as a gap.

@@ -108,6 +108,10 @@ impl Dnp3 {
 }
 
 impl Parser for Dnp3 {
+    fn depth(&self, configured: u64) -> u64 {
+        super::ot_tally::whole_stream(configured)
+    }
+
     fn parse(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
         if self.dead {
             return Verdict::Done;

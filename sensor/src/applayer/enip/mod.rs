@@ -215,6 +215,10 @@ impl Enip {
 }
 
 impl Parser for Enip {
+    fn depth(&self, configured: u64) -> u64 {
+        super::ot_tally::whole_stream(configured)
+    }
+
     fn parse(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
         if self.tcp {
             return self.stream(s, dir, data);
