@@ -367,9 +367,9 @@ fn indicators_from_a_capture_alert_on_it_and_not_on_others() {
 /// the whole pipeline. Without `[app] file_hashes` nothing is hashed.
 #[test]
 fn a_listed_download_raises_a_file_hash_alert() {
+    use common::packets::{conversation, Segment};
     use sha2::{Digest, Sha256};
-    use vagt_sensor::synth::frames::{self, flags, Host, TcpSpec};
-    use vagt_sensor::synth::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+    use vagt_sensor::synth::frames::{flags, Host};
     const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n";
     let dir = temp_dir("file-hash");
     let client = Host {
@@ -381,65 +381,46 @@ fn a_listed_download_raises_a_file_hash_alert() {
         ip: "192.0.2.10".parse().expect("addr"),
     };
     let get: &'static [u8] = b"GET /setup.exe HTTP/1.1\r\nHost: files.example\r\n\r\n";
-    // (from client, flags, payload length, prefix)
-    let mut steps: Vec<(bool, u8, usize, &'static [u8])> = vec![
-        (true, flags::SYN, 0, b""),
-        (false, flags::SYN | flags::ACK, 0, b""),
-        (true, flags::ACK, 0, b""),
-        (true, flags::ACK | flags::PSH, get.len(), get),
-        (false, flags::ACK, 1000 + HEAD.len(), HEAD),
+    let seg = |from_client, fl, len, prefix| Segment {
+        from_client,
+        flags: fl,
+        len,
+        prefix,
+    };
+    let steps = [
+        seg(true, flags::SYN, 0, b""),
+        seg(false, flags::SYN | flags::ACK, 0, b""),
+        seg(true, flags::ACK, 0, b""),
+        Segment::carrying(true, flags::ACK | flags::PSH, get),
+        seg(false, flags::ACK, 1000 + HEAD.len(), HEAD),
+        seg(false, flags::ACK, 1000, b""),
+        seg(false, flags::ACK | flags::PSH, 1000, b""),
+        seg(true, flags::FIN | flags::ACK, 0, b""),
+        seg(false, flags::FIN | flags::ACK, 0, b""),
+        seg(true, flags::ACK, 0, b""),
     ];
-    steps.extend([
-        (false, flags::ACK, 1000, &b""[..]),
-        (false, flags::ACK | flags::PSH, 1000, b""),
-    ]);
-    steps.extend([
-        (true, flags::FIN | flags::ACK, 0, &b""[..]),
-        (false, flags::FIN | flags::ACK, 0, b""),
-        (true, flags::ACK, 0, b""),
-    ]);
-    let (mut cseq, mut sseq) = (1000u32, 5000u32);
     let mut body = Vec::new();
-    let mut pcap = PcapWriter::new(Vec::new(), LINKTYPE_ETHERNET, 65535).expect("pcap");
-    let mut buf = Vec::new();
-    for (i, &(from_client, fl, len, prefix)) in steps.iter().enumerate() {
-        let (src, dst, sport, dport, seq, ack) = if from_client {
-            (&client, &server, 40000, 80, cseq, sseq)
-        } else {
-            (&server, &client, 80, 40000, sseq, cseq)
-        };
-        let spec = TcpSpec {
-            sport,
-            dport,
-            seq,
-            ack: if fl & flags::ACK != 0 { ack } else { 0 },
-            flags: fl,
-            window: 64_240,
-            payload_len: len,
-            prefix,
-        };
-        frames::tcp(&mut buf, src, dst, None, &spec, i as u16);
-        if !from_client && len > 0 {
-            // Ethernet, IPv4 and TCP headers are 14, 20 and 20 bytes.
-            let payload = &buf[54..];
-            body.extend_from_slice(payload.strip_prefix(HEAD).unwrap_or(payload));
-        }
-        pcap.write(1_700_000_000_000_000_000 + i as i64 * 1_000_000, &buf)
-            .expect("frame");
-        let advance = len as u32 + u32::from(fl & (flags::SYN | flags::FIN) != 0);
-        if from_client {
-            cseq = cseq.wrapping_add(advance);
-        } else {
-            sseq = sseq.wrapping_add(advance);
-        }
-    }
+    let pcap = conversation(
+        &client,
+        &server,
+        (40000, 80),
+        &steps,
+        (1_700_000_000_000_000_000, 1_000_000),
+        |s, frame| {
+            if !s.from_client && s.len > 0 {
+                // After the Ethernet, IPv4 and TCP headers.
+                let payload = &frame[54..];
+                body.extend_from_slice(payload.strip_prefix(HEAD).unwrap_or(payload));
+            }
+        },
+    );
     assert_eq!(body.len(), 3000);
     let sha256: String = Sha256::digest(&body)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     let capture = dir.join("download.pcap");
-    std::fs::write(&capture, pcap.into_inner()).expect("write capture");
+    std::fs::write(&capture, pcap).expect("write capture");
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).expect("rules folder");
     std::fs::write(

@@ -417,8 +417,8 @@ fn enip_over_udp_list_identity_and_cyclic_io() {
 /// 1.1 MB of Modbus reads on one connection, then one register write.
 #[test]
 fn a_write_after_a_mebibyte_of_polling_is_read() {
-    use vagt_sensor::synth::frames::{self, flags, Host, TcpSpec};
-    use vagt_sensor::synth::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+    use common::packets::{conversation, Segment};
+    use vagt_sensor::synth::frames::{flags, Host};
     let master = Host {
         mac: [2, 0, 0, 0, 0, 1],
         ip: "10.60.1.5".parse().expect("addr"),
@@ -437,44 +437,25 @@ fn a_write_after_a_mebibyte_of_polling_is_read() {
     let write: &'static [u8] = &[0x7f, 0xff, 0, 0, 0, 6, 1, 6, 0, 1, 0, 3];
     const SEGMENTS: usize = 800;
     assert!(SEGMENTS * segment.len() > 1 << 20);
-    let mut steps: Vec<(bool, u8, &'static [u8])> = vec![
-        (true, flags::SYN, b""),
-        (false, flags::SYN | flags::ACK, b""),
-        (true, flags::ACK, b""),
+    let mut steps = vec![
+        Segment::carrying(true, flags::SYN, b""),
+        Segment::carrying(false, flags::SYN | flags::ACK, b""),
+        Segment::carrying(true, flags::ACK, b""),
     ];
-    steps.extend((0..SEGMENTS).map(|_| (true, flags::ACK | flags::PSH, segment)));
-    steps.push((true, flags::ACK | flags::PSH, write));
-    steps.push((false, flags::ACK, b""));
-    let (mut mseq, pseq) = (1000u32, 9000u32);
-    let mut pcap = PcapWriter::new(Vec::new(), LINKTYPE_ETHERNET, 65535).expect("pcap");
-    let mut buf = Vec::new();
-    for (i, &(from_master, fl, payload)) in steps.iter().enumerate() {
-        let (src, dst, sport, dport, seq, ack) = if from_master {
-            (&master, &plc, 50_000, 502, mseq, pseq + 1)
-        } else {
-            (&plc, &master, 502, 50_000, pseq, mseq)
-        };
-        let spec = TcpSpec {
-            sport,
-            dport,
-            seq,
-            ack: if fl & flags::ACK != 0 { ack } else { 0 },
-            flags: fl,
-            window: 64_240,
-            payload_len: payload.len(),
-            prefix: payload,
-        };
-        frames::tcp(&mut buf, src, dst, None, &spec, i as u16);
-        pcap.write(1_700_000_000_000_000_000 + i as i64 * 10_000_000, &buf)
-            .expect("frame");
-        if from_master {
-            let advance = payload.len() as u32 + u32::from(fl & flags::SYN != 0);
-            mseq = mseq.wrapping_add(advance);
-        }
-    }
+    steps.extend((0..SEGMENTS).map(|_| Segment::carrying(true, flags::ACK | flags::PSH, segment)));
+    steps.push(Segment::carrying(true, flags::ACK | flags::PSH, write));
+    steps.push(Segment::carrying(false, flags::ACK, b""));
+    let pcap = conversation(
+        &master,
+        &plc,
+        (50_000, 502),
+        &steps,
+        (1_700_000_000_000_000_000, 10_000_000),
+        |_, _| {},
+    );
     let dir = temp_dir("ot-depth");
     let capture = dir.join("polling.pcap");
-    std::fs::write(&capture, pcap.into_inner()).expect("write capture");
+    std::fs::write(&capture, pcap).expect("write capture");
     let events = run_with(capture, OtRecords::Changes);
     let writes: Vec<_> = requests(&events)
         .into_iter()

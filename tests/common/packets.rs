@@ -146,3 +146,70 @@ pub fn capture(dir: &Path, name: &str, frames: &[(u64, Vec<u8>)]) -> PathBuf {
     w.into_inner().flush().expect("flush");
     path
 }
+
+/// One segment of a built TCP conversation: who sends it, its flags, its
+/// payload length and the payload's first bytes (a pattern fills the rest).
+pub struct Segment {
+    pub from_client: bool,
+    pub flags: u8,
+    pub len: usize,
+    pub prefix: &'static [u8],
+}
+
+impl Segment {
+    /// A segment whose payload is `payload`, whole.
+    pub fn carrying(from_client: bool, flags: u8, payload: &'static [u8]) -> Segment {
+        Segment {
+            from_client,
+            flags,
+            len: payload.len(),
+            prefix: payload,
+        }
+    }
+}
+
+/// A TCP conversation as capture bytes: frames `step_ns` apart from
+/// `start_ns`, each side's sequence number advancing with its payload, SYN
+/// and FIN, and acknowledging the other's. `each` sees every frame as
+/// built (Ethernet, IPv4 and TCP headers are 14, 20 and 20 bytes).
+pub fn conversation(
+    client: &vagt_sensor::synth::frames::Host,
+    server: &vagt_sensor::synth::frames::Host,
+    (cport, sport): (u16, u16),
+    segments: &[Segment],
+    (start_ns, step_ns): (i64, i64),
+    mut each: impl FnMut(&Segment, &[u8]),
+) -> Vec<u8> {
+    use vagt_sensor::synth::frames::{self, flags, TcpSpec};
+    let (mut cseq, mut sseq) = (1000u32, 5000u32);
+    let mut pcap = PcapWriter::new(Vec::new(), LINKTYPE_ETHERNET, 65535).expect("pcap");
+    let mut buf = Vec::new();
+    for (i, s) in segments.iter().enumerate() {
+        let (src, dst, from, to, seq, ack) = if s.from_client {
+            (client, server, cport, sport, cseq, sseq)
+        } else {
+            (server, client, sport, cport, sseq, cseq)
+        };
+        let spec = TcpSpec {
+            sport: from,
+            dport: to,
+            seq,
+            ack: if s.flags & flags::ACK != 0 { ack } else { 0 },
+            flags: s.flags,
+            window: 64_240,
+            payload_len: s.len,
+            prefix: s.prefix,
+        };
+        frames::tcp(&mut buf, src, dst, None, &spec, i as u16);
+        each(s, &buf);
+        pcap.write(start_ns + i as i64 * step_ns, &buf)
+            .expect("frame");
+        let advance = s.len as u32 + u32::from(s.flags & (flags::SYN | flags::FIN) != 0);
+        if s.from_client {
+            cseq = cseq.wrapping_add(advance);
+        } else {
+            sseq = sseq.wrapping_add(advance);
+        }
+    }
+    pcap.into_inner()
+}
