@@ -46,15 +46,16 @@ impl Ord for Waiting {
     }
 }
 
-/// Takes what workers emit and passes everything on, DHCP messages and
-/// clocks turned into records.
+/// Turns the DHCP messages and clocks workers emit into `dhcp` records.
 pub struct Join {
     agg: Aggregator,
     /// Each worker's latest packet time (`i64::MIN` until it sent one).
     clocks: Vec<i64>,
     /// The slowest worker's time, the join's own.
     now: i64,
+    /// Messages not yet past every worker's time, earliest first.
     waiting: BinaryHeap<Reverse<Waiting>>,
+    /// Messages that arrived, to keep arrival order among equal times.
     arrived: u64,
 }
 
