@@ -83,17 +83,15 @@ struct Row {
     last: i64,
 }
 
-/// How far the industrial parsers read a TCP stream: to its end, whatever
-/// `[app] depth` says. A master polls its controllers over one connection
-/// for days, which passes any inspection depth within hours, and the OT
-/// policy needs every write, program change and control command on it,
-/// late ones included (Zeek reads these streams whole). The parsers hold
+/// How far the industrial parsers read a TCP stream (`Parser::depth`): to
+/// its end, whatever `[app] depth` says. A master polls its controllers
+/// over one connection for days, which passes any inspection depth within
+/// hours, and the OT policy needs every write, program change and control
+/// command on it, late ones included (Zeek reads these streams whole). The parsers hold
 /// at most one message, so reading on costs time, not memory; on the
 /// corpus mix, reading every stream whole measured the same wall time as
 /// the 1 MiB default (bench/RESULTS.md).
-pub fn whole_stream(_configured: u64) -> u64 {
-    u64::MAX
-}
+pub const WHOLE_STREAM: u64 = u64::MAX;
 
 /// Rows one connection holds before it writes them: a connection uses a
 /// handful of functions, so this bounds memory without ever binding.

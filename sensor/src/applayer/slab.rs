@@ -182,21 +182,6 @@ impl AppLayer {
         let Some(Some(entry)) = self.entries.get_mut(e as usize) else {
             return;
         };
-        // A bare acknowledgement (half the segments of a polled OT
-        // connection) changes nothing while neither direction holds a
-        // segment it could release: the session and the stream walk are
-        // skipped. A switch to TLS waits for the next bytes, which it needs.
-        if let Payload::Tcp {
-            data: [],
-            syn: false,
-            fin: false,
-            ..
-        } = payload
-        {
-            if entry.streams.iter().all(Stream::is_quiet) {
-                return;
-            }
-        }
         let mut session = Session {
             ts,
             conn: &entry.ident,

@@ -92,13 +92,6 @@ impl Stream {
         self.held_bytes
     }
 
-    /// A segment without payload, SYN or FIN would change nothing: the
-    /// stream has its base and holds nothing an acknowledgement could
-    /// release.
-    pub fn is_quiet(&self) -> bool {
-        self.base.is_some() && self.held.is_empty()
-    }
-
     /// Where `seq` lies relative to the next byte to deliver, allowing for
     /// wrap-around: sequence numbers are 32 bits, stream offsets are not.
     fn offset_of(&self, base: u32, seq: u32) -> u64 {

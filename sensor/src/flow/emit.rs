@@ -51,19 +51,17 @@ impl Emitted {
         }
     }
 
-    /// The wire event, built in the writer thread; a clock is none. An ARP
-    /// frame becomes the record a table that had never seen its binding
-    /// would write, and a DHCP message the record of an exchange of one
-    /// message; the writer itself asks its [`crate::arp::ArpWatch`] and
-    /// its [`crate::applayer::dhcp::Join`] instead, which write only news
-    /// and whole exchanges.
+    /// The wire event, built in the writer thread. An ARP frame becomes
+    /// the record a table that had never seen its binding would write; the
+    /// writer itself asks its [`crate::arp::ArpWatch`] instead, which
+    /// writes only news. A DHCP message and a clock are none: they are the
+    /// writer's [`crate::applayer::dhcp::Join`]'s to turn into records.
     pub fn to_event(&self, ctx: &RecordContext) -> Option<Event> {
         match self {
             Emitted::Conn(s) => Some(super::record::to_event(s, ctx)),
             Emitted::Other(e) => Some(e.to_event(ctx)),
             Emitted::Arp(a) => Some(crate::arp::first_sight(a, ctx)),
-            Emitted::Dhcp(d) => d.alone().and_then(|e| e.to_event(ctx)),
-            Emitted::Clock { .. } => None,
+            Emitted::Dhcp(_) | Emitted::Clock { .. } => None,
         }
     }
 }

@@ -77,17 +77,6 @@ pub struct Sighting {
     pub message: message::Message,
 }
 
-impl Sighting {
-    /// The record of an exchange of this one message.
-    pub fn alone(&self) -> Option<crate::flow::Emitted> {
-        let mut join = Join::new(Settings::default(), 1);
-        let mut out = Vec::new();
-        join.message(self, &mut out);
-        join.finish(&mut out);
-        out.pop()
-    }
-}
-
 /// A connection's part: read each datagram and send it on to the writer's
 /// join. It keeps no state of its own.
 struct Dhcp;

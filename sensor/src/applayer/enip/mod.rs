@@ -215,8 +215,8 @@ impl Enip {
 }
 
 impl Parser for Enip {
-    fn depth(&self, configured: u64) -> u64 {
-        super::ot_tally::whole_stream(configured)
+    fn depth(&self, _configured: u64) -> u64 {
+        super::ot_tally::WHOLE_STREAM
     }
 
     fn parse(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {

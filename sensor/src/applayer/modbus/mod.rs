@@ -207,8 +207,8 @@ fn body_ok(orig: bool, fc: u8, b: &[u8]) -> bool {
 }
 
 impl Parser for Modbus {
-    fn depth(&self, configured: u64) -> u64 {
-        super::ot_tally::whole_stream(configured)
+    fn depth(&self, _configured: u64) -> u64 {
+        super::ot_tally::WHOLE_STREAM
     }
 
     fn parse(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {

@@ -419,8 +419,8 @@ fn message(tally: &mut Tally, s: &mut Session<'_>, dir: Dir, p: &[u8]) {
 }
 
 impl Parser for S7comm {
-    fn depth(&self, configured: u64) -> u64 {
-        super::ot_tally::whole_stream(configured)
+    fn depth(&self, _configured: u64) -> u64 {
+        super::ot_tally::WHOLE_STREAM
     }
 
     fn parse(&mut self, s: &mut Session<'_>, dir: Dir, data: &[u8]) -> Verdict {
