@@ -15,14 +15,66 @@ const MAX_SERVICES: usize = 64;
 /// Services written per interval.
 const SERVICES_WRITTEN: usize = 10;
 
+/// 2^-r in units of 2^-54, for the ranks a register can hold. A rank
+/// above 54 counts as 54 (it comes once in 2^54 hashes), so the sum of
+/// 512 registers is exact and fits in 64 bits.
+const UNITS: [u64; 64] = {
+    let mut t = [0u64; 64];
+    let mut r = 0;
+    while r < 64 {
+        t[r] = 1 << (54 - if r < 54 { r } else { 54 });
+        r += 1;
+    }
+    t
+};
+
+/// 2^-r in units of 2^-54; never larger for a larger `r`, whatever a
+/// restored state holds, so that a register that grows never takes more
+/// from the sum than it gave.
+fn units(r: u8) -> u64 {
+    UNITS[usize::from(r.min(63))]
+}
+
 /// A HyperLogLog sketch of distinct addresses: fixed size however many
 /// hosts a scan or flood brings, and two merge into their union.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Distinct(Vec<u8>);
+///
+/// The estimate's two inputs, the sum of 2^-r over the registers and the
+/// number of empty ones, are kept up to date as registers grow, so that
+/// counting does not walk the registers: it did, twice per segment and
+/// interval, and that was most of the cost of closing one. Saved as the
+/// registers alone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Vec<u8>", into = "Vec<u8>")]
+pub struct Distinct {
+    regs: Vec<u8>,
+    /// The sum of 2^-r over `regs`, in units of 2^-54 (`UNITS`).
+    units: u64,
+    zeros: usize,
+}
 
 impl Default for Distinct {
     fn default() -> Self {
-        Distinct(vec![0; HLL_REGS])
+        Distinct {
+            regs: vec![0; HLL_REGS],
+            units: units(0) * HLL_REGS as u64,
+            zeros: HLL_REGS,
+        }
+    }
+}
+
+impl From<Vec<u8>> for Distinct {
+    fn from(regs: Vec<u8>) -> Distinct {
+        Distinct {
+            units: regs.iter().map(|&r| units(r)).sum(),
+            zeros: regs.iter().filter(|&&r| r == 0).count(),
+            regs,
+        }
+    }
+}
+
+impl From<Distinct> for Vec<u8> {
+    fn from(d: Distinct) -> Vec<u8> {
+        d.regs
     }
 }
 
@@ -46,32 +98,36 @@ impl Distinct {
         let h = hash_ip(ip);
         let idx = (h >> (64 - HLL_BITS)) as usize;
         let rank = ((h << HLL_BITS) | (1 << (HLL_BITS - 1))).leading_zeros() as u8 + 1;
-        if let Some(r) = self.0.get_mut(idx) {
-            *r = (*r).max(rank);
+        if let Some(r) = self.regs.get_mut(idx) {
+            if rank > *r {
+                self.units -= units(*r) - units(rank);
+                self.zeros -= usize::from(*r == 0);
+                *r = rank;
+            }
         }
     }
 
     pub fn merge(&mut self, other: &Distinct) {
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
-            *a = (*a).max(*b);
+        if other.zeros == other.regs.len() {
+            // Nothing seen there: an interval without traffic.
+            return;
+        }
+        for (a, &b) in self.regs.iter_mut().zip(&other.regs) {
+            if b > *a {
+                self.units -= units(*a) - units(b);
+                self.zeros -= usize::from(*a == 0);
+                *a = b;
+            }
         }
     }
 
     pub fn count(&self) -> u64 {
         let m = HLL_REGS as f64;
-        let mut sum = 0.0;
-        let mut zeros = 0usize;
-        for &r in &self.0 {
-            // 2^-r built from its exponent bits: exact (r is at most 56),
-            // and a tenth of the cost of powi, which took a tenth of the
-            // writer thread when every segment's interval is written.
-            sum += f64::from_bits((1023 - u64::from(r)) << 52);
-            zeros += usize::from(r == 0);
-        }
+        let sum = self.units as f64 * f64::from_bits((1023 - 54) << 52);
         let alpha = 0.7213 / (1.0 + 1.079 / m);
         let e = alpha * m * m / sum;
-        let e = if e <= 2.5 * m && zeros > 0 {
-            m * (m / zeros as f64).ln()
+        let e = if e <= 2.5 * m && self.zeros > 0 {
+            m * (m / self.zeros as f64).ln()
         } else {
             e
         };
@@ -79,7 +135,7 @@ impl Distinct {
     }
 
     pub fn is_well_formed(&self) -> bool {
-        self.0.len() == HLL_REGS
+        self.regs.len() == HLL_REGS
     }
 }
 
@@ -260,5 +316,15 @@ mod tests {
             small.add(&IpAddr::from(i.to_be_bytes()));
         }
         assert!((small.count() as i64 - 20).abs() <= 1, "{}", small.count());
+        // From a handful of addresses to a /8's worth, within three
+        // standard errors (512 registers: 4.6%).
+        assert_eq!(Distinct::default().count(), 0);
+        for n in [1u32, 7, 60, 500, 4_000, 30_000, 250_000] {
+            let mut d = Distinct::default();
+            (0..n).for_each(|i| d.add(&IpAddr::from((0x0a00_0000 + i).to_be_bytes())));
+            let got = d.count() as f64;
+            let err = (got - f64::from(n)).abs() / f64::from(n);
+            assert!(err <= 3.0 * 0.046, "{n} addresses counted as {got}");
+        }
     }
 }
