@@ -94,6 +94,13 @@ else
     echo "build-sensor: no corpus at $corpus: training on the synthetic capture alone"
 fi
 unset LLVM_PROFILE_FILE
+# The counts are written by an exit handler of the instrumented binary: a
+# sensor that ended without running them (killed, or `_exit`) left none.
+if ! compgen -G "$train/raw/*.profraw" >/dev/null; then
+    echo "build-sensor: error: the training runs wrote no profile counts to" \
+        "$train/raw; the instrumented sensor must end through exit()" >&2
+    exit 1
+fi
 "$profdata" merge -o "$train/merged.profdata" "$train/raw"
 
 echo "build-sensor: 3/3 optimised build"
