@@ -63,9 +63,14 @@ impl Default for Distinct {
 }
 
 impl From<Vec<u8>> for Distinct {
+    /// From a saved state. One of another length than `HLL_REGS` is
+    /// refused afterwards (`is_well_formed`); until then its sum must not
+    /// overflow.
     fn from(regs: Vec<u8>) -> Distinct {
         Distinct {
-            units: regs.iter().map(|&r| units(r)).sum(),
+            units: regs
+                .iter()
+                .fold(0u64, |sum, &r| sum.saturating_add(units(r))),
             zeros: regs.iter().filter(|&&r| r == 0).count(),
             regs,
         }
@@ -326,5 +331,15 @@ mod tests {
             let err = (got - f64::from(n)).abs() / f64::from(n);
             assert!(err <= 3.0 * 0.046, "{n} addresses counted as {got}");
         }
+        // A saved sketch comes back with the same estimate, and one of the
+        // wrong length is told apart rather than overflowing.
+        let mut d = Distinct::default();
+        (0..3_000u32).for_each(|i| d.add(&IpAddr::from(i.to_be_bytes())));
+        let saved = serde_json::to_string(&d).expect("serialise");
+        let back: Distinct = serde_json::from_str(&saved).expect("restore");
+        assert_eq!((back.count(), &back), (d.count(), &d));
+        let long: Distinct =
+            serde_json::from_str(&format!("[{}0]", "0,".repeat(40_000))).expect("restore");
+        assert!(!long.is_well_formed());
     }
 }
