@@ -24,6 +24,10 @@
 # and builds without PGO. Takes two release builds (about 10 minutes on
 # two cores).
 set -euo pipefail
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+fi
 cd "$(dirname "$0")/.."
 root=$PWD
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -41,7 +45,7 @@ if [ "${1:-}" = "--plain" ]; then
     plain
     exit 0
 elif [ $# -gt 0 ]; then
-    echo "build-sensor: unknown argument '$1' (the only option is --plain)" >&2
+    echo "build-sensor: unknown argument '$1' (options: --plain, --help)" >&2
     exit 2
 fi
 
