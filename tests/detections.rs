@@ -367,19 +367,13 @@ fn indicators_from_a_capture_alert_on_it_and_not_on_others() {
 /// the whole pipeline. Without `[app] file_hashes` nothing is hashed.
 #[test]
 fn a_listed_download_raises_a_file_hash_alert() {
-    use common::packets::{conversation, Segment};
+    use common::packets::{conversation, host, Segment};
     use sha2::{Digest, Sha256};
-    use vagt_sensor::synth::frames::{flags, Host};
+    use vagt_sensor::synth::frames::flags;
     const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n";
     let dir = temp_dir("file-hash");
-    let client = Host {
-        mac: [2, 0, 0, 0, 0, 1],
-        ip: "10.1.1.5".parse().expect("addr"),
-    };
-    let server = Host {
-        mac: [2, 0, 0, 0, 0, 2],
-        ip: "192.0.2.10".parse().expect("addr"),
-    };
+    let client = host(1, "10.1.1.5");
+    let server = host(2, "192.0.2.10");
     let get: &'static [u8] = b"GET /setup.exe HTTP/1.1\r\nHost: files.example\r\n\r\n";
     let seg = |from_client, fl, len, prefix| Segment {
         from_client,

@@ -417,16 +417,10 @@ fn enip_over_udp_list_identity_and_cyclic_io() {
 /// 1.1 MB of Modbus reads on one connection, then one register write.
 #[test]
 fn a_write_after_a_mebibyte_of_polling_is_read() {
-    use common::packets::{conversation, Segment};
-    use vagt_sensor::synth::frames::{flags, Host};
-    let master = Host {
-        mac: [2, 0, 0, 0, 0, 1],
-        ip: "10.60.1.5".parse().expect("addr"),
-    };
-    let plc = Host {
-        mac: [2, 0, 0, 0, 0, 2],
-        ip: "10.60.1.10".parse().expect("addr"),
-    };
+    use common::packets::{conversation, host, Segment};
+    use vagt_sensor::synth::frames::flags;
+    let master = host(1, "10.60.1.5");
+    let plc = host(2, "10.60.1.10");
     // 116 Read Holding Registers requests (function 3, 10 registers) per
     // segment, then a Write Single Register (function 6).
     let read = |tid: u16| {

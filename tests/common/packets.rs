@@ -168,6 +168,14 @@ impl Segment {
     }
 }
 
+/// A host for [`conversation`]: MAC `02:00:00:00:00:n`, address `ip`.
+pub fn host(n: u8, ip: &str) -> vagt_sensor::synth::frames::Host {
+    vagt_sensor::synth::frames::Host {
+        mac: [2, 0, 0, 0, 0, n],
+        ip: ip.parse().expect("a test's own address"),
+    }
+}
+
 /// A TCP conversation as capture bytes: frames `step_ns` apart from
 /// `start_ns`, each side's sequence number advancing with its payload, SYN
 /// and FIN, and acknowledging the other's. `each` sees every frame as
