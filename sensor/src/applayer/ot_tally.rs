@@ -102,10 +102,12 @@ pub struct Tally {
     protocol: &'static str,
     since: i64,
     rows: Vec<Row>,
-    /// The row after the last one counted: a master polls the same kinds
-    /// in the same order, so the next message is nearly always of that
-    /// row's kind, and looking there first spares a search of all rows.
-    next: usize,
+    /// The row last counted. A master polls the same kinds in the same
+    /// order, so the next message is nearly always of that row's kind (a
+    /// packet of like requests: EtherNet/IP packs dozens of tag reads in
+    /// one) or of the row after it, and looking at those two first spares
+    /// a search of all rows.
+    last: usize,
 }
 
 impl Tally {
@@ -114,7 +116,7 @@ impl Tally {
             protocol,
             since: 0,
             rows: Vec::new(),
-            next: 0,
+            last: 0,
         }
     }
 
@@ -168,12 +170,12 @@ impl Tally {
             self.since = s.ts;
         }
         let same = |r: &Row| r.key == key && r.notable == notable;
-        let found = match self.rows.get(self.next) {
-            Some(r) if same(r) => Some(self.next),
-            _ => self.rows.iter().position(same),
-        };
+        let found = [self.last, self.last + 1]
+            .into_iter()
+            .find(|&i| self.rows.get(i).is_some_and(same))
+            .or_else(|| self.rows.iter().position(same));
         if let Some(row) = found.and_then(|i| {
-            self.next = i + 1;
+            self.last = i;
             self.rows.get_mut(i)
         }) {
             if row.count == 0 {

@@ -32,7 +32,9 @@ impl Addr {
     }
 
     pub fn is_v4(&self) -> bool {
-        self.0[..10].iter().all(|&b| b == 0) && self.0[10] == 0xff && self.0[11] == 0xff
+        // One wide comparison: a byte-by-byte test of the prefix compiled
+        // to about 35 instructions, and every packet's key asks twice.
+        u128::from_be_bytes(self.0) >> 32 == 0xffff
     }
 
     /// The four IPv4 bytes; meaningful only when [`Addr::is_v4`] holds.

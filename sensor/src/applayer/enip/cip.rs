@@ -19,13 +19,13 @@ const MAX_CLASSES: usize = 4;
 /// profiles.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Classes {
-    n: usize,
+    n: u8,
     v: [u32; MAX_CLASSES],
 }
 
 impl Classes {
     fn push(&mut self, class: u32) {
-        if let Some(slot) = self.v.get_mut(self.n) {
+        if let Some(slot) = self.v.get_mut(usize::from(self.n)) {
             *slot = class;
             self.n += 1;
         }
@@ -35,7 +35,7 @@ impl Classes {
 impl std::ops::Deref for Classes {
     type Target = [u32];
     fn deref(&self) -> &[u32] {
-        &self.v[..self.n]
+        &self.v[..usize::from(self.n)]
     }
 }
 
@@ -54,8 +54,6 @@ pub struct Cip {
     pub symbolic: bool,
     /// Sequence count of connected data.
     pub seq: Option<u16>,
-    /// Index (in the same list) of the message this one is packed in.
-    pub parent: Option<usize>,
     /// What a request does (`codes::class`), and for one that packs
     /// others the strongest of what it packs; `None` for a response.
     pub class: Option<OtClass>,
@@ -74,7 +72,6 @@ const EMPTY: Cip = Cip {
     attribute: None,
     symbolic: false,
     seq: None,
-    parent: None,
     class: None,
 };
 
@@ -195,65 +192,80 @@ fn message<'i>(i: &'i [u8], c: &mut Cip) -> Option<&'i [u8]> {
 }
 
 /// Reads a CIP message and those packed in it into `out`.
-pub fn read(data: &[u8], seq: Option<u16>, parent: Option<usize>, depth: u8, out: &mut Vec<Cip>) {
-    if out.len() >= MAX_MESSAGES {
-        return;
+pub fn read(data: &[u8], seq: Option<u16>, depth: u8, out: &mut Vec<Cip>) {
+    if let Some(body) = one(data, seq, out) {
+        if depth < 2 && out.last().is_some_and(packs) {
+            unpack(body, depth, out);
+        }
     }
-    let Some((&code, rest)) = data.split_first() else {
-        return;
-    };
-    let me = out.len();
+}
+
+/// Whether a message packs others: a Multiple Service Packet, or an
+/// Unconnected Send to the Connection Manager.
+fn packs(c: &Cip) -> bool {
+    c.service == 0x0a || (c.service == 0x52 && !c.response && c.classes.first() == Some(&0x06))
+}
+
+/// Reads one message, without what it packs, to the end of `out`; its
+/// data, after the path or status, comes back. Kept apart from
+/// [`unpack`], so that the requests packed by the dozen in a Multiple
+/// Service Packet are read without a recursive call each.
+#[inline(always)]
+fn one<'i>(data: &'i [u8], seq: Option<u16>, out: &mut Vec<Cip>) -> Option<&'i [u8]> {
+    if out.len() >= MAX_MESSAGES {
+        return None;
+    }
+    let (&code, rest) = data.split_first()?;
     // Pushed from a constant and filled in place: a message built on the
     // stack was copied in with loads wider than the stores that built it
     // (a store-forwarding stall perf put at a third of this function).
     out.push(EMPTY);
-    let Some(c) = out.last_mut() else {
-        return;
-    };
+    let c = out.last_mut()?;
     c.service = code & 0x7f;
     c.response = code & 0x80 != 0;
     c.seq = seq;
-    c.parent = parent;
     let Some(body) = message(rest, c) else {
         // Truncated: not a message.
         out.pop();
-        return;
+        return None;
     };
-    let (service, response) = (c.service, c.response);
-    let via_cm = c.classes.first() == Some(&0x06);
     // Classed here, while the message is at hand, rather than in a pass
     // over the list afterwards: a polled cell sends a hundred thousand of
     // these a minute.
-    c.class = (!response).then(|| codes::class(service, &c.classes, c.symbolic));
-    if depth >= 2 {
-        return;
+    if !c.response {
+        c.class = Some(codes::class(c.service, &c.classes, c.symbolic));
     }
-    if service == 0x0a {
+    Some(body)
+}
+
+/// Reads the requests packed in the last message of `out` (one that
+/// [`packs`]).
+fn unpack(body: &[u8], depth: u8, out: &mut Vec<Cip>) {
+    let Some(c) = out.last() else {
+        return;
+    };
+    let me = out.len() - 1;
+    if c.service == 0x0a {
         // Multiple Service Packet: a count, offsets from the count, and
-        // the messages.
-        let Some(n) = body
-            .get(..2)
-            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
-        else {
+        // the messages. A message ends where the next begins.
+        let Some((count, table)) = body.split_first_chunk::<2>() else {
             return;
         };
-        let offset = |k: usize| {
-            (k < n.min(MAX_MESSAGES))
-                .then(|| body.get(2 + 2 * k..4 + 2 * k))
-                .flatten()
-                .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
-        };
-        let mut k = 0;
-        while let Some(start) = offset(k) {
-            let end = offset(k + 1).unwrap_or(body.len());
+        let n = usize::from(u16::from_le_bytes(*count)).min(MAX_MESSAGES);
+        let table = table.get(..2 * n).unwrap_or(table);
+        let mut starts = table
+            .chunks_exact(2)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+            .peekable();
+        while let Some(start) = starts.next() {
+            let end = starts.peek().copied().unwrap_or(body.len());
             if let Some(m) = body.get(start..end.max(start)) {
                 read_packed(m, me, depth, out);
             }
-            k += 1;
         }
-    } else if service == 0x52 && !response && via_cm {
-        // Unconnected Send: priority and tick, timeout, the embedded
-        // request's size and the request.
+    } else {
+        // Unconnected Send to the Connection Manager: priority and tick,
+        // timeout, the embedded request's size and the request.
         let Some(size) = body
             .get(2..4)
             .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
@@ -270,7 +282,12 @@ pub fn read(data: &[u8], seq: Option<u16>, parent: Option<usize>, depth: u8, out
 /// strongest class of it and what it packs in turn.
 fn read_packed(data: &[u8], me: usize, depth: u8, out: &mut Vec<Cip>) {
     let child = out.len();
-    read(data, None, Some(me), depth + 1, out);
+    let Some(body) = one(data, None, out) else {
+        return;
+    };
+    if depth + 1 < 2 && out.last().is_some_and(packs) {
+        unpack(body, depth + 1, out);
+    }
     let Some(class) = out.get(child).and_then(|c| c.class) else {
         return;
     };
@@ -302,7 +319,7 @@ mod tests {
         };
         assert_eq!(seq, Some(0xa5));
         let mut out = Vec::new();
-        read(cip, seq, None, 0, &mut out);
+        read(cip, seq, 0, &mut out);
         assert_eq!(out[0].service, 0x4b);
         assert_eq!(*out[0].classes, [0x6c]);
         assert_eq!(out[0].instance, Some(0));
@@ -319,11 +336,10 @@ mod tests {
             0x07, 0x02, 0x20, 0x8e, 0x24, 0x01, // second
         ];
         let mut out = Vec::new();
-        read(&msp, None, None, 0, &mut out);
+        read(&msp, None, 0, &mut out);
         assert_eq!(out.len(), 3);
         assert_eq!((out[1].service, out[1].classes[0]), (0x03, 0x8b));
         assert_eq!((out[2].service, out[2].classes[0]), (0x07, 0x8e));
-        assert_eq!(out[2].parent, Some(0));
         // Unconnected Send carrying a Set_Attribute_Single of attribute 3
         // of TCP/IP Interface instance 1, with a tag-named request after.
         let us = [
@@ -332,7 +348,7 @@ mod tests {
             0x01, 0x00, 0x01, 0x00, // route
         ];
         let mut out = Vec::new();
-        read(&us, None, None, 0, &mut out);
+        read(&us, None, 0, &mut out);
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].service, 0x10);
         assert_eq!(out[1].attribute, Some(3));
@@ -340,7 +356,7 @@ mod tests {
             0x4d, 0x04, 0x91, 0x05, b'S', b'p', b'e', b'e', b'd', 0x00, 0xc4, 0x00,
         ];
         let mut out = Vec::new();
-        read(&tag, None, None, 0, &mut out);
+        read(&tag, None, 0, &mut out);
         assert!(out[0].symbolic && out[0].classes.is_empty());
     }
 }

@@ -210,21 +210,43 @@ pub fn class_name(c: u32) -> &'static str {
     }
 }
 
-/// Rockwell Logix objects that hold the controller's program (program,
-/// and the routine and program-structure objects RSLogix reads and writes
-/// with object-specific services when it uploads or downloads), as seen in
-/// the QuickDraw captures.
-const LOGIX_PROGRAM: [u32; 3] = [0x68, 0x6a, 0x6d];
-/// Rockwell Logix controller objects whose object-specific services
-/// change the controller's state (lock, mode).
-const LOGIX_CONTROLLER: [u32; 2] = [0x8e, 0xac];
+/// What an object's object-specific services do, weakest first: a path
+/// naming several objects is taken by the strongest.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Object {
+    Plain,
+    /// Logix tags: the Symbol object, or a path naming a tag.
+    Tags,
+    /// Connection Manager (open, close, unconnected send: the embedded
+    /// request is classed on its own), PCCC.
+    Router,
+    /// Rockwell Logix controller objects whose object-specific services
+    /// change the controller's state (lock, mode).
+    Controller,
+    /// File object (upload, download), firmware (non-volatile storage),
+    /// and the Logix program, routine and program-structure objects
+    /// RSLogix reads and writes when it uploads or downloads, as seen in
+    /// the QuickDraw captures.
+    Program,
+}
+
+/// A match rather than lists searched: every CIP request is classed, and
+/// a polled cell sends thousands a second.
+fn object(class: u32) -> Object {
+    match class {
+        0x37 | 0xa1 | 0x68 | 0x6a | 0x6d => Object::Program,
+        0x8e | 0xac => Object::Controller,
+        0x06 | 0x67 => Object::Router,
+        0x6b => Object::Tags,
+        _ => Object::Plain,
+    }
+}
 
 /// What a CIP request does (CIP Vol. 1 appendix A for the common services
 /// below 0x4B; object-specific services by their object). `classes` are
 /// the classes named in the request path, outermost first; `symbolic` is
 /// set when the path names a tag.
 pub fn class(service: u8, classes: &[u32], symbolic: bool) -> OtClass {
-    let any = |set: &[u32]| classes.iter().any(|c| set.contains(c));
     match service {
         // Get_Attributes_All, Get_Attribute_List, Get_Attribute_Single,
         // Find_Next_Object_Instance, Get_Member, Get_Connection_Point_
@@ -237,28 +259,27 @@ pub fn class(service: u8, classes: &[u32], symbolic: bool) -> OtClass {
         0x05..=0x07 => OtClass::Control,
         // Restore, Save: an object's stored configuration.
         0x15 | 0x16 => OtClass::Program,
-        // Object-specific services.
+        // Object-specific services; a path without a class names a tag.
         0x4b..=0x7f => {
-            if any(&[0x37, 0xa1]) || any(&LOGIX_PROGRAM) {
-                // File object (upload, download), firmware (non-volatile
-                // storage), Logix program structure.
-                OtClass::Program
-            } else if any(&LOGIX_CONTROLLER) {
-                OtClass::Control
-            } else if any(&[0x06, 0x67]) {
-                // Connection Manager (open, close, unconnected send:
-                // the embedded request is classed on its own), PCCC.
-                OtClass::Other
-            } else if symbolic || classes.is_empty() || any(&[0x6b]) {
+            let mut strongest = if symbolic || classes.is_empty() {
+                Object::Tags
+            } else {
+                Object::Plain
+            };
+            for &c in classes {
+                strongest = strongest.max(object(c));
+            }
+            match strongest {
+                Object::Program => OtClass::Program,
+                Object::Controller => OtClass::Control,
                 // Logix tag services: Read Tag, Read Tag Fragmented;
                 // Write Tag, Read-Modify-Write Tag, Write Tag Fragmented.
-                match service {
+                Object::Tags => match service {
                     0x4c | 0x52 => OtClass::Read,
                     0x4d | 0x4e | 0x53 => OtClass::Write,
                     _ => OtClass::Other,
-                }
-            } else {
-                OtClass::Other
+                },
+                Object::Router | Object::Plain => OtClass::Other,
             }
         }
         // Multiple_Service_Packet (its requests are classed one by one),

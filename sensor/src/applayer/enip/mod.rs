@@ -114,7 +114,7 @@ impl Enip {
         self.cips.clear();
         if matches!(h.command, 0x6f | 0x70) {
             match cip::cpf(data) {
-                Some((seq, payload)) => cip::read(payload, seq, None, 0, &mut self.cips),
+                Some((seq, payload)) => cip::read(payload, seq, 0, &mut self.cips),
                 None => s.weird("enip_malformed_cpf"),
             }
         }
