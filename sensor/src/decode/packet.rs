@@ -15,8 +15,25 @@ pub const MAX_IP_LAYERS: usize = 4;
 
 /// An IPv4 or IPv6 address in 16 bytes. IPv4 is stored IPv4-mapped
 /// (`::ffff:a.b.c.d`), which gives one ordering for both families.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Debug)]
 pub struct Addr(pub [u8; 16]);
+
+/// The order of the bytes, as one big-endian number: every packet's key
+/// compares its two addresses, and the bytewise comparison compiled to
+/// a loop.
+impl Ord for Addr {
+    #[inline]
+    fn cmp(&self, other: &Addr) -> std::cmp::Ordering {
+        u128::from_be_bytes(self.0).cmp(&u128::from_be_bytes(other.0))
+    }
+}
+
+impl PartialOrd for Addr {
+    #[inline]
+    fn partial_cmp(&self, other: &Addr) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Addr {
     pub fn from_v4(a: [u8; 4]) -> Addr {
