@@ -170,7 +170,7 @@ const IDENT: &[&str] = &["orig_h", "orig_p", "resp_h", "resp_p"];
 fn compare(case: &str, log: &ZeekLog, ours: &[Record], tally: &mut Tally) {
     // Columns written only when set are compared in every case, so that a
     // case where the sensor never sets them still counts its rows.
-    const OPTIONAL: [&str; 2] = ["orig_mime_types", "resp_mime_types"];
+    const OPTIONAL: [&str; 3] = ["orig_mime_types", "resp_mime_types", "mime_type"];
     let columns: Vec<&String> = log
         .fields
         .iter()
@@ -525,4 +525,37 @@ fn the_health_event_counts_parser_errors_as_zeek_logs_weirds() {
         ours_by_case.len()
     );
     assert!(matched > 0, "no parser error with Zeek's name was counted");
+}
+
+/// The file type of an FTP transfer comes from its data connection: in
+/// Zeek's `ftp-ipv4` log both RETRs of robots.txt (one passive, one
+/// active) say `text/plain`, and no other row names a type.
+#[test]
+fn ftp_transfers_carry_the_type_of_the_file_their_data_connection_carried() {
+    let (name, dir) = cases("ftp.log")
+        .into_iter()
+        .find(|(n, _)| n.ends_with("ftp.ftp-ipv4"))
+        .expect("the zeek-app case ftp-ipv4");
+    let log = read_zeek_log(&dir.join("ftp.log"));
+    let zeek: Vec<(String, String)> = log
+        .rows
+        .iter()
+        .map(|r| {
+            let v = |c: &str| log.get(r, c).unwrap_or("-").to_string();
+            (v("command"), v("mime_type"))
+        })
+        .collect();
+    let cfg = app_config(&read_zeek_command(&dir.join("zeek-command.txt")), &dir);
+    let trace = trace_in(&dir).unwrap_or_else(|| panic!("{name}: no trace"));
+    let (events, _) = replay(&cfg, &[trace]);
+    let ours: Vec<(String, String)> = records(&events, "ftp")
+        .iter()
+        .map(|r| (zeek_text(r.get("command")), zeek_text(r.get("mime_type"))))
+        .collect();
+    assert_eq!(
+        zeek.iter().filter(|(_, m)| m == "text/plain").count(),
+        2,
+        "{zeek:?}"
+    );
+    assert_eq!(ours, zeek);
 }

@@ -58,6 +58,8 @@ struct Entry {
     /// Packet time (ns) from which the entry no longer matches.
     expires: i64,
     service: Service,
+    /// The announcing session's token ([`Expected::owner`]).
+    owner: u64,
 }
 
 /// One worker's expected connections.
@@ -106,8 +108,9 @@ impl Expected {
     }
 
     /// Expects, from packet time `ts` on, a TCP connection from `orig`
-    /// (any when `None`) to `resp` port `port`, to be named `service`.
-    /// A later announcement of the same responder and port replaces it.
+    /// (any when `None`) to `resp` port `port`, to be named `service`, on
+    /// behalf of the session `owner` names. A later announcement of the
+    /// same responder and port replaces it.
     pub fn expect(
         &mut self,
         orig: Option<IpAddr>,
@@ -115,6 +118,7 @@ impl Expected {
         port: u16,
         service: Service,
         ts: i64,
+        owner: u64,
     ) {
         self.expire(ts);
         let key = (Addr::from_ip(resp), port);
@@ -126,6 +130,7 @@ impl Expected {
             orig: orig.map(Addr::from_ip),
             expires,
             service,
+            owner,
         };
         self.by_resp.insert(key, entry);
         self.order.push_back((key, expires));
@@ -148,6 +153,13 @@ impl Expected {
         }
         self.stats.matched += 1;
         Some(e.service)
+    }
+
+    /// The session that announced the connection to `resp` port `port`
+    /// (a data connection asks once, when it first carries data), so that
+    /// what it learns reaches that session ([`super::ftp::data`]).
+    pub fn owner(&self, resp: &Addr, port: u16) -> Option<u64> {
+        self.by_resp.get(&(*resp, port)).map(|e| e.owner)
     }
 
     /// Forgets the announcements that expired by packet time `now`.
@@ -203,8 +215,11 @@ mod tests {
             50000,
             Service::FtpData,
             10 * S,
+            7,
         );
         let (o, r) = (addr("10.0.0.1"), addr("10.0.0.2"));
+        assert_eq!(t.owner(&r, 50000), Some(7));
+        assert_eq!(t.owner(&r, 50001), None);
         assert_eq!(t.lookup(&o, &r, 50000, 11 * S), Some(Service::FtpData));
         // Not used up: a second connection within the lifetime matches too.
         assert_eq!(t.lookup(&o, &r, 50000, 12 * S), Some(Service::FtpData));
@@ -219,7 +234,7 @@ mod tests {
     #[test]
     fn any_originator_when_none_is_named() {
         let mut t = Expected::default();
-        t.expect(None, ip("2001:db8::2"), 2000, Service::FtpData, 0);
+        t.expect(None, ip("2001:db8::2"), 2000, Service::FtpData, 0, 0);
         let r = addr("2001:db8::2");
         assert!(t.lookup(&addr("2001:db8::9"), &r, 2000, S).is_some());
     }
@@ -234,6 +249,7 @@ mod tests {
                 1000 + p,
                 Service::FtpData,
                 i64::from(p) * S,
+                0,
             );
         }
         assert_eq!(t.len(), 3);
@@ -250,7 +266,7 @@ mod tests {
     fn announcing_a_key_again_renews_it_and_leaves_no_growth() {
         let mut t = Expected::new(2);
         for i in 0..100 {
-            t.expect(None, ip("10.0.0.2"), 21000, Service::FtpData, i * S);
+            t.expect(None, ip("10.0.0.2"), 21000, Service::FtpData, i * S, 0);
         }
         assert_eq!(t.len(), 1);
         assert!(t.order.len() <= 4, "stale copies are dropped");

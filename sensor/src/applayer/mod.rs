@@ -113,17 +113,19 @@ impl Session<'_> {
 
     /// Announces a TCP connection this one sets up (FTP's data channel):
     /// one from `orig` (any when `None`) to `resp` port `port` that opens
-    /// on this worker within `expect::LIFETIME` is named `service`.
+    /// on this worker within `expect::LIFETIME` is named `service`, on
+    /// behalf of the session `owner` names (`ftp::data::Notes::owner`).
     pub fn expect(
         &mut self,
         orig: Option<std::net::IpAddr>,
         resp: std::net::IpAddr,
         port: u16,
         service: crate::flow::service::Service,
+        owner: u64,
     ) {
         self.shared
             .expected
-            .expect(orig, resp, port, service, self.ts);
+            .expect(orig, resp, port, service, self.ts, owner);
     }
 
     /// Counts malformed or unexpected input, as Zeek's `weird.log` does, by

@@ -26,6 +26,7 @@ fn builtin(s: Service) -> Option<MakeParser> {
         Service::Rdp => Some(super::rdp::make),
         Service::Http => Some(super::http::make),
         Service::Ftp => Some(super::ftp::make),
+        Service::FtpData => Some(super::ftp::data::make),
         Service::Smtp => Some(super::smtp::make),
         Service::Smb => Some(super::smb::make),
         Service::DceRpc => Some(super::dce_rpc::make),

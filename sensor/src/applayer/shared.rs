@@ -1,6 +1,7 @@
 //! State a protocol keeps across the connections of one worker, beside the
 //! per-connection parser state of the slab. Most protocols need none; FTP
 //! announces its data connections before they open ([`super::expect`]),
+//! which tell the session what file they carried ([`super::ftp::data`]),
 //! and the DHCP join, which runs in the writer thread across workers
 //! (`dhcp::Join`), needs the worker's packet time.
 //!
@@ -20,6 +21,9 @@ pub struct Shared {
     /// Connections announced by the connections that set them up (FTP
     /// data channels), which the connection table names as it opens them.
     pub expected: super::expect::Expected,
+    /// What FTP data connections learnt of their files, for the control
+    /// sessions that announced them.
+    pub ftp_files: super::ftp::data::Notes,
     /// `[app.ot]`, read by the OT parsers' tallies.
     pub ot: super::ot_tally::Settings,
     /// `[app] file_hashes`: the hashes HTTP bodies get.
@@ -32,6 +36,7 @@ impl Shared {
             worker: 0,
             clock_sent: i64::MIN,
             expected: super::expect::Expected::default(),
+            ftp_files: super::ftp::data::Notes::default(),
             ot: registry.ot,
             file_hashes: registry.file_hashes,
         }
@@ -64,5 +69,6 @@ impl Shared {
         // time jumped back, an announcement from later times would
         // otherwise match for as long again.
         self.expected.clear();
+        self.ftp_files.clear();
     }
 }

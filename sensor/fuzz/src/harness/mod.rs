@@ -49,7 +49,7 @@ pub use packets::{
 };
 pub use rules::rules;
 pub use smb::{dce_rpc, ntlm, smb};
-pub use text::{app_ftp, app_http, app_smtp};
+pub use text::{app_ftp, app_ftp_data, app_http, app_smtp};
 pub use udp_apps::{app_dhcp, app_dtls, app_ntp, app_snmp, app_syslog};
 
 use vagt_sensor::decode::{
@@ -87,6 +87,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("app_rdp", app_rdp),
     ("app_http", app_http),
     ("app_ftp", app_ftp),
+    ("app_ftp_data", app_ftp_data),
     ("app_smtp", app_smtp),
     ("smb", smb),
     ("dce_rpc", dce_rpc),

@@ -1,4 +1,5 @@
-//! The text-protocol application parsers (HTTP, FTP, SMTP) fed scripted
+//! The text-protocol application parsers (HTTP, FTP and its data
+//! connections, SMTP) fed scripted
 //! conversations (the layout is `vagt_sensor::applayer::drive`'s). Checks:
 //! no panic, and output bounded by the input (a record per line at most,
 //! each record no larger than its fields' escaped bytes allow).
@@ -31,6 +32,10 @@ pub fn app_http(data: &[u8]) {
 
 pub fn app_ftp(data: &[u8]) {
     check(vagt_sensor::applayer::ftp::make, 21, data);
+}
+
+pub fn app_ftp_data(data: &[u8]) {
+    check(vagt_sensor::applayer::ftp::data::make, 20, data);
 }
 
 pub fn app_smtp(data: &[u8]) {

@@ -30,6 +30,11 @@ pub struct FtpRecord {
     /// ("ftp://host/dir/file"). PERSONAL (file and directory names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arg: Option<String>,
+    /// What the file on the data channel is by its first bytes (content
+    /// sniffing, as for HTTP bodies), set when the data connection showed
+    /// them before this command was written, as Zeek's `mime_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
     /// File size announced by the server (RETR's 150 reply, SIZE's 213).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_size: Option<u64>,

@@ -8,9 +8,11 @@
 //!
 //! This module cuts the two directions into lines and reads them as Zeek's
 //! FTP analyzer does (`FTP.cc`); [`session`] pairs them as Zeek's script
-//! does; [`util`] holds the address and path helpers. After AUTH TLS is
-//! accepted the connection is encrypted and no longer read.
+//! does; [`util`] holds the address and path helpers; [`data`] reads the
+//! data connections as far as telling what file they carry. After AUTH
+//! TLS is accepted the connection is encrypted and no longer read.
 
+pub mod data;
 mod session;
 mod util;
 

@@ -133,6 +133,12 @@ pub struct FtpSession {
     /// `ftp://` and the server's address, the start of every file URL:
     /// made once per session.
     url_start: Option<String>,
+    /// This session's token for its data connections (`data::Notes`),
+    /// taken at the first one; 0 before.
+    owner: u64,
+    /// What the last data connection's file is ([`super::data`]), for the
+    /// next record.
+    mime_type: Option<&'static str>,
 }
 
 fn clip(b: &[u8], max: usize) -> &[u8] {
@@ -159,6 +165,8 @@ impl FtpSession {
             channel: None,
             logged_command_seen: false,
             url_start: None,
+            owner: 0,
+            mime_type: None,
         }
     }
 
@@ -249,6 +257,11 @@ impl FtpSession {
         }
         self.command = Some(ca.cmd);
         self.arg = (!arg.is_empty()).then_some(arg);
+        if self.owner != 0 {
+            if let Some(m) = s.shared.ftp_files.take(self.owner) {
+                self.mime_type = Some(m);
+            }
+        }
         if hide && self.password.as_deref().is_some_and(|p| p != b"<hidden>") {
             self.password = Some(b"<hidden>".to_vec());
         }
@@ -257,6 +270,9 @@ impl FtpSession {
             s.emit(EventBody::Ftp(rec));
             self.logged_command_seen = true;
         }
+        // Zeek resets these after every message: they belong to one
+        // transfer.
+        self.mime_type = None;
         self.file_size = None;
         self.channel = None;
     }
@@ -271,6 +287,7 @@ impl FtpSession {
             password: self.password.as_deref().map(text),
             command: self.command.as_deref().map(str::to_string),
             arg: self.arg.as_deref().map(text),
+            mime_type: self.mime_type.map(str::to_string),
             file_size: self.file_size,
             reply_code: self.reply_code,
             reply_msg: self.reply_msg.as_deref().map(text),
@@ -334,7 +351,16 @@ impl FtpSession {
     /// Zeek's `add_expected_data_channel`: the record shows the channel,
     /// and the worker expects the data connection (named `ftp-data`).
     fn open_channel(&mut self, s: &mut Session<'_>, ch: Channel) {
-        s.expect(Some(ch.orig_h), ch.resp_h, ch.resp_p, Service::FtpData);
+        if self.owner == 0 {
+            self.owner = s.shared.ftp_files.owner();
+        }
+        s.expect(
+            Some(ch.orig_h),
+            ch.resp_h,
+            ch.resp_p,
+            Service::FtpData,
+            self.owner,
+        );
         self.channel = Some(ch);
     }
 
@@ -473,6 +499,9 @@ impl FtpSession {
         if !self.logged_command_seen {
             let rec = self.record(s);
             s.emit(EventBody::Ftp(rec));
+        }
+        if self.owner != 0 {
+            s.shared.ftp_files.take(self.owner);
         }
     }
 }

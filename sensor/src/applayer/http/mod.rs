@@ -14,7 +14,7 @@ pub mod hashes;
 mod headers;
 pub(crate) mod lines;
 mod log;
-mod mime;
+pub mod mime;
 mod parts;
 mod syntax;
 mod tunnel;
