@@ -68,9 +68,11 @@ pub struct AppSettings {
     /// `FTP::default_capture_password`); off, they read "<hidden>".
     /// Anonymous logins' passwords (mail addresses) are always written.
     pub ftp_capture_password: bool,
-    /// Hashes each HTTP body read whole gets ("md5", "sha1", "sha256"),
-    /// for file indicators; none by default (SHA-256 alone costs about
-    /// 1 ns a body byte, all three about 5 ns: bench/RESULTS.md).
+    /// Hashes each HTTP body and each FTP transfer read whole gets ("md5",
+    /// "sha1", "sha256"), for file indicators; none by default (SHA-256
+    /// alone costs about 1 ns a body byte, all three about 5 ns:
+    /// bench/RESULTS.md). With any, FTP data connections are read to their
+    /// end, past `depth`.
     pub file_hashes: Vec<super::http::hashes::Algorithm>,
     /// `[app.dhcp]`: how DHCP messages are joined into exchanges.
     pub dhcp: super::dhcp::Settings,

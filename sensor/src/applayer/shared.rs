@@ -26,7 +26,7 @@ pub struct Shared {
     pub ftp_files: super::ftp::data::Notes,
     /// `[app.ot]`, read by the OT parsers' tallies.
     pub ot: super::ot_tally::Settings,
-    /// `[app] file_hashes`: the hashes HTTP bodies get.
+    /// `[app] file_hashes`: the hashes HTTP bodies and FTP transfers get.
     pub file_hashes: super::http::hashes::Selection,
 }
 

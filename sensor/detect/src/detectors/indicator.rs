@@ -401,7 +401,15 @@ impl IndicatorMatch {
                     }
                 }
             }
-            EventBody::Ftp(r) => l.login(Some(&r.user), "FTP"),
+            EventBody::Ftp(r) => {
+                l.login(Some(&r.user), "FTP");
+                let file = [
+                    ("MD5", r.md5.as_deref()),
+                    ("SHA-1", r.sha1.as_deref()),
+                    ("SHA-256", r.sha256.as_deref()),
+                ];
+                l.file(file, "transferred over FTP");
+            }
             EventBody::Ntlm(r) => l.login(r.username.as_deref(), "NTLM"),
             EventBody::Kerberos(r) => l.login(r.client.as_deref(), "Kerberos"),
             EventBody::Rdp(r) => l.login(r.cookie.as_deref(), "RDP (cookie)"),

@@ -35,6 +35,15 @@ pub struct FtpRecord {
     /// them before this command was written, as Zeek's `mime_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
+    /// MD5, SHA-1 and SHA-256 of that file (`[app] file_hashes`; Zeek
+    /// has them in files.log), when its data connection carried it whole
+    /// and closed before this command was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// File size announced by the server (RETR's 150 reply, SIZE's 213).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_size: Option<u64>,

@@ -136,9 +136,9 @@ pub struct FtpSession {
     /// This session's token for its data connections (`data::Notes`),
     /// taken at the first one; 0 before.
     owner: u64,
-    /// What the last data connection's file is ([`super::data`]), for the
-    /// next record.
-    mime_type: Option<&'static str>,
+    /// What the last data connection found of its file
+    /// ([`super::data`]), for the next record.
+    file: super::data::Note,
 }
 
 fn clip(b: &[u8], max: usize) -> &[u8] {
@@ -166,7 +166,7 @@ impl FtpSession {
             logged_command_seen: false,
             url_start: None,
             owner: 0,
-            mime_type: None,
+            file: super::data::Note::default(),
         }
     }
 
@@ -258,8 +258,8 @@ impl FtpSession {
         self.command = Some(ca.cmd);
         self.arg = (!arg.is_empty()).then_some(arg);
         if self.owner != 0 {
-            if let Some(m) = s.shared.ftp_files.take(self.owner) {
-                self.mime_type = Some(m);
+            if let Some(note) = s.shared.ftp_files.take(self.owner) {
+                self.file = note;
             }
         }
         if hide && self.password.as_deref().is_some_and(|p| p != b"<hidden>") {
@@ -272,7 +272,7 @@ impl FtpSession {
         }
         // Zeek resets these after every message: they belong to one
         // transfer.
-        self.mime_type = None;
+        self.file = super::data::Note::default();
         self.file_size = None;
         self.channel = None;
     }
@@ -287,7 +287,10 @@ impl FtpSession {
             password: self.password.as_deref().map(text),
             command: self.command.as_deref().map(str::to_string),
             arg: self.arg.as_deref().map(text),
-            mime_type: self.mime_type.map(str::to_string),
+            mime_type: self.file.mime.map(str::to_string),
+            md5: self.file.digests.as_ref().and_then(|d| d.md5.clone()),
+            sha1: self.file.digests.as_ref().and_then(|d| d.sha1.clone()),
+            sha256: self.file.digests.as_ref().and_then(|d| d.sha256.clone()),
             file_size: self.file_size,
             reply_code: self.reply_code,
             reply_msg: self.reply_msg.as_deref().map(text),

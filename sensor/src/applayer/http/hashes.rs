@@ -1,4 +1,5 @@
-//! Hashes of an HTTP body, as Zeek's files framework writes them to
+//! Hashes of an HTTP body (and of an FTP transfer, `ftp::data`), as
+//! Zeek's files framework writes them to
 //! `files.log` (`frameworks/files/hash-all-files`) and Suricata's
 //! `force-hash` computes them: over the body as the application received
 //! it, after transfer and content decoding. Malware feeds list downloads

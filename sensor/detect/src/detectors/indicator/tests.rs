@@ -339,6 +339,16 @@ fn a_downloaded_file_matches_by_any_of_its_hashes() {
         http("H2", 20.0, "10.1.1.6", json!({ "orig_md5": md5 })),
         // No body read whole: nothing to match.
         http("H3", 30.0, "10.1.1.7", json!({})),
+        // A file fetched over FTP, by the hash its data connection gave.
+        event(
+            "ftp",
+            "F1",
+            40.0,
+            "10.1.1.8",
+            "192.0.2.21",
+            21,
+            json!({ "user": "anonymous", "command": "RETR", "sha256": sha256 }),
+        ),
     ];
     let alerts = run(rules(&lists), &events);
     let found: Vec<(&str, &str, &str)> = alerts
@@ -359,6 +369,7 @@ fn a_downloaded_file_matches_by_any_of_its_hashes() {
             ("file_hash", md5, "H1"),
             ("file_hash", sha256, "H1"),
             ("file_hash", md5, "H2"),
+            ("file_hash", sha256, "F1"),
         ],
         "{alerts:#?}"
     );
