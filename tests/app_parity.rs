@@ -527,15 +527,29 @@ fn the_health_event_counts_parser_errors_as_zeek_logs_weirds() {
     assert!(matched > 0, "no parser error with Zeek's name was counted");
 }
 
+/// The `ftp-ipv4` case (two RETRs of robots.txt, one passive, one
+/// active): its folder, its trace, and the sensor's records of it with
+/// `file_hashes`.
+fn ftp_ipv4(
+    file_hashes: Vec<vagt_sensor::applayer::http::hashes::Algorithm>,
+) -> (PathBuf, PathBuf, Vec<Record>) {
+    let (name, dir) = cases("ftp.log")
+        .into_iter()
+        .find(|(n, _)| n.ends_with("ftp.ftp-ipv4"))
+        .expect("the zeek-app case ftp-ipv4");
+    let mut cfg = app_config(&read_zeek_command(&dir.join("zeek-command.txt")), &dir);
+    cfg.app.file_hashes = file_hashes;
+    let trace = trace_in(&dir).unwrap_or_else(|| panic!("{name}: no trace"));
+    let (events, _) = replay(&cfg, std::slice::from_ref(&trace));
+    (dir, trace, records(&events, "ftp"))
+}
+
 /// The file type of an FTP transfer comes from its data connection: in
 /// Zeek's `ftp-ipv4` log both RETRs of robots.txt (one passive, one
 /// active) say `text/plain`, and no other row names a type.
 #[test]
 fn ftp_transfers_carry_the_type_of_the_file_their_data_connection_carried() {
-    let (name, dir) = cases("ftp.log")
-        .into_iter()
-        .find(|(n, _)| n.ends_with("ftp.ftp-ipv4"))
-        .expect("the zeek-app case ftp-ipv4");
+    let (dir, _, ftp) = ftp_ipv4(Vec::new());
     let log = read_zeek_log(&dir.join("ftp.log"));
     let zeek: Vec<(String, String)> = log
         .rows
@@ -545,10 +559,7 @@ fn ftp_transfers_carry_the_type_of_the_file_their_data_connection_carried() {
             (v("command"), v("mime_type"))
         })
         .collect();
-    let cfg = app_config(&read_zeek_command(&dir.join("zeek-command.txt")), &dir);
-    let trace = trace_in(&dir).unwrap_or_else(|| panic!("{name}: no trace"));
-    let (events, _) = replay(&cfg, &[trace]);
-    let ours: Vec<(String, String)> = records(&events, "ftp")
+    let ours: Vec<(String, String)> = ftp
         .iter()
         .map(|r| (zeek_text(r.get("command")), zeek_text(r.get("mime_type"))))
         .collect();
@@ -595,15 +606,8 @@ fn sent_by_port(trace: &std::path::Path, port: u16, to: bool) -> Vec<u8> {
 #[test]
 fn ftp_transfers_carry_the_hashes_of_their_files() {
     use sha2::Digest;
-    let (name, dir) = cases("ftp.log")
-        .into_iter()
-        .find(|(n, _)| n.ends_with("ftp.ftp-ipv4"))
-        .expect("the zeek-app case ftp-ipv4");
-    let mut cfg = app_config(&read_zeek_command(&dir.join("zeek-command.txt")), &dir);
-    cfg.app.file_hashes = vec![vagt_sensor::applayer::http::hashes::Algorithm::Sha256];
-    let trace = trace_in(&dir).unwrap_or_else(|| panic!("{name}: no trace"));
-    let (events, _) = replay(&cfg, std::slice::from_ref(&trace));
-    let ftp = records(&events, "ftp");
+    let sha256 = vagt_sensor::applayer::http::hashes::Algorithm::Sha256;
+    let (_, trace, ftp) = ftp_ipv4(vec![sha256]);
     let mut checked = 0;
     // Each RETR follows the record of the command that set up its data
     // channel: a passive one names the server's port, which sends the
