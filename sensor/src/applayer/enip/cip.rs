@@ -238,8 +238,9 @@ fn one<'i>(data: &'i [u8], seq: Option<u16>, out: &mut Vec<Cip>) -> Option<&'i [
     Some(body)
 }
 
-/// Reads the requests packed in the last message of `out` (one that
-/// [`packs`]).
+/// Reads the requests packed in the last message of `out`, which the
+/// caller found [`packs`]: a Multiple Service Packet, or else an
+/// Unconnected Send.
 fn unpack(body: &[u8], depth: u8, out: &mut Vec<Cip>) {
     let Some(c) = out.last() else {
         return;

@@ -191,6 +191,9 @@ impl Parser for FtpData {
     }
 
     fn close(&mut self, s: &mut Session<'_>) {
+        // Ended without its sender's close (a reset, the capture's end):
+        // the file may be cut short, so it keeps its type but no hashes.
+        self.hashes = None;
         if self.dir.is_some() {
             self.end(s);
         }
