@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod app_logs;
 pub mod broker;
 pub mod certs;
 pub mod http;

@@ -503,6 +503,8 @@ impl FtpSession {
             let rec = self.record(s);
             s.emit(EventBody::Ftp(rec));
         }
+        // A note that arrived after the last command has no record to go
+        // to: dropped with the session.
         if self.owner != 0 {
             s.shared.ftp_files.take(self.owner);
         }
